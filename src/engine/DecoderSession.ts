@@ -1,0 +1,207 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { InvalidArgumentError, PersonaError } from '../errors.js';
+import type { ModelConfig } from '../model/config/ModelConfig.js';
+import { atomicWrite } from '../util/atomicWrite.js';
+import type { ConvertedWeights } from './convert/ConvertedWeights.js';
+import { buildDecoderGraph } from './graph/buildDecoderGraph.js';
+import { graphKey, type GraphOptions } from './graph/GraphOptions.js';
+import type { KVCache } from './KVCache.js';
+import { encodeModel } from './onnx/onnxProto.js';
+import { ropeInvFreq, ropeTables } from './rope.js';
+
+export type Device = 'cpu' | 'cuda' | 'coreml';
+
+export interface SessionOptions {
+  threads?: number;
+  device?: Device;
+}
+
+/** One forward call. B rows of T new tokens each, after `cache.length` cached positions. */
+export interface ForwardRequest {
+  inputIds: ArrayLike<number>; // [B·T]
+  batch: number;
+  seq: number;
+  /** Rope position of every new token [B·T] (left padding: positions start at 0 after the pads). */
+  positions: ArrayLike<number>;
+  /** 1 where a key position holds a real token, over all S = P+T positions [B·S]. */
+  keyMask: Uint8Array;
+  cache?: KVCache;
+  /** [B·L·H], added to the residual after each block where steerMask is 1. */
+  steerDelta?: Float32Array;
+  /** [B·T] */
+  steerMask?: Float32Array;
+  /** Projection clamp: unit directions [B·L·H] and bounds [B·L] (zero direction = off). */
+  clamp?: { dir: Float32Array; lo: Float32Array; hi: Float32Array };
+  /** [B·K·T] pooling weights; pooled output is [B,L,K,H]. */
+  poolWeights?: Float32Array;
+  pools?: number;
+  /** Extra outputs to fetch (hidden_i, final_norm), for the debug graph. */
+  extraOutputs?: string[];
+}
+
+export interface ForwardResult {
+  /** [B·V] (last position) or [B·T·V] (debug graph). */
+  logits: Float32Array;
+  newK: Float32Array[];
+  newV: Float32Array[];
+  pooled?: Float32Array;
+  extra: Record<string, Float32Array>;
+}
+
+const NEG = -1e30;
+
+/**
+ * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
+ * (token ids, positions, key mask, cache, steering) into graph feeds: rope tables, the additive
+ * attention bias (causal, padding, sliding window) and zero-filled steering when off.
+ */
+export class DecoderSession {
+  private readonly invFreq: Record<string, Float32Array>;
+  private readonly hasSlidingBias: boolean;
+  private readonly hasSlidingRope: boolean;
+
+  private constructor(readonly session: ort.InferenceSession, readonly config: ModelConfig, readonly options: GraphOptions) {
+    const c = config;
+    this.invFreq = {
+      full_attention: ropeInvFreq(c.rope.full_attention, c.headDim),
+      sliding_attention: ropeInvFreq(c.rope.sliding_attention, c.headDim),
+    };
+    this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
+    this.hasSlidingRope = session.inputNames.includes('rope_cos_sliding');
+  }
+
+  /** Builds (or reuses) the graph file beside the converted weights and opens a session on it. */
+  static async create(folder: string, manifest: ConvertedWeights, config: ModelConfig, graph: GraphOptions, opts: SessionOptions = {}): Promise<DecoderSession> {
+    const file = path.join(folder, `graph-${graphKey(graph)}.onnx`);
+    try {
+      await fs.access(file);
+    } catch {
+      const g = buildDecoderGraph(config, manifest, manifest.weightsFile, graph);
+      await atomicWrite(file, encodeModel(g.build('decoder')));
+    }
+    const device = opts.device ?? 'cpu';
+    const threads = opts.threads ?? defaultThreads();
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, {
+        executionProviders: [device === 'cpu' ? 'cpu' : device],
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        enableCpuMemArena: true,
+      });
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (device !== 'cpu' && /provider|EP|not (found|supported|available)|cuda|coreml/i.test(msg)) {
+        throw new PersonaError(
+          `The ${device} execution provider is not available in this onnxruntime-node install (${msg.split('\n')[0]}). ` +
+            (device === 'cuda'
+              ? 'Reinstall with CUDA binaries: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (needs CUDA 12 and cuDNN 9), or use --device cpu.'
+              : 'CoreML runs on macOS only; use --device cpu elsewhere.'),
+          { cause: err },
+        );
+      }
+      throw new PersonaError(`onnxruntime could not load the model graph ${file}: ${msg}`, { cause: err });
+    }
+    return new DecoderSession(session, config, graph);
+  }
+
+  async run(req: ForwardRequest): Promise<ForwardResult> {
+    const c = this.config;
+    const { batch: B, seq: T } = req;
+    const L = c.numHiddenLayers;
+    const H = c.hiddenSize;
+    const kvH = c.numKeyValueHeads;
+    const D = c.headDim;
+    const G = c.numAttentionHeads / kvH;
+    const P = req.cache?.length ?? 0;
+    const S = P + T;
+    if (req.inputIds.length !== B * T) throw new InvalidArgumentError(`inputIds has ${req.inputIds.length} ids, expected ${B}×${T}.`);
+    if (req.keyMask.length !== B * S) throw new InvalidArgumentError(`keyMask has ${req.keyMask.length} entries, expected ${B}×${S}.`);
+    if (S > c.maxPositionEmbeddings) {
+      throw new InvalidArgumentError(`The context (${S} tokens) is longer than the model's maximum of ${c.maxPositionEmbeddings} positions. Shorten the prompt or lower max new tokens.`);
+    }
+
+    const feeds: Record<string, ort.Tensor> = {};
+    const ids = new BigInt64Array(B * T);
+    for (let i = 0; i < ids.length; i++) ids[i] = BigInt(req.inputIds[i]);
+    feeds.input_ids = new ort.Tensor('int64', ids, [B, T]);
+
+    const rope = (kind: 'full_attention' | 'sliding_attention', suffix: string) => {
+      const { cos, sin } = ropeTables(this.invFreq[kind], req.positions, c.rope[kind].attentionScaling);
+      feeds[`rope_cos${suffix}`] = new ort.Tensor('float32', cos, [B, T, D / 2]);
+      feeds[`rope_sin${suffix}`] = new ort.Tensor('float32', sin, [B, T, D / 2]);
+    };
+    rope('full_attention', '');
+    if (this.hasSlidingRope) rope('sliding_attention', '_sliding');
+
+    feeds.attn_bias = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, G, null), [B, 1, G * T, S]);
+    if (this.hasSlidingBias) feeds.attn_bias_sliding = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, G, c.slidingWindow), [B, 1, G * T, S]);
+
+    for (let l = 0; l < L; l++) {
+      const k = req.cache ? req.cache.pastK(l) : new Float32Array(0);
+      const v = req.cache ? req.cache.pastV(l) : new Float32Array(0);
+      feeds[`past_k_${l}`] = new ort.Tensor('float32', k, [P, B, kvH, D]);
+      feeds[`past_v_${l}`] = new ort.Tensor('float32', v, [P, B, kvH, D]);
+    }
+    feeds.steer_delta = new ort.Tensor('float32', req.steerDelta ?? new Float32Array(B * L * H), [B, L, H]);
+    feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
+    if (this.options.projectionClamp) {
+      feeds.clamp_dir = new ort.Tensor('float32', req.clamp?.dir ?? new Float32Array(B * L * H), [B, L, H]);
+      feeds.clamp_lo = new ort.Tensor('float32', req.clamp?.lo ?? new Float32Array(B * L), [B, L]);
+      feeds.clamp_hi = new ort.Tensor('float32', req.clamp?.hi ?? new Float32Array(B * L), [B, L]);
+    }
+    const K = req.poolWeights ? (req.pools ?? 1) : 1;
+    if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? new Float32Array(B * K * T), [B, K, T]);
+
+    const fetches = ['logits'];
+    for (let l = 0; l < L; l++) fetches.push(`new_k_${l}`, `new_v_${l}`);
+    if (req.poolWeights) fetches.push('pooled');
+    if (req.extraOutputs) fetches.push(...req.extraOutputs);
+    const out = await this.session.run(feeds, fetches);
+    const f = (name: string) => out[name].data as Float32Array;
+    const extra: Record<string, Float32Array> = {};
+    for (const n of req.extraOutputs ?? []) extra[n] = f(n);
+    return {
+      logits: f('logits'),
+      newK: Array.from({ length: L }, (_, l) => f(`new_k_${l}`)),
+      newV: Array.from({ length: L }, (_, l) => f(`new_v_${l}`)),
+      pooled: req.poolWeights ? f('pooled') : undefined,
+      extra,
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Threads for onnxruntime: the cores available (2 on the reference machine). */
+export function defaultThreads(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/**
+ * Additive attention bias [B,1,G·T,S] (rows g-major): 0 where query t (at cache index P+t) may see key
+ * s — a real token, not in the future, inside the sliding window if any — else −1e30 (finite, so
+ * fully masked padding rows give no NaN).
+ */
+export function attentionBias(keyMask: Uint8Array, B: number, T: number, P: number, G: number, window: number | null): Float32Array {
+  const S = P + T;
+  const out = new Float32Array(B * G * T * S);
+  const row = new Float32Array(S);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const qi = P + t;
+      for (let s = 0; s < S; s++) {
+        const ok = keyMask[b * S + s] === 1 && s <= qi && (window === null || qi - s < window);
+        row[s] = ok ? 0 : NEG;
+      }
+      for (let gi = 0; gi < G; gi++) out.set(row, ((b * G + gi) * T + t) * S);
+    }
+  }
+  return out;
+}

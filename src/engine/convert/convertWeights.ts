@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ModelFileError } from '../../errors.js';
+import type { ModelConfig } from '../../model/config/ModelConfig.js';
+import type { ModelWeights } from '../../model/safetensors/ModelWeights.js';
+import { atomicWrite, tempPathFor } from '../../util/atomicWrite.js';
+import type { ProgressCallback } from '../../util/progress.js';
+import { DataType, type DataTypeId } from '../onnx/onnxProto.js';
+import type { ConvertedWeights, StoredLinear, StoredTensor } from './ConvertedWeights.js';
+import { toFloat16 } from './float16.js';
+import type { Precision } from './Precision.js';
+import { quantizeMatrix } from './quantize.js';
+
+/** Bump when the converted layout changes, so old caches are rebuilt. */
+export const CONVERTER_VERSION = 2;
+const ALIGN = 4096;
+
+/** The project's cache folder: `PERSONA_CACHE`, else `$XDG_CACHE_HOME/persona-vectors`, else `~/.cache/persona-vectors`. */
+export function personaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PERSONA_CACHE) return env.PERSONA_CACHE;
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'persona-vectors');
+}
+
+async function sourceKey(dir: string, weights: ModelWeights, config: ModelConfig, precision: Precision): Promise<string> {
+  const h = createHash('sha256');
+  h.update(`v${CONVERTER_VERSION}|${precision}|${JSON.stringify(config)}`);
+  for (const f of weights.files) {
+    const real = await fs.realpath(f);
+    const st = await fs.stat(real);
+    h.update(`|${real}|${st.size}|${st.mtimeMs}`);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where the converted weights of a model folder live. */
+export async function convertedDir(dir: string, weights: ModelWeights, config: ModelConfig, precision: Precision, cacheRoot = personaCacheDir()): Promise<{ folder: string; key: string }> {
+  const key = await sourceKey(dir, weights, config, precision);
+  const name = path.basename(path.resolve(dir)).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  return { folder: path.join(cacheRoot, 'converted', `${name}-${key}`, precision), key };
+}
+
+class WeightsWriter {
+  tensors: Record<string, StoredTensor> = {};
+  offset = 0;
+  constructor(private handle: fs.FileHandle) {}
+
+  async put(name: string, type: DataTypeId, dims: number[], data: ArrayBufferView): Promise<string> {
+    const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
+    this.offset += pad;
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.offset + done);
+      done += bytesWritten;
+    }
+    this.tensors[name] = { type, dims, offset: this.offset, length: bytes.length };
+    this.offset += bytes.length;
+    return name;
+  }
+}
+
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) {
+    const ro = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = w[ro + c];
+  }
+  return out;
+}
+
+function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Converts a checkpoint once into the engine's layout (fused qkv and gate/up, f32 transposed or
+ * MatMulNBits blocks, Gemma norms as 1+w) in the project cache, and returns its manifest. Later
+ * loads reuse it. The weights go to a temp file renamed into place, and the manifest is written
+ * last, so an interrupted conversion never leaves a cache that is taken for complete.
+ *
+ * @example const { folder, manifest } = await ensureConverted(dir, weights, config, 'q4', { onProgress });
+ */
+export async function ensureConverted(
+  dir: string,
+  weights: ModelWeights,
+  config: ModelConfig,
+  precision: Precision,
+  opts: { onProgress?: ProgressCallback; cacheRoot?: string } = {},
+): Promise<{ folder: string; manifest: ConvertedWeights }> {
+  const { folder, key } = await convertedDir(dir, weights, config, precision, opts.cacheRoot);
+  const manifestPath = path.join(folder, 'manifest.json');
+  const existing = await readManifest(manifestPath);
+  if (existing) {
+    await checkComplete(folder, existing);
+    return { folder, manifest: existing };
+  }
+  await fs.mkdir(folder, { recursive: true });
+  const weightsPath = path.join(folder, 'weights.bin');
+  const tmp = tempPathFor(weightsPath);
+  const handle = await fs.open(tmp, 'w');
+  const cleanup = () => fs.rm(tmp, { force: true }).catch(() => {});
+  const onSignal = () => {
+    void cleanup();
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    const w = new WeightsWriter(handle);
+    const linears = await writeAll(w, weights, config, precision, opts.onProgress);
+    await handle.sync();
+    await handle.close();
+    await fs.rename(tmp, weightsPath);
+    const manifest: ConvertedWeights = { formatVersion: CONVERTER_VERSION, precision, sourceKey: key, weightsFile: 'weights.bin', totalBytes: w.offset, tensors: w.tensors, linears };
+    await atomicWrite(manifestPath, JSON.stringify(manifest));
+    return { folder, manifest };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await cleanup();
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}
+
+async function readManifest(p: string): Promise<ConvertedWeights | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(p, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const m = JSON.parse(text) as ConvertedWeights;
+    if (m.formatVersion !== CONVERTER_VERSION) return null;
+    return m;
+  } catch {
+    throw new ModelFileError(`The conversion cache manifest ${p} is corrupt. Delete the folder ${path.dirname(p)} and run again; it will be rebuilt.`);
+  }
+}
+
+async function checkComplete(folder: string, m: ConvertedWeights): Promise<void> {
+  const file = path.join(folder, m.weightsFile);
+  let size = -1;
+  try {
+    size = (await fs.stat(file)).size;
+  } catch {
+    // missing
+  }
+  if (size !== m.totalBytes) {
+    throw new ModelFileError(
+      `The conversion cache in ${folder} is corrupt: ${m.weightsFile} has ${size < 0 ? 'gone missing' : `${size} bytes`}, the manifest says ${m.totalBytes}. Delete that folder and run again; it will be rebuilt.`,
+    );
+  }
+}
+
+async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig, precision: Precision, onProgress?: ProgressCallback): Promise<Record<string, StoredLinear>> {
+  const linears: Record<string, StoredLinear> = {};
+  const total = [...weights.tensors.values()].reduce((a, t) => a + t.byteLength, 0);
+  let done = 0;
+  const read = async (name: string) => {
+    const info = weights.info(name);
+    const data = await weights.readFloat32(name);
+    done += info.byteLength;
+    onProgress?.({ phase: `convert to ${precision}`, done, total, unit: 'bytes' });
+    return data;
+  };
+  const maybe = async (name: string) => (weights.has(name) ? read(name) : undefined);
+
+  const linear = async (name: string, parts: string[], biasParts: string[] | null): Promise<void> => {
+    const mats = await Promise.all(parts.map(read));
+    const inDim = weights.info(parts[0]).shape[1];
+    const outDim = parts.reduce((a, p) => a + weights.info(p).shape[0], 0);
+    const full = concatRows(mats); // [out, in]
+    let bias: string | undefined;
+    if (biasParts && biasParts.every((b) => weights.has(b))) {
+      bias = await w.put(`${name}.bias`, DataType.FLOAT, [outDim], concatRows(await Promise.all(biasParts.map(read))));
+    }
+    if (precision === 'f32') {
+      const weight = await w.put(`${name}.weight`, DataType.FLOAT, [inDim, outDim], transpose(full, outDim, inDim));
+      linears[name] = { kind: 'f32', weight, bias, in: inDim, out: outDim };
+    } else {
+      const bits = precision === 'q4' ? 4 : 8;
+      const q = quantizeMatrix(full, outDim, inDim, bits, 32);
+      const kBlocks = Math.ceil(inDim / 32);
+      const b = await w.put(`${name}.qweight`, DataType.UINT8, [outDim, kBlocks, (32 * bits) / 8], q.b);
+      const scales = await w.put(`${name}.scales`, DataType.FLOAT, [outDim * kBlocks], q.scales);
+      linears[name] = { kind: 'nbits', b, scales, bias, in: inDim, out: outDim, bits, blockSize: 32 };
+    }
+  };
+  const norm = async (hfName: string): Promise<void> => {
+    const v = await read(hfName);
+    if (c.normWeightOffset) for (let i = 0; i < v.length; i++) v[i] += c.normWeightOffset;
+    await w.put(hfName, DataType.FLOAT, [v.length], v);
+  };
+
+  const embed = await read('model.embed_tokens.weight'); // [V, H]
+  if (precision === 'f32') await w.put('model.embed_tokens.weight', DataType.FLOAT, [c.vocabSize, c.hiddenSize], embed);
+  else await w.put('model.embed_tokens.weight', DataType.FLOAT16, [c.vocabSize, c.hiddenSize], toFloat16(embed));
+
+  for (let l = 0; l < c.numHiddenLayers; l++) {
+    const p = `model.layers.${l}`;
+    await norm(`${p}.input_layernorm.weight`);
+    await norm(`${p}.post_attention_layernorm.weight`);
+    if (c.sandwichNorms) {
+      await norm(`${p}.pre_feedforward_layernorm.weight`);
+      await norm(`${p}.post_feedforward_layernorm.weight`);
+    }
+    if (c.qkNorm) {
+      await norm(`${p}.self_attn.q_norm.weight`);
+      await norm(`${p}.self_attn.k_norm.weight`);
+    }
+    const a = `${p}.self_attn`;
+    await linear(`${a}.qkv_proj`, [`${a}.q_proj.weight`, `${a}.k_proj.weight`, `${a}.v_proj.weight`], [`${a}.q_proj.bias`, `${a}.k_proj.bias`, `${a}.v_proj.bias`]);
+    await linear(`${a}.o_proj`, [`${a}.o_proj.weight`], [`${a}.o_proj.bias`]);
+    const m = `${p}.mlp`;
+    await linear(`${m}.gate_up_proj`, [`${m}.gate_proj.weight`, `${m}.up_proj.weight`], [`${m}.gate_proj.bias`, `${m}.up_proj.bias`]);
+    await linear(`${m}.down_proj`, [`${m}.down_proj.weight`], [`${m}.down_proj.bias`]);
+  }
+  await norm('model.norm.weight');
+
+  // Output layer: [V, H] as stored (Gemm with transB in f32; MatMulNBits' own layout when quantised).
+  const head = c.tieWordEmbeddings || !weights.has('lm_head.weight') ? embed : await read('lm_head.weight');
+  if (precision === 'f32') {
+    if (head !== embed) await w.put('lm_head.weight', DataType.FLOAT, [c.vocabSize, c.hiddenSize], head);
+  } else {
+    const bits = precision === 'q4' ? 4 : 8;
+    const q = quantizeMatrix(head, c.vocabSize, c.hiddenSize, bits, 32);
+    const kBlocks = Math.ceil(c.hiddenSize / 32);
+    const b = await w.put('lm_head.qweight', DataType.UINT8, [c.vocabSize, kBlocks, (32 * bits) / 8], q.b);
+    const scales = await w.put('lm_head.scales', DataType.FLOAT, [c.vocabSize * kBlocks], q.scales);
+    linears['lm_head'] = { kind: 'nbits', b, scales, in: c.hiddenSize, out: c.vocabSize, bits, blockSize: 32 };
+  }
+  void maybe;
+  onProgress?.({ phase: `convert to ${precision}`, done: total, total, unit: 'bytes' });
+  return linears;
+}

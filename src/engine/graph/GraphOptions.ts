@@ -1,0 +1,18 @@
+/** Which variant of the decoder graph to build. One graph serves plain, steered and swept runs. */
+export interface GraphOptions {
+  /** `last`: logits of the last position only [B,V] (generation); `all`: [B,T,V] (verification). */
+  logits: 'last' | 'all';
+  /** Output every residual stream `hidden_{i}` [B,T,H] (i = 0 embedding, l+1 after block l) and `final_norm`. */
+  hiddenStates: boolean;
+  /** Per-layer pooled activations `pooled [B,L,K,H]` from a `pool_weights [B,K,T]` input. */
+  pooling: boolean;
+  /** Inputs that clamp the projection onto a direction per layer (ablate / cap). */
+  projectionClamp: boolean;
+}
+
+export const GENERATION_GRAPH: GraphOptions = { logits: 'last', hiddenStates: false, pooling: true, projectionClamp: true };
+export const DEBUG_GRAPH: GraphOptions = { logits: 'all', hiddenStates: true, pooling: true, projectionClamp: true };
+
+export function graphKey(o: GraphOptions): string {
+  return `${o.logits}-${o.hiddenStates ? 'h' : ''}${o.pooling ? 'p' : ''}${o.projectionClamp ? 'c' : ''}`;
+}

@@ -1,0 +1,206 @@
+import type { ModelConfig } from '../../model/config/ModelConfig.js';
+import type { ConvertedWeights, StoredLinear } from '../convert/ConvertedWeights.js';
+import { GraphBuilder } from '../onnx/GraphBuilder.js';
+import { DataType } from '../onnx/onnxProto.js';
+import type { GraphOptions } from './GraphOptions.js';
+
+/**
+ * Builds the decoder forward pass as an ONNX graph over the converted weights (external data).
+ *
+ * Inputs (B batch, T new tokens, P cached tokens, S = P+T, G = heads per KV head, D head dim, L layers):
+ *   input_ids [B,T] int64; rope_cos/rope_sin [B,T,D/2] (and rope_*_sliding); attn_bias [B,1,G·T,S]
+ *   (additive: 0 or −1e30, rows g-major; attn_bias_sliding likewise); past_k_l/past_v_l [P,B,kvH,D];
+ *   steer_delta [B,L,H] and steer_mask [B,T]: resid_l += steer_mask[b,t] · steer_delta[b,l,:];
+ *   clamp_dir [B,L,H], clamp_lo/clamp_hi [B,L] (projection clamp); pool_weights [B,K,T].
+ * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [T,B,kvH,D] (only the new rows: the cache stays
+ *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
+ *
+ * "Layer l" is the residual stream after decoder block l (HF hidden_states[l+1]).
+ */
+export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFile: string, opts: GraphOptions): GraphBuilder {
+  const g = new GraphBuilder();
+  const H = c.hiddenSize;
+  const D = c.headDim;
+  const qH = c.numAttentionHeads;
+  const kvH = c.numKeyValueHeads;
+  const G = qH / kvH;
+  const L = c.numHiddenLayers;
+  const V = c.vocabSize;
+
+  for (const [name, t] of Object.entries(w.tensors)) {
+    g.initializer({ name, type: t.type, dims: t.dims, external: { location: weightsFile, offset: t.offset, length: t.length } });
+  }
+
+  const inputIds = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
+  const slidingRope = c.layerTypes.includes('sliding_attention') && JSON.stringify(c.rope.sliding_attention) !== JSON.stringify(c.rope.full_attention);
+  const rope = {
+    full_attention: ropeInputs(g, ''),
+    sliding_attention: slidingRope ? ropeInputs(g, '_sliding') : undefined,
+  };
+  const attnBias = g.input('attn_bias', DataType.FLOAT, ['batch', 1, 'gseq', 'total']);
+  const hasSliding = c.layerTypes.includes('sliding_attention') && c.slidingWindow !== null;
+  const attnBiasSliding = hasSliding ? g.input('attn_bias_sliding', DataType.FLOAT, ['batch', 1, 'gseq', 'total']) : attnBias;
+  const steerDelta = g.input('steer_delta', DataType.FLOAT, ['batch', L, H]);
+  const steerMask = g.unsqueeze(g.input('steer_mask', DataType.FLOAT, ['batch', 'seq']), [2]); // [B,T,1]
+  const clamp = opts.projectionClamp
+    ? {
+        dir: g.input('clamp_dir', DataType.FLOAT, ['batch', L, H]),
+        lo: g.input('clamp_lo', DataType.FLOAT, ['batch', L]),
+        hi: g.input('clamp_hi', DataType.FLOAT, ['batch', L]),
+      }
+    : null;
+  const poolWeights = opts.pooling ? g.input('pool_weights', DataType.FLOAT, ['batch', 'pools', 'seq']) : null;
+
+  // Embedding: [B,T,H]
+  let x = g.op('Gather', ['model.embed_tokens.weight', inputIds], { axis: 0 });
+  if (w.tensors['model.embed_tokens.weight'].type !== DataType.FLOAT) x = g.op('Cast', [x], { to: DataType.FLOAT });
+  if (c.embeddingScale !== 1) x = g.mul(x, g.f32([c.embeddingScale]));
+  if (opts.hiddenStates) g.output(x, 'hidden_0', DataType.FLOAT, ['batch', 'seq', H]);
+
+  const norm = (v: string, weight: string) => g.op('RMSNormalization', [v, weight], { axis: -1, epsilon: { float: c.rmsNormEps } });
+  const linear = (v: string, name: string) => applyLinear(g, v, w.linears[name], w);
+
+  const pooled: string[] = [];
+  for (let l = 0; l < L; l++) {
+    x = g.scoped(`blocks.${l}`, () => {
+      const p = `model.layers.${l}`;
+      const layerType = c.layerTypes[l];
+      const r = rope[layerType] ?? rope.full_attention;
+      const bias = layerType === 'sliding_attention' ? attnBiasSliding : attnBias;
+
+      // --- attention ---
+      const h = norm(x, `${p}.input_layernorm.weight`);
+      const qkv = linear(h, `${p}.self_attn.qkv_proj`); // [B,T,(qH+2kvH)·D]
+      let [q, k, v] = g.split(qkv, [qH * D, kvH * D, kvH * D], 2);
+      q = g.reshape(q, [0, 0, qH, D]); // [B,T,qH,D]
+      k = g.reshape(k, [0, 0, kvH, D]); // [B,T,kvH,D]
+      v = g.reshape(v, [0, 0, kvH, D]);
+      if (c.qkNorm) {
+        q = norm(q, `${p}.self_attn.q_norm.weight`);
+        k = norm(k, `${p}.self_attn.k_norm.weight`);
+      }
+      q = applyRope(g, q, r.cos, r.sin, D);
+      k = applyRope(g, k, r.cos, r.sin, D);
+      q = g.mul(q, g.f32([c.attentionScale]));
+
+      const newK = g.transpose(k, [1, 0, 2, 3]); // [T,B,kvH,D]
+      const newV = g.transpose(v, [1, 0, 2, 3]);
+      g.output(newK, `new_k_${l}`, DataType.FLOAT, ['seq', 'batch', kvH, D]);
+      g.output(newV, `new_v_${l}`, DataType.FLOAT, ['seq', 'batch', kvH, D]);
+      const pastK = g.input(`past_k_${l}`, DataType.FLOAT, ['past', 'batch', kvH, D]);
+      const pastV = g.input(`past_v_${l}`, DataType.FLOAT, ['past', 'batch', kvH, D]);
+      const kT = g.transpose(g.concat([pastK, newK], 0), [1, 2, 3, 0]); // [B,kvH,D,S]
+      const vAll = g.transpose(g.concat([pastV, newV], 0), [1, 2, 0, 3]); // [B,kvH,S,D]
+
+      const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, kvH, G, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B,kvH,G·T,D]
+      let scores = g.matmul(qg, kT); // [B,kvH,G·T,S]
+      if (c.attnLogitSoftcapping) {
+        const cap = g.f32([c.attnLogitSoftcapping]);
+        scores = g.mul(g.op('Tanh', [g.div(scores, cap)]), cap);
+      }
+      scores = g.add(scores, bias);
+      const probs = g.op('Softmax', [scores], { axis: -1 });
+      const ctx = g.matmul(probs, vAll); // [B,kvH,G·T,D]
+      const merged = g.reshape(g.transpose(g.reshape(ctx, [0, 0, G, -1, D]), [0, 3, 1, 2, 4]), [0, 0, qH * D]); // [B,T,qH·D]
+      let attnOut = linear(merged, `${p}.self_attn.o_proj`); // [B,T,H]
+      if (c.sandwichNorms) attnOut = norm(attnOut, `${p}.post_attention_layernorm.weight`);
+      let resid = g.add(x, attnOut);
+
+      // --- MLP ---
+      const h2 = norm(resid, c.sandwichNorms ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`);
+      const gu = linear(h2, `${p}.mlp.gate_up_proj`);
+      const [gate, up] = g.split(gu, [c.intermediateSize, c.intermediateSize], 2);
+      let mlpOut = linear(g.mul(activation(g, gate, c.hiddenAct), up), `${p}.mlp.down_proj`);
+      if (c.sandwichNorms) mlpOut = norm(mlpOut, `${p}.post_feedforward_layernorm.weight`);
+      resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
+
+      // --- steering: the one place per block where a persona vector enters ---
+      const delta = g.unsqueeze(g.op('Gather', [steerDelta, g.i64([l], [])], { axis: 1 }), [1]); // [B,1,H]
+      resid = g.add(resid, g.mul(steerMask, delta));
+      if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
+
+      if (poolWeights) pooled.push(g.unsqueeze(g.matmul(poolWeights, resid), [1])); // [B,1,K,H]
+      if (opts.hiddenStates) g.output(resid, `hidden_${l + 1}`, DataType.FLOAT, ['batch', 'seq', H]);
+      return resid;
+    });
+  }
+  if (poolWeights) g.output(g.concat(pooled, 1), 'pooled', DataType.FLOAT, ['batch', L, 'pools', H]);
+
+  const final = norm(x, 'model.norm.weight');
+  if (opts.hiddenStates) g.output(final, 'final_norm', DataType.FLOAT, ['batch', 'seq', H]);
+  let logits: string;
+  if (opts.logits === 'last') {
+    const last = g.reshape(g.slice(final, [-1], [Number.MAX_SAFE_INTEGER], [1]), [-1, H]); // [B,H]
+    logits = outputLayer(g, last, c, w);
+  } else {
+    const flat = g.reshape(final, [-1, H]); // [B·T,H]
+    const shape = g.concat([g.op('Shape', [inputIds]), g.i64([V])], 0);
+    logits = g.op('Reshape', [outputLayer(g, flat, c, w), shape]); // [B,T,V]
+  }
+  if (c.finalLogitSoftcapping) {
+    const cap = g.f32([c.finalLogitSoftcapping]);
+    logits = g.mul(g.op('Tanh', [g.div(logits, cap)]), cap);
+  }
+  g.output(logits, 'logits', DataType.FLOAT, opts.logits === 'last' ? ['batch', V] : ['batch', 'seq', V]);
+  return g;
+}
+
+function ropeInputs(g: GraphBuilder, suffix: string): { cos: string; sin: string } {
+  const cos = g.unsqueeze(g.input(`rope_cos${suffix}`, DataType.FLOAT, ['batch', 'seq', 'half_dim']), [2]); // [B,T,1,D/2]
+  const sin = g.unsqueeze(g.input(`rope_sin${suffix}`, DataType.FLOAT, ['batch', 'seq', 'half_dim']), [2]);
+  return { cos, sin };
+}
+
+/** rotate_half rotary embedding (HF convention): [x1, x2] → [x1·cos − x2·sin, x2·cos + x1·sin]. */
+function applyRope(g: GraphBuilder, x: string, cos: string, sin: string, D: number): string {
+  const [x1, x2] = g.split(x, [D / 2, D / 2], 3);
+  const a = g.sub(g.mul(x1, cos), g.mul(x2, sin));
+  const b = g.add(g.mul(x2, cos), g.mul(x1, sin));
+  return g.concat([a, b], 3);
+}
+
+function activation(g: GraphBuilder, x: string, act: ModelConfig['hiddenAct']): string {
+  switch (act) {
+    case 'silu':
+      return g.mul(x, g.op('Sigmoid', [x]));
+    case 'gelu_tanh':
+      return g.op('Gelu', [x], { approximate: 'tanh' });
+    case 'gelu':
+      return g.op('Gelu', [x]);
+  }
+}
+
+function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear, w: ConvertedWeights): string {
+  let y: string;
+  if (lin.kind === 'f32') {
+    y = g.matmul(x, lin.weight);
+  } else {
+    y = g.op('MatMulNBits', [x, lin.b, lin.scales], { K: lin.in, N: lin.out, bits: lin.bits, block_size: lin.blockSize, accuracy_level: 4 }, undefined, 'com.microsoft');
+  }
+  return lin.bias ? g.add(y, lin.bias) : y;
+  void w;
+}
+
+/** The output layer on [N,H] → [N,V]: Gemm with transB over the [V,H] table, or MatMulNBits. */
+function outputLayer(g: GraphBuilder, x: string, c: ModelConfig, w: ConvertedWeights): string {
+  const q = w.linears['lm_head'];
+  if (q) return applyLinear(g, x, q, w);
+  const table = w.tensors['lm_head.weight'] ? 'lm_head.weight' : 'model.embed_tokens.weight';
+  return g.op('Gemm', [x, table], { transB: 1 });
+}
+
+/**
+ * Projection clamp per layer (ablate = clamp to [0,0], cap = clamp to [−∞, c]) along a unit
+ * direction u: resid −= (p − clip(p, lo, hi)) · u with p = resid·u, at the positions of steer_mask.
+ * A zero direction leaves the stream untouched.
+ */
+function applyProjectionClamp(g: GraphBuilder, resid: string, clamp: { dir: string; lo: string; hi: string }, l: number, mask: string): string {
+  const idx = g.i64([l], []);
+  const u = g.unsqueeze(g.op('Gather', [clamp.dir, idx], { axis: 1 }), [1]); // [B,1,H]
+  const lo = g.unsqueeze(g.op('Gather', [clamp.lo, idx], { axis: 1 }), [1, 2]); // [B,1,1]
+  const hi = g.unsqueeze(g.op('Gather', [clamp.hi, idx], { axis: 1 }), [1, 2]);
+  const proj = g.op('ReduceSum', [g.mul(resid, u), g.i64([-1])], { keepdims: 1 }); // [B,T,1]
+  const clipped = g.op('Max', [g.op('Min', [proj, hi]), lo]);
+  const excess = g.mul(g.sub(proj, clipped), mask); // [B,T,1]
+  return g.sub(resid, g.mul(excess, u));
+}

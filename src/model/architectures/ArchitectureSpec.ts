@@ -1,0 +1,14 @@
+import type { ModelConfig } from '../config/ModelConfig.js';
+
+export type RawConfig = Record<string, unknown>;
+
+/**
+ * A decoder architecture as a small declarative spec: the `model_type`s it serves and how its
+ * config normalises. Tensor names are the checkpoint's own (`model.layers.{l}.self_attn.q_proj.weight`),
+ * shared by every Llama-family model, so no key map is needed.
+ */
+export interface ArchitectureSpec {
+  name: string;
+  modelTypes: string[];
+  normalize(raw: RawConfig): ModelConfig;
+}
