@@ -43,8 +43,10 @@ export interface ForwardRequest {
 }
 
 export interface ForwardResult {
-  /** [B·V] (last position) or [B·T·V] (debug graph). */
+  /** Last-position logits [B·V]. */
   logits: Float32Array;
+  /** Every position's logits [B·T·V] (debug graph only). */
+  allLogits?: Float32Array;
   newK: Float32Array[];
   newV: Float32Array[];
   pooled?: Float32Array;
@@ -165,8 +167,17 @@ export class DecoderSession {
     const f = (name: string) => out[name].data as Float32Array;
     const extra: Record<string, Float32Array> = {};
     for (const n of req.extraOutputs ?? []) extra[n] = f(n);
+    let logits = f('logits');
+    let allLogits: Float32Array | undefined;
+    if (this.options.logits === 'all') {
+      allLogits = logits;
+      const V = c.vocabSize;
+      logits = new Float32Array(B * V);
+      for (let b = 0; b < B; b++) logits.set(allLogits.subarray((b * T + T - 1) * V, (b * T + T) * V), b * V);
+    }
     return {
-      logits: f('logits'),
+      logits,
+      allLogits,
       newK: Array.from({ length: L }, (_, l) => f(`new_k_${l}`)),
       newV: Array.from({ length: L }, (_, l) => f(`new_v_${l}`)),
       pooled: req.poolWeights ? f('pooled') : undefined,

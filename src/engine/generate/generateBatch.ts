@@ -1,0 +1,182 @@
+import { InvalidArgumentError } from '../../errors.js';
+import type { DecoderSession } from '../DecoderSession.js';
+import { KVCache } from '../KVCache.js';
+import { leftPad, stackInterventions } from './batchFeeds.js';
+import { steersPrompt, steersResponse, type RowIntervention } from './Intervention.js';
+import { sampleToken, seededRandom, validateSampling, type SamplingOptions } from './sampling.js';
+
+export interface GenerationRequest {
+  promptIds: number[];
+  maxNewTokens?: number;
+  sampling?: SamplingOptions;
+  intervention?: RowIntervention | null;
+}
+
+export type FinishReason = 'eos' | 'length' | 'stop' | 'aborted';
+
+export interface GeneratedRow {
+  tokens: number[];
+  finishReason: FinishReason;
+  /** The row closed its turn (an end-of-turn / EOS token) — a coherence signal. */
+  ended: boolean;
+  /** Log-probability of each generated token under the (steered) model, when asked. */
+  logprobs?: number[];
+  topLogprobs?: { id: number; logprob: number }[][];
+}
+
+export interface TokenEvent {
+  row: number;
+  token: number;
+  logprob?: number;
+  top?: { id: number; logprob: number }[];
+}
+
+export interface GenerateOptions {
+  stopTokenIds: number[];
+  padTokenId: number;
+  /** Tokens per prefill call (chunked prefill). */
+  prefillChunk?: number;
+  /** Recompute the whole sequence every step instead of using the cache (for checks). */
+  noCache?: boolean;
+  /** Called for every generated token, in order. Return true to stop that row ('stop' reason). */
+  onToken?: (e: TokenEvent) => boolean | void;
+  /** Number of top log-probabilities to report per token (0 = only the chosen token's). */
+  logprobs?: number | null;
+  signal?: AbortSignal;
+}
+
+/**
+ * Generates continuations for a batch of prompts in one set of forward calls: left padding, a JS-side
+ * KV cache, chunked prefill, per-row sampling, seeds and steering; rows finish independently.
+ *
+ * @example
+ * const [row] = await generateBatch(session, [{ promptIds, maxNewTokens: 32 }], { stopTokenIds: [2], padTokenId: 0 });
+ */
+export async function generateBatch(session: DecoderSession, requests: GenerationRequest[], opts: GenerateOptions): Promise<GeneratedRow[]> {
+  const c = session.config;
+  const B = requests.length;
+  if (B === 0) return [];
+  for (const r of requests) {
+    if (r.promptIds.length === 0) throw new InvalidArgumentError('A prompt has zero tokens; give at least one token (e.g. apply the chat template).');
+    if (r.sampling) validateSampling(r.sampling);
+    const max = r.maxNewTokens ?? 64;
+    if (!Number.isInteger(max) || max < 0) throw new InvalidArgumentError(`maxNewTokens must be an integer ≥ 0; got ${max}.`);
+    if (r.promptIds.length + max > c.maxPositionEmbeddings) {
+      throw new InvalidArgumentError(
+        `Prompt (${r.promptIds.length} tokens) plus max new tokens (${max}) exceeds the model's context of ${c.maxPositionEmbeddings} tokens. Shorten the prompt or lower max new tokens.`,
+      );
+    }
+  }
+  const { ids, pads, length: T0 } = leftPad(requests.map((r) => r.promptIds), opts.padTokenId);
+  const maxNew = requests.map((r) => r.maxNewTokens ?? 64);
+  const rands = requests.map((r) => seededRandom(r.sampling?.seed ?? 0));
+  const stop = new Set(opts.stopTokenIds);
+  const rows: GeneratedRow[] = requests.map(() => ({ tokens: [], finishReason: 'length', ended: false }));
+  const done = requests.map((_, b) => maxNew[b] === 0);
+  const history = ids.map((r) => [...r]);
+  const { delta, clamp } = stackInterventions(requests.map((r) => r.intervention), c);
+  const positionsMode = requests.map((r) => r.intervention?.positions ?? 'all');
+  const wantLogprobs = opts.logprobs !== undefined && opts.logprobs !== null;
+  if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
+
+  const rowSize = c.numKeyValueHeads * c.headDim;
+  let cache = new KVCache(c.numHiddenLayers, B, rowSize, T0 + Math.max(...maxNew) + 1);
+  // keyMask per position: 1 for real tokens.
+  const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
+
+  const run = async (start: number, end: number, isPrompt: boolean) => {
+    const T = end - start;
+    const S = end;
+    const inputIds = new Array<number>(B * T);
+    const positions = new Array<number>(B * T);
+    const keyMask = new Uint8Array(B * S);
+    const steerMask = delta || clamp ? new Float32Array(B * T) : undefined;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const pos = start + t;
+        inputIds[b * T + t] = history[b][pos];
+        positions[b * T + t] = Math.max(0, pos - pads[b]);
+        if (steerMask && realMask[b][pos]) {
+          const on = isPrompt || pos < T0 ? steersPrompt(positionsMode[b]) : steersResponse(positionsMode[b]);
+          steerMask[b * T + t] = on ? 1 : 0;
+        }
+      }
+      for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[b][s];
+    }
+    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache: opts.noCache ? undefined : cache, steerDelta: delta, steerMask, clamp });
+    if (!opts.noCache) cache.append(res.newK, res.newV, T);
+    return res.logits;
+  };
+
+  const chunk = opts.prefillChunk ?? 256;
+  let logits: Float32Array | undefined;
+  if (opts.noCache) {
+    logits = await run(0, T0, true);
+  } else {
+    for (let s = 0; s < T0; s += chunk) logits = await run(s, Math.min(T0, s + chunk), true);
+  }
+  const V = c.vocabSize;
+  let step = 0;
+  while (!done.every(Boolean)) {
+    if (opts.signal?.aborted) {
+      rows.forEach((r, b) => {
+        if (!done[b]) r.finishReason = 'aborted';
+      });
+      break;
+    }
+    for (let b = 0; b < B; b++) {
+      if (done[b]) {
+        history[b].push(opts.padTokenId);
+        continue;
+      }
+      const rowLogits = logits!.slice(b * V, (b + 1) * V);
+      let lp: { chosen: (id: number) => number; top: { id: number; logprob: number }[] } | undefined;
+      if (wantLogprobs) lp = logSoftmaxInfo(rowLogits, opts.logprobs ?? 0);
+      const s = requests[b].sampling ?? {};
+      const tok = sampleToken(rowLogits, s, rands[b], s.repetitionPenalty && s.repetitionPenalty !== 1 ? history[b].slice(pads[b]) : []);
+      history[b].push(tok);
+      rows[b].tokens.push(tok);
+      const event: TokenEvent = { row: b, token: tok };
+      if (lp) {
+        event.logprob = lp.chosen(tok);
+        event.top = lp.top;
+        rows[b].logprobs!.push(event.logprob);
+        rows[b].topLogprobs!.push(lp.top);
+      }
+      const stopRow = opts.onToken?.(event) === true;
+      if (stop.has(tok)) {
+        done[b] = true;
+        rows[b].finishReason = 'eos';
+        rows[b].ended = true;
+      } else if (stopRow) {
+        done[b] = true;
+        rows[b].finishReason = 'stop';
+      } else if (rows[b].tokens.length >= maxNew[b]) {
+        done[b] = true;
+        rows[b].finishReason = 'length';
+      }
+    }
+    for (const m of realMask) m.push(1);
+    step++;
+    if (done.every(Boolean)) break;
+    const len = T0 + step;
+    logits = opts.noCache ? await run(0, len, false) : await run(len - 1, len, false);
+  }
+  void cache;
+  cache = undefined as unknown as KVCache;
+  return rows;
+}
+
+function logSoftmaxInfo(logits: Float32Array, topN: number) {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  const lse = max + Math.log(sum);
+  const top: { id: number; logprob: number }[] = [];
+  if (topN > 0) {
+    const idx = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, topN);
+    for (const i of idx) top.push({ id: i, logprob: logits[i] - lse });
+  }
+  return { chosen: (id: number) => logits[id] - lse, top };
+}
