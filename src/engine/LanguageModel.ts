@@ -1,0 +1,259 @@
+import { promises as fs } from 'node:fs';
+import { InvalidArgumentError } from '../errors.js';
+import type { ModelConfig } from '../model/config/ModelConfig.js';
+import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
+import { resolveModelSource } from '../model/resolveModel.js';
+import { loadTokenizer, type Tokenizer } from '../model/tokenizer/Tokenizer.js';
+import type { ProgressCallback } from '../util/progress.js';
+import type { Precision } from './convert/Precision.js';
+import type { DecoderSession, Device } from './DecoderSession.js';
+import { generateBatch, type FinishReason, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
+import type { Positions, RowIntervention } from './generate/Intervention.js';
+import type { SamplingOptions } from './generate/sampling.js';
+import { openDecoder } from './openDecoder.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A prompt: plain user text (the chat template is applied), or a list of chat messages. */
+export type Prompt = string | { system?: string; user: string } | ChatMessage[];
+
+export interface LoadModelOptions {
+  precision?: Precision;
+  device?: Device;
+  threads?: number;
+  revision?: string;
+  onProgress?: ProgressCallback;
+  cacheRoot?: string;
+}
+
+export interface GenerateTextOptions {
+  maxNewTokens?: number;
+  sampling?: SamplingOptions;
+  /** One intervention for every row, or one per row (an alpha sweep in one batch). */
+  intervention?: RowIntervention | null | (RowIntervention | null)[];
+  /** Rows per forward batch (default 16). */
+  batchSize?: number;
+  stopStrings?: string[];
+  logprobs?: number | null;
+  signal?: AbortSignal;
+  onToken?: (e: TokenEvent & { text: string }) => void;
+  /** Skip hooks installed with addPersonaHook (e.g. for an unsteered baseline). */
+  ignoreHooks?: boolean;
+}
+
+export interface GeneratedText {
+  prompt: Prompt;
+  promptIds: number[];
+  text: string;
+  tokens: number[];
+  finishReason: FinishReason;
+  ended: boolean;
+  logprobs?: number[];
+  topLogprobs?: { id: number; logprob: number }[][];
+}
+
+/** A steering intervention kept on the model until removed (see `addPersonaHook`). */
+export interface Hook {
+  /** Per-layer contribution, L·H, already scaled. */
+  delta?: Float32Array;
+  clamp?: RowIntervention['clamp'];
+  positions: Positions;
+}
+
+/**
+ * A loaded decoder with its tokenizer and chat template: generate text, stream it, steer it.
+ *
+ * @example
+ * const model = await loadModel();              // the embedded stylist
+ * const [out] = await model.generate(['Write a thank-you note to Sam.'], { maxNewTokens: 48 });
+ */
+export class LanguageModel {
+  readonly hooks = new Set<Hook>();
+
+  constructor(
+    readonly id: string,
+    readonly dir: string,
+    readonly config: ModelConfig,
+    readonly tokenizer: Tokenizer,
+    readonly session: DecoderSession,
+    readonly precision: Precision,
+    readonly revision?: string,
+  ) {}
+
+  get numLayers(): number {
+    return this.config.numHiddenLayers;
+  }
+
+  get hiddenSize(): number {
+    return this.config.hiddenSize;
+  }
+
+  /** Tokens that end generation: EOS ids and end-of-turn tokens. */
+  get stopTokenIds(): number[] {
+    return [...new Set([...this.config.eosTokenIds, ...this.tokenizer.eosTokenIds, ...this.tokenizer.endOfTurnIds])];
+  }
+
+  get padTokenId(): number {
+    return this.tokenizer.padTokenId ?? this.config.padTokenId ?? 0;
+  }
+
+  /** Messages of a prompt, with an optional system prompt. */
+  messages(prompt: Prompt, system?: string): ChatMessage[] {
+    if (Array.isArray(prompt)) return system ? [{ role: 'system', content: system }, ...prompt.filter((m) => m.role !== 'system')] : prompt;
+    const p = typeof prompt === 'string' ? { user: prompt } : prompt;
+    const sys = system ?? p.system;
+    return [...(sys ? [{ role: 'system' as const, content: sys }] : []), { role: 'user' as const, content: p.user }];
+  }
+
+  /** Token ids of a prompt with the chat template applied and the assistant turn opened. */
+  encodePrompt(prompt: Prompt, system?: string): number[] {
+    return this.tokenizer.encodeChat(this.messages(prompt, system), { addGenerationPrompt: true });
+  }
+
+  /** The hooks installed on the model, summed into one row intervention (null when none). */
+  activeHookIntervention(): RowIntervention | null {
+    if (this.hooks.size === 0) return null;
+    const LH = this.numLayers * this.hiddenSize;
+    const positions = new Set([...this.hooks].map((h) => h.positions));
+    if (positions.size > 1) throw new InvalidArgumentError(`Installed hooks mix position modes (${[...positions].join(', ')}); one forward pass applies one mode per row.`);
+    let delta: Float32Array | undefined;
+    let clamp: RowIntervention['clamp'];
+    for (const h of this.hooks) {
+      if (h.delta) {
+        delta ??= new Float32Array(LH);
+        for (let i = 0; i < LH; i++) delta[i] += h.delta[i];
+      }
+      if (h.clamp) clamp = h.clamp;
+    }
+    return { positions: [...positions][0], delta, clamp };
+  }
+
+  /**
+   * Generates answers for several prompts, batched (left padding; rows finish on their own).
+   * Interventions: per call (`intervention`, one or per row) plus the installed hooks, summed.
+   */
+  async generate(prompts: Prompt[], opts: GenerateTextOptions = {}): Promise<GeneratedText[]> {
+    const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
+    const per = Array.isArray(opts.intervention) ? opts.intervention : prompts.map(() => (opts.intervention as RowIntervention | null | undefined) ?? null);
+    if (per.length !== prompts.length) throw new InvalidArgumentError(`Got ${per.length} interventions for ${prompts.length} prompts.`);
+    const ids = prompts.map((p) => this.encodePrompt(p));
+    const bs = opts.batchSize ?? 16;
+    const out: GeneratedText[] = [];
+    for (let start = 0; start < prompts.length; start += bs) {
+      const end = Math.min(prompts.length, start + bs);
+      const reqs: GenerationRequest[] = [];
+      const decoders: { tokens: number[]; text: string }[] = [];
+      for (let i = start; i < end; i++) {
+        reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? 64, sampling: rowSampling(opts.sampling, i), intervention: mergeInterventions(hook, per[i], this.numLayers * this.hiddenSize) });
+        decoders.push({ tokens: [], text: '' });
+      }
+      const stops = opts.stopStrings ?? [];
+      const rows = await generateBatch(this.session, reqs, {
+        stopTokenIds: this.stopTokenIds,
+        padTokenId: this.padTokenId,
+        logprobs: opts.logprobs,
+        signal: opts.signal,
+        onToken: (e) => {
+          const d = decoders[e.row];
+          d.tokens.push(e.token);
+          if (!opts.onToken && stops.length === 0) return false;
+          const text = this.tokenizer.decode(d.tokens, { skipSpecialTokens: true });
+          const piece = text.slice(d.text.length);
+          d.text = text;
+          opts.onToken?.({ ...e, row: e.row + start, text: piece });
+          return stops.some((s) => text.includes(s));
+        },
+      });
+      rows.forEach((r, j) => {
+        let text = this.tokenizer.decode(r.tokens, { skipSpecialTokens: true });
+        for (const s of stops) {
+          const at = text.indexOf(s);
+          if (at >= 0) text = text.slice(0, at);
+        }
+        out.push({ prompt: prompts[start + j], promptIds: ids[start + j], text, tokens: r.tokens, finishReason: r.finishReason, ended: r.ended, logprobs: r.logprobs, topLogprobs: r.topLogprobs });
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Streams one answer as text pieces.
+   *
+   * @example for await (const piece of model.stream('Say hi to Ana.')) process.stdout.write(piece);
+   */
+  async *stream(prompt: Prompt, opts: GenerateTextOptions = {}): AsyncGenerator<string, GeneratedText> {
+    const queue: string[] = [];
+    let wake: (() => void) | null = null;
+    let finished = false;
+    let error: unknown;
+    let result: GeneratedText | undefined;
+    const p = this.generate([prompt], {
+      ...opts,
+      intervention: Array.isArray(opts.intervention) ? opts.intervention[0] : opts.intervention,
+      onToken: (e) => {
+        opts.onToken?.(e);
+        if (e.text) queue.push(e.text);
+        wake?.();
+      },
+    })
+      .then((r) => (result = r[0]))
+      .catch((e) => (error = e))
+      .finally(() => {
+        finished = true;
+        wake?.();
+      });
+    while (true) {
+      if (queue.length) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (finished) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = null;
+    }
+    await p;
+    if (error) throw error;
+    return result!;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Each prompt gets its own random stream: seed + its index in the call (so rows are independent samples). */
+function rowSampling(s: SamplingOptions | undefined, index: number): SamplingOptions | undefined {
+  if (!s) return s;
+  return { ...s, seed: (s.seed ?? 0) + index };
+}
+
+/** Sums two row interventions (deltas add; a clamp from either applies). */
+export function mergeInterventions(a: RowIntervention | null | undefined, b: RowIntervention | null | undefined, LH: number): RowIntervention | null {
+  if (!a) return b ?? null;
+  if (!b) return a;
+  if (a.positions !== b.positions) throw new InvalidArgumentError(`Cannot combine steering on "${a.positions}" positions with steering on "${b.positions}" positions in one row.`);
+  let delta = a.delta ?? b.delta;
+  if (a.delta && b.delta) {
+    delta = new Float32Array(LH);
+    for (let i = 0; i < LH; i++) delta[i] = a.delta[i] + b.delta[i];
+  }
+  return { positions: a.positions, delta, clamp: b.clamp ?? a.clamp };
+}
+
+/**
+ * Loads a model: a local folder, or a Hugging Face id (`Qwen/Qwen3-0.6B`, optionally `@revision`)
+ * from the standard HF cache, downloaded when missing. Without an argument: the embedded stylist.
+ *
+ * @example const model = await loadModel('Qwen/Qwen3-0.6B', { precision: 'q4' });
+ */
+export async function loadModel(spec: string = DEFAULT_MODEL_DIR, opts: LoadModelOptions = {}): Promise<LanguageModel> {
+  const source = await resolveModelSource(spec, { revision: opts.revision, onProgress: opts.onProgress });
+  await fs.access(source.dir);
+  const tokenizer = await loadTokenizer(source.dir);
+  const precision = opts.precision ?? 'f32';
+  const { config, session } = await openDecoder(source.dir, { precision, device: opts.device, threads: opts.threads, onProgress: opts.onProgress, cacheRoot: opts.cacheRoot });
+  return new LanguageModel(source.id, source.dir, config, tokenizer, session, precision, source.revision ?? source.commit);
+}

@@ -1,0 +1,135 @@
+import { InvalidArgumentError, PersonaFileError } from '../errors.js';
+
+/** The model a persona was computed on. A persona only applies to a model of the same shape. */
+export interface PersonaModelInfo {
+  id: string;
+  revision?: string;
+  modelType: string;
+  hiddenSize: number;
+  numLayers: number;
+}
+
+export interface LayerStats {
+  layer: number;
+  /** ‖positive mean − negative mean‖ */
+  norm: number;
+  /** Mean ‖residual‖ at this layer over the extraction activations. */
+  residNorm: number;
+  /** Cohen's d of positive vs negative activations projected on the direction. */
+  separation: number;
+  /** Steering effect per unit alpha from the quick check (when measured). */
+  steerability?: number;
+  /** End-of-turn rate under steering in the quick check. */
+  coherence?: number;
+}
+
+export type ExtractionMethod = 'mean-diff' | 'pca';
+export type ReadPositions = 'response-mean' | 'prompt-last';
+
+export interface PersonaMeta {
+  name: string;
+  description?: string;
+  model: PersonaModelInfo;
+  method: ExtractionMethod;
+  positions: ReadPositions;
+  recommendedLayer: number;
+  alphaRange: [number, number];
+  layers: LayerStats[];
+  prompts?: { positive: number; negative: number; sha256: string; systemPositive?: string[]; systemNegative?: string[] };
+  createdAt: string;
+  toolVersion: string;
+  /** System prompt that elicits the persona (for evaluation's "prompted" baseline). */
+  systemPrompt?: string;
+}
+
+/**
+ * A persona vector: one raw direction per decoder layer (positive mean − negative mean of the
+ * residual stream after block l), plus metadata. A plain value: arithmetic returns new vectors.
+ *
+ * @example
+ * const formal = await loadPersona('personas/formal.persona.json');
+ * const mixed = formal.scale(0.5).add(vivid);   // same model required
+ */
+export class PersonaVector {
+  constructor(readonly vectors: Float32Array[], readonly meta: PersonaMeta) {
+    if (vectors.length !== meta.model.numLayers) throw new PersonaFileError(`Persona ${meta.name} has ${vectors.length} layer vectors but its model has ${meta.model.numLayers} layers.`);
+    vectors.forEach((v, l) => {
+      if (v.length !== meta.model.hiddenSize) throw new PersonaFileError(`Persona ${meta.name}: layer ${l} vector has ${v.length} values, hidden size is ${meta.model.hiddenSize}.`);
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isFinite(v[i])) throw new PersonaFileError(`Persona ${meta.name}: layer ${l} contains ${v[i]} at index ${i}; the vector is corrupt (NaN/Inf). Recompute it.`);
+      }
+    });
+  }
+
+  get name(): string {
+    return this.meta.name;
+  }
+
+  get numLayers(): number {
+    return this.vectors.length;
+  }
+
+  get hiddenSize(): number {
+    return this.meta.model.hiddenSize;
+  }
+
+  layer(l: number): Float32Array {
+    return this.vectors[normalizeLayer(l, this.numLayers)];
+  }
+
+  norm(l: number): number {
+    return Math.hypot(...this.layer(l));
+  }
+
+  /** The unit direction at layer l (zeros for a zero vector). */
+  unit(l: number): Float32Array {
+    const v = this.layer(l);
+    const n = this.norm(l);
+    return n > 0 ? v.map((x) => x / n) : new Float32Array(v.length);
+  }
+
+  private map(fn: (v: Float32Array, l: number) => Float32Array, name: string): PersonaVector {
+    return new PersonaVector(this.vectors.map(fn), { ...this.meta, name });
+  }
+
+  scale(k: number): PersonaVector {
+    if (!Number.isFinite(k)) throw new InvalidArgumentError(`Scale must be a finite number; got ${k}.`);
+    return this.map((v) => v.map((x) => x * k), `${this.name}*${k}`);
+  }
+
+  neg(): PersonaVector {
+    return this.map((v) => v.map((x) => -x), `-${this.name}`);
+  }
+
+  add(other: PersonaVector): PersonaVector {
+    assertSameModel(this, other);
+    return this.map((v, l) => v.map((x, i) => x + other.vectors[l][i]), `${this.name}+${other.name}`);
+  }
+
+  sub(other: PersonaVector): PersonaVector {
+    return this.add(other.neg());
+  }
+
+  /** Checks the persona fits a model's shape (and warns nothing: a mismatch is an error). */
+  assertFits(model: { numLayers: number; hiddenSize: number; id?: string }): void {
+    if (model.hiddenSize !== this.hiddenSize || model.numLayers !== this.numLayers) {
+      throw new PersonaFileError(
+        `Persona "${this.name}" was made for ${this.meta.model.id} (${this.numLayers} layers × hidden ${this.hiddenSize}), but the model ${model.id ?? ''} has ${model.numLayers} layers × hidden ${model.hiddenSize}. Use a persona computed on this model (persona train/create --model …).`,
+      );
+    }
+  }
+}
+
+export function assertSameModel(a: PersonaVector, b: PersonaVector): void {
+  if (a.hiddenSize !== b.hiddenSize || a.numLayers !== b.numLayers) {
+    throw new InvalidArgumentError(`Cannot combine persona "${a.name}" (${a.numLayers}×${a.hiddenSize}) with "${b.name}" (${b.numLayers}×${b.hiddenSize}): they belong to different models.`);
+  }
+}
+
+/** Layer index with negatives counted from the end, validated. */
+export function normalizeLayer(l: number, numLayers: number): number {
+  if (!Number.isInteger(l)) throw new InvalidArgumentError(`Layer must be an integer; got ${l}.`);
+  const n = l < 0 ? numLayers + l : l;
+  if (n < 0 || n >= numLayers) throw new InvalidArgumentError(`Layer ${l} is out of range: the model has ${numLayers} decoder layers (0–${numLayers - 1}, or negative from the end).`);
+  return n;
+}
