@@ -41,12 +41,13 @@ export async function recommendLayer(model: LanguageModel, persona: PersonaVecto
   const floor = o.coherenceFloor ?? 0.7;
   const checks: LayerCheck[] = [];
   const n = o.prompts.length;
+  const readLayer = persona.meta.layers.reduce((a, b) => (b.separation > a.separation ? b : a)).layer;
   for (const [i, l] of layers.entries()) {
     const plus = resolveSteering(model, [{ persona, alpha, layer: l }]);
     const minus = resolveSteering(model, [{ persona, alpha: -alpha, layer: l }]);
     const prompts = [...o.prompts, ...o.prompts];
     const rows = await model.generate(prompts, {
-      maxNewTokens: o.maxNewTokens ?? 40,
+      maxNewTokens: o.maxNewTokens ?? 64,
       sampling: { temperature: 0.8, seed: o.seed ?? 1 },
       intervention: prompts.map((_, j) => (j < n ? plus : minus)),
       ignoreHooks: true,
@@ -63,9 +64,10 @@ export async function recommendLayer(model: LanguageModel, persona: PersonaVecto
         rows.map((r) => ({ promptIds: r.promptIds, answerIds: r.tokens.length ? r.tokens : [model.stopTokenIds[0] ?? 0] })),
         { batchSize: 2 * n },
       );
-      const u = persona.unit(l);
-      const gap = persona.norm(l) || 1;
-      const proj = acts.responseMean.map((a) => dot(a[l], u) / gap);
+      // Read at one fixed layer (the most separable one) so effects of different layers compare.
+      const u = persona.unit(readLayer);
+      const gap = persona.norm(readLayer) || 1;
+      const proj = acts.responseMean.map((a) => dot(a[readLayer], u) / gap);
       const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
       effect = (mean(proj.slice(0, n)) - mean(proj.slice(n))) / (2 * alpha);
     }

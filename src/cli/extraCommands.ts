@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { quickStartCommand } from './commands/quickStartCommand.js';
+
+/** Commands beyond run/train/verify. */
+export async function extraCommands(): Promise<Command[]> {
+  return [quickStartCommand()];
+}

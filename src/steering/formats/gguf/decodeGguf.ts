@@ -1,0 +1,258 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PersonaFileError } from '../../../errors.js';
+import {
+  GGML_ELEMENT_BYTES,
+  GGML_TYPE,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GGUF_VERSION,
+  alignOffset,
+  ggmlTypeName,
+  ggufValueTypeName,
+  type GgufValue,
+  type GgufValueTypeName,
+} from './ggufTypes.js';
+
+/** One entry of a GGUF file's tensor infos. */
+export interface GgufTensorInfo {
+  name: string;
+  /** Dimensions in ggml order: `dims[0]` varies fastest (numpy shape reversed). */
+  dims: number[];
+  /** ggml type id (`GGML_TYPE.F32` = 0). */
+  type: number;
+  /** Byte offset of the data, relative to the start of the data section. */
+  offset: number;
+  /** Bytes of data, or undefined for a quantised type this module does not size. */
+  byteLength: number | undefined;
+}
+
+/** A parsed GGUF file held in memory. */
+export interface GgufFile {
+  /** Where the bytes came from, for messages (a file's base name). */
+  source: string;
+  version: number;
+  /** `general.alignment`, or 32 when absent. */
+  alignment: number;
+  /** Metadata in file order. */
+  metadata: Map<string, GgufValue>;
+  tensors: GgufTensorInfo[];
+  /** Absolute byte offset of the data section. */
+  dataOffset: number;
+  bytes: Uint8Array;
+}
+
+const MAX_DIMS = 4;
+
+/** Reads little-endian fields and turns every overrun into one clear "truncated" error. */
+class Cursor {
+  private readonly view: DataView;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+  pos = 0;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly source: string,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  fail(message: string): never {
+    throw new PersonaFileError(`${this.source}: ${message}`);
+  }
+
+  private need(n: number, what: string): number {
+    const at = this.pos;
+    if (n > this.bytes.byteLength - at) {
+      this.fail(`file is truncated: reading ${what} needs ${n} bytes at offset ${at}, but the file has ${this.bytes.byteLength} bytes.`);
+    }
+    this.pos += n;
+    return at;
+  }
+
+  u8(what: string): number {
+    return this.view.getUint8(this.need(1, what));
+  }
+  u32(what: string): number {
+    return this.view.getUint32(this.need(4, what), true);
+  }
+  /** A u64 that must fit a JS number exactly (counts, lengths, offsets). */
+  size(what: string): number {
+    const v = this.view.getBigUint64(this.need(8, what), true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} is ${v}, which no valid file has; the file is corrupt.`);
+    return Number(v);
+  }
+  string(what: string): string {
+    const len = this.size(`the length of ${what}`);
+    const at = this.need(len, what);
+    try {
+      return this.utf8.decode(this.bytes.subarray(at, at + len));
+    } catch {
+      return this.fail(`${what} at offset ${at} is not valid UTF-8; the file is corrupt.`);
+    }
+  }
+
+  value(type: GgufValueTypeName, what: string): GgufValue {
+    const v = this.view;
+    switch (type) {
+      case 'uint8':
+        return { type, value: v.getUint8(this.need(1, what)) };
+      case 'int8':
+        return { type, value: v.getInt8(this.need(1, what)) };
+      case 'uint16':
+        return { type, value: v.getUint16(this.need(2, what), true) };
+      case 'int16':
+        return { type, value: v.getInt16(this.need(2, what), true) };
+      case 'uint32':
+        return { type, value: v.getUint32(this.need(4, what), true) };
+      case 'int32':
+        return { type, value: v.getInt32(this.need(4, what), true) };
+      case 'float32':
+        return { type, value: v.getFloat32(this.need(4, what), true) };
+      case 'float64':
+        return { type, value: v.getFloat64(this.need(8, what), true) };
+      case 'uint64':
+        return { type, value: v.getBigUint64(this.need(8, what), true) };
+      case 'int64':
+        return { type, value: v.getBigInt64(this.need(8, what), true) };
+      case 'bool': {
+        const b = v.getUint8(this.need(1, what));
+        if (b > 1) this.fail(`${what} is a bool stored as ${b}; only 0 and 1 are valid. The file is corrupt.`);
+        return { type, value: b === 1 };
+      }
+      case 'string':
+        return { type, value: this.string(what) };
+      case 'array': {
+        const itemType = this.valueType(`the item type of ${what}`);
+        const n = this.size(`the length of ${what}`);
+        const items: GgufValue[] = [];
+        // Every item consumes at least one byte, so a corrupt length ends in a truncation error.
+        for (let i = 0; i < n; i++) items.push(this.value(itemType, `${what}[${i}]`));
+        return { type, itemType, value: items };
+      }
+    }
+  }
+
+  valueType(what: string): GgufValueTypeName {
+    const at = this.pos;
+    const id = this.u32(what);
+    const name = ggufValueTypeName(id);
+    if (!name) this.fail(`${what} at offset ${at} has value type ${id}, which GGUF does not define (0–12); the file is corrupt.`);
+    return name;
+  }
+}
+
+/**
+ * Parses a GGUF file (v2 or v3, little-endian) held in memory, validating the header, every
+ * metadata value and every tensor info: bad magic, unsupported version, truncation, unknown value
+ * types, duplicate keys or tensor names, a bad `general.alignment`, and tensor offsets that are
+ * misaligned or run past the end of the file all raise a `PersonaFileError` naming the problem.
+ *
+ * @example
+ * const gguf = decodeGguf(bytes, 'happy.gguf');
+ * gguf.metadata.get('general.architecture'); // { type: 'string', value: 'controlvector' }
+ */
+export function decodeGguf(bytes: Uint8Array, source = 'GGUF data'): GgufFile {
+  const c: Cursor = new Cursor(bytes, source);
+  if (bytes.byteLength < 4) c.fail(`file is truncated: ${bytes.byteLength} bytes, too short to be a GGUF file.`);
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  if (magic !== GGUF_MAGIC) {
+    const shown = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    c.fail(`not a GGUF file: it starts with bytes ${shown}, not "GGUF" (47 47 55 46).`);
+  }
+  c.pos = 4;
+  const version = c.u32('the version');
+  if ((version & 0xffff) === 0 && version !== 0) {
+    c.fail(`GGUF version reads as ${version}: this is a big-endian GGUF file, which is not supported. Convert it to little-endian.`);
+  }
+  if (version === 1) c.fail('GGUF version 1 is not supported (it used 32-bit counts); re-export the file as GGUF v3.');
+  if (version !== 2 && version !== GGUF_VERSION) {
+    c.fail(`GGUF version ${version} is not supported; this reader reads versions 2 and 3.`);
+  }
+  const tensorCount = c.size('the tensor count');
+  const kvCount = c.size('the metadata count');
+
+  const metadata = new Map<string, GgufValue>();
+  for (let i = 0; i < kvCount; i++) {
+    const key = c.string(`metadata key ${i}`);
+    if (key.length === 0) c.fail(`metadata key ${i} is empty; the file is corrupt.`);
+    if (metadata.has(key)) c.fail(`metadata key "${key}" appears twice; the file is corrupt.`);
+    const type = c.valueType(`the type of "${key}"`);
+    metadata.set(key, c.value(type, `"${key}"`));
+  }
+
+  let alignment = GGUF_DEFAULT_ALIGNMENT;
+  const alignValue = metadata.get('general.alignment');
+  if (alignValue) {
+    if (alignValue.type !== 'uint32') c.fail(`general.alignment must be a uint32, but it is a ${alignValue.type}.`);
+    alignment = alignValue.value;
+    if (alignment === 0 || (alignment & (alignment - 1)) !== 0) c.fail(`general.alignment is ${alignment}, which is not a power of two.`);
+  }
+
+  const tensors: GgufTensorInfo[] = [];
+  const names = new Set<string>();
+  for (let i = 0; i < tensorCount; i++) {
+    const name = c.string(`the name of tensor ${i}`);
+    if (names.has(name)) c.fail(`tensor name "${name}" appears twice; the file is corrupt.`);
+    names.add(name);
+    const nDims = c.u32(`the dimension count of ${name}`);
+    if (nDims > MAX_DIMS) c.fail(`tensor ${name} has ${nDims} dimensions; GGUF allows at most ${MAX_DIMS}.`);
+    const dims: number[] = [];
+    for (let d = 0; d < nDims; d++) dims.push(c.size(`dimension ${d} of ${name}`));
+    const type = c.u32(`the type of ${name}`);
+    const offset = c.size(`the data offset of ${name}`);
+    const elementBytes = GGML_ELEMENT_BYTES[type];
+    const byteLength = elementBytes === undefined ? undefined : dims.reduce((a, b) => a * b, 1) * elementBytes;
+    tensors.push({ name, dims, type, offset, byteLength });
+  }
+
+  const dataOffset = tensorCount > 0 ? alignOffset(c.pos, alignment) : c.pos;
+  const dataBytes = bytes.byteLength - dataOffset;
+  for (const t of tensors) {
+    if (t.offset % alignment !== 0) {
+      c.fail(`tensor ${t.name} has data offset ${t.offset}, which is not a multiple of the alignment ${alignment}; the file is corrupt.`);
+    }
+    const end = t.offset + (t.byteLength ?? 0);
+    if (dataBytes < 0 || end > dataBytes || (t.byteLength === undefined && t.offset >= dataBytes)) {
+      c.fail(
+        `file is truncated or corrupt: tensor ${t.name} (${ggmlTypeName(t.type)} [${t.dims.join(', ')}]) ends at byte ` +
+          `${dataOffset + end} but the file has ${bytes.byteLength} bytes.`,
+      );
+    }
+  }
+
+  return { source, version, alignment, metadata, tensors, dataOffset, bytes };
+}
+
+/**
+ * Reads and parses a GGUF file (see `decodeGguf`); a missing file is a `PersonaFileError` too.
+ *
+ * @example const gguf = await readGguf('vectors/happy.gguf');
+ */
+export async function readGguf(file: string): Promise<GgufFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    throw new PersonaFileError(`Cannot read GGUF file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return decodeGguf(bytes, path.basename(file));
+}
+
+/**
+ * The values of an F32 tensor, copied out of the file. Any other type is a `PersonaFileError`
+ * that names it (this toolkit does not dequantise).
+ *
+ * @example const v = ggufTensorFloat32(gguf, gguf.tensors[0]); // Float32Array, dims product long
+ */
+export function ggufTensorFloat32(file: GgufFile, tensor: GgufTensorInfo): Float32Array {
+  if (tensor.type !== GGML_TYPE.F32) {
+    throw new PersonaFileError(`${file.source}: tensor ${tensor.name} is ${ggmlTypeName(tensor.type)}; only F32 tensors can be read.`);
+  }
+  const start = file.dataOffset + tensor.offset;
+  const n = tensor.dims.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  const view = new DataView(file.bytes.buffer, file.bytes.byteOffset + start, n * 4);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}

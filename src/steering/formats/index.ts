@@ -1,0 +1,18 @@
+export {
+  decodeControlVectorGguf,
+  encodeControlVectorGguf,
+  readControlVectorGguf,
+  writeControlVectorGguf,
+  type ControlVectorDirections,
+  type ReadControlVectorOptions,
+} from './controlVectorGguf.js';
+export {
+  PV_LAYOUT,
+  PV_TENSOR_NAME,
+  encodePvSafetensors,
+  readPvSafetensors,
+  writePvSafetensors,
+  type PvVectors,
+  type ReadPvOptions,
+} from './personaVectorsPt.js';
+export * from './gguf/index.js';
