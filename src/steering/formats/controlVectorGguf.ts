@@ -15,7 +15,11 @@ import { decodeGguf, ggufTensorFloat32, readGguf, type GgufFile } from './gguf/d
 import { encodeGguf } from './gguf/encodeGguf.js';
 import { GGML_TYPE, ggmlTypeName, type GgufValue } from './gguf/ggufTypes.js';
 
-/** Per-block steering directions as a control-vector file carries them. */
+/**
+ * Per-block steering directions as a control-vector file carries them.
+ *
+ * @example const cv: ControlVectorDirections = { modelHint: 'qwen3', hiddenSize: 1024, directions: new Map([[3, v]]) };
+ */
 export interface ControlVectorDirections {
   /** `controlvector.model_hint`: the model's architecture or HF `model_type`; 'unknown' if the file has none. */
   modelHint: string;
@@ -24,6 +28,11 @@ export interface ControlVectorDirections {
   directions: Map<number, Float32Array>;
 }
 
+/**
+ * What the model expects of a control vector read for it.
+ *
+ * @example const opts: ReadControlVectorOptions = { hiddenSize: 1024, numLayers: 28 };
+ */
 export interface ReadControlVectorOptions {
   /** The model's hidden size; every direction must have this length. */
   hiddenSize?: number;
@@ -97,8 +106,8 @@ export async function writeControlVectorGguf(file: string, cv: ControlVectorDire
 }
 
 /**
- * Reads control-vector directions out of GGUF bytes or a parsed GGUF file, as strict as llama.cpp's loader and a
- * little stricter: every tensor must be named `direction.N` with N ≥ 1 (llama.cpp refuses the whole
+ * Reads control-vector directions out of GGUF bytes or a parsed GGUF file, as strict as
+ * llama.cpp's loader and a little stricter: every tensor must be named `direction.N` with N ≥ 1 (llama.cpp refuses the whole
  * file for any other name, so we do not silently ignore one), F32, 1-D, all of one length; values
  * must be finite; a block may appear once. With options, the length must equal `hiddenSize` and N
  * must be a block the model has (N ≤ numLayers − 1; llama.cpp would ignore it silently). A file with
@@ -143,7 +152,10 @@ export function decodeControlVectorGguf(input: Uint8Array | GgufFile, options: R
     if (t.type !== GGML_TYPE.F32) {
       fail(`tensor ${t.name} is ${ggmlTypeName(t.type)}; control vector directions must be F32 (llama.cpp refuses other types). Re-export it as F32.`);
     }
-    if (t.dims.length !== 1) fail(`tensor ${t.name} has shape [${t.dims.join(', ')}]; control vector directions must be 1-D [n_embd].`);
+    // Like ggml_n_dims, trailing dimensions of 1 do not count: [n_embd, 1] is 1-D.
+    if (t.dims.length === 0 || t.dims.slice(1).some((d) => d !== 1)) {
+      fail(`tensor ${t.name} has shape [${t.dims.join(', ')}]; control vector directions must be 1-D [n_embd].`);
+    }
     const n = t.dims[0];
     if (expectedSize !== undefined && n !== expectedSize) {
       fail(`tensor ${t.name} has ${n} values but the model's hidden size is ${expectedSize}: this control vector is for another model.`);

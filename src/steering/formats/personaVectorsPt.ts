@@ -12,12 +12,24 @@ import { SafetensorsFile, type TensorInfo } from '../../model/safetensors/Safete
 import { encodeSafetensors } from '../../model/safetensors/writeSafetensors.js';
 import { atomicWrite } from '../../util/atomicWrite.js';
 
-/** The tensor name our files use. */
+/**
+ * The tensor name our files use.
+ *
+ * @example safetensors.torch.load_file(f)[PV_TENSOR_NAME] // in Python: their [L+1, H] tensor
+ */
 export const PV_TENSOR_NAME = 'persona_vector';
-/** `__metadata__.layout` of our files. */
+/**
+ * `__metadata__.layout` of our files.
+ *
+ * @example (await SafetensorsFile.open(f)).metadata.layout === PV_LAYOUT;
+ */
 export const PV_LAYOUT = 'hidden_states';
 
-/** Per-block vectors read back from a `[L+1, H]` file. */
+/**
+ * Per-block vectors read back from a `[L+1, H]` file.
+ *
+ * @example const { vectors, numLayers }: PvVectors = await readPvSafetensors('formal.safetensors');
+ */
 export interface PvVectors {
   /** vectors[l] = direction after decoder block l, length hiddenSize; `numLayers` of them. */
   vectors: Float32Array[];
@@ -27,6 +39,11 @@ export interface PvVectors {
   metadata: Record<string, string>;
 }
 
+/**
+ * What the model expects of a `[L+1, H]` file read for it.
+ *
+ * @example const opts: ReadPvOptions = { hiddenSize: 1024, numLayers: 28 };
+ */
 export interface ReadPvOptions {
   hiddenSize?: number;
   numLayers?: number;

@@ -240,6 +240,7 @@ describe('control vector GGUF import', () => {
   it('refuses tensors not named direction.N, 2-D directions, mixed lengths and a model file', () => {
     expect(() => decodeControlVectorGguf(rawCvFile([{ name: 'token_embd.weight', data: ramp(1) }]))).toThrow(/not named direction\.N/);
     expect(() => decodeControlVectorGguf(rawCvFile([{ name: 'direction.1', dims: [6, 2], data: ramp(1) }]))).toThrow(/must be 1-D/);
+    expect(decodeControlVectorGguf(rawCvFile([{ name: 'direction.1', dims: [H, 1], data: ramp(1) }])).directions.get(1)).toEqual(ramp(1));
     expect(() =>
       decodeControlVectorGguf(rawCvFile([{ name: 'direction.1', data: ramp(1) }, { name: 'direction.2', data: ramp(2, H + 4) }])),
     ).toThrow(/16 values but earlier directions have 12/);

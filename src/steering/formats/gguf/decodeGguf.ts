@@ -14,7 +14,11 @@ import {
   type GgufValueTypeName,
 } from './ggufTypes.js';
 
-/** One entry of a GGUF file's tensor infos. */
+/**
+ * One entry of a GGUF file's tensor infos.
+ *
+ * @example const t = decodeGguf(bytes).tensors[0]; // { name: 'direction.1', dims: [1024], type: 0, offset: 0, byteLength: 4096 }
+ */
 export interface GgufTensorInfo {
   name: string;
   /** Dimensions in ggml order: `dims[0]` varies fastest (numpy shape reversed). */
@@ -27,7 +31,11 @@ export interface GgufTensorInfo {
   byteLength: number | undefined;
 }
 
-/** A parsed GGUF file held in memory. */
+/**
+ * A parsed GGUF file held in memory.
+ *
+ * @example const g: GgufFile = await readGguf('happy.gguf');
+ */
 export interface GgufFile {
   /** Where the bytes came from, for messages (a file's base name). */
   source: string;
@@ -147,6 +155,8 @@ class Cursor {
  * metadata value and every tensor info: bad magic, unsupported version, truncation, unknown value
  * types, duplicate keys or tensor names, a bad `general.alignment`, and tensor offsets that are
  * misaligned or run past the end of the file all raise a `PersonaFileError` naming the problem.
+ * A file that lacks only the zero padding after its last tensor is accepted (every value is
+ * there), although ggml's own loader, which reads the padded data size, refuses it.
  *
  * @example
  * const gguf = decodeGguf(bytes, 'happy.gguf');

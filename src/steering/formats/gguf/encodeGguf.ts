@@ -12,7 +12,11 @@ import {
   type GgufValue,
 } from './ggufTypes.js';
 
-/** A tensor to write: F32 values, or raw little-endian bytes of another plain ggml type. */
+/**
+ * A tensor to write: F32 values, or raw little-endian bytes of another plain ggml type.
+ *
+ * @example const t: GgufTensorToWrite = { name: 'direction.3', dims: [1024], data: new Float32Array(1024) };
+ */
 export interface GgufTensorToWrite {
   name: string;
   /** Dimensions in ggml order (`dims[0]` varies fastest); 1 to 4 of them. */
@@ -23,6 +27,11 @@ export interface GgufTensorToWrite {
   data: Float32Array | Uint8Array;
 }
 
+/**
+ * The contents of a GGUF file to encode.
+ *
+ * @example const f: GgufToWrite = { metadata: new Map([['general.architecture', { type: 'string', value: 'x' }]]), tensors: [] };
+ */
 export interface GgufToWrite {
   /** Metadata in the order to write it. `general.alignment` (uint32) sets the alignment. */
   metadata: Map<string, GgufValue>;

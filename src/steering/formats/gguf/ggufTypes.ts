@@ -3,14 +3,30 @@
  * tensor types this toolkit can size, and the typed metadata value.
  */
 
-/** The file starts with the bytes `G G U F` (0x47 0x47 0x55 0x46). */
+/**
+ * The file starts with the bytes `G G U F` (0x47 0x47 0x55 0x46).
+ *
+ * @example new TextDecoder().decode(bytes.subarray(0, 4)) === GGUF_MAGIC;
+ */
 export const GGUF_MAGIC = 'GGUF';
-/** The version this module writes. Version 2 has the same little-endian layout and is read too. */
+/**
+ * The version this module writes. Version 2 has the same little-endian layout and is read too.
+ *
+ * @example decodeGguf(bytes).version === GGUF_VERSION;
+ */
 export const GGUF_VERSION = 3;
-/** Alignment of the data section and of every tensor when `general.alignment` is absent. */
+/**
+ * Alignment of the data section and of every tensor when `general.alignment` is absent.
+ *
+ * @example alignOffset(100, GGUF_DEFAULT_ALIGNMENT); // 128
+ */
 export const GGUF_DEFAULT_ALIGNMENT = 32;
 
-/** Metadata value type ids (`gguf_metadata_value_type`, a u32 in the file). */
+/**
+ * Metadata value type ids (`gguf_metadata_value_type`, a u32 in the file).
+ *
+ * @example GGUF_VALUE_TYPE.string; // 8
+ */
 export const GGUF_VALUE_TYPE = {
   uint8: 0,
   int8: 1,
@@ -26,13 +42,22 @@ export const GGUF_VALUE_TYPE = {
   int64: 11,
   float64: 12,
 } as const;
+/**
+ * A metadata value type by name.
+ *
+ * @example const t: GgufValueTypeName = 'uint32';
+ */
 export type GgufValueTypeName = keyof typeof GGUF_VALUE_TYPE;
 
 const VALUE_TYPE_NAMES = new Map<number, GgufValueTypeName>(
   (Object.entries(GGUF_VALUE_TYPE) as [GgufValueTypeName, number][]).map(([name, id]) => [id, name]),
 );
 
-/** The metadata value type name for an id, or undefined for an id the spec does not define. */
+/**
+ * The metadata value type name for an id, or undefined for an id the spec does not define.
+ *
+ * @example ggufValueTypeName(4); // 'uint32'
+ */
 export function ggufValueTypeName(id: number): GgufValueTypeName | undefined {
   return VALUE_TYPE_NAMES.get(id);
 }
@@ -50,7 +75,11 @@ export type GgufValue =
   | { type: 'string'; value: string }
   | { type: 'array'; itemType: GgufValueTypeName; value: GgufValue[] };
 
-/** ggml tensor type ids (`ggml_type`) with their names, as listed in the spec. */
+/**
+ * ggml tensor type ids (`ggml_type`) with their names, as listed in the spec.
+ *
+ * @example GGML_TYPE.F32; // 0
+ */
 export const GGML_TYPE = {
   F32: 0,
   F16: 1,
@@ -85,13 +114,22 @@ export const GGML_TYPE = {
   TQ2_0: 35,
   MXFP4: 39,
 } as const;
+/**
+ * A ggml tensor type by name.
+ *
+ * @example const t: GgmlTypeName = 'F16';
+ */
 export type GgmlTypeName = keyof typeof GGML_TYPE;
 
 const GGML_TYPE_NAMES = new Map<number, GgmlTypeName>(
   (Object.entries(GGML_TYPE) as [GgmlTypeName, number][]).map(([name, id]) => [id, name]),
 );
 
-/** A ggml type's name for messages: `F16`, or `type 99` for an id the spec does not list. */
+/**
+ * A ggml type's name for messages: `F16`, or `type 99` for an id the spec does not list.
+ *
+ * @example ggmlTypeName(1); // 'F16'
+ */
 export function ggmlTypeName(id: number): string {
   return GGML_TYPE_NAMES.get(id) ?? `type ${id}`;
 }
@@ -99,6 +137,8 @@ export function ggmlTypeName(id: number): string {
 /**
  * Bytes per element of the unquantised ggml types. Quantised types store blocks and are not
  * sized here: this toolkit only reads and writes plain tensors.
+ *
+ * @example GGML_ELEMENT_BYTES[GGML_TYPE.F16]; // 2
  */
 export const GGML_ELEMENT_BYTES: Partial<Record<number, number>> = {
   [GGML_TYPE.F32]: 4,
@@ -111,7 +151,11 @@ export const GGML_ELEMENT_BYTES: Partial<Record<number, number>> = {
   [GGML_TYPE.I64]: 8,
 };
 
-/** `offset` rounded up to a multiple of `alignment` (the spec's `align_offset`). */
+/**
+ * `offset` rounded up to a multiple of `alignment` (the spec's `align_offset`).
+ *
+ * @example alignOffset(4004, 32); // 4032
+ */
 export function alignOffset(offset: number, alignment: number): number {
   return offset + ((alignment - (offset % alignment)) % alignment);
 }
