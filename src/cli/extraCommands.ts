@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import { exportCommand, importCommand } from './commands/exportCommand.js';
 import { quickStartCommand } from './commands/quickStartCommand.js';
 
 /** Commands beyond run/train/verify. */
 export async function extraCommands(): Promise<Command[]> {
-  return [quickStartCommand()];
+  return [quickStartCommand(), exportCommand(), importCommand()];
 }

@@ -56,3 +56,27 @@ describe('the persona command line', () => {
     expect(strict.out).toMatch(/FAILED/);
   });
 });
+
+describe('export and import of control vectors', () => {
+  it('round-trips a persona through GGUF and through the persona_vectors layout with the same vectors', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const os = await import('node:os');
+    const { loadPersona } = await import('../../src/steering/personaFile.js');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-cli-'));
+    const formalFile = path.join(PERSONAS, 'formal.persona.json');
+    const formal = await loadPersona(formalFile);
+    expect(persona(['export', formalFile, '--format', 'gguf', '--out', path.join(dir, 'f.gguf')]).code).toBe(0);
+    const imp = persona(['import', path.join(dir, 'f.gguf'), '--out', path.join(dir, 'g.persona.json')]);
+    expect(imp.code, imp.err).toBe(0);
+    const back = await loadPersona(path.join(dir, 'g.persona.json'));
+    for (let l = 1; l < 6; l++) expect(Array.from(back.layer(l))).toEqual(Array.from(formal.layer(l)));
+    expect(back.norm(0)).toBe(0); // llama.cpp never steers block 0
+    expect(persona(['export', formalFile, '--format', 'pv', '--out', path.join(dir, 'f.safetensors')]).code).toBe(0);
+    expect(persona(['import', path.join(dir, 'f.safetensors'), '--out', path.join(dir, 'h.persona.json')]).code).toBe(0);
+    const pv = await loadPersona(path.join(dir, 'h.persona.json'));
+    for (let l = 0; l < 6; l++) expect(Array.from(pv.layer(l))).toEqual(Array.from(formal.layer(l)));
+    const wrong = persona(['import', path.join(dir, 'f.gguf'), '--model', path.join(GOLDENS, 'qwen3'), '--out', path.join(dir, 'x.persona.json')]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err).toMatch(/hidden size|256|64/);
+  });
+});
