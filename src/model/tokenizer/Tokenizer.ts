@@ -1,156 +1,228 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
-import { ModelFileError, PersonaError } from '../../errors.js';
-
-export interface ChatTemplateMessage {
-  role: string;
-  content: string;
-}
-
-export interface ChatTemplateOptions {
-  addGenerationPrompt?: boolean;
-  /** Qwen3 thinking: off by default. */
-  enableThinking?: boolean;
-  extra?: Record<string, unknown>;
-}
+import { ModelFileError } from '../../errors.js';
+import {
+  applyChatTemplate,
+  NoChatTemplateError,
+  readChatTemplate,
+  renderPlainPrompt,
+  specialTokenContent,
+  specialTokenStrings,
+  type ChatTemplateMessage,
+  type ChatTemplateOptions,
+  type ChatTemplateSource,
+  type SpecialTokenStrings,
+} from './chatTemplate.js';
 
 type Raw = Record<string, unknown>;
 
-function tokenString(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as Raw).content === 'string') return (v as Raw).content as string;
-  return null;
+/** Tokens that close a chat turn in the families we run (ChatML, Gemma, Llama 3, Phi). */
+const END_OF_TURN_TOKENS = ['<|im_end|>', '<end_of_turn>', '<|eot_id|>', '<|end|>'];
+
+/** The parsed files of a model folder that a `Tokenizer` is made from. */
+export interface TokenizerFiles {
+  /** `tokenizer.json`, parsed. */
+  tokenizerJson: object;
+  /** `tokenizer_config.json`, parsed ({} when absent). */
+  tokenizerConfig?: Raw;
+  /** `config.json`, parsed (read for `eos_token_id`). */
+  config?: Raw;
+  /** `generation_config.json`, parsed (read for `eos_token_id`). */
+  generationConfig?: Raw;
+  chatTemplate?: ChatTemplateSource | null;
+  /** The model folder, for error messages. */
+  dir?: string;
 }
 
-const END_OF_TURN = ['<|im_end|>', '<end_of_turn>', '<|eot_id|>', '<|end|>', '</s>', '<|endoftext|>'];
-
 /**
- * A model's tokenizer (`tokenizer.json`, through @huggingface/tokenizers) and chat template
- * (`chat_template.jinja` or `tokenizer_config.json`, through @huggingface/jinja).
+ * A model's tokenizer (`tokenizer.json`, run by @huggingface/tokenizers) with its special token
+ * ids and chat template.
  *
  * @example
  * const tok = await loadTokenizer('models/stylist');
  * const ids = tok.encodeChat([{ role: 'user', content: 'Hi' }]);
+ * tok.decode(ids); // '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n'
  */
 export class Tokenizer {
-  private template: Template | null;
+  /** Number of tokens the tokenizer knows, added tokens included (transformers' `len(tokenizer)`). */
+  readonly vocabSize: number;
+  /** Ids that end generation: `eos_token` of tokenizer_config, and `eos_token_id` of config.json and generation_config.json. */
   readonly eosTokenIds: number[];
+  /** Ids of the end-of-turn tokens in the vocabulary (`<|im_end|>`, `<end_of_turn>`, `<|eot_id|>`, `<|end|>`). */
   readonly endOfTurnIds: number[];
+  /** `pad_token` of tokenizer_config, else the first EOS id; null when neither exists. */
   readonly padTokenId: number | null;
+  /** `bos_token` of tokenizer_config; null when the model has none (Qwen). */
   readonly bosTokenId: number | null;
-  private readonly specials: Record<string, string>;
+  /** Special token strings as chat templates see them (`bos_token`, `eos_token`, ...). */
+  readonly specialTokens: SpecialTokenStrings;
+  /** The chat template's Jinja source and origin, or null when the model has none. */
+  readonly chatTemplate: ChatTemplateSource | null;
+  private readonly hf: HfTokenizer;
+  private readonly dir: string;
 
-  constructor(private readonly hf: HfTokenizer, private readonly tokConfig: Raw, templateSource: string | null, modelConfig: Raw, genConfig: Raw) {
-    this.template = templateSource ? new Template(templateSource) : null;
-    const id = (s: string | null) => (s === null ? undefined : hf.token_to_id(s));
+  constructor(files: TokenizerFiles) {
+    const tokenizerConfig = files.tokenizerConfig ?? {};
+    this.dir = files.dir ?? 'the model folder';
+    try {
+      this.hf = new HfTokenizer(files.tokenizerJson, tokenizerConfig);
+    } catch (err) {
+      throw new ModelFileError(`The tokenizer.json in ${this.dir} could not be loaded: ${(err as Error).message}`, { cause: err });
+    }
+    this.vocabSize = this.hf.get_vocab(true).size;
+    this.specialTokens = specialTokenStrings(tokenizerConfig);
+    this.chatTemplate = files.chatTemplate ?? null;
+
+    const idOf = (key: string): number | null => {
+      const s = specialTokenContent(tokenizerConfig[key]);
+      return s === null ? null : this.tokenToId(s) ?? null;
+    };
     const eos = new Set<number>();
-    const eosTok = id(tokenString(tokConfig.eos_token));
-    if (eosTok !== undefined) eos.add(eosTok);
-    for (const src of [modelConfig.eos_token_id, genConfig.eos_token_id]) {
-      for (const v of Array.isArray(src) ? src : [src]) if (typeof v === 'number') eos.add(v);
+    const tokEos = idOf('eos_token');
+    if (tokEos !== null) eos.add(tokEos);
+    const textConfig = files.config?.text_config as Raw | undefined;
+    for (const v of [files.config?.eos_token_id, textConfig?.eos_token_id, files.generationConfig?.eos_token_id]) {
+      for (const id of Array.isArray(v) ? v : [v]) if (typeof id === 'number') eos.add(id);
     }
     this.eosTokenIds = [...eos];
-    this.endOfTurnIds = END_OF_TURN.map((t) => hf.token_to_id(t)).filter((x): x is number => x !== undefined && x !== id(tokenString(tokConfig.pad_token)));
-    const pad = id(tokenString(tokConfig.pad_token));
-    this.padTokenId = pad ?? this.eosTokenIds[0] ?? null;
-    this.bosTokenId = id(tokenString(tokConfig.bos_token)) ?? null;
-    this.specials = {};
-    for (const k of ['bos_token', 'eos_token', 'pad_token', 'unk_token']) {
-      const s = tokenString(tokConfig[k]);
-      if (s !== null) this.specials[k] = s;
-    }
+    this.endOfTurnIds = END_OF_TURN_TOKENS.map((t) => this.tokenToId(t)).filter((id): id is number => id !== undefined);
+    this.padTokenId = idOf('pad_token') ?? this.eosTokenIds[0] ?? null;
+    this.bosTokenId = idOf('bos_token');
   }
 
+  /** Whether the model has a chat template (else `applyChatTemplate` throws `NoChatTemplateError`). */
   get hasChatTemplate(): boolean {
-    return this.template !== null;
+    return this.chatTemplate !== null;
   }
 
+  /**
+   * Token ids of a text. Special tokens written in the text (`<|im_start|>`) become their ids.
+   * `addSpecialTokens` (default false) adds what the tokenizer's post-processor adds (Llama's BOS).
+   *
+   * @example
+   * tok.encode('<|im_start|>user'); // [1, ...]
+   */
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
     return this.hf.encode(text, { add_special_tokens: opts.addSpecialTokens ?? false }).ids;
   }
 
-  decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
-    return this.hf.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? false });
+  /**
+   * The text of token ids; `skipSpecialTokens` drops `<|im_end|>` and the like.
+   *
+   * @example
+   * tok.decode(tok.encode('héllo 🙂')); // 'héllo 🙂'
+   */
+  decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    return this.hf.decode(ids as number[], { skip_special_tokens: opts.skipSpecialTokens ?? false });
   }
 
+  /**
+   * The id of a token string, or undefined when it is not in the vocabulary.
+   *
+   * @example
+   * tok.tokenToId('<|im_end|>'); // 2
+   */
   tokenToId(token: string): number | undefined {
     return this.hf.token_to_id(token);
   }
 
+  /**
+   * The token string of an id (byte-level form, e.g. 'Ġthe'), or undefined when out of range.
+   *
+   * @example
+   * tok.idToToken(2); // '<|im_end|>'
+   */
   idToToken(id: number): string | undefined {
     return this.hf.id_to_token(id);
   }
 
-  /** Renders the chat template (Qwen3 thinking off unless asked). */
-  applyChatTemplate(messages: ChatTemplateMessage[], opts: ChatTemplateOptions = {}): string {
-    if (!this.template) {
-      throw new PersonaError('This model has no chat template (no chat_template.jinja and none in tokenizer_config.json). Use a plain prompt instead (renderPlainPrompt).');
+  /**
+   * Renders the chat template (Qwen3 thinking off unless `enableThinking`). Throws
+   * `NoChatTemplateError` when the model has none.
+   *
+   * @example
+   * tok.applyChatTemplate([{ role: 'user', content: 'Hi' }]); // '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n'
+   */
+  applyChatTemplate(messages: readonly ChatTemplateMessage[], opts: ChatTemplateOptions = {}): string {
+    if (this.chatTemplate === null) {
+      throw new NoChatTemplateError(
+        `No chat template was found in ${this.dir} (no chat_template.jinja, no chat_template in tokenizer_config.json). ` +
+          'Use a plain prompt instead (renderPlainPrompt), or add a chat_template.jinja to the folder.',
+      );
     }
-    return this.template.render({
-      messages,
-      add_generation_prompt: opts.addGenerationPrompt ?? true,
-      enable_thinking: opts.enableThinking ?? false,
-      ...this.specials,
-      ...(opts.extra ?? {}),
-    });
+    return applyChatTemplate(this.chatTemplate.source, messages, { ...opts, specialTokens: this.specialTokens, origin: this.chatTemplate.origin });
   }
 
-  /** Token ids of a rendered chat (the template supplies BOS and specials; none are added again). */
-  encodeChat(messages: ChatTemplateMessage[], opts: ChatTemplateOptions = {}): number[] {
-    if (!this.template) return this.encode(renderPlainPrompt(messages), { addSpecialTokens: true });
+  /**
+   * Token ids of a chat, as transformers' `apply_chat_template(tokenize=True)`: the template writes
+   * BOS and every special token, so none is added again (no double BOS). A model without a chat
+   * template gets `renderPlainPrompt` encoded with the tokenizer's own special tokens instead.
+   *
+   * @example
+   * tok.encodeChat([{ role: 'user', content: 'Hi' }]); // ids of '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n'
+   */
+  encodeChat(messages: readonly ChatTemplateMessage[], opts: ChatTemplateOptions = {}): number[] {
+    if (this.chatTemplate === null) return this.encode(renderPlainPrompt(messages), { addSpecialTokens: true });
     return this.encode(this.applyChatTemplate(messages, opts), { addSpecialTokens: false });
   }
 }
 
-/** A template-free prompt for models without a chat template. */
-export function renderPlainPrompt(messages: ChatTemplateMessage[]): string {
-  return messages.map((m) => (m.role === 'user' ? m.content : m.role === 'system' ? `${m.content}\n` : m.content)).join('\n') + '\n';
-}
-
-async function readJson(file: string, required: boolean, what: string): Promise<Raw> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    if (required) throw new ModelFileError(what);
-    return {};
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ModelFileError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-}
-
 /**
- * Loads `tokenizer.json` + `tokenizer_config.json` (+ `chat_template.jinja`) from a model folder.
+ * Loads a model folder's tokenizer: `tokenizer.json` (required), `tokenizer_config.json`, the chat
+ * template (`chat_template.jinja` or tokenizer_config's `chat_template`), and the EOS ids of
+ * `config.json` and `generation_config.json`.
  *
- * @example const tok = await loadTokenizer('models/stylist'); tok.decode(tok.encode('hello'));
+ * @example
+ * const tok = await loadTokenizer('models/stylist');
+ * tok.decode(tok.encode('hello')); // 'hello'
  */
 export async function loadTokenizer(dir: string): Promise<Tokenizer> {
-  const tj = await readJson(
-    path.join(dir, 'tokenizer.json'),
-    true,
-    `No tokenizer.json in ${dir}. A fast tokenizer file (tokenizer.json) is required; slow sentencepiece-only tokenizers (tokenizer.model) are not supported.`,
-  );
-  const tc = await readJson(path.join(dir, 'tokenizer_config.json'), false, '');
-  const mc = await readJson(path.join(dir, 'config.json'), false, '');
-  const gc = await readJson(path.join(dir, 'generation_config.json'), false, '');
-  let template: string | null = null;
-  try {
-    template = await fs.readFile(path.join(dir, 'chat_template.jinja'), 'utf8');
-  } catch {
-    const t = tc.chat_template;
-    if (typeof t === 'string') template = t;
-    else if (Array.isArray(t)) template = (t.find((x: Raw) => x.name === 'default') as Raw | undefined)?.template as string ?? null;
+  const stat = await fs.stat(dir).catch(() => null);
+  if (!stat?.isDirectory()) throw new ModelFileError(`${dir} is not a model folder (it does not exist or is not a directory).`);
+  const tokenizerJson = await readJson(dir, 'tokenizer.json');
+  if (tokenizerJson === null) {
+    const slow = (await readText(path.join(dir, 'tokenizer.model'))) !== null;
+    throw new ModelFileError(
+      `No tokenizer.json in ${dir}. A fast tokenizer file (tokenizer.json) is required` +
+        (slow
+          ? '; this folder only has tokenizer.model, a slow sentencepiece tokenizer, which is not supported. ' +
+            'Convert it once with transformers: AutoTokenizer.from_pretrained(dir).save_pretrained(dir).'
+          : '; slow sentencepiece-only tokenizers (tokenizer.model) are not supported.'),
+    );
   }
-  let hf: HfTokenizer;
+  const tokenizerConfig = (await readJson(dir, 'tokenizer_config.json')) ?? {};
+  return new Tokenizer({
+    tokenizerJson,
+    tokenizerConfig,
+    config: (await readJson(dir, 'config.json')) ?? {},
+    generationConfig: (await readJson(dir, 'generation_config.json')) ?? {},
+    chatTemplate: await readChatTemplate(dir, tokenizerConfig),
+    dir,
+  });
+}
+
+async function readText(file: string): Promise<string | null> {
   try {
-    hf = new HfTokenizer(tj, tc);
+    return await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new ModelFileError(`tokenizer.json in ${dir} could not be loaded: ${(err as Error).message}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ModelFileError(`Could not read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return new Tokenizer(hf, tc, template, mc, gc);
+}
+
+async function readJson(dir: string, name: string): Promise<Raw | null> {
+  const file = path.join(dir, name);
+  const text = await readText(file);
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ModelFileError(`${file} is not valid JSON (${(err as Error).message}); the file may be truncated, download it again.`, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ModelFileError(`${file} should hold a JSON object.`);
+  }
+  return value as Raw;
 }
