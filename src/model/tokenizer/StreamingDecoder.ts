@@ -1,4 +1,9 @@
-/** What a `StreamingDecoder` needs of a tokenizer. */
+/**
+ * What a `StreamingDecoder` needs of a tokenizer (a `Tokenizer` is one).
+ *
+ * @example
+ * const decoder: TokenDecoder = { decode: (ids) => ids.map((id) => String.fromCharCode(id)).join('') };
+ */
 export interface TokenDecoder {
   decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
 }

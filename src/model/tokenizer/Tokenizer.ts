@@ -20,7 +20,12 @@ type Raw = Record<string, unknown>;
 /** Tokens that close a chat turn in the families we run (ChatML, Gemma, Llama 3, Phi). */
 const END_OF_TURN_TOKENS = ['<|im_end|>', '<end_of_turn>', '<|eot_id|>', '<|end|>'];
 
-/** The parsed files of a model folder that a `Tokenizer` is made from. */
+/**
+ * The parsed files of a model folder that a `Tokenizer` is made from (`loadTokenizer` reads them).
+ *
+ * @example
+ * const tok = new Tokenizer({ tokenizerJson, tokenizerConfig, chatTemplate: { source, origin: 'inline' } });
+ */
 export interface TokenizerFiles {
   /** `tokenizer.json`, parsed. */
   tokenizerJson: object;
@@ -114,6 +119,7 @@ export class Tokenizer {
    * tok.decode(tok.encode('héllo 🙂')); // 'héllo 🙂'
    */
   decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
     return this.hf.decode(ids as number[], { skip_special_tokens: opts.skipSpecialTokens ?? false });
   }
 

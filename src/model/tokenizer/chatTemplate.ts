@@ -3,7 +3,12 @@ import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { ModelFileError, PersonaError } from '../../errors.js';
 
-/** One chat turn as chat templates read it (`message.role`, `message.content`, ...). */
+/**
+ * One chat turn as chat templates read it (`message.role`, `message.content`, ...).
+ *
+ * @example
+ * const turn: ChatTemplateMessage = { role: 'assistant', content: 'Hello', reasoning_content: 'Greet back.' };
+ */
 export interface ChatTemplateMessage {
   role: string;
   content: string;
@@ -14,6 +19,12 @@ export interface ChatTemplateMessage {
   tool_call_id?: string;
 }
 
+/**
+ * How to render a chat template.
+ *
+ * @example
+ * tok.applyChatTemplate(messages, { addGenerationPrompt: true, enableThinking: true });
+ */
 export interface ChatTemplateOptions {
   /** Open the assistant turn after the messages (default true). */
   addGenerationPrompt?: boolean;
@@ -25,10 +36,20 @@ export interface ChatTemplateOptions {
   extra?: Record<string, unknown>;
 }
 
-/** Special token strings from `tokenizer_config.json`, as templates see them (`bos_token`, ...). */
+/**
+ * Special token strings from `tokenizer_config.json`, as templates see them.
+ *
+ * @example
+ * const specials: SpecialTokenStrings = { bos_token: '<bos>', eos_token: '<eos>' };
+ */
 export type SpecialTokenStrings = Record<string, string | string[]>;
 
-/** Where a model folder's chat template came from, and its Jinja source. */
+/**
+ * A model folder's chat template: its Jinja source and where it came from.
+ *
+ * @example
+ * const t: ChatTemplateSource = { source: '{{ messages[0].content }}', origin: 'my-model/chat_template.jinja' };
+ */
 export interface ChatTemplateSource {
   source: string;
   /** The file (and key) it was read from, for error messages. */
@@ -152,8 +173,8 @@ function parseTemplate(source: string, origin: string): Template {
 
 /**
  * Renders a Jinja chat template with @huggingface/jinja, passing the variables transformers passes:
- * `messages`, `add_generation_prompt`, `enable_thinking` (false unless asked), `tools`, the special
- * token strings and `raise_exception` (which throws a `PersonaError` with the template's message).
+ * `messages`, `add_generation_prompt`, `enable_thinking` (false unless asked), `tools` and the special
+ * token strings. A template's `raise_exception(message)` becomes a `PersonaError` with that message.
  *
  * @example
  * applyChatTemplate(source, [{ role: 'user', content: 'Hi' }], { specialTokens: { eos_token: '<|im_end|>' } });
@@ -166,6 +187,8 @@ export function applyChatTemplate(
 ): string {
   const origin = opts.origin ?? 'the chat template';
   const compiled = parseTemplate(template, origin);
+  // raise_exception is a global of @huggingface/jinja (it throws the template's message), and
+  // render() refuses to redeclare it, so it is not passed here.
   const vars: Record<string, unknown> = {
     ...(opts.specialTokens ?? {}),
     messages,
@@ -177,8 +200,7 @@ export function applyChatTemplate(
   try {
     return compiled.render(vars);
   } catch (err) {
-    if (err instanceof PersonaError) throw err;
-    throw new PersonaError(`Rendering ${origin} failed: ${(err as Error).message}`, { cause: err });
+    throw new PersonaError(`The chat template (${origin}) could not render these messages: ${(err as Error).message}`, { cause: err });
   }
 }
 

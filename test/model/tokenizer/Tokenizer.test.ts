@@ -134,3 +134,17 @@ describe('loadTokenizer errors', () => {
     expect(tok.encodeChat(messages)).toEqual(tok.encode(renderPlainPrompt(messages)));
   });
 });
+
+describe('loadTokenizer on unreadable tokenizer files', () => {
+  it('reports a tokenizer.json that is JSON but not a tokenizer', async () => {
+    const dir = await modelFolder({ 'tokenizer.json': { version: '1.0', model: { type: 'NoSuchModel' } } });
+    const err = await loadTokenizer(dir).catch((e) => e);
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect(err.message).toMatch(/tokenizer\.json in .* could not be loaded/);
+  });
+
+  it('reports a tokenizer_config.json that is not a JSON object', async () => {
+    const dir = await modelFolder({ 'tokenizer.json': await fs.readFile(path.join(STYLIST, 'tokenizer.json'), 'utf8'), 'tokenizer_config.json': '[1, 2]' });
+    await expect(loadTokenizer(dir)).rejects.toThrow(/tokenizer_config\.json should hold a JSON object/);
+  });
+});
