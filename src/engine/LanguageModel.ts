@@ -180,6 +180,36 @@ export class LanguageModel {
   }
 
   /**
+   * Generates a batch where every row has its own settings (the server batches unrelated requests
+   * this way). `onToken` may return true to stop that row (client gone, stop string seen).
+   *
+   * @example await model.generateRows([{ prompt: 'Hi', maxNewTokens: 8 }, { prompt: 'Yo', sampling: { temperature: 1, seed: 3 } }]);
+   */
+  async generateRows(
+    rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: RowIntervention | null }[],
+    opts: { logprobs?: number | null; signal?: AbortSignal; ignoreHooks?: boolean; onToken?: (e: TokenEvent) => boolean | void } = {},
+  ): Promise<GeneratedText[]> {
+    const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
+    const LH = this.numLayers * this.hiddenSize;
+    const ids = rows.map((r) => this.encodePrompt(r.prompt));
+    const out = await generateBatch(
+      this.session,
+      rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? 64, sampling: r.sampling, intervention: mergeInterventions(hook, r.intervention, LH) })),
+      { stopTokenIds: this.stopTokenIds, padTokenId: this.padTokenId, logprobs: opts.logprobs, signal: opts.signal, onToken: opts.onToken },
+    );
+    return out.map((r, i) => ({
+      prompt: rows[i].prompt,
+      promptIds: ids[i],
+      text: this.tokenizer.decode(r.tokens, { skipSpecialTokens: true }),
+      tokens: r.tokens,
+      finishReason: r.finishReason,
+      ended: r.ended,
+      logprobs: r.logprobs,
+      topLogprobs: r.topLogprobs,
+    }));
+  }
+
+  /**
    * Streams one answer as text pieces.
    *
    * @example for await (const piece of model.stream('Say hi to Ana.')) process.stdout.write(piece);

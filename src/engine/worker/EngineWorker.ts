@@ -1,0 +1,140 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { PersonaError } from '../../errors.js';
+import { PACKAGE_ROOT } from '../../model/defaultModel.js';
+import type { Prompt } from '../LanguageModel.js';
+import type { FromWorker, ModelInfo, RowResult, ToWorker, WorkerInit, WorkerRow } from './protocol.js';
+
+export type { ModelInfo, RowResult, WorkerRow } from './protocol.js';
+
+/** The compiled worker script (dist/), also when this file runs from src/ under a test runner. */
+function workerScript(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const sibling = path.join(here, 'engineWorkerMain.js');
+  if (existsSync(sibling)) return sibling;
+  const built = path.join(PACKAGE_ROOT, 'dist', 'engine', 'worker', 'engineWorkerMain.js');
+  if (existsSync(built)) return built;
+  throw new PersonaError(`The engine worker script is not built (${built}). Run npm run build.`);
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+interface Pending {
+  resolve: (v: never) => void;
+  reject: (e: Error) => void;
+  onToken?: (row: number, text: string, token: number, logprob?: number) => void;
+}
+
+/**
+ * The model in a worker thread, so generation never blocks the caller's event loop (server, chat).
+ * Requests sent while a batch runs are batched together next.
+ *
+ * @example
+ * const engine = await EngineWorker.start({ model: 'models/stylist' });
+ * const [r] = await engine.generate([{ prompt: 'Hi', maxNewTokens: 16 }], { onToken: (row, text) => process.stdout.write(text) });
+ * await engine.close();
+ */
+export class EngineWorker {
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private closed = false;
+
+  private constructor(private readonly worker: Worker, readonly info: ModelInfo) {
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', () => this.failAll(new PersonaError('The engine worker stopped.')));
+  }
+
+  static start(init: WorkerInit): Promise<EngineWorker> {
+    const worker = new Worker(workerScript(), { workerData: init });
+    return new Promise((resolve, reject) => {
+      const onMsg = (m: FromWorker) => {
+        if (m.type === 'ready') {
+          worker.off('message', onMsg);
+          resolve(new EngineWorker(worker, m.info));
+        } else if (m.type === 'error' && m.id === null) {
+          worker.off('message', onMsg);
+          void worker.terminate();
+          reject(new PersonaError(m.message));
+        }
+      };
+      worker.on('message', onMsg);
+      worker.once('error', reject);
+    });
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === 'ready') return;
+    const p = m.id === null ? undefined : this.pending.get(m.id);
+    if (!p) return;
+    switch (m.type) {
+      case 'token':
+        p.onToken?.(m.row, m.text, m.token, m.logprob);
+        return;
+      case 'done':
+        this.pending.delete(m.id);
+        p.resolve(m.results as never);
+        return;
+      case 'activations':
+        this.pending.delete(m.id);
+        p.resolve({ responseMean: m.responseMean, residNorm: m.residNorm } as never);
+        return;
+      case 'encoded':
+        this.pending.delete(m.id);
+        p.resolve(m.ids as never);
+        return;
+      case 'error':
+        this.pending.delete(m.id!);
+        p.reject(new PersonaError(m.message));
+    }
+  }
+
+  private request<T>(msg: DistributiveOmit<Extract<ToWorker, { id: number }>, 'id'>, onToken?: Pending['onToken']): { id: number; promise: Promise<T> } {
+    if (this.closed) throw new PersonaError('The engine is closed.');
+    const id = this.nextId++;
+    const promise = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as never, reject, onToken }));
+    this.worker.postMessage({ ...msg, id } as ToWorker);
+    return { id, promise };
+  }
+
+  /** Generates rows (batched with other callers' rows); aborting the signal cancels them. */
+  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: (row: number, text: string, token: number, logprob?: number) => void } = {}): Promise<RowResult[]> {
+    const { id, promise } = this.request<RowResult[]>({ type: 'generate', rows, logprobs: opts.logprobs }, opts.onToken);
+    if (opts.signal) {
+      const cancel = () => this.cancel(id);
+      if (opts.signal.aborted) cancel();
+      else opts.signal.addEventListener('abort', cancel, { once: true });
+      void promise.finally(() => opts.signal!.removeEventListener('abort', cancel)).catch(() => {});
+    }
+    return promise;
+  }
+
+  cancel(id: number, row?: number): void {
+    if (!this.closed) this.worker.postMessage({ type: 'cancel', id, row } as ToWorker);
+  }
+
+  /** Mean residual over the answer tokens per layer, for each prompt+answer. */
+  activations(seqs: { promptIds: number[]; answerIds: number[] }[]): Promise<{ responseMean: Float32Array[][]; residNorm: number[] }> {
+    return this.request<{ responseMean: Float32Array[][]; residNorm: number[] }>({ type: 'activations', seqs }).promise;
+  }
+
+  /** Token ids of a prompt with the chat template applied. */
+  encode(prompt: Prompt): Promise<number[]> {
+    return this.request<number[]>({ type: 'encode', prompt }).promise;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker.postMessage({ type: 'close' } as ToWorker);
+    await new Promise((r) => setTimeout(r, 50));
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,137 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { PersonaError } from '../../errors.js';
+import { StreamingDecoder } from '../../model/tokenizer/StreamingDecoder.js';
+import { extractActivations } from '../../persona/extractActivations.js';
+import { loadModel, type LanguageModel } from '../LanguageModel.js';
+import type { FromWorker, ToWorker, WorkerInit, WorkerRow } from './protocol.js';
+
+/**
+ * The engine's thread: owns the model, queues generation jobs, and runs the rows of every job waiting
+ * at that moment as one batch (per-row steering lets mixed alphas share it). Tokens stream back as
+ * they are chosen; a cancelled row stops at its next token.
+ */
+const port = parentPort!;
+const init = workerData as WorkerInit;
+const send = (m: FromWorker) => port.postMessage(m);
+
+interface Job {
+  id: number;
+  rows: WorkerRow[];
+  logprobs?: number | null;
+  cancelled: Set<number>;
+  all: boolean;
+}
+
+let model: LanguageModel;
+const queue: Job[] = [];
+const running = new Map<number, Job>();
+let busy = false;
+
+async function pump(): Promise<void> {
+  if (busy || queue.length === 0) return;
+  busy = true;
+  try {
+    const maxRows = init.maxBatchRows ?? 16;
+    const batch: Job[] = [];
+    let rows = 0;
+    while (queue.length && (batch.length === 0 || rows + queue[0].rows.length <= maxRows)) {
+      const j = queue.shift()!;
+      batch.push(j);
+      rows += j.rows.length;
+    }
+    // Jobs that want logprobs run with them; others pay nothing extra.
+    const logprobs = batch.reduce<number | null>((a, j) => (j.logprobs !== undefined && j.logprobs !== null ? Math.max(a ?? 0, j.logprobs) : a), null);
+    const owners: { job: Job; row: number }[] = [];
+    for (const job of batch) {
+      running.set(job.id, job);
+      job.rows.forEach((_, row) => owners.push({ job, row }));
+    }
+    const decoders = owners.map(() => new StreamingDecoder(model.tokenizer, { skipSpecialTokens: true }));
+    try {
+      const results = await model.generateRows(
+        owners.map((o) => o.job.rows[o.row]),
+        {
+          logprobs,
+          onToken: (e) => {
+            const o = owners[e.row];
+            if (o.job.all || o.job.cancelled.has(o.row)) return true;
+            send({ type: 'token', id: o.job.id, row: o.row, token: e.token, text: decoders[e.row].push(e.token), logprob: e.logprob });
+            return false;
+          },
+        },
+      );
+      for (const job of batch) {
+        const mine = owners.map((o, i) => ({ o, i })).filter(({ o }) => o.job === job);
+        send({
+          type: 'done',
+          id: job.id,
+          results: mine.map(({ o, i }) => {
+            const r = results[i];
+            const cancelled = job.all || job.cancelled.has(o.row);
+            return {
+              text: r.text,
+              tokens: r.tokens,
+              promptTokens: r.promptIds.length,
+              finishReason: cancelled ? 'cancelled' : r.finishReason,
+              ended: r.ended,
+              logprobs: r.logprobs,
+              topLogprobs: r.topLogprobs?.map((step) => step.map((t) => ({ ...t, token: model.tokenizer.decode([t.id]) }))),
+              tokenTexts: r.tokens.map((t) => model.tokenizer.decode([t])),
+            };
+          }),
+        });
+      }
+    } catch (err) {
+      for (const job of batch) send({ type: 'error', id: job.id, message: (err as Error).message, name: (err as Error).name });
+    } finally {
+      for (const job of batch) running.delete(job.id);
+    }
+  } finally {
+    busy = false;
+    if (queue.length) setImmediate(() => void pump());
+  }
+}
+
+port.on('message', async (m: ToWorker) => {
+  try {
+    switch (m.type) {
+      case 'generate':
+        queue.push({ id: m.id, rows: m.rows, logprobs: m.logprobs, cancelled: new Set(), all: false });
+        setImmediate(() => void pump());
+        break;
+      case 'cancel': {
+        const job = running.get(m.id) ?? queue.find((j) => j.id === m.id);
+        if (!job) break;
+        if (m.row === undefined) job.all = true;
+        else job.cancelled.add(m.row);
+        const qi = queue.indexOf(job);
+        if (qi >= 0 && job.all) {
+          queue.splice(qi, 1);
+          send({ type: 'done', id: job.id, results: job.rows.map(() => ({ text: '', tokens: [], promptTokens: 0, finishReason: 'cancelled', ended: false, tokenTexts: [] })) });
+        }
+        break;
+      }
+      case 'activations': {
+        const acts = await extractActivations(model, m.seqs);
+        send({ type: 'activations', id: m.id, responseMean: acts.responseMean, residNorm: acts.residNorm });
+        break;
+      }
+      case 'encode':
+        send({ type: 'encoded', id: m.id, ids: model.encodePrompt(m.prompt) });
+        break;
+      case 'close':
+        await model.dispose();
+        port.close();
+        break;
+    }
+  } catch (err) {
+    send({ type: 'error', id: 'id' in m ? m.id : null, message: (err as Error).message, name: err instanceof PersonaError ? err.name : 'Error' });
+  }
+});
+
+loadModel(init.model, { precision: init.precision, threads: init.threads, device: init.device })
+  .then((m) => {
+    model = m;
+    send({ type: 'ready', info: { id: m.id, dir: m.dir, revision: m.revision, config: m.config, stopTokenIds: m.stopTokenIds, numLayers: m.numLayers, hiddenSize: m.hiddenSize, precision: m.precision } });
+  })
+  .catch((err) => send({ type: 'error', id: null, message: (err as Error).message, name: (err as Error).name }));

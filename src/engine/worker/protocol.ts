@@ -1,0 +1,60 @@
+import type { ModelConfig } from '../../model/config/ModelConfig.js';
+import type { Prompt } from '../LanguageModel.js';
+import type { RowIntervention } from '../generate/Intervention.js';
+import type { SamplingOptions } from '../generate/sampling.js';
+import type { FinishReason } from '../generate/generateBatch.js';
+
+/** Messages between the main thread and the engine worker (structured-clone friendly). */
+export interface WorkerInit {
+  model: string;
+  precision?: 'f32' | 'q8' | 'q4';
+  threads?: number;
+  device?: 'cpu' | 'cuda' | 'coreml';
+  /** Most rows run in one batch (default 16). */
+  maxBatchRows?: number;
+}
+
+export interface WorkerRow {
+  prompt: Prompt;
+  maxNewTokens?: number;
+  sampling?: SamplingOptions;
+  intervention?: RowIntervention | null;
+}
+
+export interface ModelInfo {
+  id: string;
+  dir: string;
+  revision?: string;
+  config: ModelConfig;
+  stopTokenIds: number[];
+  numLayers: number;
+  hiddenSize: number;
+  precision: string;
+}
+
+export interface RowResult {
+  text: string;
+  tokens: number[];
+  promptTokens: number;
+  finishReason: FinishReason | 'cancelled';
+  ended: boolean;
+  logprobs?: number[];
+  topLogprobs?: { id: number; token: string; logprob: number }[][];
+  /** Token strings of the answer, for per-token display. */
+  tokenTexts: string[];
+}
+
+export type ToWorker =
+  | { type: 'generate'; id: number; rows: WorkerRow[]; logprobs?: number | null }
+  | { type: 'cancel'; id: number; row?: number }
+  | { type: 'activations'; id: number; seqs: { promptIds: number[]; answerIds: number[] }[] }
+  | { type: 'encode'; id: number; prompt: Prompt }
+  | { type: 'close' };
+
+export type FromWorker =
+  | { type: 'ready'; info: ModelInfo }
+  | { type: 'token'; id: number; row: number; token: number; text: string; logprob?: number }
+  | { type: 'done'; id: number; results: RowResult[] }
+  | { type: 'activations'; id: number; responseMean: Float32Array[][]; residNorm: number[] }
+  | { type: 'encoded'; id: number; ids: number[] }
+  | { type: 'error'; id: number | null; message: string; name: string };
