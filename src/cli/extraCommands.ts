@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { benchCommand } from './commands/benchCommand.js';
 import { exportCommand, importCommand } from './commands/exportCommand.js';
 import { quickStartCommand } from './commands/quickStartCommand.js';
 
 /** Commands beyond run/train/verify. */
 export async function extraCommands(): Promise<Command[]> {
-  return [quickStartCommand(), exportCommand(), importCommand()];
+  return [quickStartCommand(), benchCommand(), exportCommand(), importCommand()];
 }

@@ -64,6 +64,7 @@ export class DecoderSession {
   private readonly invFreq: Record<string, Float32Array>;
   private readonly hasSlidingBias: boolean;
   private readonly hasSlidingRope: boolean;
+  private readonly inputs: Set<string>;
 
   private constructor(readonly session: ort.InferenceSession, readonly config: ModelConfig, readonly options: GraphOptions) {
     const c = config;
@@ -73,6 +74,7 @@ export class DecoderSession {
     };
     this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
     this.hasSlidingRope = session.inputNames.includes('rope_cos_sliding');
+    this.inputs = new Set(session.inputNames);
   }
 
   /** Builds (or reuses) the graph file beside the converted weights and opens a session on it. */
@@ -149,8 +151,8 @@ export class DecoderSession {
       feeds[`past_k_${l}`] = new ort.Tensor('float32', k, [P, B, kvH, D]);
       feeds[`past_v_${l}`] = new ort.Tensor('float32', v, [P, B, kvH, D]);
     }
-    feeds.steer_delta = new ort.Tensor('float32', req.steerDelta ?? new Float32Array(B * L * H), [B, L, H]);
-    feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
+    if (this.inputs.has('steer_delta')) feeds.steer_delta = new ort.Tensor('float32', req.steerDelta ?? new Float32Array(B * L * H), [B, L, H]);
+    if (this.inputs.has('steer_mask')) feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
     if (this.options.projectionClamp) {
       feeds.clamp_dir = new ort.Tensor('float32', req.clamp?.dir ?? new Float32Array(B * L * H), [B, L, H]);
       feeds.clamp_lo = new ort.Tensor('float32', req.clamp?.lo ?? new Float32Array(B * L), [B, L]);

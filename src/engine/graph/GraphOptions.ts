@@ -8,11 +8,13 @@ export interface GraphOptions {
   pooling: boolean;
   /** Inputs that clamp the projection onto a direction per layer (ablate / cap). */
   projectionClamp: boolean;
+  /** Build the per-block steering add (default true; false only to measure its cost). */
+  steering?: boolean;
 }
 
 export const GENERATION_GRAPH: GraphOptions = { logits: 'last', hiddenStates: false, pooling: true, projectionClamp: true };
 export const DEBUG_GRAPH: GraphOptions = { logits: 'all', hiddenStates: true, pooling: true, projectionClamp: true };
 
 export function graphKey(o: GraphOptions): string {
-  return `${o.logits}-${o.hiddenStates ? 'h' : ''}${o.pooling ? 'p' : ''}${o.projectionClamp ? 'c' : ''}`;
+  return `${o.logits}-${o.hiddenStates ? 'h' : ''}${o.pooling ? 'p' : ''}${o.projectionClamp ? 'c' : ''}${o.steering === false ? '-nosteer' : ''}`;
 }

@@ -40,8 +40,9 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const attnBias = g.input('attn_bias', DataType.FLOAT, ['batch', 1, 'gseq', 'total']);
   const hasSliding = c.layerTypes.includes('sliding_attention') && c.slidingWindow !== null;
   const attnBiasSliding = hasSliding ? g.input('attn_bias_sliding', DataType.FLOAT, ['batch', 1, 'gseq', 'total']) : attnBias;
-  const steerDelta = g.input('steer_delta', DataType.FLOAT, ['batch', L, H]);
-  const steerMask = g.unsqueeze(g.input('steer_mask', DataType.FLOAT, ['batch', 'seq']), [2]); // [B,T,1]
+  const steering = opts.steering !== false || opts.projectionClamp;
+  const steerDelta = opts.steering !== false ? g.input('steer_delta', DataType.FLOAT, ['batch', L, H]) : '';
+  const steerMask = steering ? g.unsqueeze(g.input('steer_mask', DataType.FLOAT, ['batch', 'seq']), [2]) : ''; // [B,T,1]
   const clamp = opts.projectionClamp
     ? {
         dir: g.input('clamp_dir', DataType.FLOAT, ['batch', L, H]),
@@ -115,8 +116,10 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
 
       // --- steering: the one place per block where a persona vector enters ---
-      const delta = g.unsqueeze(g.op('Gather', [steerDelta, g.i64([l], [])], { axis: 1 }), [1]); // [B,1,H]
-      resid = g.add(resid, g.mul(steerMask, delta));
+      if (opts.steering !== false) {
+        const delta = g.unsqueeze(g.op('Gather', [steerDelta, g.i64([l], [])], { axis: 1 }), [1]); // [B,1,H]
+        resid = g.add(resid, g.mul(steerMask, delta));
+      }
       if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
 
       if (poolWeights) pooled.push(g.unsqueeze(g.matmul(poolWeights, resid), [1])); // [B,1,K,H]

@@ -1,0 +1,200 @@
+import type { ConvertedWeights } from '../engine/convert/ConvertedWeights.js';
+import type { Precision } from '../engine/convert/Precision.js';
+import { DecoderSession } from '../engine/DecoderSession.js';
+import { generateBatch } from '../engine/generate/generateBatch.js';
+import { GENERATION_GRAPH } from '../engine/graph/GraphOptions.js';
+import { KVCache } from '../engine/KVCache.js';
+import { openDecoder } from '../engine/openDecoder.js';
+import type { ModelConfig } from '../model/config/ModelConfig.js';
+import type { ProgressCallback } from '../util/progress.js';
+import type { MachineBounds } from './machineBounds.js';
+
+export interface PrecisionResult {
+  precision: Precision;
+  load_ms: number;
+  rss_mib: number;
+  /** Bytes of weights read per decoded token (matrices; the tied output layer counted once). */
+  bytes_per_token: number;
+  prefill_tok_s: Record<string, number>;
+  decode_tok_s: Record<string, number>;
+  bound_decode_tok_s: number;
+  bound_prefill_tok_s: number;
+  /** decode at 128 context, batch 1, over its bound. */
+  decode_share_of_bound: number;
+  prefill_share_of_bound: number;
+  /** Steered decode time over the same decode in a graph without the steering add, minus 1. */
+  steering_overhead: number;
+  batch8_over_batch1: number;
+  /** The answer phase of `train` (batched sampled generation) and its activation pass. */
+  train_answer_tok_s: number;
+  train_activation_tok_s: number;
+}
+
+export interface BenchOptions {
+  threads: number;
+  decodeSteps: number;
+  reps: number;
+  onProgress?: ProgressCallback;
+  log?: (line: string) => void;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function randomIds(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % vocab;
+  });
+}
+
+/** Bytes of matrix weights read to decode one token. */
+export function bytesPerToken(m: ConvertedWeights): number {
+  let bytes = 0;
+  for (const lin of Object.values(m.linears)) {
+    if (lin.kind === 'f32') bytes += m.tensors[lin.weight].length;
+    else bytes += m.tensors[lin.b].length + m.tensors[lin.scales].length;
+  }
+  if (!m.linears.lm_head) bytes += m.tensors['lm_head.weight']?.length ?? m.tensors['model.embed_tokens.weight'].length;
+  return bytes;
+}
+
+/** FLOPs per prompt token in prefill at length T: the block matmuls plus causal attention. */
+export function prefillFlopsPerToken(c: ModelConfig, m: ConvertedWeights, T: number): number {
+  let params = 0;
+  for (const [name, lin] of Object.entries(m.linears)) if (name !== 'lm_head') params += lin.in * lin.out;
+  const attn = c.numHiddenLayers * 2 * 2 * (T / 2) * c.numAttentionHeads * c.headDim;
+  return 2 * params + attn;
+}
+
+async function prefill(s: DecoderSession, T: number, B = 1, pool = false): Promise<number> {
+  const ids = randomIds(B * T, s.config.vocabSize, T + B);
+  const t = performance.now();
+  await s.run({
+    inputIds: ids,
+    batch: B,
+    seq: T,
+    positions: Array.from({ length: B * T }, (_, i) => i % T),
+    keyMask: new Uint8Array(B * T).fill(1),
+    poolWeights: pool ? new Float32Array(B * 2 * T).fill(1 / T) : undefined,
+    pools: 2,
+  });
+  return (performance.now() - t) / 1000;
+}
+
+/** Decode `steps` tokens per row after `ctx` cached tokens; returns seconds per step (median). */
+async function decode(s: DecoderSession, ctx: number, B: number, steps: number, steer?: Float32Array): Promise<number> {
+  const c = s.config;
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads * c.headDim, ctx + steps + 1);
+  const ids = randomIds(B * ctx, c.vocabSize, ctx * 7 + B);
+  for (let s0 = 0; s0 < ctx; s0 += 256) {
+    const T = Math.min(256, ctx - s0);
+    const S = s0 + T;
+    const inputIds: number[] = [];
+    const positions: number[] = [];
+    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) (inputIds.push(ids[b * ctx + t]), positions.push(t));
+    const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache });
+    cache.append(res.newK, res.newV, T);
+  }
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const S = cache.length + 1;
+    const t = performance.now();
+    const res = await s.run({
+      inputIds: randomIds(B, c.vocabSize, i + 1),
+      batch: B,
+      seq: 1,
+      positions: new Array(B).fill(cache.length),
+      keyMask: new Uint8Array(B * S).fill(1),
+      cache,
+      steerDelta: steer,
+      steerMask: steer ? new Float32Array(B).fill(1) : undefined,
+    });
+    cache.append(res.newK, res.newV, 1);
+    times.push((performance.now() - t) / 1000);
+  }
+  return median(times);
+}
+
+/**
+ * Measures one precision of a model folder: load, RSS, prefill at 128/512, decode at 128/1024 context
+ * (batch 1 and 8), steering overhead against a graph without the steering add, and the two phases of
+ * `train`; bounds from `measureMachineBounds` measured in the same run.
+ */
+export async function benchPrecision(dir: string, precision: Precision, bounds: MachineBounds, o: BenchOptions): Promise<PrecisionResult> {
+  const log = o.log ?? (() => {});
+  await openDecoder(dir, { precision, threads: o.threads, onProgress: o.onProgress }).then((d) => d.session.release()); // convert once, untimed
+  const t0 = performance.now();
+  const { session, config: c, manifest, folder } = await openDecoder(dir, { precision, threads: o.threads });
+  const load_ms = performance.now() - t0;
+  const rss_mib = process.memoryUsage().rss / (1 << 20);
+  log(`${precision}: loaded in ${load_ms.toFixed(0)} ms, RSS ${rss_mib.toFixed(0)} MiB`);
+
+  const prefill_tok_s: Record<string, number> = {};
+  for (const T of [128, 512]) {
+    await prefill(session, Math.min(T, 16));
+    const times: number[] = [];
+    for (let r = 0; r < o.reps; r++) times.push(await prefill(session, T));
+    prefill_tok_s[String(T)] = T / median(times);
+    log(`${precision}: prefill ${T}: ${prefill_tok_s[String(T)].toFixed(1)} tok/s`);
+  }
+  const decode_tok_s: Record<string, number> = {};
+  for (const [name, ctx, B] of [
+    ['ctx128_b1', 128, 1],
+    ['ctx1024_b1', 1024, 1],
+    ['ctx128_b8', 128, 8],
+  ] as const) {
+    decode_tok_s[name] = B / (await decode(session, ctx, B, o.decodeSteps));
+    log(`${precision}: decode ${name}: ${decode_tok_s[name].toFixed(2)} tok/s`);
+  }
+
+  // Steering overhead: the steered graph with a non-zero vector vs a graph built without the add.
+  const plain = await DecoderSession.create(folder, manifest, c, { ...GENERATION_GRAPH, steering: false, projectionClamp: false }, { threads: o.threads });
+  const steer = new Float32Array(c.numHiddenLayers * c.hiddenSize).fill(0.01);
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    on.push(await decode(session, 128, 1, o.decodeSteps, steer));
+    off.push(await decode(plain, 128, 1, o.decodeSteps));
+  }
+  await plain.release();
+  const steering_overhead = median(on) / median(off) - 1;
+  log(`${precision}: steering overhead ${(steering_overhead * 100).toFixed(2)}%`);
+
+  // train phases: sampled answers for 8 prompts of 64 tokens, then the pooled activation pass.
+  const prompts = Array.from({ length: 8 }, (_, b) => randomIds(64, c.vocabSize, 100 + b));
+  const newTokens = Math.max(8, o.decodeSteps);
+  let t = performance.now();
+  await generateBatch(session, prompts.map((p, b) => ({ promptIds: p, maxNewTokens: newTokens, sampling: { temperature: 0.8, seed: b } })), { stopTokenIds: [], padTokenId: 0 });
+  const genSecs = (performance.now() - t) / 1000;
+  // subtract the prefill of the prompts, measured separately, to get the decode part
+  const prefillSecs = await prefill(session, 64, 8);
+  const train_answer_tok_s = (8 * newTokens) / Math.max(1e-6, genSecs - prefillSecs);
+  t = performance.now();
+  await prefill(session, 64 + newTokens, 8, true);
+  const train_activation_tok_s = (8 * (64 + newTokens)) / ((performance.now() - t) / 1000);
+  log(`${precision}: train answers ${train_answer_tok_s.toFixed(1)} tok/s, activations ${train_activation_tok_s.toFixed(1)} tok/s`);
+  await session.release();
+
+  const bpt = bytesPerToken(manifest);
+  const bound_decode_tok_s = bounds.readBandwidth / bpt;
+  const bound_prefill_tok_s = bounds.matmulFlops / prefillFlopsPerToken(c, manifest, 128);
+  return {
+    precision,
+    load_ms,
+    rss_mib,
+    bytes_per_token: bpt,
+    prefill_tok_s,
+    decode_tok_s,
+    bound_decode_tok_s,
+    bound_prefill_tok_s,
+    decode_share_of_bound: decode_tok_s.ctx128_b1 / bound_decode_tok_s,
+    prefill_share_of_bound: prefill_tok_s['128'] / bound_prefill_tok_s,
+    steering_overhead,
+    batch8_over_batch1: decode_tok_s.ctx128_b8 / decode_tok_s.ctx128_b1,
+    train_answer_tok_s,
+    train_activation_tok_s,
+  };
+}

@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { benchPrecision, type PrecisionResult } from '../../bench/benchEngine.js';
+import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
+import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
+import { personaCacheDir } from '../../engine/convert/convertWeights.js';
+import { parsePrecision, type Precision } from '../../engine/convert/Precision.js';
+import { defaultThreads } from '../../engine/DecoderSession.js';
+import { PACKAGE_ROOT } from '../../model/defaultModel.js';
+import { progressBar } from '../../util/progress.js';
+import { intArg } from '../common.js';
+
+interface BenchFlags {
+  config: string;
+  precision: string;
+  threads: number;
+  steps: number;
+  reps: number;
+  vs?: string;
+  json?: boolean;
+  child?: string;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('measure speed on random weights in a model config\'s exact shape (default Qwen3-0.6B) against the machine\'s own bounds, in one run')
+    .option('--config <file>', 'config.json giving the shape', path.join(PACKAGE_ROOT, 'data', 'configs', 'qwen3-0.6b.json'))
+    .option('--precision <list>', 'comma-separated: f32,q8,q4', 'f32,q4')
+    .option('--threads <n>', 'CPU threads', intArg('--threads'), defaultThreads())
+    .option('--steps <n>', 'decode steps per measurement', intArg('--steps'), 16)
+    .option('--reps <n>', 'repetitions of each prefill measurement (median)', intArg('--reps'), 3)
+    .option('--vs <engine>', 'also run the same shape through another engine in the same run: llama.cpp')
+    .option('--json', 'print one JSON object')
+    .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
+    .action(async (o: BenchFlags) => {
+      const raw = JSON.parse(await fs.readFile(o.config, 'utf8'));
+      const key = createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 12);
+      const dir = path.join(personaCacheDir(), 'bench', `${raw.model_type}-${key}`);
+      const log = (l: string) => process.stderr.write(`${l}\n`);
+      const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
+      if (o.child) {
+        const r = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, log, onProgress: progressBar(process.stderr) });
+        process.stdout.write(JSON.stringify(r) + '\n');
+        return;
+      }
+      await writeRandomCheckpoint(dir, raw, { onProgress: progressBar(process.stderr) });
+      log(`measuring the machine's bounds (${o.threads} threads)…`);
+      const bounds: MachineBounds = await measureMachineBounds(o.threads);
+      log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
+      const results: Partial<Record<Precision, PrecisionResult>> = {};
+      for (const p of precisions) {
+        // One process per precision, so RSS is that precision's own.
+        const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), '--child', JSON.stringify(bounds)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+        });
+        if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
+        results[p] = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      }
+      let vs: unknown;
+      if (o.vs) {
+        if (o.vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only; got ${o.vs}`);
+        const llamaModule = '../../bench/llamaCpp/index.js';
+        const { runLlamaCppComparison } = await import(llamaModule);
+        vs = await runLlamaCppComparison({ config: raw, types: precisions.map((p) => ({ f32: 'f32', q8: 'q8_0', q4: 'q4_0' })[p] as 'f32' | 'q8_0' | 'q4_0'), threads: o.threads, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
+      }
+      const report = {
+        machine: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism?.() ?? os.cpus().length, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, date: new Date().toISOString() },
+        shape: { config: path.basename(o.config), model_type: raw.model_type, layers: raw.num_hidden_layers, hidden: raw.hidden_size },
+        bounds: { read_bandwidth_GBps: bounds.readBandwidth / 1e9, matmul_GFLOPs: bounds.matmulFlops / 1e9, threads: bounds.threads },
+        results,
+        ...(vs ? { vs_llama_cpp: vs } : {}),
+      };
+      if (o.json) {
+        process.stdout.write(JSON.stringify(report, null, 1) + '\n');
+        return;
+      }
+      for (const [p, r] of Object.entries(results)) {
+        process.stdout.write(
+          `${p.padEnd(4)} decode ${r.decode_tok_s.ctx128_b1.toFixed(2)} tok/s (bound ${r.bound_decode_tok_s.toFixed(2)}, ${(r.decode_share_of_bound * 100).toFixed(0)}%)  ` +
+            `prefill ${r.prefill_tok_s['128'].toFixed(1)} tok/s (bound ${r.bound_prefill_tok_s.toFixed(1)}, ${(r.prefill_share_of_bound * 100).toFixed(0)}%)  ` +
+            `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}%  RSS ${r.rss_mib.toFixed(0)} MiB\n`,
+        );
+      }
+      if (vs) process.stdout.write(JSON.stringify(vs, null, 1) + '\n');
+    });
+}
