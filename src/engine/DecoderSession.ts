@@ -94,7 +94,8 @@ export class DecoderSession {
         executionProviders: [device === 'cpu' ? 'cpu' : device],
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
+        // 'extended', not 'all': with 'all', the per-block steering add made f32 decode 3× slower (215 vs 87 ms/token on Qwen3-0.6B's shape).
+        graphOptimizationLevel: 'extended',
         enableCpuMemArena: true,
       });
     } catch (err) {

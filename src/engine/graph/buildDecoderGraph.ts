@@ -117,7 +117,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
 
       // --- steering: the one place per block where a persona vector enters ---
       if (opts.steering !== false) {
-        const delta = g.unsqueeze(g.op('Gather', [steerDelta, g.i64([l], [])], { axis: 1 }), [1]); // [B,1,H]
+        const delta = g.slice(steerDelta, [l], [l + 1], [1]); // [B,1,H]
         resid = g.add(resid, g.mul(steerMask, delta));
       }
       if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
