@@ -1,0 +1,68 @@
+import type { DecoderSession } from '../DecoderSession.js';
+import { KVCache } from '../KVCache.js';
+import { leftPad, stackInterventions } from './batchFeeds.js';
+import type { RowIntervention } from './Intervention.js';
+
+export interface ContinuationScore {
+  /** Σ log p(answer token | prefix) under the model. */
+  sumLogProb: number;
+  tokens: number;
+}
+
+/**
+ * Log-probability of given answers after their prompts (teacher forcing), batched: the prompts are
+ * prefilled, then the answer tokens are fed one position at a time through the cache, reading the
+ * last-position logits. Used for perplexity of steered answers under the unsteered model.
+ *
+ * @example const [s] = await scoreContinuations(session, [{ promptIds, answerIds }], { padTokenId: 0 });
+ */
+export async function scoreContinuations(
+  session: DecoderSession,
+  items: { promptIds: number[]; answerIds: number[] }[],
+  opts: { padTokenId: number; intervention?: RowIntervention | null; batchSize?: number },
+): Promise<ContinuationScore[]> {
+  const c = session.config;
+  const V = c.vocabSize;
+  const out: ContinuationScore[] = [];
+  const bs = opts.batchSize ?? 16;
+  for (let start = 0; start < items.length; start += bs) {
+    const batch = items.slice(start, start + bs);
+    const B = batch.length;
+    const { ids, pads, length: T0 } = leftPad(batch.map((b) => b.promptIds), opts.padTokenId);
+    const maxA = Math.max(...batch.map((b) => b.answerIds.length));
+    const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads * c.headDim, T0 + maxA + 1);
+    const { delta, clamp } = stackInterventions(batch.map(() => opts.intervention ?? null), c);
+    const mask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
+    const sums = new Array(B).fill(0);
+    const step = async (inputIds: number[], T: number, positions: number[]) => {
+      const S = cache.length + T;
+      const keyMask = new Uint8Array(B * S);
+      for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) keyMask[b * S + s] = mask[b][s];
+      const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, steerDelta: delta, clamp, steerMask: delta || clamp ? new Float32Array(B * T).fill(1) : undefined });
+      cache.append(res.newK, res.newV, T);
+      return res.logits;
+    };
+    let logits = await step(ids.flat(), T0, ids.flatMap((r, b) => r.map((_, t) => Math.max(0, t - pads[b]))));
+    for (let j = 0; j < maxA; j++) {
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        const a = batch[b].answerIds;
+        const tok = j < a.length ? a[j] : opts.padTokenId;
+        if (j < a.length) {
+          const row = logits.subarray(b * V, (b + 1) * V);
+          let max = -Infinity;
+          for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
+          let sum = 0;
+          for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
+          sums[b] += row[tok] - max - Math.log(sum);
+        }
+        next.push(tok);
+        mask[b].push(1);
+      }
+      if (j === maxA - 1) break;
+      logits = await step(next, 1, batch.map((it, b) => it.promptIds.length + j));
+    }
+    batch.forEach((it, b) => out.push({ sumLogProb: sums[b], tokens: it.answerIds.length }));
+  }
+  return out;
+}
