@@ -1,0 +1,70 @@
+import { Command } from 'commander';
+import { createPromptSet } from '../../persona/createPromptSet.js';
+import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
+import { trainPersona } from '../../persona/trainPersona.js';
+import { progressBar } from '../../util/progress.js';
+import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+
+interface PromptFlags {
+  personality: string;
+  numPrompts: number;
+  seed: number;
+  generator?: string;
+  generatorModel?: string;
+}
+
+function promptOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--personality <text>', 'one-line description, e.g. "formal and professional"')
+    .option('--num-prompts <n>', 'contrastive pairs', intArg('--num-prompts'), 64)
+    .option('--seed <n>', 'seed for question choice and answer sampling', intArg('--seed'), 0)
+    .option('--generator <g>', 'build richer prompts with a model: "local" (the --model itself) or an OpenAI-compatible base URL (OPENAI_API_KEY for a key)')
+    .option('--generator-model <name>', 'model name to ask the generator endpoint for');
+}
+
+export function generatePromptsCommand(): Command {
+  const cmd = promptOptions(new Command('generate-prompts').description('write the contrastive prompt files for a description, to review and edit before `persona train`'))
+    .requiredOption('--output-dir <dir>', 'folder for positive.jsonl, negative.jsonl, questions-heldout.txt, persona.json');
+  for (const o of modelOptions()) cmd.addOption(o);
+  return cmd.action(async (o: PromptFlags & ModelFlags & { outputDir: string }) => {
+    const model = o.generator === 'local' ? await openModel(o) : undefined;
+    const set = await createPromptSet({ ...o, model, onProgress: progressBar(process.stderr) });
+    const paths = await writePromptFiles(set, o.outputDir);
+    process.stdout.write(`wrote ${set.positive.length} pairs:\n  ${Object.values(paths).join('\n  ')}\nnext: persona train --positive-prompts ${paths.positive} --negative-prompts ${paths.negative} --out my.persona.json\n`);
+    await model?.dispose();
+  });
+}
+
+export function createCommand(): Command {
+  const cmd = promptOptions(new Command('create').description('make a persona from a one-line description: build contrastive prompts, answer them, compute the vector, pick the layer'))
+    .requiredOption('-o, --output <file>', 'persona file to write')
+    .option('--name <name>', 'persona name')
+    .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
+    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8);
+  for (const o of modelOptions()) cmd.addOption(o);
+  return cmd.action(async (o: PromptFlags & ModelFlags & { output: string; name?: string; maxNewTokens: number; temperature: number }) => {
+    const model = await openModel(o);
+    const ac = new AbortController();
+    const onSig = () => ac.abort();
+    process.once('SIGINT', onSig);
+    try {
+      const set = await createPromptSet({ ...o, model, onProgress: progressBar(process.stderr) });
+      const persona = await trainPersona({
+        model,
+        positivePrompts: set.positive,
+        negativePrompts: set.negative,
+        name: o.name ?? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, ''),
+        description: o.personality,
+        maxNewTokens: o.maxNewTokens,
+        sampling: { temperature: o.temperature, topK: 50, seed: o.seed },
+        out: o.output,
+        signal: ac.signal,
+        onProgress: progressBar(process.stderr),
+      });
+      process.stdout.write(`wrote ${o.output}: recommended layer ${persona.meta.recommendedLayer}, alpha range ${persona.meta.alphaRange.join('..')}\n`);
+    } finally {
+      process.removeListener('SIGINT', onSig);
+      await model.dispose();
+    }
+  });
+}
