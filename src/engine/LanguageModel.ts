@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { resolveModelSource } from '../model/resolveModel.js';
+import { StreamingDecoder } from '../model/tokenizer/StreamingDecoder.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer/Tokenizer.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { Precision } from './convert/Precision.js';
@@ -145,10 +146,10 @@ export class LanguageModel {
     for (let start = 0; start < prompts.length; start += bs) {
       const end = Math.min(prompts.length, start + bs);
       const reqs: GenerationRequest[] = [];
-      const decoders: { tokens: number[]; text: string }[] = [];
+      const decoders: { stream: StreamingDecoder; text: string }[] = [];
       for (let i = start; i < end; i++) {
         reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? 64, sampling: rowSampling(opts.sampling, i), intervention: mergeInterventions(hook, per[i], this.numLayers * this.hiddenSize) });
-        decoders.push({ tokens: [], text: '' });
+        decoders.push({ stream: new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), text: '' });
       }
       const stops = opts.stopStrings ?? [];
       const rows = await generateBatch(this.session, reqs, {
@@ -157,14 +158,12 @@ export class LanguageModel {
         logprobs: opts.logprobs,
         signal: opts.signal,
         onToken: (e) => {
-          const d = decoders[e.row];
-          d.tokens.push(e.token);
           if (!opts.onToken && stops.length === 0) return false;
-          const text = this.tokenizer.decode(d.tokens, { skipSpecialTokens: true });
-          const piece = text.slice(d.text.length);
-          d.text = text;
+          const d = decoders[e.row];
+          const piece = d.stream.push(e.token);
+          d.text += piece;
           opts.onToken?.({ ...e, row: e.row + start, text: piece });
-          return stops.some((s) => text.includes(s));
+          return stops.some((s) => d.text.includes(s));
         },
       });
       rows.forEach((r, j) => {

@@ -64,19 +64,28 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
       throw new InvalidArgumentError(`A prompt has ${n} tokens; with ${maxNewTokens} answer tokens that exceeds the model's context of ${model.config.maxPositionEmbeddings}. Shorten it.`);
     }
   }
-  let answered = 0;
+  // Progress in answer tokens (an upper bound: rows that end early leave the total unreached until the end).
+  const total = all.length * maxNewTokens;
+  let tokens = 0;
+  let last = 0;
   const answers = await model.generate(all, {
     maxNewTokens,
     sampling,
     batchSize: o.batchSize,
     signal: o.signal,
     ignoreHooks: true,
-    onToken: () => {},
-  }).then((rows) => {
-    answered = rows.length;
-    o.onProgress?.({ phase: 'answers', done: answered, total: all.length, unit: 'prompts' });
-    return rows;
+    onToken: o.onProgress
+      ? () => {
+          tokens++;
+          if (tokens - last >= 64) {
+            last = tokens;
+            o.onProgress!({ phase: 'answers', done: tokens, total, unit: 'tokens' });
+          }
+        }
+      : undefined,
   });
+  if (o.signal?.aborted) throw new InvalidArgumentError('Interrupted: no persona file was written.');
+  o.onProgress?.({ phase: 'answers', done: total, total, unit: 'tokens' });
   const nPos = o.positivePrompts.length;
   let posIdx = Array.from({ length: nPos }, (_, i) => i);
   let negIdx = Array.from({ length: o.negativePrompts.length }, (_, i) => nPos + i);

@@ -1,3 +1,4 @@
+import { PersonaError } from '../errors.js';
 import type { LanguageModel } from '../engine/LanguageModel.js';
 import { leftPad } from '../engine/generate/batchFeeds.js';
 import { KVCache } from '../engine/KVCache.js';
@@ -38,7 +39,7 @@ export async function extractActivations(model: LanguageModel, seqs: ActivationS
   const residSum = new Float64Array(L);
   let done = 0;
   for (let start = 0; start < seqs.length; start += bs) {
-    if (opts.signal?.aborted) throw new Error('aborted');
+    if (opts.signal?.aborted) throw new PersonaError('Interrupted while reading activations; nothing was written.');
     const batch = seqs.slice(start, start + bs);
     const B = batch.length;
     const full = batch.map((s) => [...s.promptIds, ...s.answerIds]);

@@ -68,3 +68,21 @@ describe('bad input to persona training and persona files', () => {
     void PERSONAS;
   });
 });
+
+describe('interrupting training', () => {
+  it('Ctrl-C during the answers stops train with a message and leaves no persona file', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = tmp();
+    const out = path.join(dir, 'i.persona.json');
+    const root = path.resolve(path.dirname(CLI), '..');
+    const child = spawn(process.execPath, [CLI, 'train', '--positive-prompts', path.join(root, 'data/stylist/formal-pos.jsonl'), '--negative-prompts', path.join(root, 'data/stylist/formal-neg.jsonl'), '--out', out, '--max-new-tokens', '400', '--batch-size', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).not.toBe(0);
+    expect(err).toMatch(/Interrupted/);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+});
