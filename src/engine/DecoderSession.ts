@@ -55,6 +55,9 @@ export interface ForwardResult {
 
 const NEG = -1e30;
 
+/** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
+export const GRAPH_BUILDER_VERSION = 2;
+
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
  * (token ids, positions, key mask, cache, steering) into graph feeds: rope tables, the additive
@@ -79,7 +82,7 @@ export class DecoderSession {
 
   /** Builds (or reuses) the graph file beside the converted weights and opens a session on it. */
   static async create(folder: string, manifest: ConvertedWeights, config: ModelConfig, graph: GraphOptions, opts: SessionOptions = {}): Promise<DecoderSession> {
-    const file = path.join(folder, `graph-${graphKey(graph)}.onnx`);
+    const file = path.join(folder, `graph-v${GRAPH_BUILDER_VERSION}-${graphKey(graph)}.onnx`);
     try {
       await fs.access(file);
     } catch {
@@ -154,6 +157,9 @@ export class DecoderSession {
     }
     if (this.inputs.has('steer_delta')) feeds.steer_delta = new ort.Tensor('float32', req.steerDelta ?? new Float32Array(B * L * H), [B, L, H]);
     if (this.inputs.has('steer_mask')) feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
+    if (req.clamp && !this.options.projectionClamp) {
+      throw new InvalidArgumentError('This session was built without the projection clamp (ablate/cap); open one with CLAMP_GRAPH.');
+    }
     if (this.options.projectionClamp) {
       feeds.clamp_dir = new ort.Tensor('float32', req.clamp?.dir ?? new Float32Array(B * L * H), [B, L, H]);
       feeds.clamp_lo = new ort.Tensor('float32', req.clamp?.lo ?? new Float32Array(B * L), [B, L]);

@@ -7,7 +7,9 @@ import { StreamingDecoder } from '../model/tokenizer/StreamingDecoder.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer/Tokenizer.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { Precision } from './convert/Precision.js';
-import type { DecoderSession, Device } from './DecoderSession.js';
+import { DecoderSession, type Device, type SessionOptions } from './DecoderSession.js';
+import type { ConvertedWeights } from './convert/ConvertedWeights.js';
+import { CLAMP_GRAPH } from './graph/GraphOptions.js';
 import { generateBatch, type FinishReason, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
 import type { Positions, RowIntervention } from './generate/Intervention.js';
 import type { SamplingOptions } from './generate/sampling.js';
@@ -73,6 +75,7 @@ export interface Hook {
  */
 export class LanguageModel {
   readonly hooks = new Set<Hook>();
+  private clampSession: Promise<DecoderSession> | null = null;
 
   constructor(
     readonly id: string,
@@ -82,7 +85,21 @@ export class LanguageModel {
     readonly session: DecoderSession,
     readonly precision: Precision,
     readonly revision?: string,
+    private readonly folder?: string,
+    private readonly manifest?: ConvertedWeights,
+    private readonly sessionOptions: SessionOptions = {},
   ) {}
+
+  /**
+   * The session for a batch: the main one, or — only when a row uses ablate/cap — a second session
+   * whose graph has the projection clamp (opened on first use; weights loaded a second time).
+   */
+  async sessionFor(rows: (RowIntervention | null | undefined)[]): Promise<DecoderSession> {
+    if (!rows.some((r) => r?.clamp)) return this.session;
+    if (!this.folder || !this.manifest) throw new InvalidArgumentError('ablate/cap need a model opened with loadModel.');
+    this.clampSession ??= DecoderSession.create(this.folder, this.manifest, this.config, CLAMP_GRAPH, this.sessionOptions);
+    return this.clampSession;
+  }
 
   get numLayers(): number {
     return this.config.numHiddenLayers;
@@ -152,7 +169,7 @@ export class LanguageModel {
         decoders.push({ stream: new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), text: '' });
       }
       const stops = opts.stopStrings ?? [];
-      const rows = await generateBatch(this.session, reqs, {
+      const rows = await generateBatch(await this.sessionFor(reqs.map((r) => r.intervention)), reqs, {
         stopTokenIds: this.stopTokenIds,
         padTokenId: this.padTokenId,
         logprobs: opts.logprobs,
@@ -191,9 +208,10 @@ export class LanguageModel {
     const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
     const LH = this.numLayers * this.hiddenSize;
     const ids = rows.map((r) => this.encodePrompt(r.prompt));
+    const merged = rows.map((r) => mergeInterventions(hook, r.intervention, LH));
     const out = await generateBatch(
-      this.session,
-      rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? 64, sampling: r.sampling, intervention: mergeInterventions(hook, r.intervention, LH) })),
+      await this.sessionFor(merged),
+      rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? 64, sampling: r.sampling, intervention: merged[i] })),
       { stopTokenIds: this.stopTokenIds, padTokenId: this.padTokenId, logprobs: opts.logprobs, signal: opts.signal, onToken: opts.onToken },
     );
     return out.map((r, i) => ({
@@ -250,6 +268,7 @@ export class LanguageModel {
 
   async dispose(): Promise<void> {
     await this.session.release();
+    if (this.clampSession) await (await this.clampSession).release();
   }
 }
 
@@ -283,6 +302,7 @@ export async function loadModel(spec: string = DEFAULT_MODEL_DIR, opts: LoadMode
   await fs.access(source.dir);
   const tokenizer = await loadTokenizer(source.dir);
   const precision = opts.precision ?? 'f32';
-  const { config, session } = await openDecoder(source.dir, { precision, device: opts.device, threads: opts.threads, onProgress: opts.onProgress, cacheRoot: opts.cacheRoot });
-  return new LanguageModel(source.id, source.dir, config, tokenizer, session, precision, source.revision ?? source.commit);
+  const sessionOptions = { device: opts.device, threads: opts.threads };
+  const { config, session, folder, manifest } = await openDecoder(source.dir, { precision, ...sessionOptions, onProgress: opts.onProgress, cacheRoot: opts.cacheRoot });
+  return new LanguageModel(source.id, source.dir, config, tokenizer, session, precision, source.revision ?? source.commit, folder, manifest, sessionOptions);
 }

@@ -82,7 +82,7 @@ describe('steering the stylist', () => {
     const seq = { promptIds: model.encodePrompt(PROMPTS[1]), answerIds: model.tokenizer.encode('Dear Sir, kindly accept my regards.') };
     const read = async (iv: ReturnType<typeof resolveSteering>) => {
       const T = seq.promptIds.length + seq.answerIds.length;
-      const res = await model.session.run({
+      const res = await (await model.sessionFor([iv])).run({
         inputIds: [...seq.promptIds, ...seq.answerIds], batch: 1, seq: T, positions: Array.from({ length: T }, (_, i) => i), keyMask: new Uint8Array(T).fill(1),
         steerMask: new Float32Array(T).fill(1), steerDelta: iv?.delta, clamp: iv?.clamp, poolWeights: new Float32Array(T).fill(1 / T), pools: 1,
       });
@@ -90,7 +90,7 @@ describe('steering the stylist', () => {
     };
     const base = await read(null);
     expect(Math.abs(base)).toBeGreaterThan(1);
-    expect(Math.abs(await read(resolveSteering(model, [{ persona: formal, operator: 'ablate', layer: L }])))).toBeLessThan(1e-3);
+    expect(Math.abs(await read(resolveSteering(model, [{ persona: formal, operator: "ablate", layer: L }])))).toBeLessThan(1e-3);
     const capped = await read(resolveSteering(model, [{ persona: formal, operator: 'cap', cap: base - 1, layer: L }]));
     expect(capped).toBeLessThanOrEqual(base - 1 + 1e-3);
     void extractActivations;

@@ -3,7 +3,7 @@ import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
 import { leftPad, stackInterventions } from './batchFeeds.js';
 import { steersPrompt, steersResponse, type RowIntervention } from './Intervention.js';
-import { sampleToken, seededRandom, validateSampling, type SamplingOptions } from './sampling.js';
+import { sampleToken, seededRandom, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
 
 export interface GenerationRequest {
   promptIds: number[];
@@ -175,7 +175,7 @@ function logSoftmaxInfo(logits: Float32Array, topN: number) {
   const lse = max + Math.log(sum);
   const top: { id: number; logprob: number }[] = [];
   if (topN > 0) {
-    const idx = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, topN);
+    const idx = topKIndices(logits, topN);
     for (const i of idx) top.push({ id: i, logprob: logits[i] - lse });
   }
   return { chosen: (id: number) => logits[id] - lse, top };

@@ -49,44 +49,53 @@ export function sampleToken(logits: Float32Array, s: SamplingOptions, rand: () =
   if (temp === 0) return argmax(logits);
 
   const V = logits.length;
-  const topK = s.topK && s.topK > 0 ? Math.min(s.topK, V) : V;
-  // Candidates sorted by logit, descending (partial: only topK kept).
-  let idx: number[];
-  if (topK < V) {
-    idx = topKIndices(logits, topK);
-  } else {
-    idx = Array.from({ length: V }, (_, i) => i);
-    idx.sort((a, b) => logits[b] - logits[a]);
+  // Candidates: the top-k (sorted), or every token (unsorted: no O(V log V) sort per step).
+  const cand: number[] = s.topK && s.topK > 0 && s.topK < V ? topKIndices(logits, s.topK) : Array.from({ length: V }, (_, i) => i);
+  let max = -Infinity;
+  for (const i of cand) if (logits[i] > max) max = logits[i];
+  let w = cand.map((i) => Math.exp((logits[i] - max) / temp)); // relative to the most likely: max weight 1
+  let ids = cand;
+  if (s.minP !== undefined && s.minP > 0) {
+    const keep = w.map((x, j) => j).filter((j) => w[j] >= s.minP!);
+    ids = keep.map((j) => ids[j]);
+    w = keep.map((j) => w[j]);
   }
-  const max = logits[idx[0]];
-  let probs = idx.map((i) => Math.exp((logits[i] - max) / temp));
-  let sum = probs.reduce((a, b) => a + b, 0);
-  probs = probs.map((p) => p / sum);
-  let keep = probs.length;
   if (s.topP !== undefined && s.topP < 1) {
+    // The nucleus: the most likely tokens whose mass reaches topP. Sort only tokens above a
+    // threshold that is lowered until they hold that mass.
+    const total = w.reduce((a, b) => a + b, 0);
+    const target = s.topP * total;
+    let theta = 1e-3;
+    let sel: number[] = [];
+    for (;;) {
+      sel = [];
+      let mass = 0;
+      for (let j = 0; j < w.length; j++) if (w[j] >= theta) (sel.push(j), (mass += w[j]));
+      if (mass >= target || theta < 1e-30) break;
+      theta /= 1000;
+    }
+    sel.sort((a, b) => w[b] - w[a] || ids[a] - ids[b]);
     let acc = 0;
-    for (let j = 0; j < probs.length; j++) {
-      acc += probs[j];
-      if (acc >= s.topP) {
-        keep = j + 1;
+    let n = sel.length;
+    for (let k = 0; k < sel.length; k++) {
+      acc += w[sel[k]];
+      if (acc >= target) {
+        n = k + 1;
         break;
       }
     }
+    sel = sel.slice(0, n);
+    ids = sel.map((j) => ids[j]);
+    w = sel.map((j) => w[j]);
   }
-  if (s.minP !== undefined && s.minP > 0) {
-    const floor = probs[0] * s.minP;
-    let k = 0;
-    while (k < keep && probs[k] >= floor) k++;
-    keep = Math.max(1, k);
-  }
-  sum = 0;
-  for (let j = 0; j < keep; j++) sum += probs[j];
+  let sum = 0;
+  for (const x of w) sum += x;
   let r = rand() * sum;
-  for (let j = 0; j < keep; j++) {
-    r -= probs[j];
-    if (r <= 0) return idx[j];
+  for (let j = 0; j < w.length; j++) {
+    r -= w[j];
+    if (r <= 0) return ids[j];
   }
-  return idx[keep - 1];
+  return ids[ids.length - 1];
 }
 
 export function argmax(x: ArrayLike<number>): number {
@@ -95,7 +104,8 @@ export function argmax(x: ArrayLike<number>): number {
   return best;
 }
 
-function topKIndices(x: Float32Array, k: number): number[] {
+/** Indices of the k largest values, sorted descending. */
+export function topKIndices(x: Float32Array, k: number): number[] {
   // Keep a sorted list of the k largest; fine for k up to a few hundred.
   const top: number[] = [];
   for (let i = 0; i < x.length; i++) {
