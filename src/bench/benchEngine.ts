@@ -87,7 +87,7 @@ async function prefill(s: DecoderSession, T: number, B = 1, pool = false): Promi
 /** Decode `steps` tokens per row after `ctx` cached tokens; returns seconds per step (median). */
 async function decode(s: DecoderSession, ctx: number, B: number, steps: number, steer?: Float32Array): Promise<number> {
   const c = s.config;
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads * c.headDim, ctx + steps + 1);
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, ctx + steps + 1);
   const ids = randomIds(B * ctx, c.vocabSize, ctx * 7 + B);
   for (let s0 = 0; s0 < ctx; s0 += 256) {
     const T = Math.min(256, ctx - s0);

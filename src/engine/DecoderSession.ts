@@ -10,7 +10,6 @@ import { buildDecoderGraph } from './graph/buildDecoderGraph.js';
 import { graphKey, type GraphOptions } from './graph/GraphOptions.js';
 import type { KVCache } from './KVCache.js';
 import { encodeModel } from './onnx/onnxProto.js';
-import { ropeInvFreq, ropeTables } from './rope.js';
 
 export type Device = 'cpu' | 'cuda' | 'coreml';
 
@@ -56,7 +55,7 @@ export interface ForwardResult {
 const NEG = -1e30;
 
 /** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
-export const GRAPH_BUILDER_VERSION = 2;
+export const GRAPH_BUILDER_VERSION = 4;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -64,19 +63,11 @@ export const GRAPH_BUILDER_VERSION = 2;
  * attention bias (causal, padding, sliding window) and zero-filled steering when off.
  */
 export class DecoderSession {
-  private readonly invFreq: Record<string, Float32Array>;
   private readonly hasSlidingBias: boolean;
-  private readonly hasSlidingRope: boolean;
   private readonly inputs: Set<string>;
 
   private constructor(readonly session: ort.InferenceSession, readonly config: ModelConfig, readonly options: GraphOptions) {
-    const c = config;
-    this.invFreq = {
-      full_attention: ropeInvFreq(c.rope.full_attention, c.headDim),
-      sliding_attention: ropeInvFreq(c.rope.sliding_attention, c.headDim),
-    };
     this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
-    this.hasSlidingRope = session.inputNames.includes('rope_cos_sliding');
     this.inputs = new Set(session.inputNames);
   }
 
@@ -127,6 +118,7 @@ export class DecoderSession {
     const G = c.numAttentionHeads / kvH;
     const P = req.cache?.length ?? 0;
     const S = P + T;
+    if (req.cache && P > 0 && (req.cache.batch !== B)) throw new InvalidArgumentError(`The cache holds ${req.cache.batch} rows, the request ${B}.`);
     if (req.inputIds.length !== B * T) throw new InvalidArgumentError(`inputIds has ${req.inputIds.length} ids, expected ${B}×${T}.`);
     if (req.keyMask.length !== B * S) throw new InvalidArgumentError(`keyMask has ${req.keyMask.length} entries, expected ${B}×${S}.`);
     if (S > c.maxPositionEmbeddings) {
@@ -138,22 +130,19 @@ export class DecoderSession {
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(req.inputIds[i]);
     feeds.input_ids = new ort.Tensor('int64', ids, [B, T]);
 
-    const rope = (kind: 'full_attention' | 'sliding_attention', suffix: string) => {
-      const { cos, sin } = ropeTables(this.invFreq[kind], req.positions, c.rope[kind].attentionScaling);
-      feeds[`rope_cos${suffix}`] = new ort.Tensor('float32', cos, [B, T, D / 2]);
-      feeds[`rope_sin${suffix}`] = new ort.Tensor('float32', sin, [B, T, D / 2]);
-    };
-    rope('full_attention', '');
-    if (this.hasSlidingRope) rope('sliding_attention', '_sliding');
+    const pos = new BigInt64Array(B * T);
+    for (let i = 0; i < pos.length; i++) pos[i] = BigInt(req.positions[i]);
+    feeds.position_ids = new ort.Tensor('int64', pos, [B, T]);
 
-    feeds.attn_bias = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, G, null), [B, 1, G * T, S]);
-    if (this.hasSlidingBias) feeds.attn_bias_sliding = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, G, c.slidingWindow), [B, 1, G * T, S]);
+    // The cache is fed whole (capacity C); with nothing cached yet, an empty past.
+    const C = req.cache && P > 0 ? req.cache.capacity : 0;
+    feeds.attn_bias = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, null), [B, 1, G * T, C + T]);
+    if (this.hasSlidingBias) feeds.attn_bias_sliding = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, c.slidingWindow), [B, 1, G * T, C + T]);
 
+    const empty = new Float32Array(0);
     for (let l = 0; l < L; l++) {
-      const k = req.cache ? req.cache.pastK(l) : new Float32Array(0);
-      const v = req.cache ? req.cache.pastV(l) : new Float32Array(0);
-      feeds[`past_k_${l}`] = new ort.Tensor('float32', k, [P, B, kvH, D]);
-      feeds[`past_v_${l}`] = new ort.Tensor('float32', v, [P, B, kvH, D]);
+      feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? req.cache!.k[l] : empty, [B, kvH, C, D]);
+      feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? req.cache!.v[l] : empty, [B, kvH, C, D]);
     }
     if (this.inputs.has('steer_delta')) feeds.steer_delta = new ort.Tensor('float32', req.steerDelta ?? new Float32Array(B * L * H), [B, L, H]);
     if (this.inputs.has('steer_mask')) feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
@@ -205,22 +194,28 @@ export function defaultThreads(): number {
 }
 
 /**
- * Additive attention bias [B,1,G·T,S] (rows g-major): 0 where query t (at cache index P+t) may see key
- * s — a real token, not in the future, inside the sliding window if any — else −1e30 (finite, so
- * fully masked padding rows give no NaN).
+ * Additive attention bias [B,1,G·T,C+T] (rows g-major). Columns 0..C−1 are cache slots (slot s holds
+ * position s when s < P; later slots are unused), then the T new positions. 0 where query t (at
+ * position P+t) may see the key — a real token, not in the future, inside the sliding window if
+ * any — else −1e30 (finite, so fully masked padding rows give no NaN). `keyMask` is [B·(P+T)].
  */
-export function attentionBias(keyMask: Uint8Array, B: number, T: number, P: number, G: number, window: number | null): Float32Array {
+export function attentionBias(keyMask: Uint8Array, B: number, T: number, P: number, C: number, G: number, window: number | null): Float32Array {
   const S = P + T;
-  const out = new Float32Array(B * G * T * S);
-  const row = new Float32Array(S);
+  const W = C + T;
+  const out = new Float32Array(B * G * T * W);
+  const row = new Float32Array(W);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       const qi = P + t;
-      for (let s = 0; s < S; s++) {
-        const ok = keyMask[b * S + s] === 1 && s <= qi && (window === null || qi - s < window);
-        row[s] = ok ? 0 : NEG;
+      row.fill(NEG);
+      for (let s = 0; s < Math.min(P, C); s++) {
+        if (keyMask[b * S + s] === 1 && (window === null || qi - s < window)) row[s] = 0;
       }
-      for (let gi = 0; gi < G; gi++) out.set(row, ((b * G + gi) * T + t) * S);
+      for (let j = 0; j <= t; j++) {
+        const pos = P + j;
+        if (keyMask[b * S + pos] === 1 && (window === null || qi - pos < window)) row[C + j] = 0;
+      }
+      for (let gi = 0; gi < G; gi++) out.set(row, ((b * G + gi) * T + t) * W);
     }
   }
   return out;

@@ -1,62 +1,58 @@
 /**
  * The key/value cache, kept in JS so the graph never returns it whole (onnxruntime-node copies every
- * output). Layout per layer: [P, B, kvH, D], sequence-major, so the first P positions are one
- * contiguous prefix that is passed to the graph with no copy, and new rows are appended at the end.
+ * output). Layout per layer: [B, kvH, capacity, D] — the graph reads the whole buffer as its past
+ * (zero-copy; slots at and beyond `length` are masked out by the attention bias) and returns only
+ * the new rows [B, kvH, T, D], which `append` writes into place.
+ *
+ * @example const cache = new KVCache(layers, batch, kvHeads, headDim, promptLen + maxNew);
  */
 export class KVCache {
   readonly k: Float32Array[];
   readonly v: Float32Array[];
   length = 0;
-  private capacity: number;
+  capacity: number;
 
-  constructor(readonly numLayers: number, readonly batch: number, readonly rowSize: number, capacity = 64) {
-    this.capacity = capacity;
-    this.k = Array.from({ length: numLayers }, () => new Float32Array(capacity * batch * rowSize));
-    this.v = Array.from({ length: numLayers }, () => new Float32Array(capacity * batch * rowSize));
-  }
-
-  /** Floats per cached position (all rows of the batch). */
-  get stride(): number {
-    return this.batch * this.rowSize;
-  }
-
-  pastK(l: number): Float32Array {
-    return this.k[l].subarray(0, this.length * this.stride);
-  }
-
-  pastV(l: number): Float32Array {
-    return this.v[l].subarray(0, this.length * this.stride);
+  constructor(readonly numLayers: number, readonly batch: number, readonly kvHeads: number, readonly headDim: number, capacity = 64) {
+    this.capacity = Math.max(1, capacity);
+    const size = batch * kvHeads * this.capacity * headDim;
+    this.k = Array.from({ length: numLayers }, () => new Float32Array(size));
+    this.v = Array.from({ length: numLayers }, () => new Float32Array(size));
   }
 
   private grow(needed: number): void {
     if (needed <= this.capacity) return;
     let cap = this.capacity;
     while (cap < needed) cap *= 2;
-    for (let l = 0; l < this.numLayers; l++) {
-      const k = new Float32Array(cap * this.stride);
-      k.set(this.pastK(l));
-      this.k[l] = k;
-      const v = new Float32Array(cap * this.stride);
-      v.set(this.pastV(l));
-      this.v[l] = v;
+    const D = this.headDim;
+    const blocks = this.batch * this.kvHeads;
+    for (const arr of [this.k, this.v]) {
+      for (let l = 0; l < this.numLayers; l++) {
+        const old = arr[l];
+        const next = new Float32Array(blocks * cap * D);
+        for (let i = 0; i < blocks; i++) next.set(old.subarray(i * this.capacity * D, (i * this.capacity + this.length) * D), i * cap * D);
+        arr[l] = next;
+      }
     }
     this.capacity = cap;
   }
 
-  /** Appends T new positions; newK[l]/newV[l] are [T, B, kvH, D]. */
+  /** Appends T new positions; newK[l]/newV[l] are [B, kvH, T, D]. */
   append(newK: Float32Array[], newV: Float32Array[], t: number): void {
     this.grow(this.length + t);
-    const off = this.length * this.stride;
+    const D = this.headDim;
+    const blocks = this.batch * this.kvHeads;
     for (let l = 0; l < this.numLayers; l++) {
-      this.k[l].set(newK[l], off);
-      this.v[l].set(newV[l], off);
+      const k = this.k[l];
+      const v = this.v[l];
+      const nk = newK[l];
+      const nv = newV[l];
+      for (let i = 0; i < blocks; i++) {
+        const dst = (i * this.capacity + this.length) * D;
+        k.set(nk.subarray(i * t * D, (i + 1) * t * D), dst);
+        v.set(nv.subarray(i * t * D, (i + 1) * t * D), dst);
+      }
     }
     this.length += t;
-  }
-
-  /** Drops positions after `length` (e.g. to re-run a suffix). */
-  truncate(length: number): void {
-    this.length = Math.min(this.length, length);
   }
 
   /** Bytes held. */

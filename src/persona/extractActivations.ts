@@ -53,7 +53,7 @@ export async function extractActivations(model: LanguageModel, seqs: ActivationS
       weights[(b * 2 + 1) * T0 + a0 - 1] = 1;
     });
     const pooled = new Float32Array(B * L * 2 * H);
-    const cache = new KVCache(L, B, c.numKeyValueHeads * c.headDim, T0);
+    const cache = new KVCache(L, B, c.numKeyValueHeads, c.headDim, T0);
     for (let s0 = 0; s0 < T0; s0 += chunk) {
       const s1 = Math.min(T0, s0 + chunk);
       const T = s1 - s0;

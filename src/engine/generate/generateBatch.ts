@@ -79,8 +79,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const wantLogprobs = opts.logprobs !== undefined && opts.logprobs !== null;
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
 
-  const rowSize = c.numKeyValueHeads * c.headDim;
-  let cache = new KVCache(c.numHiddenLayers, B, rowSize, T0 + Math.max(...maxNew) + 1);
+  let cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + Math.max(...maxNew) + 1);
   // keyMask per position: 1 for real tokens.
   const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 

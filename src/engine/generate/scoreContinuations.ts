@@ -30,7 +30,7 @@ export async function scoreContinuations(
     const B = batch.length;
     const { ids, pads, length: T0 } = leftPad(batch.map((b) => b.promptIds), opts.padTokenId);
     const maxA = Math.max(...batch.map((b) => b.answerIds.length));
-    const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads * c.headDim, T0 + maxA + 1);
+    const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + maxA + 1);
     const { delta, clamp } = stackInterventions(batch.map(() => opts.intervention ?? null), c);
     const mask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
     const sums = new Array(B).fill(0);

@@ -2,17 +2,19 @@ import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { ConvertedWeights, StoredLinear } from '../convert/ConvertedWeights.js';
 import { GraphBuilder } from '../onnx/GraphBuilder.js';
 import { DataType } from '../onnx/onnxProto.js';
+import { ropeInvFreq, ropeTables } from '../rope.js';
 import type { GraphOptions } from './GraphOptions.js';
 
 /**
  * Builds the decoder forward pass as an ONNX graph over the converted weights (external data).
  *
  * Inputs (B batch, T new tokens, P cached tokens, S = P+T, G = heads per KV head, D head dim, L layers):
- *   input_ids [B,T] int64; rope_cos/rope_sin [B,T,D/2] (and rope_*_sliding); attn_bias [B,1,G·T,S]
- *   (additive: 0 or −1e30, rows g-major; attn_bias_sliding likewise); past_k_l/past_v_l [P,B,kvH,D];
+ *   input_ids [B,T] int64; position_ids [B,T] int64 (rope positions); attn_bias [B,1,G·T,S]
+ *   (additive: 0 or −1e30, rows g-major, columns = C cache slots then T new; attn_bias_sliding likewise);
+ *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity);
  *   steer_delta [B,L,H] and steer_mask [B,T]: resid_l += steer_mask[b,t] · steer_delta[b,l,:];
  *   clamp_dir [B,L,H], clamp_lo/clamp_hi [B,L] (projection clamp); pool_weights [B,K,T].
- * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [T,B,kvH,D] (only the new rows: the cache stays
+ * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
  *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
  *
  * "Layer l" is the residual stream after decoder block l (HF hidden_states[l+1]).
@@ -32,10 +34,11 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   }
 
   const inputIds = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
+  const positionIds = g.input('position_ids', DataType.INT64, ['batch', 'seq']);
   const slidingRope = c.layerTypes.includes('sliding_attention') && JSON.stringify(c.rope.sliding_attention) !== JSON.stringify(c.rope.full_attention);
   const rope = {
-    full_attention: ropeInputs(g, ''),
-    sliding_attention: slidingRope ? ropeInputs(g, '_sliding') : undefined,
+    full_attention: ropeTablesInit(g, c, 'full_attention'),
+    sliding_attention: slidingRope ? ropeTablesInit(g, c, 'sliding_attention') : undefined,
   };
   const attnBias = g.input('attn_bias', DataType.FLOAT, ['batch', 1, 'gseq', 'total']);
   const hasSliding = c.layerTypes.includes('sliding_attention') && c.slidingWindow !== null;
@@ -80,28 +83,33 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
         q = norm(q, `${p}.self_attn.q_norm.weight`);
         k = norm(k, `${p}.self_attn.k_norm.weight`);
       }
-      q = applyRope(g, q, r.cos, r.sin, D);
-      k = applyRope(g, k, r.cos, r.sin, D);
+      q = applyRope(g, q, r, positionIds, qH, D);
+      k = applyRope(g, k, r, positionIds, kvH, D);
       q = g.mul(q, g.f32([c.attentionScale]));
 
-      const newK = g.transpose(k, [1, 0, 2, 3]); // [T,B,kvH,D]
-      const newV = g.transpose(v, [1, 0, 2, 3]);
-      g.output(newK, `new_k_${l}`, DataType.FLOAT, ['seq', 'batch', kvH, D]);
-      g.output(newV, `new_v_${l}`, DataType.FLOAT, ['seq', 'batch', kvH, D]);
-      const pastK = g.input(`past_k_${l}`, DataType.FLOAT, ['past', 'batch', kvH, D]);
-      const pastV = g.input(`past_v_${l}`, DataType.FLOAT, ['past', 'batch', kvH, D]);
-      const kT = g.transpose(g.concat([pastK, newK], 0), [1, 2, 3, 0]); // [B,kvH,D,S]
-      const vAll = g.transpose(g.concat([pastV, newV], 0), [1, 2, 0, 3]); // [B,kvH,S,D]
+      const newK = g.transpose(k, [0, 2, 1, 3]); // [B,kvH,T,D]
+      const newV = g.transpose(v, [0, 2, 1, 3]);
+      g.output(newK, `new_k_${l}`, DataType.FLOAT, ['batch', kvH, 'seq', D]);
+      g.output(newV, `new_v_${l}`, DataType.FLOAT, ['batch', kvH, 'seq', D]);
+      // The cache buffer as it is in JS, [B,kvH,C,D] (C = its capacity; unused slots are masked).
+      const pastK = g.input(`past_k_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
+      const pastV = g.input(`past_v_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
 
       const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, kvH, G, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B,kvH,G·T,D]
-      let scores = g.matmul(qg, kT); // [B,kvH,G·T,S]
+      // Scores against the cache and against the new rows, side by side: [B,kvH,G·T,C+T].
+      const kPastT = g.transpose(pastK, [0, 1, 3, 2]); // folded into the MatMul (transB)
+      const kNewT = g.transpose(newK, [0, 1, 3, 2]);
+      let scores = g.concat([g.matmul(qg, kPastT), g.matmul(qg, kNewT)], 3);
       if (c.attnLogitSoftcapping) {
         const cap = g.f32([c.attnLogitSoftcapping]);
         scores = g.mul(g.op('Tanh', [g.div(scores, cap)]), cap);
       }
       scores = g.add(scores, bias);
       const probs = g.op('Softmax', [scores], { axis: -1 });
-      const ctx = g.matmul(probs, vAll); // [B,kvH,G·T,D]
+      const C = g.op('Shape', [pastK], { start: 2, end: 3 }); // [1]
+      const pPast = g.op('Slice', [probs, g.i64([0]), C, g.i64([3])]);
+      const pNew = g.op('Slice', [probs, C, g.i64([Number.MAX_SAFE_INTEGER]), g.i64([3])]);
+      const ctx = g.add(g.matmul(pPast, pastV), g.matmul(pNew, newV)); // [B,kvH,G·T,D]
       const merged = g.reshape(g.transpose(g.reshape(ctx, [0, 0, G, -1, D]), [0, 3, 1, 2, 4]), [0, 0, qH * D]); // [B,T,qH·D]
       let attnOut = linear(merged, `${p}.self_attn.o_proj`); // [B,T,H]
       if (c.sandwichNorms) attnOut = norm(attnOut, `${p}.post_attention_layernorm.weight`);
@@ -148,18 +156,27 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   return g;
 }
 
-function ropeInputs(g: GraphBuilder, suffix: string): { cos: string; sin: string } {
-  const cos = g.unsqueeze(g.input(`rope_cos${suffix}`, DataType.FLOAT, ['batch', 'seq', 'half_dim']), [2]); // [B,T,1,D/2]
-  const sin = g.unsqueeze(g.input(`rope_sin${suffix}`, DataType.FLOAT, ['batch', 'seq', 'half_dim']), [2]);
-  return { cos, sin };
+/** cos/sin tables [maxPositions, D/2] as initializers, computed in JS exactly as transformers does. */
+function ropeTablesInit(g: GraphBuilder, c: ModelConfig, kind: 'full_attention' | 'sliding_attention'): { cos: string; sin: string } {
+  const p = c.rope[kind];
+  const positions = Array.from({ length: c.maxPositionEmbeddings }, (_, i) => i);
+  const { cos, sin } = ropeTables(ropeInvFreq(p, c.headDim), positions, p.attentionScaling);
+  const dims = [c.maxPositionEmbeddings, c.headDim / 2];
+  const bytes = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  return {
+    cos: g.initializer({ name: `rope.${kind}.cos`, type: DataType.FLOAT, dims, raw: bytes(cos) }),
+    sin: g.initializer({ name: `rope.${kind}.sin`, type: DataType.FLOAT, dims, raw: bytes(sin) }),
+  };
 }
 
-/** rotate_half rotary embedding (HF convention): [x1, x2] → [x1·cos − x2·sin, x2·cos + x1·sin]. */
-function applyRope(g: GraphBuilder, x: string, cos: string, sin: string, D: number): string {
-  const [x1, x2] = g.split(x, [D / 2, D / 2], 3);
-  const a = g.sub(g.mul(x1, cos), g.mul(x2, sin));
-  const b = g.add(g.mul(x2, cos), g.mul(x1, sin));
-  return g.concat([a, b], 3);
+/**
+ * Rotary embedding (HF rotate_half convention) with the opset-23 RotaryEmbedding op on [B,T,heads·D],
+ * looking positions up in the cos/sin tables: one op where the written-out form needs eight.
+ */
+function applyRope(g: GraphBuilder, x: string, tables: { cos: string; sin: string }, positionIds: string, heads: number, D: number): string {
+  const flat = g.reshape(x, [0, 0, heads * D]); // [B,T,heads·D]
+  const rotated = g.op('RotaryEmbedding', [flat, tables.cos, tables.sin, positionIds], { interleaved: 0, num_heads: heads });
+  return g.reshape(rotated, [0, 0, heads, D]); // [B,T,heads,D]
 }
 
 function activation(g: GraphBuilder, x: string, act: ModelConfig['hiddenAct']): string {
