@@ -140,12 +140,15 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   log(`${precision}: loaded in ${load_ms.toFixed(0)} ms, RSS ${rss_mib.toFixed(0)} MiB`);
 
   const prefill_tok_s: Record<string, number> = {};
-  for (const T of [128, 512]) {
+  // Lengths are capped by the model's context (tiny test models have 128 positions).
+  const fit = (n: number) => Math.min(n, c.maxPositionEmbeddings - o.decodeSteps * 3 - 2);
+  for (const T0 of [128, 512]) {
+    const T = Math.min(T0, c.maxPositionEmbeddings);
     await prefill(session, Math.min(T, 16));
     const times: number[] = [];
     for (let r = 0; r < o.reps; r++) times.push(await prefill(session, T));
-    prefill_tok_s[String(T)] = T / median(times);
-    log(`${precision}: prefill ${T}: ${prefill_tok_s[String(T)].toFixed(1)} tok/s`);
+    prefill_tok_s[String(T0)] = T / median(times);
+    log(`${precision}: prefill ${T}: ${prefill_tok_s[String(T0)].toFixed(1)} tok/s`);
   }
   const decode_tok_s: Record<string, number> = {};
   for (const [name, ctx, B] of [
@@ -153,7 +156,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     ['ctx1024_b1', 1024, 1],
     ['ctx128_b8', 128, 8],
   ] as const) {
-    decode_tok_s[name] = B / (await decode(session, ctx, B, o.decodeSteps));
+    decode_tok_s[name] = B / (await decode(session, fit(ctx), B, o.decodeSteps));
     log(`${precision}: decode ${name}: ${decode_tok_s[name].toFixed(2)} tok/s`);
   }
 
@@ -162,8 +165,8 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   const steer = new Float32Array(c.numHiddenLayers * c.hiddenSize).fill(0.01);
   // Interleave steps of the two graphs so that machine noise falls on both alike.
   const n = 3 * o.decodeSteps;
-  const stepOn = await decoder(session, 128, 1, n, steer);
-  const stepOff = await decoder(plain, 128, 1, n);
+  const stepOn = await decoder(session, fit(128), 1, n, steer);
+  const stepOff = await decoder(plain, fit(128), 1, n);
   const on: number[] = [];
   const off: number[] = [];
   for (let r = 0; r < n; r++) {
@@ -175,7 +178,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
 
   // train phases: sampled answers for 8 prompts of 64 tokens, then the pooled activation pass.
   const prompts = Array.from({ length: 8 }, (_, b) => randomIds(64, c.vocabSize, 100 + b));
-  const newTokens = 48; // train's default answer length
+  const newTokens = Math.min(48, c.maxPositionEmbeddings - 66); // train's default answer length
   let t = performance.now();
   await generateBatch(session, prompts.map((p, b) => ({ promptIds: p, maxNewTokens: newTokens, sampling: { temperature: 0.8, seed: b } })), { stopTokenIds: [], padTokenId: 0 });
   const genSecs = (performance.now() - t) / 1000;
