@@ -55,7 +55,7 @@ export interface ForwardResult {
 const NEG = -1e30;
 
 /** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
-export const GRAPH_BUILDER_VERSION = 4;
+export const GRAPH_BUILDER_VERSION = 5;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -144,7 +144,9 @@ export class DecoderSession {
       feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? req.cache!.k[l] : empty, [B, kvH, C, D]);
       feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? req.cache!.v[l] : empty, [B, kvH, C, D]);
     }
-    if (this.inputs.has('steer_delta')) feeds.steer_delta = new ort.Tensor('float32', req.steerDelta ?? new Float32Array(B * L * H), [B, L, H]);
+    if (this.inputs.has('steer_0')) {
+      for (const [l, v] of steeringFeeds(req, B, T, P, L, H).entries()) feeds[`steer_${l}`] = new ort.Tensor('float32', v, [B, 1, H]);
+    }
     if (this.inputs.has('steer_mask')) feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
     if (req.clamp && !this.options.projectionClamp) {
       throw new InvalidArgumentError('This session was built without the projection clamp (ablate/cap); open one with CLAMP_GRAPH.');
@@ -191,6 +193,37 @@ export class DecoderSession {
 /** Threads for onnxruntime: the cores available (2 on the reference machine). */
 export function defaultThreads(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/**
+ * Per-layer steering adds [B,1,H]: row b's delta at layer l where the row is steered in this call,
+ * else zeros. The mask must be uniform over a row's real tokens within one call (it is for every
+ * prefill chunk and decode step, as positions modes switch only between prompt and answer).
+ */
+export function steeringFeeds(req: ForwardRequest, B: number, T: number, P: number, L: number, H: number): Float32Array[] {
+  const zeros = new Float32Array(B * H);
+  if (!req.steerDelta) return Array.from({ length: L }, () => zeros);
+  const S = P + T;
+  const on: boolean[] = [];
+  for (let b = 0; b < B; b++) {
+    let state: boolean | null = null;
+    for (let t = 0; t < T; t++) {
+      if (req.keyMask[b * S + P + t] !== 1) continue; // padding: never attended, steered or not
+      const m = req.steerMask ? req.steerMask[b * T + t] === 1 : true;
+      if (state !== null && state !== m) {
+        throw new InvalidArgumentError('Steering must be on for all or none of a row\'s tokens in one forward call (prompt and answer go in separate calls; use the cache).');
+      }
+      state = m;
+    }
+    on.push(state === true);
+  }
+  const delta = req.steerDelta;
+  return Array.from({ length: L }, (_, l) => {
+    if (B === 1) return on[0] ? delta.subarray(l * H, (l + 1) * H) : zeros;
+    const v = new Float32Array(B * H);
+    for (let b = 0; b < B; b++) if (on[b]) v.set(delta.subarray((b * L + l) * H, (b * L + l + 1) * H), b * H);
+    return v;
+  });
 }
 
 /**

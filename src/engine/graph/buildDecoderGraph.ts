@@ -12,7 +12,8 @@ import type { GraphOptions } from './GraphOptions.js';
  *   input_ids [B,T] int64; position_ids [B,T] int64 (rope positions); attn_bias [B,1,G·T,S]
  *   (additive: 0 or −1e30, rows g-major, columns = C cache slots then T new; attn_bias_sliding likewise);
  *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity);
- *   steer_delta [B,L,H] and steer_mask [B,T]: resid_l += steer_mask[b,t] · steer_delta[b,l,:];
+ *   steer_l [B,1,H] per layer: resid_l += steer_l (the session folds the position mask in: one op per
+ *   block); steer_mask [B,T] only for the projection clamp;
  *   clamp_dir [B,L,H], clamp_lo/clamp_hi [B,L] (projection clamp); pool_weights [B,K,T].
  * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
  *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
@@ -43,9 +44,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const attnBias = g.input('attn_bias', DataType.FLOAT, ['batch', 1, 'gseq', 'total']);
   const hasSliding = c.layerTypes.includes('sliding_attention') && c.slidingWindow !== null;
   const attnBiasSliding = hasSliding ? g.input('attn_bias_sliding', DataType.FLOAT, ['batch', 1, 'gseq', 'total']) : attnBias;
-  const steering = opts.steering !== false || opts.projectionClamp;
-  const steerDelta = opts.steering !== false ? g.input('steer_delta', DataType.FLOAT, ['batch', L, H]) : '';
-  const steerMask = steering ? g.unsqueeze(g.input('steer_mask', DataType.FLOAT, ['batch', 'seq']), [2]) : ''; // [B,T,1]
+  const steerMask = opts.projectionClamp ? g.unsqueeze(g.input('steer_mask', DataType.FLOAT, ['batch', 'seq']), [2]) : ''; // [B,T,1]
   const clamp = opts.projectionClamp
     ? {
         dir: g.input('clamp_dir', DataType.FLOAT, ['batch', L, H]),
@@ -124,10 +123,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
 
       // --- steering: the one place per block where a persona vector enters ---
-      if (opts.steering !== false) {
-        const delta = g.slice(steerDelta, [l], [l + 1], [1]); // [B,1,H]
-        resid = g.add(resid, g.mul(steerMask, delta));
-      }
+      if (opts.steering !== false) resid = g.add(resid, g.input(`steer_${l}`, DataType.FLOAT, ['batch', 1, H]));
       if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
 
       if (poolWeights) pooled.push(g.unsqueeze(g.matmul(poolWeights, resid), [1])); // [B,1,K,H]
