@@ -80,3 +80,18 @@ describe('export and import of control vectors', () => {
     expect(wrong.err).toMatch(/hidden size|256|64/);
   });
 });
+
+describe('models from the hub, from the command line', () => {
+  it('says clearly when offline without a cached model and when the hub cannot be reached', async () => {
+    const os = await import('node:os');
+    const { mkdtempSync } = await import('node:fs');
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'pv-hub-'));
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, [CLI, 'run', '--model', 'Qwen/Qwen3-0.6B', '--prompt', 'hi'], { encoding: 'utf8', env: { ...process.env, HF_HUB_CACHE: cache, ...env } });
+    const off = run({ HF_HUB_OFFLINE: '1' });
+    expect(off.status).not.toBe(0);
+    expect(off.stderr).toMatch(/Offline \(HF_HUB_OFFLINE is set\).*config\.json of Qwen\/Qwen3-0\.6B.*not in the cache/);
+    const down = run({ HF_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(down.status).not.toBe(0);
+    expect(down.stderr).toMatch(/Cannot reach the Hugging Face hub at http:\/\/127\.0\.0\.1:9.*HF_HUB_OFFLINE=1/);
+  });
+});
