@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { benchCommand } from './commands/benchCommand.js';
+import { chatCommand } from './commands/chatCommand.js';
 import { createCommand, generatePromptsCommand } from './commands/createCommand.js';
 import { exportCommand, importCommand } from './commands/exportCommand.js';
 import { quickStartCommand } from './commands/quickStartCommand.js';
 
 /** Commands beyond run/train/verify. */
 export async function extraCommands(): Promise<Command[]> {
-  return [quickStartCommand(), createCommand(), generatePromptsCommand(), benchCommand(), exportCommand(), importCommand()];
+  return [quickStartCommand(), chatCommand(), createCommand(), generatePromptsCommand(), benchCommand(), exportCommand(), importCommand()];
 }

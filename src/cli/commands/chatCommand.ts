@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { Command } from 'commander';
+import { ChatController } from '../../chat/ChatController.js';
+import { ChatSession } from '../../chat/ChatSession.js';
+import { resolvePersonaRef } from '../../chat/resolvePersonaRef.js';
+import { runChatLines } from '../../chat/runChatLines.js';
+import { runChatTerminal } from '../../chat/ChatTerminal.js';
+import { parsePrecision } from '../../engine/convert/Precision.js';
+import { validateSampling } from '../../engine/generate/sampling.js';
+import { EngineWorker } from '../../engine/worker/EngineWorker.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
+import { intArg, modelOptions, numberArg, type ModelFlags } from '../common.js';
+
+interface ChatFlags extends ModelFlags {
+  persona?: string;
+  alpha: number;
+  alphaStep?: number;
+  layer?: number;
+  system?: string;
+  maxNewTokens: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed: number;
+}
+
+/** The persona shipped for the embedded model that the chat starts with when none is given. */
+const DEFAULT_CHAT_PERSONA = 'formal';
+
+/**
+ * `persona chat`: a terminal chat with live steering (see `runChatTerminal`); reads lines from
+ * stdin when it is not a terminal.
+ *
+ * @example
+ * // persona chat                                  embedded model, shipped `formal` persona, alpha 0
+ * // persona chat --persona vivid --alpha 4 --temperature 0.8
+ * program.addCommand(chatCommand());
+ */
+export function chatCommand(): Command {
+  const cmd = new Command('chat')
+    .description('talk to a model in the terminal, steering it live: ↑/↓ change alpha, Ctrl-T toggles steering, /help for commands')
+    .option('-p, --persona <name|file>', `a persona shipped with the embedded model (formal, vivid) or a persona file (default with the embedded model: ${DEFAULT_CHAT_PERSONA})`)
+    .option('-a, --alpha <alpha>', 'starting alpha; 0 is the unsteered model', numberArg('--alpha'), 0)
+    .option('--alpha-step <step>', "alpha change per ↑/↓ (default: 1/16 of the persona's alpha range, 1 for the shipped personas)", numberArg('--alpha-step'))
+    .option('--layer <l>', "decoder layer to steer and measure (default: the persona's recommended layer)", intArg('--layer'))
+    .option('--system <text>', 'system prompt')
+    .option('--max-new-tokens <n>', 'most tokens per answer', intArg('--max-new-tokens'), 128)
+    .option('--temperature <t>', '0 = greedy (answers change only with alpha and the conversation)', numberArg('--temperature'), 0)
+    .option('--top-p <p>', 'nucleus sampling', numberArg('--top-p'))
+    .option('--top-k <k>', 'top-k sampling', intArg('--top-k'))
+    .option('--seed <n>', 'sampling seed (answer n uses seed + n)', intArg('--seed'), 0);
+  for (const o of modelOptions()) cmd.addOption(o);
+  return cmd.action(async (o: ChatFlags) => {
+    const embedded = o.model === DEFAULT_MODEL_DIR;
+    const personaRef = o.persona ?? (embedded ? DEFAULT_CHAT_PERSONA : undefined);
+    const personaDirs = [...new Set([...(o.persona && /[\\/]|\.json$/.test(o.persona) ? [path.dirname(o.persona)] : []), DEFAULT_PERSONAS_DIR])];
+    const persona = personaRef ? await resolvePersonaRef(personaRef, personaDirs) : null;
+    const sampling = { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed };
+    validateSampling(sampling);
+    const precision = parsePrecision(o.precision);
+    if (process.stderr.isTTY) process.stderr.write(`loading ${embedded ? 'the embedded model' : o.model}…\r`);
+    const engine = await EngineWorker.start({ model: o.revision ? `${o.model}@${o.revision}` : o.model, precision, device: o.device, threads: o.threads });
+    if (process.stderr.isTTY) process.stderr.write('\x1b[2K\r');
+    try {
+      const session = new ChatSession(engine.info, { persona, alpha: o.alpha, alphaStep: o.alphaStep, layer: o.layer, system: o.system });
+      const chat = new ChatController(engine, session, {
+        personaDirs,
+        maxNewTokens: o.maxNewTokens,
+        sampling,
+      });
+      if (process.stdin.isTTY && process.stdout.isTTY) await runChatTerminal(chat);
+      else await runChatLines(chat, { input: process.stdin, output: process.stdout });
+    } finally {
+      await engine.close();
+    }
+  });
+}
