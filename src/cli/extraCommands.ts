@@ -4,8 +4,9 @@ import { chatCommand } from './commands/chatCommand.js';
 import { createCommand, generatePromptsCommand } from './commands/createCommand.js';
 import { exportCommand, importCommand } from './commands/exportCommand.js';
 import { quickStartCommand } from './commands/quickStartCommand.js';
+import { serveCommand } from './commands/serveCommand.js';
 
 /** Commands beyond run/train/verify. */
 export async function extraCommands(): Promise<Command[]> {
-  return [quickStartCommand(), chatCommand(), createCommand(), generatePromptsCommand(), benchCommand(), exportCommand(), importCommand()];
+  return [quickStartCommand(), chatCommand(), createCommand(), generatePromptsCommand(), benchCommand(), exportCommand(), importCommand(), serveCommand()];
 }

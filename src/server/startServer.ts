@@ -1,0 +1,153 @@
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Precision } from '../engine/convert/Precision.js';
+import { EngineWorker } from '../engine/worker/EngineWorker.js';
+import { PersonaError } from '../errors.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR, PACKAGE_ROOT } from '../model/defaultModel.js';
+import { loadTokenizer } from '../model/tokenizer/Tokenizer.js';
+import type { CompletionRecord } from './chatCompletion.js';
+import { createApp } from './createApp.js';
+import { GenerationQueue } from './GenerationQueue.js';
+import { PersonaStore } from './PersonaStore.js';
+import { ReportIndex } from './ReportIndex.js';
+
+/**
+ * The web page's files, shipped as plain HTML/CSS/JS (no build step).
+ *
+ * @example createApp({ ...deps, webDir: WEB_DIR });
+ */
+export const WEB_DIR = path.join(PACKAGE_ROOT, 'src', 'web');
+
+/**
+ * Options of `startServer` (the `persona serve` flags).
+ *
+ * @example const opts: ServeOptions = { port: 0, personasDir: 'personas', apiKey: process.env.PERSONA_API_KEY };
+ */
+export interface ServeOptions {
+  /** Model folder or Hugging Face id (default: the embedded stylist). */
+  model?: string;
+  precision?: Precision;
+  device?: 'cpu' | 'cuda' | 'coreml';
+  /** Engine threads (default: all cores but one, which serves HTTP). */
+  threads?: number;
+  /** Folder of the personas served by name (default: the shipped `personas/`). */
+  personasDir?: string;
+  /** Folder whose HTML reports the page links to (default `results`). */
+  reportsDir?: string;
+  /** Address to bind (default 127.0.0.1: this machine only). */
+  host?: string;
+  /** Port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** When set, `/v1/*` and `/reports/*` need `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Rows generated together in one batch (default 16). */
+  maxBatch?: number;
+  /** Rows that may wait for a batch before requests get 429 (default 64). */
+  maxQueue?: number;
+  /** Largest `max_tokens` (default 4096, and never past the model's context). */
+  maxTokens?: number;
+  /** `max_tokens` when a request gives none (default 256, within the context). */
+  defaultMaxTokens?: number;
+  /** Largest chat/projection request body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Largest persona upload in bytes (default 32 MiB). */
+  maxUploadBytes?: number;
+  onCompletion?: (record: CompletionRecord) => void;
+  log?: (line: string) => void;
+}
+
+/**
+ * A running server.
+ *
+ * @example const server: PersonaServer = await startServer({ port: 0 }); console.log(server.url); await server.close();
+ */
+export interface PersonaServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  host: string;
+  port: number;
+  app: Hono;
+  engine: EngineWorker;
+  /** CPU threads the engine runs with. */
+  threads: number;
+  personas: PersonaStore;
+  /** Stops listening, drops open connections, and stops the engine. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the engine in a worker thread and serves the OpenAI-compatible API, the persona endpoints and
+ * the web page.
+ *
+ * @example
+ * const server = await startServer({ port: 0 });            // embedded stylist + shipped personas
+ * const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none' });
+ * await server.close();
+ */
+export async function startServer(opts: ServeOptions = {}): Promise<PersonaServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxBatch = opts.maxBatch ?? 16;
+  const maxQueue = opts.maxQueue ?? 64;
+  for (const [k, v] of Object.entries({ maxBatch, maxQueue })) {
+    if (!Number.isInteger(v) || v < (k === 'maxQueue' ? 0 : 1)) throw new PersonaError(`${k} must be a whole number ≥ ${k === 'maxQueue' ? 0 : 1}; got ${v}.`);
+  }
+  // One core stays free for the HTTP thread: with every core in the engine, streaming many clients
+  // starves it (measured on 2 cores: half the batched throughput).
+  const threads = opts.threads ?? Math.max(1, os.availableParallelism() - 1);
+  const engine = await EngineWorker.start({ model: opts.model ?? DEFAULT_MODEL_DIR, precision: opts.precision, device: opts.device, threads, maxBatchRows: maxBatch });
+  try {
+    const tokenizer = await loadTokenizer(engine.info.dir);
+    const context = engine.info.config.maxPositionEmbeddings;
+    const maxTokens = Math.min(opts.maxTokens ?? 4096, context);
+    const personas = new PersonaStore(path.resolve(opts.personasDir ?? DEFAULT_PERSONAS_DIR), engine.info);
+    const app = createApp({
+      engine,
+      queue: new GenerationQueue(engine, { maxBatch, maxQueue }),
+      personas,
+      reports: new ReportIndex(path.resolve(opts.reportsDir ?? 'results')),
+      tokenizer,
+      webDir: WEB_DIR,
+      modelId: engine.info.id,
+      limits: { maxTokens, maxN: Math.min(8, maxBatch), defaultMaxTokens: Math.min(opts.defaultMaxTokens ?? 256, maxTokens) },
+      maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
+      maxUploadBytes: opts.maxUploadBytes ?? 32 << 20,
+      apiKey: opts.apiKey,
+      host,
+      onCompletion: opts.onCompletion,
+      log: opts.log,
+    });
+    const server = createAdaptorServer({ fetch: app.fetch });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new PersonaError(`Port ${opts.port ?? 8080} on ${host} is in use; pick another with --port.`) : err),
+      );
+      server.listen(opts.port ?? 8080, host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      host,
+      port,
+      app,
+      engine,
+      threads,
+      personas,
+      close: () =>
+        (closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          });
+          await engine.close();
+        })()),
+    };
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+}

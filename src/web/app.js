@@ -1,0 +1,309 @@
+// The chat page of `persona serve`: plain JavaScript, no build step, talks only to this server.
+// Answers stream from /v1/chat/completions; tints come from /v1/projections.
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, attrs = {}, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k in e) e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+};
+const fmt = (x) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(1).replace(/\.0$/, '');
+
+const state = {
+  model: null,
+  personas: new Map(),
+  history: [],
+  busy: null,
+  seed: 1,
+};
+
+// --- API helpers ------------------------------------------------------------------------------
+
+function headers() {
+  const h = { 'content-type': 'application/json' };
+  const key = sessionStorage.getItem('persona-api-key');
+  if (key) h.authorization = `Bearer ${key}`;
+  return h;
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { ...headers(), ...(init.headers || {}) } });
+  if (res.status === 401) {
+    $('key-box').hidden = false;
+    $('api-key').focus();
+  }
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try {
+      message = (await res.json()).error.message;
+    } catch {}
+    throw new Error(message);
+  }
+  return res;
+}
+
+/** Streams one chat completion; calls onText for each piece; returns the final chunk's choice. */
+async function streamCompletion(body, onText, signal) {
+  const res = await api('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ ...body, stream: true }), signal });
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  let final = null;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buf.indexOf('\n\n')) >= 0) {
+      const event = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      for (const line of event.split('\n')) {
+        if (!line.startsWith('data: ')) continue;
+        const data = line.slice(6);
+        if (data === '[DONE]') return final;
+        const chunk = JSON.parse(data);
+        if (chunk.error) throw new Error(chunk.error.message);
+        for (const c of chunk.choices) {
+          if (c.delta && c.delta.content) onText(c.delta.content);
+          if (c.finish_reason) final = c;
+        }
+      }
+    }
+  }
+  return final;
+}
+
+// --- Controls ---------------------------------------------------------------------------------
+
+function selectedPersona() {
+  return state.personas.get($('persona').value) || null;
+}
+
+function updateAlphaLabel() {
+  $('alpha-value').textContent = fmt(Number($('alpha').value));
+}
+
+function onPersonaChange() {
+  const p = selectedPersona();
+  const alpha = $('alpha');
+  const layer = $('layer');
+  layer.replaceChildren();
+  const L = state.model ? state.model.num_layers : 0;
+  for (let l = 0; l < L; l++) {
+    const rec = p && p.recommended_layer === l;
+    layer.append(el('option', { value: String(l), textContent: rec ? `${l} ★` : String(l), title: rec ? 'recommended layer' : '', selected: rec }));
+  }
+  if (!p) {
+    $('persona-desc').textContent = 'No steering: the model answers as it is.';
+    alpha.disabled = true;
+    layer.disabled = true;
+    $('alpha-rec').textContent = '';
+  } else {
+    const [lo, hi] = p.alpha_range;
+    const span = Math.max(Math.abs(lo), Math.abs(hi)) || 8;
+    alpha.min = String(Math.min(lo, -span));
+    alpha.max = String(Math.max(hi, span));
+    alpha.step = String(span / 16);
+    alpha.disabled = false;
+    layer.disabled = false;
+    $('alpha-min').textContent = fmt(Number(alpha.min));
+    $('alpha-max').textContent = fmt(Number(alpha.max));
+    $('alpha-rec').textContent = `recommended ${fmt(lo)} … ${fmt(hi)}`;
+    $('persona-desc').textContent = `${p.description || p.name} · recommended layer ${p.recommended_layer}, alpha ${fmt(lo)} to ${fmt(hi)}` + (p.fits_model ? '' : ' · made for another model, cannot steer this one');
+  }
+  updateAlphaLabel();
+}
+
+async function loadModelAndPersonas() {
+  const models = await (await api('/v1/models')).json();
+  state.model = models.data[0];
+  $('model-info').textContent = `${state.model.id} · ${state.model.num_layers} layers · hidden ${state.model.hidden_size} · context ${state.model.context_length}`;
+  $('max-tokens').max = String(state.model.context_length);
+  const list = await (await api('/v1/personas')).json();
+  const select = $('persona');
+  select.replaceChildren(el('option', { value: '', textContent: '(none: unsteered)' }));
+  state.personas.clear();
+  for (const p of list.data) {
+    state.personas.set(p.id, p);
+    select.append(el('option', { value: p.id, textContent: p.description ? `${p.id} — ${p.description}` : p.id, disabled: !p.fits_model }));
+  }
+  const first = list.data.find((p) => p.fits_model);
+  if (first) select.value = first.id;
+  onPersonaChange();
+}
+
+async function loadReports() {
+  const list = await (await api('/v1/reports')).json();
+  const ul = $('reports');
+  ul.replaceChildren();
+  if (!list.data.length) ul.append(el('li', { className: 'muted', textContent: 'none found' }));
+  for (const r of list.data) {
+    const view = el('a', { href: r.url, textContent: r.name });
+    view.addEventListener('click', (e) => {
+      e.preventDefault();
+      void showReport(r);
+    });
+    ul.append(el('li', {}, view, el('a', { href: r.url, target: '_blank', rel: 'noopener', textContent: '↗', title: 'open in a new tab' })));
+  }
+}
+
+/** Shows a report in a sandboxed frame (fetched with the API key, so it works when one is set). */
+async function showReport(r) {
+  const html = await (await api(r.url)).blob();
+  const frame = $('viewer-frame');
+  if (frame.src.startsWith('blob:')) URL.revokeObjectURL(frame.src);
+  frame.src = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+  $('viewer-title').textContent = r.name;
+  $('viewer').hidden = false;
+}
+
+// --- Chat -------------------------------------------------------------------------------------
+
+function answerBox(kind, label) {
+  const text = el('div', { className: 'text' });
+  const box = el('div', { className: 'answer', dataset: { kind, done: 'false' } }, el('div', { className: 'label' }, label), text);
+  return { box, text, content: '', tokenIds: null };
+}
+
+function renderTint(slots, results) {
+  const all = results.flatMap((r) => (r ? r.tokens.map((t) => t.projection) : []));
+  if (!all.length) return;
+  const center = all.reduce((a, x) => a + x, 0) / all.length;
+  const dev = all.map((x) => Math.abs(x - center)).sort((a, b) => a - b);
+  const scale = dev[Math.floor(0.95 * (dev.length - 1))] || 1;
+  slots.forEach((s, i) => {
+    const r = results[i];
+    if (!r) return;
+    const spans = r.tokens.map((t) => {
+      const x = Math.max(-1, Math.min(1, (t.projection - center) / scale));
+      const span = el('span', { className: 'tok', textContent: t.token, title: `${t.projection.toFixed(3)} (gap units, layer ${r.layer})` });
+      span.dataset.projection = String(t.projection);
+      span.style.backgroundColor = x >= 0 ? `rgba(var(--pos), ${(0.6 * x).toFixed(3)})` : `rgba(var(--neg), ${(-0.6 * x).toFixed(3)})`;
+      return span;
+    });
+    // Token pieces may not join to the streamed text exactly (byte-level tokens): keep the text if they differ.
+    if (r.tokens.map((t) => t.token).join('') === s.content) s.text.replaceChildren(...spans);
+    s.box.dataset.tinted = 'true';
+  });
+}
+
+async function send(message) {
+  const persona = selectedPersona();
+  const alpha = Number($('alpha').value);
+  const layer = Number($('layer').value);
+  const compare = $('compare').checked;
+  const steer = persona && alpha !== 0 ? { persona: persona.id, alpha, layer } : null;
+  const messages = [...state.history, { role: 'user', content: message }];
+  const common = {
+    model: state.model.id,
+    messages,
+    max_tokens: Math.max(1, Math.floor(Number($('max-tokens').value) || 64)),
+    temperature: Number($('temperature').value) || 0,
+    seed: state.seed++,
+    return_token_ids: true,
+  };
+
+  const log = $('log');
+  log.querySelector('.empty')?.remove();
+  log.append(el('div', { className: 'user-msg', textContent: message }));
+  const steerLabel = steer ? el('span', {}, el('strong', { textContent: `${persona.id} α ${fmt(alpha)}` }), ` · layer ${layer}`) : el('span', { textContent: 'unsteered' });
+  const slots = [];
+  if (compare && steer) slots.push({ ...answerBox('unsteered', el('span', { textContent: 'unsteered' })), body: {} });
+  slots.push({ ...answerBox(steer ? 'steered' : 'unsteered', steerLabel), body: steer || {} });
+  const turn = el('div', { className: slots.length === 2 ? 'turn two' : 'turn' }, ...slots.map((s) => s.box));
+  turn.dataset.alpha = String(steer ? alpha : 0);
+  log.append(turn);
+  log.scrollTop = log.scrollHeight;
+
+  const ctrl = new AbortController();
+  state.busy = ctrl;
+  $('send').disabled = true;
+  $('stop').disabled = false;
+  await Promise.all(
+    slots.map(async (s) => {
+      try {
+        const final = await streamCompletion(
+          { ...common, ...s.body },
+          (t) => {
+            s.content += t;
+            s.text.textContent = s.content;
+            log.scrollTop = log.scrollHeight;
+          },
+          ctrl.signal,
+        );
+        s.tokenIds = final && final.token_ids ? final.token_ids : null;
+      } catch (err) {
+        if (err.name !== 'AbortError') s.text.append(el('div', { className: 'error', textContent: err.message }));
+      } finally {
+        s.box.dataset.done = 'true';
+      }
+    }),
+  );
+  state.busy = null;
+  $('send').disabled = false;
+  $('stop').disabled = true;
+  const main = slots[slots.length - 1];
+  state.history.push({ role: 'user', content: message }, { role: 'assistant', content: main.content });
+
+  if ($('tint').checked && persona && persona.fits_model) {
+    const results = await Promise.all(
+      slots.map(async (s) => {
+        if (!s.tokenIds || !s.tokenIds.length) return null;
+        try {
+          const res = await api('/v1/projections', { method: 'POST', body: JSON.stringify({ persona: persona.id, layer, messages, completion_ids: s.tokenIds }) });
+          return await res.json();
+        } catch {
+          return null;
+        }
+      }),
+    );
+    renderTint(slots, results);
+  }
+}
+
+function init() {
+  $('persona').addEventListener('change', onPersonaChange);
+  $('alpha').addEventListener('input', updateAlphaLabel);
+  $('api-key').addEventListener('change', () => {
+    sessionStorage.setItem('persona-api-key', $('api-key').value);
+    void start();
+  });
+  $('composer').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = $('message').value.trim();
+    if (!text || state.busy) return;
+    $('message').value = '';
+    void send(text);
+  });
+  $('message').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      $('composer').requestSubmit();
+    }
+  });
+  $('stop').addEventListener('click', () => state.busy?.abort());
+  $('clear').addEventListener('click', () => {
+    state.history = [];
+    $('log').replaceChildren(el('p', { className: 'empty muted', textContent: 'New conversation.' }));
+  });
+  $('viewer-close').addEventListener('click', () => ($('viewer').hidden = true));
+  void start();
+}
+
+async function start() {
+  try {
+    await loadModelAndPersonas();
+    $('key-box').hidden = !sessionStorage.getItem('persona-api-key') && $('key-box').hidden;
+    document.body.dataset.ready = 'true';
+    await loadReports();
+  } catch (err) {
+    $('model-info').textContent = `cannot reach the server: ${err.message}`;
+  }
+}
+
+init();

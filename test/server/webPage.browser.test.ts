@@ -1,0 +1,164 @@
+import { existsSync, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, TEST_OUTPUT, type TestServer } from './serverFixture.js';
+
+const CHROMIUM = process.env.PERSONA_CHROMIUM ?? '/usr/bin/chromium';
+
+let t: TestServer;
+let browser: Browser;
+let page: Page;
+const requests: string[] = [];
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: the web page test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`);
+  }
+  await fs.mkdir(TEST_OUTPUT, { recursive: true });
+  t = await startTestServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(`${t.server.url}/`, { waitUntil: 'load' });
+  await page.waitForSelector('body[data-ready=true]');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: path.join(TEST_OUTPUT, `${name}.png`), fullPage: true });
+
+/** Sends a message and waits until every answer of the new turn is done and tinted. */
+async function send(message: string): Promise<{ steered: string; unsteered: string | null; alpha: string }> {
+  const turns = await page.locator('.turn').count();
+  await page.locator('#message').fill(message);
+  await page.locator('#send').click();
+  const turn = page.locator('.turn').nth(turns);
+  await turn.waitFor();
+  await page.waitForFunction((i) => {
+    const el = document.querySelectorAll('.turn')[i];
+    return !!el && Array.from(el.querySelectorAll('.answer')).every((a) => (a as HTMLElement).dataset.done === 'true' && (a as HTMLElement).dataset.tinted === 'true');
+  }, turns);
+  const text = async (kind: string) => {
+    const el = turn.locator(`.answer[data-kind=${kind}] .text`);
+    return (await el.count()) ? await el.innerText() : null;
+  };
+  return {
+    steered: (await text('steered')) ?? '',
+    unsteered: await text('unsteered'),
+    alpha: (await turn.getAttribute('data-alpha'))!,
+  };
+}
+
+describe('the web page in headless Chromium', () => {
+  it('shows the model and the persona picker with each persona\'s description and recommended range', async () => {
+    await expect.poll(() => page.locator('#model-info').innerText()).toMatch(/stylist · 6 layers/);
+    const options = await page.locator('#persona option').allInnerTexts();
+    expect(options.some((o) => /^formal — formal and professional/.test(o))).toBe(true);
+    expect(options.some((o) => /^vivid/.test(o))).toBe(true);
+    expect(await page.locator('#persona').inputValue()).toBe('formal');
+    expect(await page.locator('#persona-desc').innerText()).toMatch(/recommended layer 1, alpha −8 to \+8/);
+    expect(await page.locator('#layer').inputValue()).toBe('1');
+    await page.locator('#persona').selectOption('vivid');
+    expect(await page.locator('#persona-desc').innerText()).toMatch(/vivid/);
+    await page.locator('#persona').selectOption('formal');
+    await shot('01-start');
+  });
+
+  it('answers side by side, unsteered and steered, and the slider changes the next steered answer without reloading', async () => {
+    await page.locator('#max-tokens').fill('24');
+    const slider = page.locator('#alpha');
+    await slider.focus();
+    await page.keyboard.press('Home'); // alpha −8
+    expect(await page.locator('#alpha-value').innerText()).toBe('−8');
+    const casual = await send('Thank Ana for the tea.');
+    expect(casual.alpha).toBe('-8');
+    expect(casual.unsteered).toMatch(/\w/);
+    expect(casual.steered).toMatch(/\w/);
+    expect(casual.steered).not.toBe(casual.unsteered);
+    await shot('02-side-by-side-alpha-minus-8');
+
+    await page.locator('#clear').click();
+    await slider.focus();
+    await page.keyboard.press('End'); // alpha +8
+    expect(await page.locator('#alpha-value').innerText()).toBe('+8');
+    const formal = await send('Thank Ana for the tea.');
+    expect(formal.alpha).toBe('8');
+    expect(formal.unsteered).toBe(casual.unsteered); // same message, greedy: the unsteered side is unchanged
+    expect(formal.steered).not.toBe(casual.steered);
+    await shot('03-side-by-side-alpha-plus-8');
+
+    // Moving the slider back to the middle steers nothing: the answer is the unsteered one.
+    await page.locator('#clear').click();
+    await slider.focus();
+    for (let i = 0; i < 16; i++) await page.keyboard.press('ArrowLeft');
+    expect(await page.locator('#alpha-value').innerText()).toBe('0');
+    const zero = await send('Thank Ana for the tea.');
+    expect(zero.unsteered).toBe(casual.unsteered);
+    expect(zero.steered).toBe(''); // with alpha 0 there is one (unsteered) answer
+  });
+
+  it('tints every token of both answers by its projection on the persona', async () => {
+    await page.locator('#clear').click();
+    await page.locator('#alpha').focus();
+    await page.keyboard.press('End');
+    await send('Invite Sam to lunch on Friday.');
+    const turn = page.locator('.turn').last();
+    for (const kind of ['steered', 'unsteered']) {
+      const spans = turn.locator(`.answer[data-kind=${kind}] .tok`);
+      expect(await spans.count(), kind).toBeGreaterThan(3);
+      const values = await spans.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.projection)));
+      expect(values.every(Number.isFinite)).toBe(true);
+      const colors = await spans.evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+      expect(new Set(colors).size).toBeGreaterThan(1);
+    }
+    await shot('04-tinted');
+  });
+
+  it('lists the reports and shows one in a sandboxed viewer', async () => {
+    const link = page.locator('#reports a', { hasText: 'formal/layers.html' });
+    await link.click();
+    await page.locator('#viewer').waitFor({ state: 'visible' });
+    await expect.poll(() => page.frameLocator('#viewer-frame').locator('h1').innerText()).toBe('Layer analysis: formal');
+    expect(await page.locator('#viewer-frame').getAttribute('sandbox')).toBe('');
+    await shot('05-report');
+    await page.locator('#viewer-close').click();
+  });
+
+  it('asks for the API key when the server needs one, then works with it', async () => {
+    const keyed = await startTestServer({ apiKey: 'sesame' });
+    const keyedPage = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      await keyedPage.goto(`${keyed.server.url}/`, { waitUntil: 'load' });
+      await keyedPage.locator('#key-box').waitFor({ state: 'visible' });
+      expect(await keyedPage.locator('body').getAttribute('data-ready')).toBeNull();
+      await keyedPage.locator('#api-key').fill('sesame');
+      await keyedPage.locator('#api-key').press('Tab');
+      await keyedPage.waitForSelector('body[data-ready=true]');
+      expect(await keyedPage.locator('#persona').inputValue()).toBe('formal');
+      await keyedPage.locator('#message').fill('Hi');
+      await keyedPage.locator('#send').click();
+      await keyedPage.waitForSelector('.answer[data-kind=unsteered][data-done=true]');
+      expect(await keyedPage.locator('.answer .text').first().innerText()).toMatch(/\w/);
+      await keyedPage.screenshot({ path: path.join(TEST_OUTPUT, '06-api-key.png') });
+    } finally {
+      await keyedPage.close();
+      await keyed.close();
+    }
+  });
+
+  it('made no request outside the server and logged no error', () => {
+    const outside = requests.filter((u) => !u.startsWith(t.server.url) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    expect(outside).toEqual([]);
+    expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+  });
+});
