@@ -65,8 +65,7 @@ export function benchCommand(): Command {
       let vs: unknown;
       if (o.vs) {
         if (o.vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only; got ${o.vs}`);
-        const llamaModule = '../../bench/llamaCpp/index.js';
-        const { runLlamaCppComparison } = await import(llamaModule);
+        const { runLlamaCppComparison } = await import('../../bench/llamaCpp/index.js');
         vs = await runLlamaCppComparison({ config: raw, types: precisions.map((p) => ({ f32: 'f32', q8: 'q8_0', q4: 'q4_0' })[p] as 'f32' | 'q8_0' | 'q4_0'), threads: o.threads, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
       }
       const report = {

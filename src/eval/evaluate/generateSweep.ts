@@ -1,0 +1,79 @@
+import type { GeneratedText, LanguageModel, Prompt } from '../../engine/LanguageModel.js';
+import type { RowIntervention } from '../../engine/generate/Intervention.js';
+import type { SamplingOptions } from '../../engine/generate/sampling.js';
+import { InvalidArgumentError, PersonaError } from '../../errors.js';
+import type { ProgressCallback } from '../../util/progress.js';
+
+/**
+ * One row of a sweep: a prompt, its steering (null = none) and its sampling seed.
+ *
+ * @example const row: SweepRow = { prompt: 'Invite Sam to lunch.', intervention: resolveSteering(model, [{ persona, alpha: 4 }]), seed: 7 };
+ */
+export interface SweepRow {
+  prompt: Prompt;
+  intervention: RowIntervention | null;
+  seed: number;
+}
+
+/**
+ * Options of {@link generateSweep}.
+ *
+ * @example const o: SweepOptions = { maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50 }, batchSize: 64 };
+ */
+export interface SweepOptions {
+  maxNewTokens: number;
+  /** Sampling without the seed (each row has its own); temperature 0 is greedy. */
+  sampling: Omit<SamplingOptions, 'seed'>;
+  /** Rows per forward batch (default 64). */
+  batchSize?: number;
+  onProgress?: ProgressCallback;
+  /** Progress phase name (default `answers`). */
+  phase?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Generates every row of a sweep in batches where each row carries its own intervention (an alpha
+ * sweep, several layers, prompted baselines) and its own seed — rows for the same question and sample
+ * share a seed across alphas, so differences between alphas are paired (common random numbers).
+ * Hooks installed on the model are ignored: the sweep says exactly what is steered.
+ *
+ * @example
+ * const rows = alphas.flatMap((a) => questions.map((q, i) => ({ prompt: q, intervention: resolveSteering(model, [{ persona, alpha: a }]), seed: i })));
+ * const answers = await generateSweep(model, rows, { maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50 } });
+ */
+export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: SweepOptions): Promise<GeneratedText[]> {
+  const bs = o.batchSize ?? 64;
+  if (!(Number.isInteger(bs) && bs >= 1)) throw new InvalidArgumentError(`batch size must be an integer ≥ 1; got ${bs}`);
+  const total = rows.length * o.maxNewTokens;
+  let tokens = 0;
+  let last = 0;
+  const phase = o.phase ?? 'answers';
+  const out: GeneratedText[] = [];
+  for (let start = 0; start < rows.length; start += bs) {
+    if (o.signal?.aborted) throw new PersonaError('Interrupted: no result was written.');
+    const chunk = rows.slice(start, start + bs);
+    const done = await model.generateRows(
+      chunk.map((r) => ({ prompt: r.prompt, maxNewTokens: o.maxNewTokens, sampling: { ...o.sampling, seed: r.seed }, intervention: r.intervention })),
+      {
+        ignoreHooks: true,
+        signal: o.signal,
+        onToken: o.onProgress
+          ? () => {
+              tokens++;
+              if (tokens - last >= 256) {
+                last = tokens;
+                o.onProgress!({ phase, done: tokens, total, unit: 'tokens' });
+              }
+            }
+          : undefined,
+      },
+    );
+    out.push(...done);
+    // Rows that end early leave their budget unspent: count it as done.
+    tokens = Math.max(tokens, (start + chunk.length) * o.maxNewTokens);
+  }
+  if (o.signal?.aborted) throw new PersonaError('Interrupted: no result was written.');
+  o.onProgress?.({ phase, done: total, total, unit: 'tokens' });
+  return out;
+}

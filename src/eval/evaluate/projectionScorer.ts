@@ -1,0 +1,50 @@
+import type { LanguageModel } from '../../engine/LanguageModel.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { dot } from '../../persona/aggregators.js';
+import { extractActivations } from '../../persona/extractActivations.js';
+import type { PersonaVector } from '../../steering/PersonaVector.js';
+import { normalizeLayer } from '../../steering/PersonaVector.js';
+import type { Scorer, ScoreItem } from '../scorers/Scorer.js';
+import { contentIds, itemIds } from './tokenizedItems.js';
+
+/**
+ * A direction to project on: a persona's unit vector at one layer.
+ *
+ * @example const t: ProjectionTarget = { persona: formal, layer: formal.meta.recommendedLayer };
+ */
+export interface ProjectionTarget {
+  persona: PersonaVector;
+  layer: number;
+}
+
+/**
+ * The persona-vectors paper's monitoring signal as a scorer: the mean over the answer's tokens of the
+ * residual stream after block `layer`, projected on the persona's unit direction there (Chen et al.
+ * 2025, "Persona Vectors", §monitoring). The answer is re-read by the unsteered model (one pooled
+ * pass, no hooks), so the number says how much the text itself expresses the persona, not how much
+ * was added. One metric per target, `projection:NAME`.
+ *
+ * @example const proj = projectionScorer(model, [{ persona: formal, layer: 1 }]); // metric 'projection:formal'
+ */
+export function projectionScorer(model: LanguageModel, targets: ProjectionTarget[], opts: { batchSize?: number } = {}): Scorer {
+  const names = targets.map((t) => `projection:${t.persona.name}`);
+  if (new Set(names).size !== names.length) throw new InvalidArgumentError(`projection targets need distinct persona names; got ${names.join(', ')}`);
+  const dirs = targets.map((t) => {
+    t.persona.assertFits(model);
+    const layer = normalizeLayer(t.layer, model.numLayers);
+    return { layer, unit: t.persona.unit(layer) };
+  });
+  return {
+    name: 'projection',
+    metrics: names,
+    async score(items: ScoreItem[]) {
+      if (items.length === 0) return [];
+      const seqs = items.map((it) => {
+        const { promptIds, answerIds } = itemIds(model, it);
+        return { promptIds, answerIds: contentIds(model, answerIds) };
+      });
+      const acts = await extractActivations(model, seqs, { batchSize: opts.batchSize ?? 128 });
+      return acts.responseMean.map((perLayer) => Object.fromEntries(dirs.map((d, k) => [names[k], dot(perLayer[d.layer], d.unit)])));
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { heatmap } from '../plots/heatmap.js';
+import { lineChart } from '../plots/lineChart.js';
+import type { HtmlReportSpec, ReportCell, ReportSection } from '../report/htmlReport.js';
+import type { NamedFigure } from '../evaluate/evaluationReport.js';
+import { fmtAlpha } from '../evaluate/evaluatePersonas.js';
+import type { LayerAnalysis } from './analyzeLayers.js';
+
+/**
+ * The layer × alpha heat map of the steering effect: colour and label = paired change of the effect
+ * metric against the unsteered answers; hatched = end-of-turn rate under the coherence floor;
+ * outlined = the recommendation.
+ *
+ * @example const svg = effectHeatmap(analysis);
+ */
+export function effectHeatmap(a: LayerAnalysis): string {
+  const alphas = a.settings.alphas.filter((x) => x !== 0);
+  const rec = a.recommendation;
+  return heatmap({
+    title: `${a.persona.name}: change in ${a.metric} by layer and alpha`,
+    rows: a.layers.map((l) => `layer ${l.layer}`),
+    cols: alphas.map(fmtAlpha),
+    values: a.layers.map((l) => alphas.map((x) => finite(l.cells.find((c) => c.alpha === x)?.effect.mean))),
+    xLabel: `alpha (${a.settings.units} units)`,
+    yLabel: 'steered layer',
+    colorLabel: `Δ ${a.metric} vs unsteered`,
+    highlight: rec ? { row: a.layers.findIndex((l) => l.layer === rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` } : undefined,
+    dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
+    dimmedLabel: `end-of-turn rate under ${a.settings.coherenceFloor}`,
+  });
+}
+
+/**
+ * The layer × alpha heat map of coherence (end-of-turn rate), centred on the floor: blue cells are
+ * under it.
+ *
+ * @example const svg = coherenceHeatmap(analysis);
+ */
+export function coherenceHeatmap(a: LayerAnalysis): string {
+  const alphas = a.settings.alphas.filter((x) => x !== 0);
+  const f = a.settings.coherenceFloor;
+  return heatmap({
+    title: `${a.persona.name}: end-of-turn rate by layer and alpha (unsteered ${a.baseline.ended.rate.toFixed(2)})`,
+    rows: a.layers.map((l) => `layer ${l.layer}`),
+    cols: alphas.map(fmtAlpha),
+    values: a.layers.map((l) => alphas.map((x) => finite(l.cells.find((c) => c.alpha === x)?.ended.rate))),
+    xLabel: `alpha (${a.settings.units} units)`,
+    yLabel: 'steered layer',
+    colorLabel: `end-of-turn rate (centre = floor ${f})`,
+    center: f,
+    domain: [0, 1],
+    dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
+    dimmedLabel: `under the floor ${f}`,
+  });
+}
+
+/**
+ * Separation per layer: Cohen's d along the vector (left) and held-out probe accuracy (right).
+ *
+ * @example const svg = separationChart(analysis);
+ */
+export function separationChart(a: LayerAnalysis): string {
+  return lineChart({
+    title: `${a.persona.name}: separation of positive and negative answers`,
+    xLabel: 'layer',
+    yLabel: "Cohen's d along the vector",
+    rightLabel: 'probe accuracy (held out)',
+    series: [
+      { name: "Cohen's d", points: a.layers.map((l) => ({ x: l.layer, y: finite(l.cohensD) })) },
+      { name: 'linear probe accuracy', axis: 'right', errorStyle: 'none', points: a.layers.map((l) => ({ x: l.layer, y: finite(l.probeAccuracy) })) },
+    ],
+    zeroLines: false,
+  });
+}
+
+/**
+ * Vector norm against the layer's residual norm (left) and their ratio (right).
+ *
+ * @example const svg = normChart(analysis);
+ */
+export function normChart(a: LayerAnalysis): string {
+  const maxRatio = Math.max(1, ...a.layers.map((l) => (Number.isFinite(l.normRatio) ? l.normRatio : 0)));
+  return lineChart({
+    title: `${a.persona.name}: vector norm against the residual stream`,
+    xLabel: 'layer',
+    yLabel: 'norm',
+    rightLabel: '‖v‖ / ‖residual‖',
+    rightDomain: [0, Math.ceil(maxRatio * 10) / 10],
+    series: [
+      { name: '‖v‖ (one gap)', points: a.layers.map((l) => ({ x: l.layer, y: finite(l.norm) })) },
+      { name: '‖residual‖', points: a.layers.map((l) => ({ x: l.layer, y: finite(l.residNorm) })) },
+      { name: 'ratio', axis: 'right', errorStyle: 'none', points: a.layers.map((l) => ({ x: l.layer, y: finite(l.normRatio) })) },
+    ],
+    zeroLines: false,
+  });
+}
+
+/**
+ * The figures of a layer report: effect heat map, coherence heat map, separation and norms.
+ *
+ * @example for (const f of layerFigures(analysis)) await writePng(`${f.name}.png`, f.svg);
+ */
+export function layerFigures(a: LayerAnalysis): NamedFigure[] {
+  return [
+    { name: 'effect-heatmap', title: 'Steering effect by layer and alpha', svg: effectHeatmap(a) },
+    { name: 'coherence-heatmap', title: 'Coherence by layer and alpha', svg: coherenceHeatmap(a) },
+    { name: 'separation', title: 'Separation by layer', svg: separationChart(a) },
+    { name: 'norms', title: 'Vector and residual norms', svg: normChart(a) },
+  ];
+}
+
+/**
+ * The self-contained HTML report of a layer analysis: the recommendation, the heat maps, separation
+ * and norm charts, and the per-layer and per-cell tables.
+ *
+ * @example await writeHtmlReport('results/formal.layers.html', layerReport(analysis));
+ */
+export function layerReport(a: LayerAnalysis): HtmlReportSpec {
+  const [effect, coherence, separation, norms] = layerFigures(a);
+  const rec = a.recommendation;
+  const pct = Math.round(a.settings.level * 100);
+  const alphas = a.settings.alphas.filter((x) => x !== 0);
+  const sections: ReportSection[] = [
+    {
+      kind: 'text',
+      title: 'Recommendation',
+      paragraphs: rec
+        ? [rec.reason, `Effect ${rec.effect.mean.toFixed(2)} [${rec.effect.lo.toFixed(2)}, ${rec.effect.hi.toFixed(2)}] (${pct}% paired interval), end-of-turn rate ${rec.ended.rate.toFixed(2)} [${rec.ended.lo.toFixed(2)}, ${rec.ended.hi.toFixed(2)}]. Steer with: persona run --persona … --layer ${rec.layer} --alpha ${rec.alpha}.`]
+        : [`No layer moves ${a.metric} toward the persona at a positive alpha while staying at or above the coherence floor ${a.settings.coherenceFloor}. Try smaller alphas or a lower floor.`],
+    },
+    { kind: 'figure', title: 'Steering effect by layer and alpha', svg: effect.svg, caption: `Paired change of ${a.metric} against the unsteered answers (same question and seed), ${a.settings.questions} questions per cell. Hatched: end-of-turn rate under ${a.settings.coherenceFloor}. Outlined: the recommendation.` },
+    { kind: 'figure', title: 'Coherence by layer and alpha', svg: coherence.svg, caption: `Share of answers that closed their turn within ${a.settings.maxNewTokens} tokens; the colour scale is centred on the floor.` },
+    { kind: 'figure', title: 'Separation by layer', svg: separation.svg, caption: `${a.settings.contrastPairs} positive/negative answer pairs re-generated from the persona's contrastive prompts; Cohen's d of their answer-mean activations projected on the layer's unit direction, and a logistic probe's accuracy, ${a.settings.probeFolds}-fold cross-validated with each question's pair kept in one fold.` },
+    { kind: 'figure', title: 'Vector and residual norms', svg: norms.svg, caption: 'One gap unit of alpha adds ‖v‖ to a residual stream of norm ‖residual‖ (mean over the contrastive answers of the answer-mean residual).' },
+    {
+      kind: 'table',
+      title: 'Per layer',
+      header: ['layer', "Cohen's d", 'probe accuracy', '‖v‖', '‖residual‖', 'ratio', 'coherent alphas', 'best alpha', 'best effect'],
+      rows: a.layers.map((l): ReportCell[] => [l.layer, finite(l.cohensD), finite(l.probeAccuracy), finite(l.norm), finite(l.residNorm), finite(l.normRatio), `[${l.coherentRange.map(fmtAlpha).join(', ')}]`, l.bestAlpha === null ? '–' : fmtAlpha(l.bestAlpha), finite(l.bestEffect)]),
+      digits: 2,
+    },
+    {
+      kind: 'table',
+      title: 'Per cell',
+      caption: `${a.metric}: mean [${pct}% t interval]; effect: paired change against the unsteered answers; ended: Wilson interval. Unsteered: ${a.metric} ${a.baseline.metric.mean.toFixed(2)}, ended ${a.baseline.ended.rate.toFixed(2)}.`,
+      header: ['layer', 'alpha', a.metric, 'effect', 'ended', 'distinct-2', 'coherent'],
+      rows: a.layers.flatMap((l) => alphas.map((x): ReportCell[] => {
+        const c = l.cells.find((y) => y.alpha === x)!;
+        return [l.layer, fmtAlpha(x), { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi }, { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi }, { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi }, finite(c.distinct2.mean), c.coherent ? 'yes' : 'no'];
+      })),
+      digits: 2,
+    },
+    {
+      kind: 'text',
+      title: 'How these numbers were made',
+      paragraphs: [
+        `Each layer was steered in one batched generation: ${a.settings.questions} held-out questions at every alpha (${alphas.map(fmtAlpha).join(', ')}, ${a.settings.units} units, ${a.settings.positions} positions), sampled at temperature ${a.settings.temperature}, top-k ${a.settings.topK}, at most ${a.settings.maxNewTokens} new tokens; question i has seed ${a.settings.seed} + i in every cell and in the shared unsteered baseline, so effects are paired differences. Trait scorer: ${a.settings.scorer}${a.projectionLayer !== undefined ? `; the effect is the answers' projection on the persona direction at layer ${a.projectionLayer}, read unsteered` : ''}.`,
+        `The recommended layer is the one whose largest effect at a positive alpha inside its coherent range is largest; the coherent range walks out from alpha 0 on each side and stops before the first cell whose end-of-turn rate is under ${a.settings.coherenceFloor}. Separation is shown but not used: on small models every layer separates, and the most separable one often steers worst.`,
+      ],
+    },
+  ];
+  return {
+    title: `Layer analysis of ${a.persona.name} on ${a.model.id}`,
+    subtitle: `persona analyze-layers · ${a.layers.length} layers × ${alphas.length} alphas × ${a.settings.questions} questions`,
+    summary: [
+      ['model', `${a.model.id} (${a.model.precision}, ${a.model.numLayers} layers × ${a.model.hiddenSize})`],
+      ['persona', `${a.persona.name}${a.persona.source ? ` (${a.persona.source})` : ''}, layer recorded in the file ${a.persona.recordedLayer}`],
+      ['recommended layer', rec ? rec.layer : '–'],
+      ['recommended alpha', rec ? `${fmtAlpha(rec.alpha)} (coherent range [${rec.alphaRange.map(fmtAlpha).join(', ')}])` : '–'],
+      ['effect at the recommendation', rec ? { mean: rec.effect.mean, lo: rec.effect.lo, hi: rec.effect.hi } : null],
+      ['end-of-turn rate there', rec ? { mean: rec.ended.rate, lo: rec.ended.lo, hi: rec.ended.hi } : null],
+      ['coherence floor', a.settings.coherenceFloor],
+      ['effect metric', a.metric],
+    ],
+    sections,
+  };
+}
+
+const finite = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
