@@ -1,3 +1,4 @@
+import { seededRandom } from '../engine/generate/sampling.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** A seeded source of uniform numbers in [0, 1). */
@@ -11,14 +12,7 @@ export type Random = () => number;
  */
 export function mulberry32(seed: number): Random {
   if (!Number.isFinite(seed)) throw new InvalidArgumentError(`seed must be a finite number, got ${seed}`);
-  let a = Math.trunc(seed) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(Math.trunc(seed));
 }
 
 /**

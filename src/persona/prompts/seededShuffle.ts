@@ -1,3 +1,4 @@
+import { seededRandom } from '../../engine/generate/sampling.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 /**
@@ -8,14 +9,7 @@ import { InvalidArgumentError } from '../../errors.js';
  */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   if (!Number.isFinite(seed)) throw new InvalidArgumentError(`seed must be a finite number, got ${seed}.`);
-  let a = Math.trunc(seed) >>> 0;
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(Math.trunc(seed));
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.min(i, Math.floor(rand() * (i + 1)));
