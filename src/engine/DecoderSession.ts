@@ -65,6 +65,8 @@ export const GRAPH_BUILDER_VERSION = 5;
 export class DecoderSession {
   private readonly hasSlidingBias: boolean;
   private readonly inputs: Set<string>;
+  private readonly inFlight = new Set<Promise<ForwardResult>>();
+  private released = false;
 
   private constructor(readonly session: ort.InferenceSession, readonly config: ModelConfig, readonly options: GraphOptions) {
     this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
@@ -108,7 +110,22 @@ export class DecoderSession {
     return new DecoderSession(session, config, graph);
   }
 
+  /**
+   * Runs one forward pass. Runs still in flight when the session is released finish first: releasing
+   * an onnxruntime session under a running call aborts the process.
+   */
   async run(req: ForwardRequest): Promise<ForwardResult> {
+    if (this.released) throw new PersonaError('This model has been disposed; load it again to run it.');
+    const p = this.forward(req);
+    this.inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  private async forward(req: ForwardRequest): Promise<ForwardResult> {
     const c = this.config;
     const { batch: B, seq: T } = req;
     const L = c.numHiddenLayers;
@@ -185,7 +202,11 @@ export class DecoderSession {
     };
   }
 
+  /** Waits for the runs in flight, then frees the session; later runs fail with a clear error. */
   async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.session.release();
   }
 }

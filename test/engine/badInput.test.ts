@@ -37,4 +37,15 @@ describe('engine bad input', () => {
     await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', n_embd: 64 }));
     await expect(loadModel(dir)).rejects.toThrow(/model_type "gpt2" is not supported. Supported model types: qwen3, qwen2, llama, mistral, gemma3_text/);
   });
+
+  it('disposing a model while it generates waits for the forward pass in flight, then refuses new work', async () => {
+    const model = await loadModel(STYLIST);
+    const long = 'Describe the market square at noon, with every stall and voice. '.repeat(8);
+    const running = model.generate(Array.from({ length: 8 }, () => long), { maxNewTokens: 100 });
+    const settled = running.then(() => 'finished', (err: Error) => err.message);
+    await new Promise((r) => setTimeout(r, 30));
+    await model.dispose();
+    expect(await settled).toMatch(/finished|disposed/);
+    await expect(model.generate(['Hello.'], { maxNewTokens: 4 })).rejects.toThrow(/has been disposed; load it again/);
+  });
 });

@@ -40,4 +40,24 @@ describe('the engine worker', () => {
       await engine.close();
     }
   });
+
+  it('closes while a batch is mid-forward: the process lives on, callers get cancelled results, and later calls are refused', async () => {
+    // Terminating the thread under a running onnxruntime call aborted the whole process
+    // ("terminate called after throwing an instance of 'Napi::Error'"), first seen on a slower CI machine.
+    const long = 'Write a long and detailed letter about the harbour, the boats and the weather. '.repeat(8);
+    for (const delayMs of [0, 30, 80, 150]) {
+      const engine = await EngineWorker.start({ model: STYLIST });
+      const running = engine.generate(Array.from({ length: 16 }, (_, i) => ({ prompt: long, maxNewTokens: 150, sampling: { temperature: 1, seed: i } })));
+      const queued = engine.generate([{ prompt: 'Hello.', maxNewTokens: 50 }]);
+      const settled = Promise.allSettled([running, queued]);
+      await new Promise((r) => setTimeout(r, delayMs));
+      await engine.close();
+      const [r, q] = await settled;
+      for (const s of [r, q]) {
+        expect(s.status).toBe('fulfilled');
+        if (s.status === 'fulfilled') expect(s.value.every((row) => row.finishReason === 'cancelled' && row.tokens.length < 150)).toBe(true);
+      }
+      expect(() => engine.generate([{ prompt: 'Again.' }])).toThrow(/closed/);
+    }
+  });
 });

@@ -71,7 +71,7 @@ export class EngineWorker {
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'ready') return;
+    if (m.type === 'ready' || m.type === 'closed') return;
     const p = m.id === null ? undefined : this.pending.get(m.id);
     if (!p) return;
     switch (m.type) {
@@ -130,11 +130,23 @@ export class EngineWorker {
     return this.request<number[]>({ type: 'encode', prompt }).promise;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Cancels every job, waits until the worker has freed the model (a forward pass in flight ends
+   * first), then stops the thread. Terminating it under a running onnxruntime call would abort the
+   * whole process.
+   */
+  async close(timeoutMs = 60_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<void>((resolve) => {
+      this.worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve());
+      this.worker.once('exit', () => resolve());
+      timer = setTimeout(resolve, timeoutMs);
+    });
     this.worker.postMessage({ type: 'close' } as ToWorker);
-    await new Promise((r) => setTimeout(r, 50));
+    await done;
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }

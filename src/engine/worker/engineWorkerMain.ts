@@ -26,9 +26,12 @@ let model: LanguageModel;
 const queue: Job[] = [];
 const running = new Map<number, Job>();
 let busy = false;
+let closing = false;
+
+const cancelledResult = () => ({ text: '', tokens: [], promptTokens: 0, finishReason: 'cancelled' as const, ended: false, tokenTexts: [] });
 
 async function pump(): Promise<void> {
-  if (busy || queue.length === 0) return;
+  if (busy || closing || queue.length === 0) return;
   busy = true;
   try {
     const maxRows = init.maxBatchRows ?? 16;
@@ -107,7 +110,7 @@ port.on('message', async (m: ToWorker) => {
         const qi = queue.indexOf(job);
         if (qi >= 0 && job.all) {
           queue.splice(qi, 1);
-          send({ type: 'done', id: job.id, results: job.rows.map(() => ({ text: '', tokens: [], promptTokens: 0, finishReason: 'cancelled', ended: false, tokenTexts: [] })) });
+          send({ type: 'done', id: job.id, results: job.rows.map(() => cancelledResult()) });
         }
         break;
       }
@@ -120,7 +123,13 @@ port.on('message', async (m: ToWorker) => {
         send({ type: 'encoded', id: m.id, ids: model.encodePrompt(m.prompt) });
         break;
       case 'close':
-        await model.dispose();
+        // Stop every job, let the run in flight finish (dispose waits for it), then say so: the
+        // thread must not be terminated under a running onnxruntime call.
+        closing = true;
+        for (const job of queue.splice(0)) send({ type: 'done', id: job.id, results: job.rows.map(() => cancelledResult()) });
+        for (const job of running.values()) job.all = true;
+        await model?.dispose();
+        send({ type: 'closed' });
         port.close();
         break;
     }

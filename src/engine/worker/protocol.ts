@@ -57,4 +57,5 @@ export type FromWorker =
   | { type: 'done'; id: number; results: RowResult[] }
   | { type: 'activations'; id: number; responseMean: Float32Array[][]; residNorm: number[] }
   | { type: 'encoded'; id: number; ids: number[] }
-  | { type: 'error'; id: number | null; message: string; name: string };
+  | { type: 'error'; id: number | null; message: string; name: string }
+  | { type: 'closed' };
