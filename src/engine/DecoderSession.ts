@@ -37,6 +37,8 @@ export interface ForwardRequest {
   /** [B·K·T] pooling weights; pooled output is [B,L,K,H]. */
   poolWeights?: Float32Array;
   pools?: number;
+  /** Scoring graph only: read log p(token) at these flat positions (into the B·T new positions). */
+  score?: { index: ArrayLike<number>; token: ArrayLike<number> };
   /** Extra outputs to fetch (hidden_i, final_norm), for the debug graph. */
   extraOutputs?: string[];
 }
@@ -49,6 +51,8 @@ export interface ForwardResult {
   newK: Float32Array[];
   newV: Float32Array[];
   pooled?: Float32Array;
+  /** log p(score.token[n]) at score.index[n] (scoring graph only). */
+  scoreLogProbs?: Float32Array;
   extra: Record<string, Float32Array>;
 }
 
@@ -146,6 +150,19 @@ export class DecoderSession {
     const ids = new BigInt64Array(B * T);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(req.inputIds[i]);
     feeds.input_ids = new ort.Tensor('int64', ids, [B, T]);
+    if (this.options.logits === 'targets') {
+      // At least one position is always read (an empty gather is avoided); extra reads are dropped.
+      const n = Math.max(1, req.score?.index.length ?? 0);
+      if (req.score && req.score.token.length !== req.score.index.length) throw new InvalidArgumentError('score.index and score.token must have the same length.');
+      const index = new BigInt64Array(n), token = new BigInt64Array(n);
+      for (let i = 0; i < (req.score?.index.length ?? 0); i++) {
+        if (!(req.score!.index[i] >= 0 && req.score!.index[i] < B * T)) throw new InvalidArgumentError(`score.index ${req.score!.index[i]} is outside the ${B}×${T} positions.`);
+        index[i] = BigInt(req.score!.index[i]);
+        token[i] = BigInt(req.score!.token[i]);
+      }
+      feeds.score_index = new ort.Tensor('int64', index, [n]);
+      feeds.score_target = new ort.Tensor('int64', token, [n]);
+    }
 
     const pos = new BigInt64Array(B * T);
     for (let i = 0; i < pos.length; i++) pos[i] = BigInt(req.positions[i]);
@@ -179,6 +196,7 @@ export class DecoderSession {
     const fetches = ['logits'];
     for (let l = 0; l < L; l++) fetches.push(`new_k_${l}`, `new_v_${l}`);
     if (req.poolWeights) fetches.push('pooled');
+    if (this.options.logits === 'targets') fetches.push('score_logprobs');
     if (req.extraOutputs) fetches.push(...req.extraOutputs);
     const out = await this.session.run(feeds, fetches);
     const f = (name: string) => out[name].data as Float32Array;
@@ -198,6 +216,7 @@ export class DecoderSession {
       newK: Array.from({ length: L }, (_, l) => f(`new_k_${l}`)),
       newV: Array.from({ length: L }, (_, l) => f(`new_v_${l}`)),
       pooled: req.poolWeights ? f('pooled') : undefined,
+      scoreLogProbs: this.options.logits === 'targets' ? f('score_logprobs').subarray(0, req.score?.index.length ?? 0) : undefined,
       extra,
     };
   }

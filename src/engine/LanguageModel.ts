@@ -9,7 +9,7 @@ import type { ProgressCallback } from '../util/progress.js';
 import type { Precision } from './convert/Precision.js';
 import { DecoderSession, type Device, type SessionOptions } from './DecoderSession.js';
 import type { ConvertedWeights } from './convert/ConvertedWeights.js';
-import { CLAMP_GRAPH } from './graph/GraphOptions.js';
+import { CLAMP_GRAPH, SCORING_GRAPH } from './graph/GraphOptions.js';
 import { generateBatch, type FinishReason, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
 import type { Positions, RowIntervention } from './generate/Intervention.js';
 import type { SamplingOptions } from './generate/sampling.js';
@@ -76,6 +76,7 @@ export interface Hook {
 export class LanguageModel {
   readonly hooks = new Set<Hook>();
   private clampSession: Promise<DecoderSession> | null = null;
+  private scoring: Promise<DecoderSession> | null = null;
 
   constructor(
     readonly id: string,
@@ -99,6 +100,16 @@ export class LanguageModel {
     if (!this.folder || !this.manifest) throw new InvalidArgumentError('ablate/cap need a model opened with loadModel.');
     this.clampSession ??= DecoderSession.create(this.folder, this.manifest, this.config, CLAMP_GRAPH, this.sessionOptions);
     return this.clampSession;
+  }
+
+  /**
+   * The scoring graph (steering off; pooled activations and answer log-probabilities in one
+   * teacher-forced pass), opened on first use: a second session, so its weights are loaded again.
+   */
+  scoringSession(): Promise<DecoderSession> {
+    if (!this.folder || !this.manifest) throw new InvalidArgumentError('Scoring answers needs a model opened with loadModel.');
+    this.scoring ??= DecoderSession.create(this.folder, this.manifest, this.config, SCORING_GRAPH, this.sessionOptions);
+    return this.scoring;
   }
 
   get numLayers(): number {
@@ -269,6 +280,7 @@ export class LanguageModel {
   async dispose(): Promise<void> {
     await this.session.release();
     if (this.clampSession) await (await this.clampSession).release();
+    if (this.scoring) await (await this.scoring).release();
   }
 }
 

@@ -8,6 +8,8 @@ import type { ProgressCallback } from '../util/progress.js';
 export interface ActivationSequence {
   promptIds: number[];
   answerIds: number[];
+  /** Pool only the first n answer tokens (default all), e.g. to leave out a closing end-of-turn token that is still scored. */
+  pooledAnswerTokens?: number;
 }
 
 /**
@@ -20,20 +22,36 @@ export interface PooledActivations {
   promptLast: Float32Array[][];
   /** Mean ‖residual‖ over the answer tokens, per layer, averaged over sequences. */
   residNorm: number[];
+  /** With `answerLogProbs`: Σ log p(answer token | prefix) over every answer token, per sequence. */
+  answerLogProbs?: { sumLogProb: number; tokens: number }[];
 }
+
+/** Bytes of output-layer logits one scoring pass may hold ([scored positions, vocab] floats). */
+const SCORING_LOGITS_BYTES = 512 * 2 ** 20;
 
 /**
  * Reads activations in one batched extra pass over prompt+answer (chunked, cached), pooling in the
- * graph so only [B,L,2,H] leaves it.
+ * graph so only [B,L,2,H] leaves it. Steering is off. With `answerLogProbs`, the same pass (on the
+ * model's scoring graph) also returns each answer's log-probability under the model, teacher-forced:
+ * the perplexity and the projection of an answer cost one prefill together.
  *
  * @example const acts = await extractActivations(model, [{ promptIds, answerIds }]);
+ * @example const { responseMean, answerLogProbs } = await extractActivations(model, seqs, { answerLogProbs: true });
  */
-export async function extractActivations(model: LanguageModel, seqs: ActivationSequence[], opts: { batchSize?: number; chunk?: number; onProgress?: ProgressCallback; signal?: AbortSignal } = {}): Promise<PooledActivations> {
+export async function extractActivations(
+  model: LanguageModel,
+  seqs: ActivationSequence[],
+  opts: { batchSize?: number; chunk?: number; answerLogProbs?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
+): Promise<PooledActivations> {
   const c = model.config;
   const L = c.numHiddenLayers;
   const H = c.hiddenSize;
   const bs = opts.batchSize ?? 16;
-  const chunk = opts.chunk ?? 256;
+  const session = opts.answerLogProbs ? await model.scoringSession() : model.session;
+  const sums = opts.answerLogProbs ? seqs.map((s) => ({ sumLogProb: 0, tokens: s.answerIds.length })) : undefined;
+  // Scored positions need [N,V] logits: keep N·V within the budget by shortening the chunk.
+  const maxChunk = opts.answerLogProbs ? Math.max(1, Math.floor(SCORING_LOGITS_BYTES / 4 / c.vocabSize / Math.min(bs, Math.max(1, seqs.length)))) : Infinity;
+  const chunk = Math.min(opts.chunk ?? 256, maxChunk);
   const responseMean: Float32Array[][] = [];
   const promptLast: Float32Array[][] = [];
   const residSum = new Float64Array(L);
@@ -48,7 +66,7 @@ export async function extractActivations(model: LanguageModel, seqs: ActivationS
     const weights = new Float32Array(B * 2 * T0);
     batch.forEach((s, b) => {
       const a0 = pads[b] + s.promptIds.length;
-      const n = s.answerIds.length;
+      const n = Math.min(s.answerIds.length, s.pooledAnswerTokens ?? Infinity);
       for (let t = a0; t < a0 + n; t++) weights[(b * 2 + 0) * T0 + t] = 1 / Math.max(1, n);
       weights[(b * 2 + 1) * T0 + a0 - 1] = 1;
     });
@@ -69,8 +87,21 @@ export async function extractActivations(model: LanguageModel, seqs: ActivationS
         for (let s = 0; s < s1; s++) keyMask[b * s1 + s] = s >= pads[b] ? 1 : 0;
         for (let k = 0; k < 2; k++) pw.set(weights.subarray((b * 2 + k) * T0 + s0, (b * 2 + k) * T0 + s1), (b * 2 + k) * T);
       }
-      const res = await model.session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2 });
+      // Position t predicts token t+1: score it where t+1 is an answer token.
+      const score = sums ? { index: [] as number[], token: [] as number[], row: [] as number[] } : undefined;
+      if (score) {
+        batch.forEach((sq, b) => {
+          const a0 = pads[b] + sq.promptIds.length;
+          for (let t = Math.max(s0, a0 - 1); t < Math.min(s1, a0 + sq.answerIds.length - 1); t++) {
+            score.index.push(b * T + t - s0);
+            score.token.push(ids[b][t + 1]);
+            score.row.push(start + b);
+          }
+        });
+      }
+      const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score });
       cache.append(res.newK, res.newV, T);
+      if (score) score.row.forEach((r, i) => (sums![r].sumLogProb += res.scoreLogProbs![i]));
       const p = res.pooled!;
       for (let i = 0; i < p.length; i++) pooled[i] += p[i];
     }
@@ -90,5 +121,5 @@ export async function extractActivations(model: LanguageModel, seqs: ActivationS
     done += B;
     opts.onProgress?.({ phase: 'activations', done, total: seqs.length, unit: 'sequences' });
   }
-  return { responseMean, promptLast, residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)) };
+  return { responseMean, promptLast, residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)), ...(sums ? { answerLogProbs: sums } : {}) };
 }

@@ -1,7 +1,12 @@
 /** Which variant of the decoder graph to build. One graph serves plain, steered and swept runs. */
 export interface GraphOptions {
-  /** `last`: logits of the last position only [B,V] (generation); `all`: [B,T,V] (verification). */
-  logits: 'last' | 'all';
+  /**
+   * `last`: logits of the last position only [B,V] (generation); `all`: [B,T,V] (verification);
+   * `targets`: last-position logits plus `score_logprobs [N]`, the log-probability of token
+   * `score_target[n]` at flat position `score_index[n]` of the B·T new positions (teacher-forced
+   * scoring in one pass; the output layer runs only at those positions).
+   */
+  logits: 'last' | 'all' | 'targets';
   /** Output every residual stream `hidden_{i}` [B,T,H] (i = 0 embedding, l+1 after block l) and `final_norm`. */
   hiddenStates: boolean;
   /** Per-layer pooled activations `pooled [B,L,K,H]` from a `pool_weights [B,K,T]` input. */
@@ -16,6 +21,8 @@ export interface GraphOptions {
 export const GENERATION_GRAPH: GraphOptions = { logits: 'last', hiddenStates: false, pooling: true, projectionClamp: false };
 /** Generation with the ablate / cap operators; opened only when a row asks for them. */
 export const CLAMP_GRAPH: GraphOptions = { logits: 'last', hiddenStates: false, pooling: true, projectionClamp: true };
+/** Reading answers back with steering off: pooled activations and answer log-probabilities in one pass. */
+export const SCORING_GRAPH: GraphOptions = { logits: 'targets', hiddenStates: false, pooling: true, projectionClamp: false, steering: false };
 export const DEBUG_GRAPH: GraphOptions = { logits: 'all', hiddenStates: true, pooling: true, projectionClamp: true };
 
 export function graphKey(o: GraphOptions): string {

@@ -135,20 +135,29 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
 
   const final = norm(x, 'model.norm.weight');
   if (opts.hiddenStates) g.output(final, 'final_norm', DataType.FLOAT, ['batch', 'seq', H]);
-  let logits: string;
+  const softcap = (logits: string) => {
+    if (!c.finalLogitSoftcapping) return logits;
+    const cap = g.f32([c.finalLogitSoftcapping]);
+    return g.mul(g.op('Tanh', [g.div(logits, cap)]), cap);
+  };
   if (opts.logits === 'last') {
     const last = g.reshape(g.slice(final, [-1], [Number.MAX_SAFE_INTEGER], [1]), [-1, H]); // [B,H]
-    logits = outputLayer(g, last, c, w);
+    g.output(softcap(outputLayer(g, last, c, w)), 'logits', DataType.FLOAT, ['batch', V]);
+  } else if (opts.logits === 'all') {
+    g.output(g.op('Reshape', [softcap(outputLayer(g, g.reshape(final, [-1, H]), c, w)), g.concat([g.op('Shape', [inputIds]), g.i64([V])], 0)]), 'logits', DataType.FLOAT, ['batch', 'seq', V]);
   } else {
-    const flat = g.reshape(final, [-1, H]); // [B·T,H]
-    const shape = g.concat([g.op('Shape', [inputIds]), g.i64([V])], 0);
-    logits = g.op('Reshape', [outputLayer(g, flat, c, w), shape]); // [B,T,V]
+    // Teacher forcing in one pass: at the flat positions `score_index [N]` (into B·T), log p(score_target)
+    // as logit − logsumexp, so the output layer runs only where a token is scored and no [N,V]
+    // log-softmax is materialised. Last-position logits as in generation.
+    const index = g.input('score_index', DataType.INT64, ['scored']);
+    const target = g.unsqueeze(g.input('score_target', DataType.INT64, ['scored']), [1]); // [N,1]
+    const rows = g.op('Gather', [g.reshape(final, [-1, H]), index], { axis: 0 }); // [N,H]
+    const scored = softcap(outputLayer(g, rows, c, w)); // [N,V]
+    const lse = g.op('ReduceLogSumExp', [scored, g.i64([1])], { keepdims: 1 });
+    g.output(g.reshape(g.sub(g.op('GatherElements', [scored, target], { axis: 1 }), lse), [-1]), 'score_logprobs', DataType.FLOAT, ['scored']);
+    const last = g.reshape(g.slice(final, [-1], [Number.MAX_SAFE_INTEGER], [1]), [-1, H]);
+    g.output(softcap(outputLayer(g, last, c, w)), 'logits', DataType.FLOAT, ['batch', V]);
   }
-  if (c.finalLogitSoftcapping) {
-    const cap = g.f32([c.finalLogitSoftcapping]);
-    logits = g.mul(g.op('Tanh', [g.div(logits, cap)]), cap);
-  }
-  g.output(logits, 'logits', DataType.FLOAT, opts.logits === 'last' ? ['batch', V] : ['batch', 'seq', V]);
   return g;
 }
 

@@ -14,6 +14,7 @@ import { projectionScorer } from './projectionScorer.js';
 import type { TokenizedItem } from './tokenizedItems.js';
 import { NO_TRAIT_SCORING, type TraitScoring } from './traitScoring.js';
 import { unsteeredLogProbSource } from './unsteeredLogProbSource.js';
+import { unsteeredReader } from './unsteeredReader.js';
 
 /**
  * The alpha grid used when none is given (gap units, as the persona-vectors paper's coefficients).
@@ -66,9 +67,8 @@ export interface EvaluateOptions {
   /** Rows per forward batch (default 64). */
   batchSize?: number;
   /**
-   * Engine-side scores (default both on). Each costs about one more pass over every answer: on a
-   * CPU and a large model, `projection` is a prefill of prompt + answer and `perplexity` a
-   * teacher-forced decode, together more than the generation itself.
+   * Engine-side scores (default both on). Together they cost one unsteered prefill of every
+   * prompt + answer (shared; the output layer runs only at answer positions for perplexity).
    */
   engineScores?: { projection?: boolean; perplexity?: boolean };
   /** Confidence level of every interval (default 0.95). */
@@ -289,10 +289,12 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   // ---- scoring: every answer, every scorer ------------------------------------------------------
   const ts = performance.now();
   const items: TokenizedItem[] = answers.map((a, i) => ({ question: questions[metas[i].question], answer: a.text, promptIds: a.promptIds, answerIds: a.tokens }));
+  // Projection and perplexity read the answers back in one shared unsteered pass.
+  const reader = unsteeredReader(model, { batchSize });
   const scorers: Scorer[] = [
     ...traits.scorers,
-    ...(o.engineScores?.projection ?? true ? [projectionScorer(model, personas.map((p, i) => ({ persona: p.persona, layer: layers[i] })), { batchSize })] : []),
-    ...(o.engineScores?.perplexity ?? true ? [perplexityScorer(unsteeredLogProbSource(model, { batchSize }))] : []),
+    ...(o.engineScores?.projection ?? true ? [projectionScorer(model, personas.map((p, i) => ({ persona: p.persona, layer: layers[i] })), { batchSize, reader })] : []),
+    ...(o.engineScores?.perplexity ?? true ? [perplexityScorer(unsteeredLogProbSource(model, { reader }))] : []),
     distinctNScorer([1, 2, 3]),
   ];
   const metrics = [...scorers.flatMap((s) => s.metrics), 'length'];

@@ -6,6 +6,7 @@ import type { PersonaVector } from '../../steering/PersonaVector.js';
 import { normalizeLayer } from '../../steering/PersonaVector.js';
 import type { Scorer, ScoreItem } from '../scorers/Scorer.js';
 import { contentIds, itemIds } from './tokenizedItems.js';
+import type { UnsteeredReader } from './unsteeredReader.js';
 
 /**
  * A direction to project on: a persona's unit vector at one layer.
@@ -22,11 +23,12 @@ export interface ProjectionTarget {
  * residual stream after block `layer`, projected on the persona's unit direction there (Chen et al.
  * 2025, "Persona Vectors", §monitoring). The answer is re-read by the unsteered model (one pooled
  * pass, no hooks), so the number says how much the text itself expresses the persona, not how much
- * was added. One metric per target, `projection:NAME`.
+ * was added. One metric per target, `projection:NAME`. Given an `unsteeredReader`, it shares that
+ * reader's pass (e.g. with the perplexity scorer).
  *
  * @example const proj = projectionScorer(model, [{ persona: formal, layer: 1 }]); // metric 'projection:formal'
  */
-export function projectionScorer(model: LanguageModel, targets: ProjectionTarget[], opts: { batchSize?: number } = {}): Scorer {
+export function projectionScorer(model: LanguageModel, targets: ProjectionTarget[], opts: { batchSize?: number; reader?: UnsteeredReader } = {}): Scorer {
   const names = targets.map((t) => `projection:${t.persona.name}`);
   if (new Set(names).size !== names.length) throw new InvalidArgumentError(`projection targets need distinct persona names; got ${names.join(', ')}`);
   const dirs = targets.map((t) => {
@@ -39,12 +41,16 @@ export function projectionScorer(model: LanguageModel, targets: ProjectionTarget
     metrics: names,
     async score(items: ScoreItem[]) {
       if (items.length === 0) return [];
-      const seqs = items.map((it) => {
-        const { promptIds, answerIds } = itemIds(model, it);
-        return { promptIds, answerIds: contentIds(model, answerIds) };
-      });
-      const acts = await extractActivations(model, seqs, { batchSize: opts.batchSize ?? 128 });
-      return acts.responseMean.map((perLayer) => Object.fromEntries(dirs.map((d, k) => [names[k], dot(perLayer[d.layer], d.unit)])));
+      const means = opts.reader ? (await opts.reader.read(items)).responseMean : await readAlone(items);
+      return means.map((perLayer) => Object.fromEntries(dirs.map((d, k) => [names[k], dot(perLayer[d.layer], d.unit)])));
     },
   };
+
+  async function readAlone(items: ScoreItem[]): Promise<Float32Array[][]> {
+    const seqs = items.map((it) => {
+      const { promptIds, answerIds } = itemIds(model, it);
+      return { promptIds, answerIds: contentIds(model, answerIds) };
+    });
+    return (await extractActivations(model, seqs, { batchSize: opts.batchSize ?? 128 })).responseMean;
+  }
 }
