@@ -7,6 +7,7 @@ import { KVCache } from '../engine/KVCache.js';
 import { openDecoder } from '../engine/openDecoder.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import type { ProgressCallback } from '../util/progress.js';
+import type { EvaluationBench } from './benchEvaluation.js';
 import type { MachineBounds } from './machineBounds.js';
 
 export interface PrecisionResult {
@@ -28,6 +29,12 @@ export interface PrecisionResult {
   /** The answer phase of `train` (batched sampled generation) and its activation pass. */
   train_answer_tok_s: number;
   train_activation_tok_s: number;
+  /** train_answer_tok_s / decode_tok_s.ctx128_b8 (the persona issue asks ≥ 0.5). */
+  train_answer_over_decode_b8: number;
+  /** train_activation_tok_s / prefill_tok_s['128'] (the persona issue asks ≥ 0.6). */
+  train_activation_over_prefill: number;
+  /** With `--evaluation`. */
+  evaluation?: EvaluationBench;
 }
 
 export interface BenchOptions {
@@ -208,5 +215,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     batch8_over_batch1: decode_tok_s.ctx128_b8 / decode_tok_s.ctx128_b1,
     train_answer_tok_s,
     train_activation_tok_s,
+    train_answer_over_decode_b8: train_answer_tok_s / decode_tok_s.ctx128_b8,
+    train_activation_over_prefill: train_activation_tok_s / prefill_tok_s['128'],
   };
 }

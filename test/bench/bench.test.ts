@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { CLI, GOLDENS } from '../helpers/paths.js';
+import { CLI, GOLDENS, STYLIST } from '../helpers/paths.js';
 import { checkpointTensors } from '../../src/bench/randomCheckpoint.js';
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +23,20 @@ describe('persona bench', () => {
     }
     // q4 reads fewer bytes per token than f32
     expect(report.results.q4.bytes_per_token).toBeLessThan(report.results.f32.bytes_per_token / 3);
+  });
+
+  it('with --evaluation, times a scored 5 × 32 evaluation and the train phases against batched decode and prefill of the same run', () => {
+    const config = path.join(STYLIST, 'config.json');
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32', '--steps', '2', '--reps', '1', '--evaluation', '--json'], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const x = JSON.parse(r.stdout).results.f32;
+    expect(x.evaluation.rows).toBe(160);
+    expect(x.evaluation.evaluation_tok_s).toBeGreaterThan(0);
+    expect(x.evaluation.generation_tok_s).toBeGreaterThan(x.evaluation.evaluation_tok_s);
+    expect(x.evaluation.evaluation_over_decode_b8).toBeCloseTo(x.evaluation.evaluation_tok_s / x.evaluation.decode_b8_tok_s, 6);
+    expect(x.train_answer_over_decode_b8).toBeCloseTo(x.train_answer_tok_s / x.decode_tok_s.ctx128_b8, 6);
+    expect(x.train_activation_over_prefill).toBeCloseTo(x.train_activation_tok_s / x.prefill_tok_s['128'], 6);
+    expect(r.stderr).toMatch(/f32: evaluation [\d.]+ tok\/s = [\d.]+ × batched decode/);
   });
 
   it('lays out a random checkpoint with exactly the tensors of the config', () => {

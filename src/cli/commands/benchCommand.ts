@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { benchPrecision, type PrecisionResult } from '../../bench/benchEngine.js';
+import { benchEvaluation } from '../../bench/benchEvaluation.js';
 import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
 import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
 import { personaCacheDir } from '../../engine/convert/convertWeights.js';
@@ -21,6 +22,7 @@ interface BenchFlags {
   steps: number;
   reps: number;
   vs?: string;
+  evaluation?: boolean;
   json?: boolean;
   child?: string;
 }
@@ -34,6 +36,7 @@ export function benchCommand(): Command {
     .option('--steps <n>', 'decode steps per measurement', intArg('--steps'), 16)
     .option('--reps <n>', 'repetitions of each prefill measurement (median)', intArg('--reps'), 3)
     .option('--vs <engine>', 'also run the same shape through another engine in the same run: llama.cpp')
+    .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
     .option('--json', 'print one JSON object')
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
     .action(async (o: BenchFlags) => {
@@ -43,7 +46,12 @@ export function benchCommand(): Command {
       const log = (l: string) => process.stderr.write(`${l}\n`);
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
       if (o.child) {
-        const r = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, log, onProgress: progressBar(process.stderr) });
+        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, log, onProgress: progressBar(process.stderr) });
+        if (o.evaluation) {
+          log(`${precisions[0]}: evaluation (5 alphas × 32 questions × 48 tokens, scored)…`);
+          r.evaluation = await benchEvaluation(dir, precisions[0], o.threads);
+          log(`${precisions[0]}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode`);
+        }
         process.stdout.write(JSON.stringify(r) + '\n');
         return;
       }
@@ -54,7 +62,7 @@ export function benchCommand(): Command {
       const results: Partial<Record<Precision, PrecisionResult>> = {};
       for (const p of precisions) {
         // One process per precision, so RSS is that precision's own.
-        const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), '--child', JSON.stringify(bounds)], {
+        const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), ...(o.evaluation ? ['--evaluation'] : []), '--child', JSON.stringify(bounds)], {
           stdio: ['ignore', 'pipe', 'inherit'],
           encoding: 'utf8',
           maxBuffer: 1 << 24,
@@ -83,7 +91,10 @@ export function benchCommand(): Command {
         process.stdout.write(
           `${p.padEnd(4)} decode ${r.decode_tok_s.ctx128_b1.toFixed(2)} tok/s (bound ${r.bound_decode_tok_s.toFixed(2)}, ${(r.decode_share_of_bound * 100).toFixed(0)}%)  ` +
             `prefill ${r.prefill_tok_s['128'].toFixed(1)} tok/s (bound ${r.bound_prefill_tok_s.toFixed(1)}, ${(r.prefill_share_of_bound * 100).toFixed(0)}%)  ` +
-            `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}%  RSS ${r.rss_mib.toFixed(0)} MiB\n`,
+            `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}%  RSS ${r.rss_mib.toFixed(0)} MiB\n` +
+            `     train answers ${r.train_answer_tok_s.toFixed(1)} tok/s (${r.train_answer_over_decode_b8.toFixed(2)} × batch-8 decode), activations ${r.train_activation_tok_s.toFixed(1)} tok/s (${r.train_activation_over_prefill.toFixed(2)} × prefill)` +
+            (r.evaluation ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)` : '') +
+            '\n',
         );
       }
       if (vs) process.stdout.write(JSON.stringify(vs, null, 1) + '\n');
