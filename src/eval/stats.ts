@@ -294,18 +294,8 @@ export function wilsonCI(successes: number, n: number, level = 0.95): Interval {
   return { estimate: p, lo: Math.max(0, centre - half), hi: Math.min(1, centre + half), level };
 }
 
-/**
- * Cohen's d with the pooled standard deviation: (mean(a) − mean(b)) / s_pooled, where
- * s_pooled² = ((n_a − 1)·var(a) + (n_b − 1)·var(b)) / (n_a + n_b − 2).
- *
- * @example cohensD([3, 4, 5, 6, 7], [1, 2, 3, 4, 5]); // 1.2649…
- */
-export function cohensD(a: readonly number[], b: readonly number[]): number {
-  if (a.length < 2 || b.length < 2) throw new InvalidArgumentError(`Cohen's d needs at least two values per group, got ${a.length} and ${b.length}`);
-  const va = variance(a), vb = variance(b);
-  const pooled = Math.sqrt(((a.length - 1) * va + (b.length - 1) * vb) / (a.length + b.length - 2));
-  return (mean(a) - mean(b)) / pooled;
-}
+/** Cohen's d with the pooled standard deviation (strict: two or more finite values per group); see src/util/effectSize.ts. */
+export { cohensD } from '../util/effectSize.js';
 
 /**
  * Summarises one metric over answers: `null` (could not score) is counted in `missing`; the rest

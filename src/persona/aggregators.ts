@@ -58,17 +58,6 @@ export const pcaOfDifferences: Aggregator = (pos, neg) => {
   return Float32Array.from(v, (x) => sign * scale * x);
 };
 
-/** Cohen's d of two samples of scalars (pooled standard deviation). */
-export function cohensD(a: number[], b: number[]): number {
-  const m = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
-  const ma = m(a);
-  const mb = m(b);
-  const va = a.reduce((s, v) => s + (v - ma) ** 2, 0) / Math.max(1, a.length - 1);
-  const vb = b.reduce((s, v) => s + (v - mb) ** 2, 0) / Math.max(1, b.length - 1);
-  const pooled = Math.sqrt(((a.length - 1) * va + (b.length - 1) * vb) / Math.max(1, a.length + b.length - 2));
-  return pooled > 0 ? (ma - mb) / pooled : 0;
-}
-
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];

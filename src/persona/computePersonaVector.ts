@@ -5,7 +5,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { PersonaVector, type ExtractionMethod, type LayerStats, type ReadPositions } from '../steering/PersonaVector.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
-import { cohensD, dot, meanDifference, pcaOfDifferences } from './aggregators.js';
+import { lenientCohensD } from '../util/effectSize.js';
+import { dot, meanDifference, pcaOfDifferences } from './aggregators.js';
 import { extractActivations } from './extractActivations.js';
 
 export interface ComputePersonaOptions {
@@ -113,7 +114,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     vectors.push(v);
     const norm = Math.hypot(...v);
     const u = norm > 0 ? v.map((x) => x / norm) : v;
-    layers.push({ layer: l, norm, residNorm: acts.residNorm[l], separation: cohensD(pos.map((a) => dot(a, u)), neg.map((a) => dot(a, u))) });
+    layers.push({ layer: l, norm, residNorm: acts.residNorm[l], separation: lenientCohensD(pos.map((a) => dot(a, u)), neg.map((a) => dot(a, u))) });
   }
   const best = layers.reduce((a, b) => (b.separation > a.separation ? b : a));
   const hash = createHash('sha256').update(JSON.stringify([o.positivePrompts, o.negativePrompts])).digest('hex');

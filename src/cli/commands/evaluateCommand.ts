@@ -1,59 +1,35 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { POSITIONS, type Positions } from '../../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { evaluationFigures, evaluationReport, ownMetric } from '../../eval/evaluate/evaluationReport.js';
-import { DEFAULT_ALPHAS, evaluatePersonas, fmtAlpha, type EvaluationResult } from '../../eval/evaluate/evaluatePersonas.js';
-import { defaultQuestionSet, readQuestionSet } from '../../eval/evaluate/questionSets.js';
+import { evaluatePersonas, fmtAlpha, type EvaluationResult } from '../../eval/evaluate/evaluatePersonas.js';
 import { buildTraitScoring, defaultScorerSpec, parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
-import { writeReportFiles } from '../../eval/evaluate/writeReportFiles.js';
 import { loadPersona } from '../../steering/personaFile.js';
-import { UNITS, type Units } from '../../steering/resolveSteering.js';
 import { progressBar } from '../../util/progress.js';
-import { intArg, listArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { intArg, numberArg } from '../common.js';
+import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepSettings, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
 
-interface EvaluateFlags extends ModelFlags {
+export { parseTraitMetricFlags };
+
+interface EvaluateFlags extends EvaluationFlags {
   persona: string[];
-  output: string;
-  alphas: number[];
   layer: string[];
-  questions?: string;
-  numQuestions: number;
   samples: number;
-  maxNewTokens: number;
-  temperature: number;
-  topK: number;
-  seed: number;
-  scorer?: string;
-  traitMetric: string[];
   compare?: boolean;
   compareAlpha?: number;
   perplexity: boolean;
   projection: boolean;
-  units: Units;
-  positions: Positions;
-  batchSize: number;
-  html?: string;
-  png?: boolean;
   examples: number;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-/**
- * Parses repeated `--trait-metric persona=metric` flags.
- *
- * @example parseTraitMetricFlags(['formal=formality']); // { formal: 'formality' }
- */
-export function parseTraitMetricFlags(flags: string[]): Record<string, string> {
-  return Object.fromEntries(
-    flags.map((t) => {
-      const eq = t.indexOf('=');
-      if (eq <= 0) throw new InvalidArgumentError(`--trait-metric takes persona=metric; got "${t}".`);
-      return [t.slice(0, eq), t.slice(eq + 1)];
-    }),
-  );
-}
+const HELP: EvaluationHelp = {
+  alphas: 'steering strengths, comma-separated (0 is always added)',
+  questions: 'held-out questions, one per line or JSONL (default: the model\'s own set — the stylist\'s request kinds, or the question bank)',
+  numQuestions: 'questions to ask',
+  seed: 'base seed: question q, sample s gets seed + s·Q + q at every alpha',
+  scorer: "trait scorer: markers:FILE or judge:URL[,model=NAME][,key-env=VAR] (default: the model folder's style_markers.json when it has one)",
+  traitMetric: "a persona's own metric when the automatic match is wrong (repeatable)",
+};
 
 /**
  * Parses repeated `--layer` flags: `3` steers every persona at layer 3, `formal=2` one persona.
@@ -85,77 +61,48 @@ export function parseLayerFlags(flags: string[]): number | Record<string, number
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
     .description('measure what persona vectors do: held-out questions answered at each alpha (one batched sweep per persona), every metric with a 95% interval, entanglement between personas, JSON + HTML report')
-    .requiredOption('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, [])
-    .requiredOption('-o, --output <file>', 'JSON result to write')
-    .option('--alphas <list>', 'steering strengths, comma-separated (0 is always added)', listArg('--alphas'), [...DEFAULT_ALPHAS])
-    .option('--layer <l>', "layer to steer: L for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)", collect, [])
-    .option('--questions <file>', 'held-out questions, one per line or JSONL (default: the model\'s own set — the stylist\'s request kinds, or the question bank)')
-    .option('--num-questions <n>', 'questions to ask', intArg('--num-questions'), 32)
-    .option('--samples <n>', 'answers per question and alpha', intArg('--samples'), 1)
-    .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
-    .option('--temperature <t>', 'sampling temperature (0 = greedy)', numberArg('--temperature'), 0.8)
-    .option('--top-k <k>', 'top-k sampling', intArg('--top-k'), 50)
-    .option('--seed <n>', 'base seed: question q, sample s gets seed + s·Q + q at every alpha', intArg('--seed'), 0)
-    .option('--scorer <spec>', "trait scorer: markers:FILE or judge:URL[,model=NAME][,key-env=VAR] (default: the model folder's style_markers.json when it has one)")
-    .option('--trait-metric <persona=metric>', "a persona's own metric when the automatic match is wrong (repeatable)", collect, [])
-    .option('--compare', "also answer unsteered with each persona's system prompt (and its opposite): a side-by-side of unsteered, steered and prompted")
-    .option('--compare-alpha <a>', 'steered alpha of the side-by-side and the entanglement chart (default: the largest alpha)', numberArg('--compare-alpha'))
-    .option('--no-perplexity', 'skip the perplexity of each answer under the unsteered model (a teacher-forced pass: on a large model on CPU, about as long as the generation)')
-    .option('--no-projection', "skip the projection of each answer on the personas' directions (a prefill pass over every answer)")
-    .addOption(new Option('--units <u>', 'alpha units: gap (raw difference), unit, resid').choices(UNITS as string[]).default('gap'))
-    .addOption(new Option('--positions <p>', 'positions to steer').choices(POSITIONS as string[]).default('all'))
-    .option('--batch-size <n>', 'rows per forward batch', intArg('--batch-size'), 64)
-    .option('--html <file>', 'also write the self-contained HTML report')
-    .option('--png', 'also write each plot as PNG beside the JSON (R.NAME.png)')
-    .option('--examples <n>', 'example answers per alpha in the report', intArg('--examples'), 4);
-  for (const o of modelOptions()) cmd.addOption(o);
+    .requiredOption('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, []);
+  const own = {
+    layers: [new Option('--layer <l>', "layer to steer: L for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)").argParser(collect).default([])],
+    prompts: [new Option('--samples <n>', 'answers per question and alpha').argParser(intArg('--samples')).default(1)],
+    measures: [
+      new Option('--compare', "also answer unsteered with each persona's system prompt (and its opposite): a side-by-side of unsteered, steered and prompted"),
+      new Option('--compare-alpha <a>', 'steered alpha of the side-by-side and the entanglement chart (default: the largest alpha)').argParser(numberArg('--compare-alpha')),
+      new Option('--no-perplexity', 'skip the perplexity of each answer under the unsteered model (a teacher-forced pass: on a large model on CPU, about as long as the generation)'),
+      new Option('--no-projection', "skip the projection of each answer on the personas' directions (a prefill pass over every answer)"),
+    ],
+    report: [new Option('--examples <n>', 'example answers per alpha in the report').argParser(intArg('--examples')).default(4)],
+  };
+  for (const o of evaluationOptions(HELP, own)) cmd.addOption(o);
   return cmd.action(async (o: EvaluateFlags) => {
     const overrides = parseTraitMetricFlags(o.traitMetric);
     const layer = parseLayerFlags(o.layer);
     const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
     const personas = await Promise.all(o.persona.map(async (file) => ({ persona: await loadPersona(file), file })));
-    const model = await openModel(o);
-    const ac = new AbortController();
-    const onSig = () => ac.abort();
-    process.once('SIGINT', onSig);
-    try {
-      const qs = o.questions ? await readQuestionSet(o.questions, model.dir, o.numQuestions) : defaultQuestionSet(model.dir, o.numQuestions, o.seed);
+    await withModel(o, async (model, signal) => {
+      const qs = await questionSetFor(o, model.dir);
       const spec = scorer ?? defaultScorerSpec(model.dir);
       const traitScoring = await buildTraitScoring(spec, personas.map((p) => p.persona), overrides);
       if (!spec) process.stderr.write('no trait scorer (give --scorer markers:FILE or judge:URL): reporting projections and coherence proxies only\n');
       const result = await evaluatePersonas(model, {
+        ...sweepSettings(o),
         personas,
         questions: qs.evaluation,
         questionSet: o.questions ? path.basename(o.questions) : qs.name,
         alphas: o.alphas,
         layer,
         samples: o.samples,
-        maxNewTokens: o.maxNewTokens,
-        temperature: o.temperature,
-        topK: o.topK,
-        seed: o.seed,
-        units: o.units,
-        positions: o.positions,
         traitScoring,
         compare: o.compare,
         compareAlpha: o.compareAlpha,
-        batchSize: o.batchSize,
         engineScores: { perplexity: o.perplexity, projection: o.projection },
         onProgress: progressBar(process.stderr),
-        signal: ac.signal,
+        signal,
       });
-      const written = await writeReportFiles({
-        json: o.output,
-        data: result,
-        html: o.html ? { file: o.html, spec: evaluationReport(result, { examplesPerAlpha: o.examples }) } : undefined,
-        pngFigures: o.png ? evaluationFigures(result) : undefined,
-      });
+      const written = await writeEvaluationFiles(o, result, () => evaluationReport(result, { examplesPerAlpha: o.examples }), () => evaluationFigures(result));
       process.stdout.write(summaryText(result));
       process.stdout.write(`wrote ${written.join(', ')}\n`);
-    } finally {
-      process.removeListener('SIGINT', onSig);
-      await model.dispose();
-    }
+    });
   });
 }
 
