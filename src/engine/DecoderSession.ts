@@ -59,7 +59,7 @@ export interface ForwardResult {
 const NEG = -1e30;
 
 /** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
-export const GRAPH_BUILDER_VERSION = 5;
+export const GRAPH_BUILDER_VERSION = 6;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -97,6 +97,8 @@ export class DecoderSession {
         // 'extended', not 'all': with 'all', the per-block steering add made f32 decode 3× slower (215 vs 87 ms/token on Qwen3-0.6B's shape).
         graphOptimizationLevel: 'extended',
         enableCpuMemArena: true,
+        // A developer's switch: PERSONA_ORT_PROFILE=prefix writes onnxruntime's per-node profile (JSON) when the session is released.
+        ...(process.env.PERSONA_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.PERSONA_ORT_PROFILE } : {}),
       });
     } catch (err) {
       const msg = (err as Error).message;

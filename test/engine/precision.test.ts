@@ -3,6 +3,9 @@ import { loadModel } from '../../src/engine/LanguageModel.js';
 import { parsePrecision } from '../../src/engine/convert/Precision.js';
 import { dequantizeMatrix, quantizeMatrix } from '../../src/engine/convert/quantize.js';
 import { STYLIST } from '../helpers/paths.js';
+import { defaultQuestionSet } from '../../src/eval/evaluate/questionSets.js';
+import { resolveSteering } from '../../src/steering/resolveSteering.js';
+import { mean, shippedPersona, styleScore } from '../helpers/stylistModel.js';
 
 const PROMPTS = ['Write a short note thanking Reese for the gift.', 'Describe a quiet harbour at night.', 'Decline an invitation to dinner.', 'Give advice about saving money.'];
 
@@ -38,6 +41,33 @@ describe('quantised precisions', () => {
     console.log(`greedy agreement with f32 over ${PROMPTS.length}×24 tokens: q8 ${agreement.q8.toFixed(2)}, q4 ${agreement.q4.toFixed(2)}`);
     expect(agreement.q8).toBeGreaterThanOrEqual(0.9);
     expect(agreement.q4).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('q8 and q4 keep the stylist\'s style scores: mean formality within 0.1 of f32, unsteered and steered (greedy, 32 held-out questions)', async () => {
+    const questions = defaultQuestionSet(STYLIST, 32).evaluation;
+    const formal = await shippedPersona('formal');
+    const vivid = await shippedPersona('vivid');
+    const conditions = [['unsteered', null, 0], ['formal +8', formal, 8], ['formal −8', formal, -8], ['vivid +8', vivid, 8]] as const;
+    const scores: Record<string, Record<string, { formality: number; vivid: number }>> = {};
+    for (const precision of ['f32', 'q8', 'q4'] as const) {
+      const m = await loadModel(STYLIST, { precision });
+      scores[precision] = {};
+      for (const [name, persona, alpha] of conditions) {
+        const out = await m.generateRows(questions.map((prompt) => ({ prompt, maxNewTokens: 48, intervention: persona ? resolveSteering(m, [{ persona, alpha, layer: 3 }]) : null })));
+        const s = out.map((o) => styleScore(o.text));
+        scores[precision][name] = { formality: mean(s.map((x) => x.formality)), vivid: mean(s.map((x) => x.vivid)) };
+      }
+      await m.dispose();
+    }
+    console.log(JSON.stringify(scores));
+    for (const precision of ['q8', 'q4'])
+      for (const [name] of conditions) {
+        expect(Math.abs(scores[precision][name].formality - scores.f32[name].formality), `${precision} ${name} formality`).toBeLessThanOrEqual(0.1);
+        // vivid is a count of markers per answer (about 0–3): within half a marker
+        expect(Math.abs(scores[precision][name].vivid - scores.f32[name].vivid), `${precision} ${name} vivid`).toBeLessThanOrEqual(0.5);
+      }
+    // and the steering still steers in every precision
+    for (const p of ['f32', 'q8', 'q4']) expect(scores[p]['formal +8'].formality - scores[p]['formal −8'].formality).toBeGreaterThan(1);
   });
 
   it('rejects an unknown precision with the list of valid ones', () => {

@@ -26,7 +26,7 @@ export function personaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 async function sourceKey(dir: string, weights: ModelWeights, config: ModelConfig, precision: Precision): Promise<string> {
   const h = createHash('sha256');
-  h.update(`v${CONVERTER_VERSION}|${precision}|${JSON.stringify(config)}`);
+  h.update(`v${CONVERTER_VERSION}|${precision}|${precision === 'f32' ? '' : BLOCK_SIZE[precision]}|${JSON.stringify(config)}`);
   for (const f of weights.files) {
     const real = await fs.realpath(f);
     const st = await fs.stat(real);
@@ -60,6 +60,24 @@ class WeightsWriter {
     this.offset += bytes.length;
     return name;
   }
+}
+
+/**
+ * Weights per scale in MatMulNBits blocks, by precision. q4 uses blocks of 128 (0.53 bytes per
+ * weight with f32 scales, against 0.625 with blocks of 32): on Qwen3-0.6B's shape, 2 cores, decode
+ * went from 22–24 to 18.4 ms per token and batch-8 steps from 84 to 70 ms, while greedy agreement
+ * with f32 on the stylist's 32 held-out questions was no worse (0.75 at 32, 0.82 at 64, 0.88 at 128).
+ */
+export const BLOCK_SIZE: Record<'q4' | 'q8', number> = { q4: 128, q8: 32 };
+
+async function putQuantized(w: WeightsWriter, name: string, m: Float32Array, rows: number, cols: number, precision: 'q4' | 'q8'): Promise<{ b: string; scales: string; bits: 4 | 8; blockSize: number }> {
+  const bits = precision === 'q4' ? 4 : 8;
+  const blockSize = BLOCK_SIZE[precision];
+  const q = quantizeMatrix(m, rows, cols, bits, blockSize);
+  const kBlocks = Math.ceil(cols / blockSize);
+  const b = await w.put(`${name}.qweight`, DataType.UINT8, [rows, kBlocks, (blockSize * bits) / 8], q.b);
+  const scales = await w.put(`${name}.scales`, DataType.FLOAT, [rows * kBlocks], q.scales);
+  return { b, scales, bits, blockSize };
 }
 
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
@@ -187,12 +205,8 @@ async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig,
       const weight = await w.put(`${name}.weight`, DataType.FLOAT, [inDim, outDim], transpose(full, outDim, inDim));
       linears[name] = { kind: 'f32', weight, bias, in: inDim, out: outDim };
     } else {
-      const bits = precision === 'q4' ? 4 : 8;
-      const q = quantizeMatrix(full, outDim, inDim, bits, 32);
-      const kBlocks = Math.ceil(inDim / 32);
-      const b = await w.put(`${name}.qweight`, DataType.UINT8, [outDim, kBlocks, (32 * bits) / 8], q.b);
-      const scales = await w.put(`${name}.scales`, DataType.FLOAT, [outDim * kBlocks], q.scales);
-      linears[name] = { kind: 'nbits', b, scales, bias, in: inDim, out: outDim, bits, blockSize: 32 };
+      const { b, scales, bits, blockSize } = await putQuantized(w, name, full, outDim, inDim, precision);
+      linears[name] = { kind: 'nbits', b, scales, bias, in: inDim, out: outDim, bits, blockSize };
     }
   };
   const norm = async (hfName: string): Promise<void> => {
@@ -231,12 +245,8 @@ async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig,
   if (precision === 'f32') {
     if (head !== embed) await w.put('lm_head.weight', DataType.FLOAT, [c.vocabSize, c.hiddenSize], head);
   } else {
-    const bits = precision === 'q4' ? 4 : 8;
-    const q = quantizeMatrix(head, c.vocabSize, c.hiddenSize, bits, 32);
-    const kBlocks = Math.ceil(c.hiddenSize / 32);
-    const b = await w.put('lm_head.qweight', DataType.UINT8, [c.vocabSize, kBlocks, (32 * bits) / 8], q.b);
-    const scales = await w.put('lm_head.scales', DataType.FLOAT, [c.vocabSize * kBlocks], q.scales);
-    linears['lm_head'] = { kind: 'nbits', b, scales, in: c.hiddenSize, out: c.vocabSize, bits, blockSize: 32 };
+    const { b, scales, bits, blockSize } = await putQuantized(w, 'lm_head', head, c.vocabSize, c.hiddenSize, precision);
+    linears['lm_head'] = { kind: 'nbits', b, scales, in: c.hiddenSize, out: c.vocabSize, bits, blockSize };
   }
   void maybe;
   onProgress?.({ phase: `convert to ${precision}`, done: total, total, unit: 'bytes' });

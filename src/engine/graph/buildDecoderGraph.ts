@@ -63,7 +63,9 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const norm = (v: string, weight: string) => g.op('RMSNormalization', [v, weight], { axis: -1, epsilon: { float: c.rmsNormEps } });
   const linear = (v: string, name: string) => applyLinear(g, v, w.linears[name], w);
 
-  const pooled: string[] = [];
+  const resids: string[] = [];
+  // Every layer's cache has the same capacity C: one Shape for all.
+  const cacheLength = g.op('Shape', ['past_k_0'], { start: 2, end: 3 }); // [1]
   for (let l = 0; l < L; l++) {
     x = g.scoped(`blocks.${l}`, () => {
       const p = `model.layers.${l}`;
@@ -72,44 +74,43 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       const bias = layerType === 'sliding_attention' ? attnBiasSliding : attnBias;
 
       // --- attention ---
+      // Heads-major from the start: [B,T,heads,D] → [B,heads,T,D], the layout the cache, the 4-D
+      // RotaryEmbedding and the grouped-query fold all use, so no reshapes sit around rope and the
+      // new K/V rows leave the graph as they are (fewer nodes: per-node dispatch dominates decode).
       const h = norm(x, `${p}.input_layernorm.weight`);
-      const qkv = linear(h, `${p}.self_attn.qkv_proj`); // [B,T,(qH+2kvH)·D]
-      let [q, k, v] = g.split(qkv, [qH * D, kvH * D, kvH * D], 2);
-      q = g.reshape(q, [0, 0, qH, D]); // [B,T,qH,D]
-      k = g.reshape(k, [0, 0, kvH, D]); // [B,T,kvH,D]
-      v = g.reshape(v, [0, 0, kvH, D]);
+      const qkv = g.reshape(linear(h, `${p}.self_attn.qkv_proj`), [0, 0, qH + 2 * kvH, D]); // [B,T,qH+2kvH,D]
+      const [q0, k0, v0] = g.split(qkv, [qH, kvH, kvH], 2).map((t) => g.transpose(t, [0, 2, 1, 3])); // [B,heads,T,D]
+      let q = q0;
+      let k = k0;
       if (c.qkNorm) {
         q = norm(q, `${p}.self_attn.q_norm.weight`);
         k = norm(k, `${p}.self_attn.k_norm.weight`);
       }
-      q = applyRope(g, q, r, positionIds, qH, D);
-      k = applyRope(g, k, r, positionIds, kvH, D);
-      q = g.mul(q, g.f32([c.attentionScale]));
-
-      const newK = g.transpose(k, [0, 2, 1, 3]); // [B,kvH,T,D]
-      const newV = g.transpose(v, [0, 2, 1, 3]);
+      q = g.op('RotaryEmbedding', [q, r.cos, r.sin, positionIds], { interleaved: 0 });
+      const newK = g.op('RotaryEmbedding', [k, r.cos, r.sin, positionIds], { interleaved: 0 }); // [B,kvH,T,D]
+      const newV = v0;
       g.output(newK, `new_k_${l}`, DataType.FLOAT, ['batch', kvH, 'seq', D]);
       g.output(newV, `new_v_${l}`, DataType.FLOAT, ['batch', kvH, 'seq', D]);
       // The cache buffer as it is in JS, [B,kvH,C,D] (C = its capacity; unused slots are masked).
       const pastK = g.input(`past_k_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
       const pastV = g.input(`past_v_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
 
-      const qg = g.reshape(g.transpose(g.reshape(q, [0, 0, kvH, G, D]), [0, 2, 3, 1, 4]), [0, 0, -1, D]); // [B,kvH,G·T,D]
-      // Scores against the cache and against the new rows, side by side: [B,kvH,G·T,C+T].
-      const kPastT = g.transpose(pastK, [0, 1, 3, 2]); // folded into the MatMul (transB)
-      const kNewT = g.transpose(newK, [0, 1, 3, 2]);
-      let scores = g.concat([g.matmul(qg, kPastT), g.matmul(qg, kNewT)], 3);
+      // Query head n = kv·G + g, so [B,qH,T,D] is already [B,kvH,G·T,D] in memory.
+      const qg = g.reshape(q, [0, kvH, -1, D]);
+      // Scores against the cache and against the new rows, side by side: [B,kvH,G·T,C+T]; the
+      // attention scale rides on the MatMul (FusedMatMul alpha) and K is read transposed in place.
+      const qk = (keys: string) => g.op('FusedMatMul', [qg, keys], { transA: 0, transB: 1, alpha: { float: c.attentionScale } }, undefined, 'com.microsoft');
+      let scores = g.concat([qk(pastK), qk(newK)], 3);
       if (c.attnLogitSoftcapping) {
         const cap = g.f32([c.attnLogitSoftcapping]);
         scores = g.mul(g.op('Tanh', [g.div(scores, cap)]), cap);
       }
       scores = g.add(scores, bias);
       const probs = g.op('Softmax', [scores], { axis: -1 });
-      const C = g.op('Shape', [pastK], { start: 2, end: 3 }); // [1]
-      const pPast = g.op('Slice', [probs, g.i64([0]), C, g.i64([3])]);
-      const pNew = g.op('Slice', [probs, C, g.i64([Number.MAX_SAFE_INTEGER]), g.i64([3])]);
+      const pPast = g.op('Slice', [probs, g.i64([0]), cacheLength, g.i64([3])]);
+      const pNew = g.op('Slice', [probs, cacheLength, g.i64([Number.MAX_SAFE_INTEGER]), g.i64([3])]);
       const ctx = g.add(g.matmul(pPast, pastV), g.matmul(pNew, newV)); // [B,kvH,G·T,D]
-      const merged = g.reshape(g.transpose(g.reshape(ctx, [0, 0, G, -1, D]), [0, 3, 1, 2, 4]), [0, 0, qH * D]); // [B,T,qH·D]
+      const merged = g.reshape(g.transpose(g.reshape(ctx, [0, qH, -1, D]), [0, 2, 1, 3]), [0, 0, qH * D]); // [B,T,qH·D]
       let attnOut = linear(merged, `${p}.self_attn.o_proj`); // [B,T,H]
       if (c.sandwichNorms) attnOut = norm(attnOut, `${p}.post_attention_layernorm.weight`);
       let resid = g.add(x, attnOut);
@@ -126,12 +127,16 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       if (opts.steering !== false) resid = g.add(resid, g.input(`steer_${l}`, DataType.FLOAT, ['batch', 1, H]));
       if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
 
-      if (poolWeights) pooled.push(g.unsqueeze(g.matmul(poolWeights, resid), [1])); // [B,1,K,H]
+      if (poolWeights) resids.push(resid);
       if (opts.hiddenStates) g.output(resid, `hidden_${l + 1}`, DataType.FLOAT, ['batch', 'seq', H]);
       return resid;
     });
   }
-  if (poolWeights) g.output(g.concat(pooled, 1), 'pooled', DataType.FLOAT, ['batch', L, 'pools', H]);
+  if (poolWeights) {
+    // One MatMul for every layer: [B,1,K,T] × [B,L,T,H] → [B,L,K,H] (the layers' streams stacked).
+    const stacked = g.reshape(g.concat(resids, 1), [0, L, -1, H]);
+    g.output(g.matmul(g.unsqueeze(poolWeights, [1]), stacked), 'pooled', DataType.FLOAT, ['batch', L, 'pools', H]);
+  }
 
   const final = norm(x, 'model.norm.weight');
   if (opts.hiddenStates) g.output(final, 'final_norm', DataType.FLOAT, ['batch', 'seq', H]);
@@ -178,12 +183,6 @@ function ropeTablesInit(g: GraphBuilder, c: ModelConfig, kind: 'full_attention' 
  * Rotary embedding (HF rotate_half convention) with the opset-23 RotaryEmbedding op on [B,T,heads·D],
  * looking positions up in the cos/sin tables: one op where the written-out form needs eight.
  */
-function applyRope(g: GraphBuilder, x: string, tables: { cos: string; sin: string }, positionIds: string, heads: number, D: number): string {
-  const flat = g.reshape(x, [0, 0, heads * D]); // [B,T,heads·D]
-  const rotated = g.op('RotaryEmbedding', [flat, tables.cos, tables.sin, positionIds], { interleaved: 0, num_heads: heads });
-  return g.reshape(rotated, [0, 0, heads, D]); // [B,T,heads,D]
-}
-
 function activation(g: GraphBuilder, x: string, act: ModelConfig['hiddenAct']): string {
   switch (act) {
     case 'silu':

@@ -12,6 +12,7 @@ export class GraphBuilder {
   private counter = 0;
   private scopeStack: string[] = [];
   private constCache = new Map<string, string>();
+  private outputNodes = new Set<NodeDef>();
 
   scoped<T>(scope: string, fn: () => T): T {
     this.scopeStack.push(scope);
@@ -32,8 +33,10 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Declares a graph output. `build` renames the producing node's output to `name` where it can, so no Identity node runs. */
   output(value: string, name: string, type: DataTypeId, shape: Dim[]): void {
     this.op('Identity', [value], {}, name);
+    this.outputNodes.add(this.nodes[this.nodes.length - 1]);
     this.outputs.push({ name, type, shape });
   }
 
@@ -100,6 +103,27 @@ export class GraphBuilder {
   }
 
   build(name: string): ModelDef {
-    return { nodes: this.nodes, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers, name };
+    return { nodes: this.withoutOutputIdentities(), inputs: this.inputs, outputs: this.outputs, initializers: this.initializers, name };
+  }
+
+  /**
+   * Drops the Identity of each output whose value a node of this graph produces (and that is not
+   * output twice): that node's output takes the output's name, and its other consumers follow.
+   */
+  private withoutOutputIdentities(): NodeDef[] {
+    const producer = new Map<string, NodeDef>();
+    for (const n of this.nodes) if (!this.outputNodes.has(n)) for (const o of n.outputs) producer.set(o, n);
+    const uses = new Map<string, number>();
+    for (const n of this.outputNodes) uses.set(n.inputs[0], (uses.get(n.inputs[0]) ?? 0) + 1);
+    const rename = new Map<string, string>();
+    const dropped = new Set<NodeDef>();
+    for (const n of this.outputNodes) {
+      const value = n.inputs[0];
+      if (!producer.has(value) || uses.get(value) !== 1) continue;
+      rename.set(value, n.outputs[0]);
+      dropped.add(n);
+    }
+    const to = (v: string) => rename.get(v) ?? v;
+    return this.nodes.filter((n) => !dropped.has(n)).map((n) => ({ ...n, inputs: n.inputs.map(to), outputs: n.outputs.map(to) }));
   }
 }
