@@ -6,6 +6,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { benchPrecision, type PrecisionResult } from '../../bench/benchEngine.js';
 import { benchEvaluation } from '../../bench/benchEvaluation.js';
+import { compareEngines, LLAMA_CPP_TYPE } from '../../bench/compareEngines.js';
+import type { LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
 import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
 import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
 import { personaCacheDir } from '../../engine/convert/convertWeights.js';
@@ -70,18 +72,18 @@ export function benchCommand(): Command {
         if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
         results[p] = JSON.parse(r.stdout.trim().split('\n').pop()!);
       }
-      let vs: unknown;
+      let vs: LlamaCppComparison | undefined;
       if (o.vs) {
         if (o.vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only; got ${o.vs}`);
         const { runLlamaCppComparison } = await import('../../bench/llamaCpp/index.js');
-        vs = await runLlamaCppComparison({ config: raw, types: precisions.map((p) => ({ f32: 'f32', q8: 'q8_0', q4: 'q4_0' })[p] as 'f32' | 'q8_0' | 'q4_0'), threads: o.threads, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
+        vs = await runLlamaCppComparison({ config: raw, types: precisions.map((p) => LLAMA_CPP_TYPE[p]), threads: o.threads, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
       }
       const report = {
         machine: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism?.() ?? os.cpus().length, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, date: new Date().toISOString() },
         shape: { config: path.basename(o.config), model_type: raw.model_type, layers: raw.num_hidden_layers, hidden: raw.hidden_size },
         bounds: { read_bandwidth_GBps: bounds.readBandwidth / 1e9, matmul_GFLOPs: bounds.matmulFlops / 1e9, threads: bounds.threads },
         results,
-        ...(vs ? { vs_llama_cpp: vs } : {}),
+        ...(vs ? { vs_llama_cpp: vs, ours_over_llama_cpp: compareEngines(results, vs) } : {}),
       };
       if (o.json) {
         process.stdout.write(JSON.stringify(report, null, 1) + '\n');
@@ -97,6 +99,13 @@ export function benchCommand(): Command {
             '\n',
         );
       }
-      if (vs) process.stdout.write(JSON.stringify(vs, null, 1) + '\n');
+      if (vs) {
+        for (const r of compareEngines(results, vs))
+          process.stdout.write(
+            `${r.ours} vs llama.cpp ${r.theirs}: decode ${r.decode_ctx128.ours_tok_s.toFixed(1)} / ${r.decode_ctx128.theirs_tok_s.toFixed(1)} tok/s = ${r.decode_ctx128.ratio.toFixed(2)}×  ` +
+              `prefill 128 ${r.prefill['128'].ours_tok_s.toFixed(0)} / ${r.prefill['128'].theirs_tok_s.toFixed(0)} = ${r.prefill['128'].ratio.toFixed(2)}×  RSS ${r.rss_mib.ours.toFixed(0)} / ${r.rss_mib.theirs.toFixed(0)} MiB\n`,
+          );
+        for (const [type, err] of Object.entries(vs.errors)) process.stdout.write(`llama.cpp ${type}: ${err}\n`);
+      }
     });
 }

@@ -79,7 +79,10 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const wantLogprobs = opts.logprobs !== undefined && opts.logprobs !== null;
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
 
-  let cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + Math.max(...maxNew) + 1);
+  // The graph attends over the cache's whole capacity (masked beyond its length), so start small and
+  // let it double as answers grow: a 1,024-token budget would otherwise make the first steps as slow
+  // as decoding at 1,024 tokens of context.
+  let cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + Math.min(Math.max(...maxNew), 64) + 1);
   // keyMask per position: 1 for real tokens.
   const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 
