@@ -23,7 +23,7 @@ export interface PrecisionResult {
   /** decode at 128 context, batch 1, over its bound. */
   decode_share_of_bound: number;
   prefill_share_of_bound: number;
-  /** Steered decode time over the same decode in a graph without the steering add, minus 1. */
+  /** Steered decode step over the same step in a graph without the steering add, minus 1 (median of interleaved pairs). */
   steering_overhead: number;
   batch8_over_batch1: number;
   /** The answer phase of `train` (batched sampled generation) and its activation pass. */
@@ -174,13 +174,15 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   const n = 3 * o.decodeSteps;
   const stepOn = await decoder(session, fit(128), 1, n, steer);
   const stepOff = await decoder(plain, fit(128), 1, n);
-  const on: number[] = [];
-  const off: number[] = [];
+  // Median of the paired ratios (steered step / plain step right after it): drift in machine load
+  // cancels within a pair.
+  const ratios: number[] = [];
   for (let r = 0; r < n; r++) {
-    on.push(await stepOn());
-    off.push(await stepOff());
+    const on = await stepOn();
+    ratios.push(on / (await stepOff()));
   }
-  const steering_overhead = median(on) / median(off) - 1;
+  const steering_overhead = median(ratios) - 1;
+  await plain.release();
   log(`${precision}: steering overhead ${(steering_overhead * 100).toFixed(2)}%`);
 
   // train phases: sampled answers for 8 prompts of 64 tokens, then the pooled activation pass.

@@ -55,6 +55,30 @@ export class KVCache {
     this.length += t;
   }
 
+  /**
+   * A new cache whose row b is a copy of this cache's row `rows[b]` (its `length` filled slots), with
+   * the given capacity: one prompt read once, continued by several answers.
+   *
+   * @example const perAnswer = promptCache.gather([0, 0, 1], promptLen + answerLen);
+   */
+  gather(rows: number[], capacity = this.capacity): KVCache {
+    const out = new KVCache(this.numLayers, rows.length, this.kvHeads, this.headDim, Math.max(capacity, this.length));
+    const D = this.headDim;
+    const n = this.length * D;
+    for (const [from, to] of [[this.k, out.k], [this.v, out.v]] as const) {
+      for (let l = 0; l < this.numLayers; l++) {
+        rows.forEach((src, b) => {
+          for (let h = 0; h < this.kvHeads; h++) {
+            const s = (src * this.kvHeads + h) * this.capacity * D;
+            to[l].set(from[l].subarray(s, s + n), (b * this.kvHeads + h) * out.capacity * D);
+          }
+        });
+      }
+    }
+    out.length = this.length;
+    return out;
+  }
+
   /** Bytes held. */
   get bytes(): number {
     return this.k.reduce((a, x) => a + x.byteLength, 0) * 2;

@@ -1,6 +1,6 @@
 import { PersonaError } from '../errors.js';
 import type { LanguageModel } from '../engine/LanguageModel.js';
-import { leftPad } from '../engine/generate/batchFeeds.js';
+import type { DecoderSession } from '../engine/DecoderSession.js';
 import { KVCache } from '../engine/KVCache.js';
 import type { ProgressCallback } from '../util/progress.js';
 
@@ -31,9 +31,11 @@ const SCORING_LOGITS_BYTES = 512 * 2 ** 20;
 
 /**
  * Reads activations in one batched extra pass over prompt+answer (chunked, cached), pooling in the
- * graph so only [B,L,2,H] leaves it. Steering is off. With `answerLogProbs`, the same pass (on the
- * model's scoring graph) also returns each answer's log-probability under the model, teacher-forced:
- * the perplexity and the projection of an answer cost one prefill together.
+ * graph so only [B,L,2,H] leaves it. Steering is off. Rows that share a prompt are batched together
+ * and their prompt is read once, its cache copied to each row (an evaluation answers every question
+ * at several alphas). With `answerLogProbs`, the same pass (on the model's scoring graph) also
+ * returns each answer's log-probability under the model, teacher-forced: the perplexity and the
+ * projection of an answer cost one prefill together.
  *
  * @example const acts = await extractActivations(model, [{ promptIds, answerIds }]);
  * @example const { responseMean, answerLogProbs } = await extractActivations(model, seqs, { answerLogProbs: true });
@@ -43,83 +45,145 @@ export async function extractActivations(
   seqs: ActivationSequence[],
   opts: { batchSize?: number; chunk?: number; answerLogProbs?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<PooledActivations> {
-  const c = model.config;
-  const L = c.numHiddenLayers;
-  const H = c.hiddenSize;
+  const L = model.config.numHiddenLayers;
   const bs = opts.batchSize ?? 16;
   const session = opts.answerLogProbs ? await model.scoringSession() : model.session;
-  const sums = opts.answerLogProbs ? seqs.map((s) => ({ sumLogProb: 0, tokens: s.answerIds.length })) : undefined;
   // Scored positions need [N,V] logits: keep N·V within the budget by shortening the chunk.
-  const maxChunk = opts.answerLogProbs ? Math.max(1, Math.floor(SCORING_LOGITS_BYTES / 4 / c.vocabSize / Math.min(bs, Math.max(1, seqs.length)))) : Infinity;
+  const maxChunk = opts.answerLogProbs ? Math.max(1, Math.floor(SCORING_LOGITS_BYTES / 4 / model.config.vocabSize / Math.min(bs, Math.max(1, seqs.length)))) : Infinity;
   const chunk = Math.min(opts.chunk ?? 256, maxChunk);
-  const responseMean: Float32Array[][] = [];
-  const promptLast: Float32Array[][] = [];
+  const responseMean: Float32Array[][] = new Array(seqs.length);
+  const promptLast: Float32Array[][] = new Array(seqs.length);
+  const sums = opts.answerLogProbs ? seqs.map((s) => ({ sumLogProb: 0, tokens: s.answerIds.length })) : undefined;
   const residSum = new Float64Array(L);
+  // Same prompt, same batch: rows ordered by the first appearance of their prompt.
+  const firstSeen = new Map<string, number>();
+  const key = (i: number) => seqs[i].promptIds.join(',');
+  seqs.forEach((_, i) => firstSeen.has(key(i)) || firstSeen.set(key(i), i));
+  const order = seqs.map((_, i) => i).sort((a, b) => firstSeen.get(key(a))! - firstSeen.get(key(b))! || a - b);
   let done = 0;
-  for (let start = 0; start < seqs.length; start += bs) {
+  for (let start = 0; start < order.length; start += bs) {
     if (opts.signal?.aborted) throw new PersonaError('Interrupted while reading activations; nothing was written.');
-    const batch = seqs.slice(start, start + bs);
-    const B = batch.length;
-    const full = batch.map((s) => [...s.promptIds, ...s.answerIds]);
-    const { ids, pads, length: T0 } = leftPad(full, model.padTokenId);
-    // pool weights [B,2,T0]: row 0 = mean over answer tokens, row 1 = last prompt token.
-    const weights = new Float32Array(B * 2 * T0);
-    batch.forEach((s, b) => {
-      const a0 = pads[b] + s.promptIds.length;
-      const n = Math.min(s.answerIds.length, s.pooledAnswerTokens ?? Infinity);
-      for (let t = a0; t < a0 + n; t++) weights[(b * 2 + 0) * T0 + t] = 1 / Math.max(1, n);
-      weights[(b * 2 + 1) * T0 + a0 - 1] = 1;
+    const rows = order.slice(start, start + bs);
+    const r = await readBatch(model, session, rows.map((i) => seqs[i]), chunk, !!sums);
+    rows.forEach((i, b) => {
+      responseMean[i] = r.responseMean[b];
+      promptLast[i] = r.promptLast[b];
+      for (let l = 0; l < L; l++) residSum[l] += Math.hypot(...r.responseMean[b][l]);
+      if (sums) sums[i].sumLogProb = r.logProbs![b];
     });
-    const pooled = new Float32Array(B * L * 2 * H);
-    const cache = new KVCache(L, B, c.numKeyValueHeads, c.headDim, T0);
-    for (let s0 = 0; s0 < T0; s0 += chunk) {
-      const s1 = Math.min(T0, s0 + chunk);
-      const T = s1 - s0;
-      const inputIds: number[] = [];
-      const positions: number[] = [];
-      const keyMask = new Uint8Array(B * s1);
-      const pw = new Float32Array(B * 2 * T);
-      for (let b = 0; b < B; b++) {
-        for (let t = s0; t < s1; t++) {
-          inputIds.push(ids[b][t]);
-          positions.push(Math.max(0, t - pads[b]));
-        }
-        for (let s = 0; s < s1; s++) keyMask[b * s1 + s] = s >= pads[b] ? 1 : 0;
-        for (let k = 0; k < 2; k++) pw.set(weights.subarray((b * 2 + k) * T0 + s0, (b * 2 + k) * T0 + s1), (b * 2 + k) * T);
-      }
-      // Position t predicts token t+1: score it where t+1 is an answer token.
-      const score = sums ? { index: [] as number[], token: [] as number[], row: [] as number[] } : undefined;
-      if (score) {
-        batch.forEach((sq, b) => {
-          const a0 = pads[b] + sq.promptIds.length;
-          for (let t = Math.max(s0, a0 - 1); t < Math.min(s1, a0 + sq.answerIds.length - 1); t++) {
-            score.index.push(b * T + t - s0);
-            score.token.push(ids[b][t + 1]);
-            score.row.push(start + b);
-          }
-        });
-      }
-      const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score });
-      cache.append(res.newK, res.newV, T);
-      if (score) score.row.forEach((r, i) => (sums![r].sumLogProb += res.scoreLogProbs![i]));
-      const p = res.pooled!;
-      for (let i = 0; i < p.length; i++) pooled[i] += p[i];
-    }
-    for (let b = 0; b < B; b++) {
-      const rm: Float32Array[] = [];
-      const pl: Float32Array[] = [];
-      for (let l = 0; l < L; l++) {
-        const base = ((b * L + l) * 2) * H;
-        const r = pooled.slice(base, base + H);
-        rm.push(r);
-        pl.push(pooled.slice(base + H, base + 2 * H));
-        residSum[l] += Math.hypot(...r);
-      }
-      responseMean.push(rm);
-      promptLast.push(pl);
-    }
-    done += B;
+    done += rows.length;
     opts.onProgress?.({ phase: 'activations', done, total: seqs.length, unit: 'sequences' });
   }
   return { responseMean, promptLast, residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)), ...(sums ? { answerLogProbs: sums } : {}) };
+}
+
+/**
+ * One batch, laid out [pad | prompt | answer | pad]: prompts left-padded to the longest (P0), answers
+ * right-padded to the longest (A0), so every row's prompt fills the same slots. The distinct prompts
+ * are read first (their last-token residual pooled, their last logits giving the first answer
+ * token's log-probability), their cache rows copied to the rows that share them, then the answers.
+ */
+async function readBatch(model: LanguageModel, session: DecoderSession, batch: ActivationSequence[], chunk: number, scored: boolean) {
+  const c = model.config;
+  const L = c.numHiddenLayers;
+  const H = c.hiddenSize;
+  const B = batch.length;
+  const pad = model.padTokenId;
+  const uniq: number[][] = [];
+  const index = new Map<string, number>();
+  const rowPrompt = batch.map((s) => {
+    const k = s.promptIds.join(',');
+    if (!index.has(k)) index.set(k, uniq.push(s.promptIds) - 1);
+    return index.get(k)!;
+  });
+  const U = uniq.length;
+  const P0 = Math.max(...uniq.map((p) => p.length));
+  const A0 = Math.max(...batch.map((s) => s.answerIds.length));
+  const padsP = uniq.map((p) => P0 - p.length);
+
+  // 1) The distinct prompts: pool the last prompt token (slot P0−1 in every row).
+  const promptCache = new KVCache(L, U, c.numKeyValueHeads, c.headDim, P0);
+  const lastPooled = new Float32Array(U * L * 2 * H);
+  let lastLogits: Float32Array | undefined;
+  for (let s0 = 0; s0 < P0; s0 += chunk) {
+    const s1 = Math.min(P0, s0 + chunk);
+    const T = s1 - s0;
+    const inputIds: number[] = [];
+    const positions: number[] = [];
+    const keyMask = new Uint8Array(U * s1);
+    const pw = new Float32Array(U * 2 * T);
+    for (let u = 0; u < U; u++) {
+      for (let t = s0; t < s1; t++) {
+        inputIds.push(t < padsP[u] ? pad : uniq[u][t - padsP[u]]);
+        positions.push(Math.max(0, t - padsP[u]));
+      }
+      for (let s = 0; s < s1; s++) keyMask[u * s1 + s] = s >= padsP[u] ? 1 : 0;
+      if (s1 === P0) pw[(u * 2 + 1) * T + T - 1] = 1;
+    }
+    const res = await session.run({ inputIds, batch: U, seq: T, positions, keyMask, cache: promptCache, poolWeights: pw, pools: 2 });
+    promptCache.append(res.newK, res.newV, T);
+    if (s1 === P0) {
+      lastPooled.set(res.pooled!);
+      lastLogits = res.logits;
+    }
+  }
+
+  // 2) The answers, after a copy of each row's prompt cache.
+  const cache = promptCache.gather(rowPrompt, P0 + A0);
+  const pooled = new Float32Array(B * L * 2 * H);
+  const logProbs = new Array<number>(B).fill(0);
+  if (scored) {
+    const V = c.vocabSize;
+    batch.forEach((s, b) => {
+      if (s.answerIds.length) logProbs[b] += logSoftmaxAt(lastLogits!.subarray(rowPrompt[b] * V, (rowPrompt[b] + 1) * V), s.answerIds[0]);
+    });
+  }
+  for (let s0 = 0; s0 < A0; s0 += chunk) {
+    const s1 = Math.min(A0, s0 + chunk);
+    const T = s1 - s0;
+    const S = P0 + s1;
+    const inputIds: number[] = [];
+    const positions: number[] = [];
+    const keyMask = new Uint8Array(B * S);
+    const pw = new Float32Array(B * 2 * T);
+    const score = scored ? { index: [] as number[], token: [] as number[], row: [] as number[] } : undefined;
+    batch.forEach((sq, b) => {
+      const n = sq.answerIds.length;
+      const promptLen = sq.promptIds.length;
+      const pooledN = Math.min(n, sq.pooledAnswerTokens ?? Infinity);
+      for (let j = s0; j < s1; j++) {
+        inputIds.push(j < n ? sq.answerIds[j] : pad);
+        positions.push(promptLen + j);
+        if (j < pooledN) pw[(b * 2 + 0) * T + j - s0] = 1 / pooledN;
+        // Answer slot j predicts answer token j+1.
+        if (score && j + 1 < n) {
+          score.index.push(b * T + j - s0);
+          score.token.push(sq.answerIds[j + 1]);
+          score.row.push(b);
+        }
+      }
+      const pads = padsP[rowPrompt[b]];
+      for (let s = 0; s < S; s++) keyMask[b * S + s] = s < P0 ? (s >= pads ? 1 : 0) : s - P0 < n ? 1 : 0;
+    });
+    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score });
+    cache.append(res.newK, res.newV, T);
+    if (score) score.row.forEach((b, i) => (logProbs[b] += res.scoreLogProbs![i]));
+    const p = res.pooled!;
+    for (let i = 0; i < p.length; i++) pooled[i] += p[i];
+  }
+  const slice = (from: Float32Array, row: number, l: number, k: number) => from.slice(((row * L + l) * 2 + k) * H, ((row * L + l) * 2 + k + 1) * H);
+  return {
+    responseMean: batch.map((_, b) => Array.from({ length: L }, (_, l) => slice(pooled, b, l, 0))),
+    promptLast: batch.map((_, b) => Array.from({ length: L }, (_, l) => slice(lastPooled, rowPrompt[b], l, 1))),
+    logProbs: scored ? logProbs : undefined,
+  };
+}
+
+/** log softmax(logits)[token], in float64. */
+function logSoftmaxAt(logits: Float32Array, token: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+  return logits[token] - max - Math.log(sum);
 }

@@ -55,4 +55,30 @@ describe('reading answers back in one pass', () => {
       await model.dispose();
     }
   });
+
+  it('reads a shared prompt once for the rows that share it, with the same results as reading each row alone', async () => {
+    const model = await loadModel(STYLIST);
+    try {
+      const p1 = [5, 9, 33, 2, 7], p2 = [44, 45];
+      const seqs = [
+        { promptIds: p1, answerIds: [17, 25, 8, 40] },
+        { promptIds: p2, answerIds: [3, 3, 10] },
+        { promptIds: p1, answerIds: [21, 22] },
+        { promptIds: p1, answerIds: [6, 7, 8, 9, 10, 11], pooledAnswerTokens: 5 },
+      ];
+      const together = await extractActivations(model, seqs, { batchSize: 4, chunk: 2, answerLogProbs: true });
+      for (const [i, sq] of seqs.entries()) {
+        const alone = await extractActivations(model, [sq], { answerLogProbs: true });
+        expect(together.answerLogProbs![i].sumLogProb).toBeCloseTo(alone.answerLogProbs![0].sumLogProb, 4);
+        for (let l = 0; l < model.numLayers; l++) {
+          expect(maxAbsDiff(together.responseMean[i][l], alone.responseMean[0][l])).toBeLessThan(1e-4);
+          expect(maxAbsDiff(together.promptLast[i][l], alone.promptLast[0][l])).toBeLessThan(1e-4);
+        }
+      }
+      // rows 0, 2 and 3 share their last prompt token's residual
+      expect(maxAbsDiff(together.promptLast[0][3], together.promptLast[2][3])).toBe(0);
+    } finally {
+      await model.dispose();
+    }
+  });
 });
