@@ -59,7 +59,7 @@ export interface ForwardResult {
 const NEG = -1e30;
 
 /** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
-export const GRAPH_BUILDER_VERSION = 6;
+export const GRAPH_BUILDER_VERSION = 7;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -180,9 +180,7 @@ export class DecoderSession {
       feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? req.cache!.k[l] : empty, [B, kvH, C, D]);
       feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? req.cache!.v[l] : empty, [B, kvH, C, D]);
     }
-    if (this.inputs.has('steer_0')) {
-      for (const [l, v] of steeringFeeds(req, B, T, P, L, H).entries()) feeds[`steer_${l}`] = new ort.Tensor('float32', v, [B, 1, H]);
-    }
+    if (this.inputs.has('steer')) feeds.steer = new ort.Tensor('float32', steeringFeed(req, B, T, P, L, H), [L * B, 1, H]);
     if (this.inputs.has('steer_mask')) feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
     if (req.clamp && !this.options.projectionClamp) {
       throw new InvalidArgumentError('This session was built without the projection clamp (ablate/cap); open one with CLAMP_GRAPH.');
@@ -238,13 +236,14 @@ export function defaultThreads(): number {
 }
 
 /**
- * Per-layer steering adds [B,1,H]: row b's delta at layer l where the row is steered in this call,
- * else zeros. The mask must be uniform over a row's real tokens within one call (it is for every
- * prefill chunk and decode step, as positions modes switch only between prompt and answer).
+ * The steering input [L·B,1,H], layer-major (the graph splits it into one [B,1,H] add per block): row
+ * b's delta at layer l where the row is steered in this call, else zeros. The mask must be uniform
+ * over a row's real tokens within one call (it is for every prefill chunk and decode step, as
+ * positions modes switch only between prompt and answer). One input instead of one per layer: each
+ * fed tensor costs the binding time, which showed as a few percent of a q4 decode step.
  */
-export function steeringFeeds(req: ForwardRequest, B: number, T: number, P: number, L: number, H: number): Float32Array[] {
-  const zeros = new Float32Array(B * H);
-  if (!req.steerDelta) return Array.from({ length: L }, () => zeros);
+export function steeringFeed(req: ForwardRequest, B: number, T: number, P: number, L: number, H: number): Float32Array {
+  if (!req.steerDelta) return new Float32Array(L * B * H);
   const S = P + T;
   const on: boolean[] = [];
   for (let b = 0; b < B; b++) {
@@ -259,13 +258,11 @@ export function steeringFeeds(req: ForwardRequest, B: number, T: number, P: numb
     }
     on.push(state === true);
   }
-  const delta = req.steerDelta;
-  return Array.from({ length: L }, (_, l) => {
-    if (B === 1) return on[0] ? delta.subarray(l * H, (l + 1) * H) : zeros;
-    const v = new Float32Array(B * H);
-    for (let b = 0; b < B; b++) if (on[b]) v.set(delta.subarray((b * L + l) * H, (b * L + l + 1) * H), b * H);
-    return v;
-  });
+  const delta = req.steerDelta; // [B·L·H], row-major
+  if (B === 1 && on[0]) return delta;
+  const out = new Float32Array(L * B * H);
+  for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) if (on[b]) out.set(delta.subarray((b * L + l) * H, (b * L + l + 1) * H), (l * B + b) * H);
+  return out;
 }
 
 /**

@@ -12,8 +12,8 @@ import type { GraphOptions } from './GraphOptions.js';
  *   input_ids [B,T] int64; position_ids [B,T] int64 (rope positions); attn_bias [B,1,G·T,S]
  *   (additive: 0 or −1e30, rows g-major, columns = C cache slots then T new; attn_bias_sliding likewise);
  *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity);
- *   steer_l [B,1,H] per layer: resid_l += steer_l (the session folds the position mask in: one op per
- *   block); steer_mask [B,T] only for the projection clamp;
+ *   steer [L·B,1,H] layer-major, split into one [B,1,H] per block: resid_l += steer_l (the session
+ *   folds the position mask in: one add per block); steer_mask [B,T] only for the projection clamp;
  *   clamp_dir [B,L,H], clamp_lo/clamp_hi [B,L] (projection clamp); pool_weights [B,K,T].
  * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
  *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
@@ -37,8 +37,10 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const inputIds = g.input('input_ids', DataType.INT64, ['batch', 'seq']);
   const positionIds = g.input('position_ids', DataType.INT64, ['batch', 'seq']);
   const slidingRope = c.layerTypes.includes('sliding_attention') && JSON.stringify(c.rope.sliding_attention) !== JSON.stringify(c.rope.full_attention);
+  // Tables only for the kinds a layer uses (an unused initializer draws an onnxruntime warning).
+  const usesFullTables = c.layerTypes.some((t) => t === 'full_attention' || !slidingRope);
   const rope = {
-    full_attention: ropeTablesInit(g, c, 'full_attention'),
+    full_attention: usesFullTables ? ropeTablesInit(g, c, 'full_attention') : undefined,
     sliding_attention: slidingRope ? ropeTablesInit(g, c, 'sliding_attention') : undefined,
   };
   const attnBias = g.input('attn_bias', DataType.FLOAT, ['batch', 1, 'gseq', 'total']);
@@ -63,6 +65,8 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const norm = (v: string, weight: string) => g.op('RMSNormalization', [v, weight], { axis: -1, epsilon: { float: c.rmsNormEps } });
   const linear = (v: string, name: string) => applyLinear(g, v, w.linears[name], w);
 
+  // Steering: one input [L·B,1,H], split into the per-block [B,1,H] adds.
+  const steer = opts.steering !== false ? g.opMulti('Split', [g.input('steer', DataType.FLOAT, ['steer_rows', 1, H])], L, { axis: 0, num_outputs: L }) : null;
   const resids: string[] = [];
   // Every layer's cache has the same capacity C: one Shape for all.
   const cacheLength = g.op('Shape', ['past_k_0'], { start: 2, end: 3 }); // [1]
@@ -70,7 +74,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
     x = g.scoped(`blocks.${l}`, () => {
       const p = `model.layers.${l}`;
       const layerType = c.layerTypes[l];
-      const r = rope[layerType] ?? rope.full_attention;
+      const r = (rope[layerType] ?? rope.full_attention)!;
       const bias = layerType === 'sliding_attention' ? attnBiasSliding : attnBias;
 
       // --- attention ---
@@ -124,7 +128,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
 
       // --- steering: the one place per block where a persona vector enters ---
-      if (opts.steering !== false) resid = g.add(resid, g.input(`steer_${l}`, DataType.FLOAT, ['batch', 1, H]));
+      if (steer) resid = g.add(resid, steer[l]);
       if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
 
       if (poolWeights) resids.push(resid);
