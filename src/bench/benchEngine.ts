@@ -147,8 +147,8 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   log(`${precision}: loaded in ${load_ms.toFixed(0)} ms, RSS ${rss_mib.toFixed(0)} MiB`);
 
   const prefill_tok_s: Record<string, number> = {};
-  // Lengths are capped by the model's context (tiny test models have 128 positions).
-  const fit = (n: number) => Math.min(n, c.maxPositionEmbeddings - o.decodeSteps * 3 - 2);
+  // Lengths are capped by the model's context (tiny test models have 128 positions; the steering check runs 5 × steps).
+  const fit = (n: number) => Math.min(n, c.maxPositionEmbeddings - o.decodeSteps * 5 - 2);
   for (const T0 of [128, 512]) {
     const T = Math.min(T0, c.maxPositionEmbeddings);
     await prefill(session, Math.min(T, 16));

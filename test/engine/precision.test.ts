@@ -22,6 +22,19 @@ describe('quantised precisions', () => {
     }
   });
 
+  it('quantise q4 in the blocks the converter uses (128), with a padded last block when a row is not a multiple', () => {
+    const k = 200; // one full block of 128 and one of 72 padded with zeros
+    const w = Float32Array.from({ length: 3 * k }, (_, i) => Math.cos(i * 0.11) * (1 + (i % 5)));
+    const q = quantizeMatrix(w, 3, k, 4, 128);
+    expect(q.scales.length).toBe(3 * 2);
+    const back = dequantizeMatrix(q);
+    expect(back.length).toBe(w.length);
+    for (let i = 0; i < w.length; i++) {
+      const scale = Math.abs(q.scales[Math.floor(i / k) * 2 + Math.floor((i % k) / 128)]);
+      expect(Math.abs(back[i] - w[i])).toBeLessThanOrEqual(scale + 1e-5);
+    }
+  });
+
   it('q8 and q4 stylists load through MatMulNBits and stay close to f32 (greedy agreement reported)', async () => {
     const f32 = await loadModel(STYLIST);
     const base = await f32.generate(PROMPTS, { maxNewTokens: 24 });
