@@ -12,8 +12,9 @@ import { pairedDelta, summarizeCondition, type ConditionSummary, type PairedDelt
 import { generateSweep, type SweepRow } from './generateSweep.js';
 import { projectionScorer } from './projectionScorer.js';
 import type { TokenizedItem } from './tokenizedItems.js';
-import { NO_TRAIT_SCORING, type TraitScoring } from './traitScoring.js';
+import { NO_TRAIT_SCORING } from './traitScoring.js';
 import { unsteeredLogProbSource } from './unsteeredLogProbSource.js';
+import type { SweepOptions } from './sweepOptions.js';
 import { unsteeredReader } from './unsteeredReader.js';
 
 /**
@@ -38,7 +39,7 @@ export interface EvaluatedPersona {
  *
  * @example const o: EvaluateOptions = { personas: [formal, vivid], questions, alphas: [-4, 0, 4], samples: 2, compare: true };
  */
-export interface EvaluateOptions {
+export interface EvaluateOptions extends SweepOptions {
   personas: Array<EvaluatedPersona | PersonaVector>;
   /** Held-out questions, asked with no system prompt (see `defaultQuestionSet`). */
   questions: string[];
@@ -48,18 +49,6 @@ export interface EvaluateOptions {
   layer?: number | Record<string, number>;
   /** Answers per question and alpha (default 1), each with its own seed. */
   samples?: number;
-  /** Answer length (default 48). */
-  maxNewTokens?: number;
-  /** Sampling temperature (default 0.8, as the reference sweep; 0 = greedy). */
-  temperature?: number;
-  /** Top-k of the sampling (default 50, transformers' default). */
-  topK?: number;
-  /** Base seed (default 0): the answer to question q, sample s has seed `seed + s·Q + q` at every alpha. */
-  seed?: number;
-  units?: Units;
-  positions?: Positions;
-  /** Trait scorers (markers or judge); without one, projections and coherence proxies only. */
-  traitScoring?: TraitScoring;
   /** Also answer under the persona's system prompt (and the opposite one when known) for a side-by-side. */
   compare?: boolean;
   /** The steered alpha of the side-by-side and the entanglement table (default: the largest positive alpha). */
@@ -204,15 +193,7 @@ export interface EvaluationResult {
   answers: AnswerRecord[];
 }
 
-interface RowMeta {
-  persona: string;
-  condition: AnswerCondition;
-  alpha: number | null;
-  question: number;
-  sample: number;
-  seed: number;
-  system?: string;
-}
+type RowMeta = Omit<AnswerRecord, 'text' | 'ended' | 'tokens' | 'scores'>;
 
 /**
  * Evaluates persona vectors on held-out questions: for each persona, ONE batched sweep answers every

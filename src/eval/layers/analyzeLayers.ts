@@ -11,12 +11,13 @@ import { TOOL_VERSION } from '../../version.js';
 import { distinctNScorer } from '../scorers/coherenceScorers.js';
 import type { Scorer, ScoreValue } from '../scorers/Scorer.js';
 import { cohensD, type MetricSummary } from '../stats.js';
+import type { SweepOptions } from '../evaluate/sweepOptions.js';
 import { pairedDelta, summarizeCondition, type EndedSummary, type PairedDelta } from '../evaluate/conditionSummary.js';
 import { DEFAULT_ALPHAS } from '../evaluate/evaluatePersonas.js';
 import { generateSweep, type SweepRow } from '../evaluate/generateSweep.js';
 import { projectionScorer } from '../evaluate/projectionScorer.js';
 import type { TokenizedItem } from '../evaluate/tokenizedItems.js';
-import { NO_TRAIT_SCORING, type TraitScoring } from '../evaluate/traitScoring.js';
+import { NO_TRAIT_SCORING } from '../evaluate/traitScoring.js';
 import type { ContrastPairs } from './contrastPrompts.js';
 import { probeAccuracy } from './linearProbe.js';
 
@@ -25,7 +26,8 @@ import { probeAccuracy } from './linearProbe.js';
  *
  * @example const o: AnalyzeLayersOptions = { questions, contrast, alphas: [-8, -4, 4, 8], coherenceFloor: 0.8 };
  */
-export interface AnalyzeLayersOptions {
+/** `traitScoring`: the persona's own metric is the steering effect; without one, its projection at the most separable layer. */
+export interface AnalyzeLayersOptions extends SweepOptions {
   /** Held-out questions the steered model answers (no system prompt). */
   questions: string[];
   /** Row-aligned contrastive prompts whose answers measure separation (see `contrastFromPersona`). */
@@ -36,14 +38,6 @@ export interface AnalyzeLayersOptions {
   layers?: number[];
   /** Lowest end-of-turn rate a recommended cell may have (default 0.7). */
   coherenceFloor?: number;
-  maxNewTokens?: number;
-  temperature?: number;
-  topK?: number;
-  seed?: number;
-  units?: Units;
-  positions?: Positions;
-  /** Trait scorers; the persona's own metric is the steering effect. Without one: its projection at the most separable layer. */
-  traitScoring?: TraitScoring;
   /** Cross-validation folds of the probe (default 4). */
   probeFolds?: number;
   batchSize?: number;
