@@ -14,7 +14,7 @@ import { projectionScorer } from './projectionScorer.js';
 import type { TokenizedItem } from './tokenizedItems.js';
 import { NO_TRAIT_SCORING } from './traitScoring.js';
 import { unsteeredLogProbSource } from './unsteeredLogProbSource.js';
-import type { SweepOptions } from './sweepOptions.js';
+import { sweepSettings, type SweepOptions } from './sweepOptions.js';
 import { unsteeredReader } from './unsteeredReader.js';
 
 /**
@@ -226,13 +226,7 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   for (const a of alphas) if (!Number.isFinite(a)) throw new InvalidArgumentError(`alphas must be finite numbers; got ${a}.`);
   const samples = o.samples ?? 1;
   if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples must be an integer ≥ 1; got ${samples}.`);
-  const maxNewTokens = o.maxNewTokens ?? 48;
-  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new InvalidArgumentError(`max new tokens must be an integer ≥ 1; got ${maxNewTokens}.`);
-  const temperature = o.temperature ?? 0.8;
-  const topK = o.topK ?? 50;
-  const seed = o.seed ?? 0;
-  const units = o.units ?? 'gap';
-  const positions = o.positions ?? 'all';
+  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings(o);
   const level = o.level ?? 0.95;
   const batchSize = o.batchSize ?? 64;
   const positive = alphas.filter((a) => a > 0);

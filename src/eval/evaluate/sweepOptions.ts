@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../../errors.js';
 import type { Positions } from '../../engine/generate/Intervention.js';
 import type { Units } from '../../steering/resolveSteering.js';
 import type { TraitScoring } from './traitScoring.js';
@@ -21,4 +22,16 @@ export interface SweepOptions {
   positions?: Positions;
   /** Trait scorers (markers or judge); without one, projections and coherence proxies stand in. */
   traitScoring?: TraitScoring;
+}
+
+/**
+ * The sweep options with their defaults filled in (48 tokens, T = 0.8, top-k 50, seed 0, gap units,
+ * all positions), checked.
+ *
+ * @example const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings(o);
+ */
+export function sweepSettings(o: SweepOptions): Required<Omit<SweepOptions, 'traitScoring'>> {
+  const maxNewTokens = o.maxNewTokens ?? 48;
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new InvalidArgumentError(`max new tokens must be an integer ≥ 1; got ${maxNewTokens}.`);
+  return { maxNewTokens, temperature: o.temperature ?? 0.8, topK: o.topK ?? 50, seed: o.seed ?? 0, units: o.units ?? 'gap', positions: o.positions ?? 'all' };
 }
