@@ -124,8 +124,13 @@ async function decoder(s: DecoderSession, ctx: number, B: number, steps: number,
   };
 }
 
-/** Decode `steps` tokens per row after `ctx` cached tokens; returns seconds per step (median). */
-async function decode(s: DecoderSession, ctx: number, B: number, steps: number): Promise<number> {
+/**
+ * Decode `steps` tokens per row after `ctx` cached random tokens; returns seconds per step (median).
+ * What `decode_tok_s` reports, as batch / this.
+ *
+ * @example const tokS = 8 / (await decode(session, 128, 8, 16)); // decode_tok_s.ctx128_b8
+ */
+export async function decode(s: DecoderSession, ctx: number, B: number, steps: number): Promise<number> {
   const step = await decoder(s, ctx, B, steps);
   const times: number[] = [];
   for (let i = 0; i < steps; i++) times.push(await step());

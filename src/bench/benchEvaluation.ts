@@ -1,9 +1,6 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Precision } from '../engine/convert/Precision.js';
 import { loadModel } from '../engine/LanguageModel.js';
-import { measureEvaluationSpeed } from '../eval/evaluate/measureEvaluationSpeed.js';
-import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
+import { copyChatTokenizer, measureEvaluationSpeed } from '../eval/evaluate/measureEvaluationSpeed.js';
 
 /** `persona bench --evaluation`: an evaluation's throughput beside batched decode, in one process. */
 export interface EvaluationBench {
@@ -26,7 +23,7 @@ export interface EvaluationBench {
  * @example const ev = await benchEvaluation(dir, 'f32', 2); ev.evaluation_over_decode_b8;
  */
 export async function benchEvaluation(dir: string, precision: Precision, threads: number): Promise<EvaluationBench> {
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await fs.copyFile(path.join(DEFAULT_MODEL_DIR, f), path.join(dir, f));
+  await copyChatTokenizer(dir);
   const model = await loadModel(dir, { precision, threads });
   try {
     const s = await measureEvaluationSpeed(model);

@@ -1,6 +1,7 @@
 import { PersonaError } from '../errors.js';
 import type { LanguageModel } from '../engine/LanguageModel.js';
 import type { DecoderSession } from '../engine/DecoderSession.js';
+import { logSumExp } from '../engine/generate/sampling.js';
 import { KVCache } from '../engine/KVCache.js';
 import type { ProgressCallback } from '../util/progress.js';
 
@@ -133,9 +134,11 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
   const pooled = new Float32Array(B * L * 2 * H);
   const logProbs = new Array<number>(B).fill(0);
   if (scored) {
+    // The first answer token's log-probability, from its prompt's last logits (one normaliser per prompt).
     const V = c.vocabSize;
+    const lse = uniq.map((_, u) => logSumExp(lastLogits!.subarray(u * V, (u + 1) * V)));
     batch.forEach((s, b) => {
-      if (s.answerIds.length) logProbs[b] += logSoftmaxAt(lastLogits!.subarray(rowPrompt[b] * V, (rowPrompt[b] + 1) * V), s.answerIds[0]);
+      if (s.answerIds.length) logProbs[b] += lastLogits![rowPrompt[b] * V + s.answerIds[0]] - lse[rowPrompt[b]];
     });
   }
   for (let s0 = 0; s0 < A0; s0 += chunk) {
@@ -177,13 +180,4 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
     promptLast: batch.map((_, b) => Array.from({ length: L }, (_, l) => slice(lastPooled, rowPrompt[b], l, 1))),
     logProbs: scored ? logProbs : undefined,
   };
-}
-
-/** log softmax(logits)[token], in float64. */
-function logSoftmaxAt(logits: Float32Array, token: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  return logits[token] - max - Math.log(sum);
 }

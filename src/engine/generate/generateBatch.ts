@@ -3,7 +3,7 @@ import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
 import { leftPad, stackInterventions } from './batchFeeds.js';
 import { steersPrompt, steersResponse, type RowIntervention } from './Intervention.js';
-import { sampleToken, seededRandom, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
+import { logSumExp, sampleToken, seededRandom, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
 
 export interface GenerationRequest {
   promptIds: number[];
@@ -170,11 +170,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
 }
 
 function logSoftmaxInfo(logits: Float32Array, topN: number) {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  const lse = max + Math.log(sum);
+  const lse = logSumExp(logits);
   const top: { id: number; logprob: number }[] = [];
   if (topN > 0) {
     const idx = topKIndices(logits, topN);

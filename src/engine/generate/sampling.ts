@@ -117,6 +117,20 @@ export function sampleToken(logits: Float32Array, s: SamplingOptions, rand: () =
   return id(n - 1);
 }
 
+/**
+ * log Σ exp(x), computed stably (max + log Σ exp(x − max)) in float64: the normaliser of a
+ * log-softmax over a row of logits.
+ *
+ * @example logits[token] - logSumExp(logits); // log p(token)
+ */
+export function logSumExp(x: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
+  return max + Math.log(sum);
+}
+
 export function argmax(x: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;

@@ -2,6 +2,7 @@ import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
 import { leftPad, stackInterventions } from './batchFeeds.js';
 import type { RowIntervention } from './Intervention.js';
+import { logSumExp } from './sampling.js';
 
 export interface ContinuationScore {
   /** Σ log p(answer token | prefix) under the model. */
@@ -50,11 +51,7 @@ export async function scoreContinuations(
         const tok = j < a.length ? a[j] : opts.padTokenId;
         if (j < a.length) {
           const row = logits.subarray(b * V, (b + 1) * V);
-          let max = -Infinity;
-          for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
-          let sum = 0;
-          for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
-          sums[b] += row[tok] - max - Math.log(sum);
+          sums[b] += row[tok] - logSumExp(row);
         }
         next.push(tok);
         mask[b].push(1);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { decode } from '../../bench/benchEngine.js';
 import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
-import { KVCache } from '../../engine/KVCache.js';
 import type { LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { DEFAULT_MODEL_DIR } from '../../model/defaultModel.js';
@@ -100,37 +100,15 @@ export async function measureEvaluationSpeed(model: LanguageModel, o: Evaluation
 }
 
 /**
- * Batched decode throughput measured as `persona bench` does for `decode_tok_s.ctx128_b8`: fill a
- * cache with `context` random tokens per row, then time `steps` single-token steps of the whole
- * batch; tokens/s = batch / median step time. Steering is off.
+ * Batched decode throughput by `persona bench`'s own measurement (`decode_tok_s.ctx128_b8`): a cache
+ * of `context` random tokens per row, then `steps` single-token steps of the whole batch; tokens/s =
+ * batch / median step time. Steering is off.
  *
  * @example const tokS = await batchedDecodeThroughput(model); // ≈ persona bench's ctx128_b8
  */
 export async function batchedDecodeThroughput(model: LanguageModel, o: { batch?: number; context?: number; steps?: number } = {}): Promise<number> {
-  const B = o.batch ?? 8, ctx = o.context ?? 128, steps = o.steps ?? 16;
-  const c = model.config;
-  const rand = mulberry32(ctx * 7 + B);
-  const token = () => Math.floor(rand() * Math.min(c.vocabSize, model.tokenizer.vocabSize));
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, ctx + steps + 1);
-  const prefill = await model.session.run({
-    inputIds: Array.from({ length: B * ctx }, token),
-    batch: B,
-    seq: ctx,
-    positions: Array.from({ length: B * ctx }, (_, i) => i % ctx),
-    keyMask: new Uint8Array(B * ctx).fill(1),
-    cache,
-  });
-  cache.append(prefill.newK, prefill.newV, ctx);
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const S = cache.length + 1;
-    const t = performance.now();
-    const res = await model.session.run({ inputIds: Array.from({ length: B }, token), batch: B, seq: 1, positions: new Array(B).fill(cache.length), keyMask: new Uint8Array(B * S).fill(1), cache });
-    cache.append(res.newK, res.newV, 1);
-    times.push((performance.now() - t) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return B / times[Math.floor(times.length / 2)];
+  const B = o.batch ?? 8;
+  return B / (await decode(model.session, o.context ?? 128, B, o.steps ?? 16));
 }
 
 /**
@@ -171,6 +149,16 @@ export async function randomModelFolder(configFile: string, dir: string, tokeniz
   const raw = JSON.parse(await fs.readFile(configFile, 'utf8')) as Record<string, unknown>;
   if (typeof raw.vocab_size === 'number' && raw.vocab_size < 8) throw new InvalidArgumentError(`${configFile}: vocab_size ${raw.vocab_size} is too small for a chat tokenizer.`);
   await writeRandomCheckpoint(dir, raw);
-  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await fs.copyFile(path.join(tokenizerFrom, f), path.join(dir, f));
+  await copyChatTokenizer(dir, tokenizerFrom);
   return dir;
+}
+
+/**
+ * Copies a chat tokenizer (`tokenizer.json`, `tokenizer_config.json`; default the embedded
+ * stylist's) into a model folder, so a folder of random weights can apply a chat template.
+ *
+ * @example await copyChatTokenizer(benchDir);
+ */
+export async function copyChatTokenizer(dir: string, from: string = DEFAULT_MODEL_DIR): Promise<void> {
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) await fs.copyFile(path.join(from, f), path.join(dir, f));
 }
