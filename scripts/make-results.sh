@@ -23,6 +23,6 @@ persona evaluate --persona personas/formal.persona.json --persona personas/vivid
   --output results/evaluation.json --html results/evaluation.html --png
 
 # 3. The formal persona at layer 3, the layer of the PyTorch reference sweep
-#    (../shared/reference/stylist-steering-reference.json), for a side-by-side with it.
+#    (test/fixtures/reference/stylist-steering-reference.json), for a side-by-side with it.
 persona evaluate --persona personas/formal.persona.json --layer 3 --num-questions 64 --samples 1 --seed 0 --batch-size 128 \
   --output results/formal.layer3.json --html results/formal.layer3.html

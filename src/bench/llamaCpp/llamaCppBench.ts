@@ -38,7 +38,7 @@ export interface LlamaCppBenchOptions {
 }
 
 /**
- * llama.cpp's speed on one GGUF file, measured as in `../shared/reference/llamacpp-*.json`.
+ * llama.cpp's speed on one GGUF file, measured as node-llama-cpp measures it (docs/bench.md).
  *
  * @example const r: LlamaCppBenchResult = await benchLlamaCpp({ ggufFile }); r.decode_tok_s[128];
  */
@@ -297,7 +297,7 @@ async function benchInChild(o: Resolved, log: (line: string) => void): Promise<L
 
 /**
  * Measures llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU binaries) on a GGUF file the way
- * `../shared/reference/llamacpp-qwen3-0.6b-speed.json` was measured: `getLlama({gpu: false,
+ * the project's llama.cpp reference figures were measured: `getLlama({gpu: false,
  * build: 'never'})`, a context with `threads` threads, flash attention 'auto', and
  * `sequence.evaluate()`, which computes the last token's logits and samples (greedily) at every
  * step. Prefill: prompt tokens / time to the first sampled token. Decode: after a context of
