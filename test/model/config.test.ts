@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { normalizeConfig } from '../../src/model/config/loadConfig.js';
+import { ModelFileError } from '../../src/errors.js';
+import { loadConfig, normalizeConfig } from '../../src/model/config/loadConfig.js';
 import { GOLDENS, REFERENCE } from '../helpers/paths.js';
 
 const read = async (p: string) => JSON.parse(await fs.readFile(p, 'utf8'));
@@ -35,5 +37,50 @@ describe('config normalisation', () => {
 
   it('rejects an unsupported model_type and lists the supported ones', () => {
     expect(() => normalizeConfig({ model_type: 'gpt2' })).toThrow(/model_type "gpt2" is not supported. Supported model types: qwen3, qwen2, llama, mistral, gemma3_text/);
+  });
+});
+
+describe('config validation', () => {
+  const base = { model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, vocab_size: 100, max_position_embeddings: 256, rope_theta: 1e6, rms_norm_eps: 1e-6 };
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['num_hidden_layers 1e9', { num_hidden_layers: 1e9 }, /"num_hidden_layers" is 1000000000; this toolkit accepts at most 1024/],
+    ['max_position_embeddings 1e9', { max_position_embeddings: 1e9 }, /"max_position_embeddings" is 1000000000; this toolkit accepts at most/],
+    ['head_dim 127.5', { head_dim: 127.5 }, /"head_dim" is 127.5; a whole number was expected/],
+    ['an odd head_dim', { head_dim: 15 }, /"head_dim" is 15; rotary embeddings need an even head size/],
+    ['rope factor 0', { rope_scaling: { rope_type: 'linear', factor: 0 } }, /"rope_scaling.factor" is 0; it must be greater than 0/],
+    ['rope_theta 0', { rope_theta: 0 }, /"rope_theta" is 0; it must be greater than 0/],
+    ['a negative rope_theta', { rope_theta: -5 }, /"rope_theta" is -5; it must be greater than 0/],
+    ['a negative rms_norm_eps', { rms_norm_eps: -1e-6 }, /"rms_norm_eps" is -0.000001; it must be greater than 0/],
+    ['zero layers', { num_hidden_layers: 0 }, /"num_hidden_layers" is 0; it must be at least 1/],
+    ['a string vocab size', { vocab_size: '100' }, /"vocab_size" is "100"; a whole number was expected/],
+    ['a hidden size that heads do not divide (no head_dim)', { hidden_size: 66, head_dim: undefined }, /"hidden_size" \(66\) is not a multiple of num_attention_heads \(4\)/],
+    ['more kv heads than heads', { num_key_value_heads: 8 }, /"num_key_value_heads" is 8; this toolkit accepts at most 4/],
+    ['heads not a multiple of kv heads', { num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 96 }, /num_attention_heads" \(6\) must be a multiple of num_key_value_heads \(4\)/],
+    ['llama3 high_freq_factor below low_freq_factor', { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4 } }, /"rope_scaling.high_freq_factor" is 4; it must be greater than 4/],
+    ['a fractional eos id', { eos_token_id: [1, 2.5] }, /"eos_token_id" holds 2.5/],
+  ];
+  for (const [what, patch, message] of bad) {
+    it(`refuses ${what} with an error naming the key and the file`, () => {
+      const raw = { ...base, ...patch };
+      expect(() => normalizeConfig(raw, '/models/x/config.json')).toThrow(ModelFileError);
+      expect(() => normalizeConfig(raw, '/models/x/config.json')).toThrow(new RegExp(`^/models/x/config\\.json: .*${message.source}`));
+    });
+  }
+
+  it('accepts the valid base config', () => {
+    expect(normalizeConfig(base).numHiddenLayers).toBe(2);
+  });
+
+  it('loadConfig names the file it read, and says why it could not read it', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pv-cfg-'));
+    await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...base, head_dim: 127.5 }));
+    await expect(loadConfig(dir)).rejects.toThrow(`${path.join(dir, 'config.json')}: "head_dim" is 127.5`);
+    await fs.rm(path.join(dir, 'config.json'));
+    await fs.mkdir(path.join(dir, 'config.json'));
+    await expect(loadConfig(dir)).rejects.toThrow(/Cannot read .*config\.json: EISDIR/);
+    await fs.rm(path.join(dir, 'config.json'), { recursive: true });
+    await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(base));
+    await fs.writeFile(path.join(dir, 'generation_config.json'), '{not json');
+    await expect(loadConfig(dir)).rejects.toThrow(/generation_config\.json is not valid JSON/);
   });
 });

@@ -1,3 +1,4 @@
+import type { ConfigReader } from '../config/ConfigReader.js';
 import type { ModelConfig } from '../config/ModelConfig.js';
 
 export type RawConfig = Record<string, unknown>;
@@ -10,5 +11,6 @@ export type RawConfig = Record<string, unknown>;
 export interface ArchitectureSpec {
   name: string;
   modelTypes: string[];
-  normalize(raw: RawConfig): ModelConfig;
+  /** Normalises and validates a config; `r` reads range-checked values and names the file in errors. */
+  normalize(r: ConfigReader): ModelConfig;
 }

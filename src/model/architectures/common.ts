@@ -1,74 +1,75 @@
 import { ModelFileError } from '../../errors.js';
+import { CONFIG_LIMITS, type ConfigReader } from '../config/ConfigReader.js';
 import type { LayerType, ModelConfig, RopeParams } from '../config/ModelConfig.js';
 import { isPerLayerTypeRope, readRopeParams } from '../config/readRope.js';
 import type { RawConfig } from './ArchitectureSpec.js';
 
-export function num(raw: RawConfig, key: string, fallback?: number): number {
-  const v = raw[key];
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (v === undefined || v === null) {
-    if (fallback !== undefined) return fallback;
-    throw new ModelFileError(`config.json has no "${key}", which this architecture needs.`);
-  }
-  throw new ModelFileError(`config.json has "${key}": ${JSON.stringify(v)}; a number was expected.`);
-}
-
-export function optNum(raw: RawConfig, key: string): number | null {
-  const v = raw[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
+/** Token ids from a number or a list (`eos_token_id` in generation_config.json); other entries are dropped. */
 export function idList(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? [v] : [];
+  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0);
   return [];
 }
 
-/** The fields every Llama-family config shares, read once. */
-export function baseConfig(raw: RawConfig, architecture: string): ModelConfig {
-  const hiddenSize = num(raw, 'hidden_size');
-  const numAttentionHeads = num(raw, 'num_attention_heads');
-  const numHiddenLayers = num(raw, 'num_hidden_layers');
-  const headDim = num(raw, 'head_dim', hiddenSize / numAttentionHeads);
-  const maxPositionEmbeddings = num(raw, 'max_position_embeddings', 32768);
-  const theta = num(raw, 'rope_theta', 10000);
+const POSITIVE = { min: 0, minExclusive: true } as const;
+
+/** The fields every Llama-family config shares, read once and range-checked. */
+export function baseConfig(r: ConfigReader, architecture: string): ModelConfig {
+  const raw = r.raw;
+  const hiddenSize = r.int('hidden_size', { max: CONFIG_LIMITS.hidden_size });
+  const numAttentionHeads = r.int('num_attention_heads', { max: CONFIG_LIMITS.num_attention_heads });
+  const numHiddenLayers = r.int('num_hidden_layers', { max: CONFIG_LIMITS.num_hidden_layers });
+  const numKeyValueHeads = r.int('num_key_value_heads', { max: numAttentionHeads }, numAttentionHeads);
+  if (numAttentionHeads % numKeyValueHeads !== 0) {
+    r.fail('num_attention_heads', `(${numAttentionHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads}).`);
+  }
+  if (raw.head_dim === undefined || raw.head_dim === null) {
+    if (hiddenSize % numAttentionHeads !== 0) {
+      r.fail('hidden_size', `(${hiddenSize}) is not a multiple of num_attention_heads (${numAttentionHeads}) and there is no head_dim.`);
+    }
+  }
+  const headDim = r.int('head_dim', { max: CONFIG_LIMITS.head_dim }, hiddenSize / numAttentionHeads);
+  if (headDim % 2 !== 0) r.fail('head_dim', `is ${headDim}; rotary embeddings need an even head size.`);
+  const maxPositionEmbeddings = r.int('max_position_embeddings', { max: CONFIG_LIMITS.max_position_embeddings }, 32768);
+  const theta = r.num('rope_theta', POSITIVE, 10000);
   const rp = (raw.rope_parameters ?? raw.rope_scaling) as RawConfig | null | undefined;
-  const rope = readRopeParams(isPerLayerTypeRope(rp) ? undefined : rp, theta, maxPositionEmbeddings);
-  const slidingWindow = optNum(raw, 'sliding_window');
+  const rope = readRopeParams(isPerLayerTypeRope(rp) ? undefined : rp, theta, maxPositionEmbeddings, r, raw.rope_parameters ? 'rope_parameters' : 'rope_scaling');
+  const slidingWindow = r.optInt('sliding_window');
   return {
     modelType: String(raw.model_type),
     architecture,
     hiddenSize,
-    intermediateSize: num(raw, 'intermediate_size'),
+    intermediateSize: r.int('intermediate_size', { max: CONFIG_LIMITS.intermediate_size }),
     numHiddenLayers,
     numAttentionHeads,
-    numKeyValueHeads: num(raw, 'num_key_value_heads', numAttentionHeads),
+    numKeyValueHeads,
     headDim,
-    vocabSize: num(raw, 'vocab_size'),
-    rmsNormEps: num(raw, 'rms_norm_eps', 1e-6),
+    vocabSize: r.int('vocab_size', { max: CONFIG_LIMITS.vocab_size }),
+    rmsNormEps: r.num('rms_norm_eps', { ...POSITIVE, max: 1 }, 1e-6),
     maxPositionEmbeddings,
     tieWordEmbeddings: raw.tie_word_embeddings === undefined ? false : Boolean(raw.tie_word_embeddings),
     attentionBias: Boolean(raw.attention_bias),
     outputBias: Boolean(raw.attention_bias),
     mlpBias: Boolean(raw.mlp_bias),
     qkNorm: false,
-    hiddenAct: activation(raw.hidden_act ?? raw.hidden_activation ?? 'silu'),
+    hiddenAct: activation(r, raw.hidden_act !== undefined ? 'hidden_act' : 'hidden_activation'),
     normWeightOffset: 0,
     embeddingScale: 1,
     sandwichNorms: false,
     attentionScale: 1 / Math.sqrt(headDim),
-    layerTypes: layerTypes(raw, numHiddenLayers, slidingWindow),
+    layerTypes: layerTypes(raw, numHiddenLayers),
     slidingWindow,
     rope: { full_attention: rope, sliding_attention: rope },
-    attnLogitSoftcapping: optNum(raw, 'attn_logit_softcapping'),
-    finalLogitSoftcapping: optNum(raw, 'final_logit_softcapping'),
-    eosTokenIds: idList(raw.eos_token_id),
-    bosTokenId: optNum(raw, 'bos_token_id'),
-    padTokenId: optNum(raw, 'pad_token_id'),
+    attnLogitSoftcapping: r.optNum('attn_logit_softcapping', POSITIVE),
+    finalLogitSoftcapping: r.optNum('final_logit_softcapping', POSITIVE),
+    eosTokenIds: r.ids('eos_token_id'),
+    bosTokenId: r.ids('bos_token_id')[0] ?? null,
+    padTokenId: r.ids('pad_token_id')[0] ?? null,
   };
 }
 
-function activation(v: unknown): ModelConfig['hiddenAct'] {
+function activation(r: ConfigReader, key: string): ModelConfig['hiddenAct'] {
+  const v = r.raw[key] ?? 'silu';
   switch (v) {
     case 'silu':
     case 'swish':
@@ -80,12 +81,12 @@ function activation(v: unknown): ModelConfig['hiddenAct'] {
     case 'gelu':
       return 'gelu';
     default:
-      throw new ModelFileError(`Activation ${JSON.stringify(v)} is not supported (silu, gelu, gelu_pytorch_tanh).`);
+      throw new ModelFileError(`${r.source}: "${key}" is ${JSON.stringify(v)}, which is not supported (silu, gelu, gelu_pytorch_tanh).`);
   }
 }
 
 /** `layer_types` when present (transformers 5), else all full attention. */
-function layerTypes(raw: RawConfig, n: number, slidingWindow: number | null): LayerType[] {
+function layerTypes(raw: RawConfig, n: number): LayerType[] {
   if (Array.isArray(raw.layer_types) && raw.layer_types.length === n) {
     return raw.layer_types.map((t) => (t === 'sliding_attention' ? 'sliding_attention' : 'full_attention'));
   }
@@ -93,18 +94,19 @@ function layerTypes(raw: RawConfig, n: number, slidingWindow: number | null): La
 }
 
 /** Per-layer-type rope from `rope_parameters: {full_attention: {...}, sliding_attention: {...}}`. */
-export function perLayerTypeRope(raw: RawConfig, fallback: { full: number; sliding: number }): Record<LayerType, RopeParams> {
-  const max = num(raw, 'max_position_embeddings', 32768);
+export function perLayerTypeRope(r: ConfigReader, fallback: { full: number; sliding: number }): Record<LayerType, RopeParams> {
+  const raw = r.raw;
+  const max = r.int('max_position_embeddings', { max: CONFIG_LIMITS.max_position_embeddings }, 32768);
   const rp = raw.rope_parameters;
   if (isPerLayerTypeRope(rp)) {
     return {
-      full_attention: readRopeParams(rp.full_attention, fallback.full, max),
-      sliding_attention: readRopeParams(rp.sliding_attention ?? rp.full_attention, fallback.sliding, max),
+      full_attention: readRopeParams(rp.full_attention, fallback.full, max, r, 'rope_parameters.full_attention'),
+      sliding_attention: readRopeParams(rp.sliding_attention ?? rp.full_attention, fallback.sliding, max, r, 'rope_parameters.sliding_attention'),
     };
   }
   // Older layout: rope_theta + rope_scaling for global layers, rope_local_base_freq for sliding ones.
   return {
-    full_attention: readRopeParams((raw.rope_scaling as RawConfig) ?? null, fallback.full, max),
-    sliding_attention: readRopeParams(null, fallback.sliding, max),
+    full_attention: readRopeParams((raw.rope_scaling as RawConfig) ?? null, fallback.full, max, r, 'rope_scaling'),
+    sliding_attention: readRopeParams(null, fallback.sliding, max, r, 'rope_scaling'),
   };
 }

@@ -5,8 +5,9 @@ import { baseConfig } from './common.js';
 export const llama: ArchitectureSpec = {
   name: 'llama',
   modelTypes: ['llama', 'mistral'],
-  normalize(raw) {
-    const c = baseConfig(raw, 'llama');
+  normalize(r) {
+    const raw = r.raw;
+    const c = baseConfig(r, 'llama');
     if (c.slidingWindow && !Array.isArray(raw.layer_types)) c.layerTypes = c.layerTypes.map(() => 'sliding_attention');
     return c;
   },

@@ -5,8 +5,9 @@ import { baseConfig } from './common.js';
 export const qwen2: ArchitectureSpec = {
   name: 'qwen2',
   modelTypes: ['qwen2'],
-  normalize(raw) {
-    const c = baseConfig(raw, 'qwen2');
+  normalize(r) {
+    const raw = r.raw;
+    const c = baseConfig(r, 'qwen2');
     c.attentionBias = true;
     c.outputBias = false;
     if (raw.use_sliding_window !== true && !Array.isArray(raw.layer_types)) c.slidingWindow = null;

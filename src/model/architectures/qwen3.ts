@@ -5,8 +5,9 @@ import { baseConfig } from './common.js';
 export const qwen3: ArchitectureSpec = {
   name: 'qwen3',
   modelTypes: ['qwen3'],
-  normalize(raw) {
-    const c = baseConfig(raw, 'qwen3');
+  normalize(r) {
+    const raw = r.raw;
+    const c = baseConfig(r, 'qwen3');
     c.qkNorm = true;
     if (raw.use_sliding_window !== true && !Array.isArray(raw.layer_types)) c.slidingWindow = null;
     if (!c.layerTypes.includes('sliding_attention')) c.slidingWindow = null;

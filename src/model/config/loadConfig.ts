@@ -3,28 +3,28 @@ import path from 'node:path';
 import { ModelFileError, UnsupportedModelError } from '../../errors.js';
 import { SUPPORTED_MODEL_TYPES, architectureFor } from '../architectures/index.js';
 import { idList } from '../architectures/common.js';
+import { ConfigReader } from './ConfigReader.js';
 import type { ModelConfig } from './ModelConfig.js';
 
 /**
- * Normalises a parsed `config.json` (either rope layout) into a `ModelConfig`.
+ * Normalises a parsed `config.json` (either rope layout) into a `ModelConfig`, checking every value
+ * it reads: whole numbers where counts are meant, positive rope theta, factors and norm epsilon, and
+ * sizes within `CONFIG_LIMITS`. A bad value is a `ModelFileError` naming the key and `source`.
  *
- * @example normalizeConfig(JSON.parse(fs.readFileSync('config.json', 'utf8'))).headDim
+ * @example normalizeConfig(JSON.parse(fs.readFileSync('config.json', 'utf8')), 'config.json').headDim
  */
-export function normalizeConfig(raw: Record<string, unknown>): ModelConfig {
+export function normalizeConfig(raw: Record<string, unknown>, source = 'config.json'): ModelConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelFileError(`${source} is not a JSON object.`);
   let r = raw;
   // Multimodal wrappers keep the decoder's config under text_config.
   if (r.text_config && typeof r.text_config === 'object' && !r.hidden_size) r = { ...(r.text_config as object), model_type: (r.text_config as Record<string, unknown>).model_type ?? r.model_type };
   const modelType = r.model_type;
-  if (typeof modelType !== 'string') throw new ModelFileError('config.json has no "model_type".');
+  if (typeof modelType !== 'string') throw new ModelFileError(`${source} has no "model_type".`);
   const spec = architectureFor(modelType);
   if (!spec) {
-    throw new UnsupportedModelError(`model_type "${modelType}" is not supported. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
+    throw new UnsupportedModelError(`${source}: model_type "${modelType}" is not supported. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
   }
-  const c = spec.normalize(r);
-  if (c.hiddenSize % 1 || c.numAttentionHeads % c.numKeyValueHeads !== 0) {
-    throw new ModelFileError(`config.json: num_attention_heads (${c.numAttentionHeads}) must be a multiple of num_key_value_heads (${c.numKeyValueHeads}).`);
-  }
-  return c;
+  return spec.normalize(new ConfigReader(r, source));
 }
 
 /** Reads `config.json` (and `generation_config.json`'s end-of-sequence ids) from a model folder. */
@@ -33,8 +33,10 @@ export async function loadConfig(dir: string): Promise<ModelConfig> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
-  } catch {
-    throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and model.safetensors.`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and model.safetensors.`, { cause: err });
+    throw new ModelFileError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
   let raw: Record<string, unknown>;
   try {
@@ -42,13 +44,25 @@ export async function loadConfig(dir: string): Promise<ModelConfig> {
   } catch (err) {
     throw new ModelFileError(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  const config = normalizeConfig(raw);
+  const config = normalizeConfig(raw, file);
+  const genFile = path.join(dir, 'generation_config.json');
+  let genText: string | null = null;
   try {
-    const gen = JSON.parse(await fs.readFile(path.join(dir, 'generation_config.json'), 'utf8'));
-    config.eosTokenIds = [...new Set([...config.eosTokenIds, ...idList(gen.eos_token_id)])];
-    if (config.padTokenId === null && typeof gen.pad_token_id === 'number') config.padTokenId = gen.pad_token_id;
+    genText = await fs.readFile(genFile, 'utf8');
   } catch {
     // generation_config.json is optional
+  }
+  if (genText !== null) {
+    let gen: Record<string, unknown>;
+    try {
+      gen = JSON.parse(genText);
+    } catch (err) {
+      throw new ModelFileError(`${genFile} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+    if (gen && typeof gen === 'object') {
+      config.eosTokenIds = [...new Set([...config.eosTokenIds, ...idList(gen.eos_token_id)])];
+      if (config.padTokenId === null && typeof gen.pad_token_id === 'number' && Number.isInteger(gen.pad_token_id) && gen.pad_token_id >= 0) config.padTokenId = gen.pad_token_id;
+    }
   }
   return config;
 }

@@ -1,17 +1,24 @@
 import { UnsupportedModelError } from '../../errors.js';
+import { ConfigReader } from './ConfigReader.js';
 import type { RopeParams } from './ModelConfig.js';
 
 type Raw = Record<string, unknown>;
 
 /**
  * Reads one set of rotary parameters from either layout: transformers-5 `rope_parameters`
- * (`{rope_theta, rope_type, factor, ...}`) or the older `rope_theta` + `rope_scaling`.
+ * (`{rope_theta, rope_type, factor, ...}`) or the older `rope_theta` + `rope_scaling`. Theta and
+ * the scaling factors must be positive (a zero factor or theta gives NaN rotations), llama3's
+ * high_freq_factor above its low_freq_factor; a bad value is an error naming `where.key`.
+ *
+ * @example readRopeParams({ rope_type: 'linear', factor: 8 }, 1e6, 8192, new ConfigReader(raw, 'config.json'), 'rope_scaling')
  */
-export function readRopeParams(params: Raw | null | undefined, fallbackTheta: number, maxPositions: number): RopeParams {
-  const p = params ?? {};
+export function readRopeParams(params: Raw | null | undefined, fallbackTheta: number, maxPositions: number, parent: ConfigReader = new ConfigReader({}), where = 'rope_scaling'): RopeParams {
+  const p = params && typeof params === 'object' && !Array.isArray(params) ? params : {};
+  const r = parent.nested(p, where);
   const type = String(p.rope_type ?? p.type ?? 'default');
+  const positive = { min: 0, minExclusive: true };
   const base: RopeParams = {
-    theta: Number(p.rope_theta ?? fallbackTheta),
+    theta: r.num('rope_theta', positive, fallbackTheta),
     type: 'default',
     factor: 1,
     lowFreqFactor: 1,
@@ -23,18 +30,21 @@ export function readRopeParams(params: Raw | null | undefined, fallbackTheta: nu
     case 'default':
       return base;
     case 'linear':
-      return { ...base, type: 'linear', factor: Number(p.factor ?? 1) };
-    case 'llama3':
+      return { ...base, type: 'linear', factor: r.num('factor', positive, 1) };
+    case 'llama3': {
+      const lowFreqFactor = r.num('low_freq_factor', positive, 1);
+      const highFreqFactor = r.num('high_freq_factor', { min: lowFreqFactor, minExclusive: true }, 4);
       return {
         ...base,
         type: 'llama3',
-        factor: Number(p.factor),
-        lowFreqFactor: Number(p.low_freq_factor ?? 1),
-        highFreqFactor: Number(p.high_freq_factor ?? 4),
-        originalMaxPositionEmbeddings: Number(p.original_max_position_embeddings ?? maxPositions),
+        factor: r.num('factor', positive),
+        lowFreqFactor,
+        highFreqFactor,
+        originalMaxPositionEmbeddings: r.int('original_max_position_embeddings', {}, maxPositions),
       };
+    }
     default:
-      throw new UnsupportedModelError(`Rope type "${type}" is not supported (supported: default, linear, llama3).`);
+      throw new UnsupportedModelError(`${parent.source}: rope type "${type}" is not supported (supported: default, linear, llama3).`);
   }
 }
 
