@@ -1,15 +1,18 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError } from '../../errors.js';
+import { expectedTensorShapes } from '../architectures/expectedTensorShapes.js';
+import type { ModelConfig } from '../config/ModelConfig.js';
 import { SafetensorsFile, readTensorFloat32, type TensorInfo } from './SafetensorsFile.js';
 
 /**
  * All tensors of a checkpoint: a single `model.safetensors`, or shards listed in
- * `model.safetensors.index.json` (its `weight_map` names the shard of every tensor).
+ * `model.safetensors.index.json` (its `weight_map` names the shard of every tensor; a shard must be
+ * a file in the same folder).
  *
  * @example
  * const w = await ModelWeights.open('/models/qwen3');
- * w.has('lm_head.weight'); await w.readFloat32('model.norm.weight');
+ * w.checkShapes(config); w.has('lm_head.weight'); await w.readFloat32('model.norm.weight');
  */
 export class ModelWeights {
   private constructor(readonly dir: string, readonly tensors: Map<string, TensorInfo>, readonly files: string[]) {}
@@ -18,14 +21,16 @@ export class ModelWeights {
     const single = path.join(dir, 'model.safetensors');
     const index = path.join(dir, 'model.safetensors.index.json');
     if (await exists(index)) {
-      let weightMap: Record<string, string>;
+      let weightMap: unknown;
       try {
-        weightMap = JSON.parse(await fs.readFile(index, 'utf8')).weight_map;
+        weightMap = JSON.parse(await fs.readFile(index, 'utf8'))?.weight_map;
       } catch (err) {
         throw new ModelFileError(`${index} is not valid JSON: ${(err as Error).message}`, { cause: err });
       }
-      if (!weightMap || typeof weightMap !== 'object') throw new ModelFileError(`${index} has no weight_map.`);
-      const shardNames = [...new Set(Object.values(weightMap))].sort();
+      if (!weightMap || typeof weightMap !== 'object' || Array.isArray(weightMap)) throw new ModelFileError(`${index} has no weight_map.`);
+      const map = weightMap as Record<string, unknown>;
+      for (const [name, shard] of Object.entries(map)) checkShardName(index, name, shard);
+      const shardNames = [...new Set(Object.values(map) as string[])].sort();
       const tensors = new Map<string, TensorInfo>();
       const files: string[] = [];
       for (const shard of shardNames) {
@@ -35,10 +40,16 @@ export class ModelWeights {
         }
         const st = await SafetensorsFile.open(file);
         files.push(file);
-        for (const [name, info] of st.tensors) tensors.set(name, info);
+        for (const [name, info] of st.tensors) {
+          const other = tensors.get(name);
+          if (other) throw new ModelFileError(`Tensor ${name} is in both ${path.basename(other.file)} and ${shard} in ${dir}; the checkpoint is corrupt.`);
+          tensors.set(name, info);
+        }
       }
-      for (const name of Object.keys(weightMap)) {
-        if (!tensors.has(name)) throw new ModelFileError(`Tensor ${name} is listed in the index under ${weightMap[name]} but that shard does not contain it.`);
+      for (const [name, shard] of Object.entries(map)) {
+        const info = tensors.get(name);
+        if (!info) throw new ModelFileError(`Tensor ${name} is listed in the index under ${shard} but that shard does not contain it.`);
+        if (path.basename(info.file) !== shard) throw new ModelFileError(`Tensor ${name} is listed in the index under ${shard} but it is in ${path.basename(info.file)}.`);
       }
       return new ModelWeights(dir, tensors, files);
     }
@@ -59,8 +70,38 @@ export class ModelWeights {
     return t;
   }
 
+  /**
+   * Compares every tensor the architecture reads with the header: a missing required tensor or a
+   * shape that disagrees with config.json is a `ModelFileError` naming both, raised before any
+   * tensor data is read or allocated.
+   */
+  checkShapes(config: ModelConfig): void {
+    for (const [name, want] of expectedTensorShapes(config)) {
+      const t = this.tensors.get(name);
+      if (!t) {
+        if (want.required) throw new ModelFileError(`The checkpoint in ${this.dir} has no tensor ${name}, which its config.json (${config.modelType}, ${config.numHiddenLayers} layers) needs.`);
+        continue;
+      }
+      if (t.shape.length !== want.shape.length || t.shape.some((d, i) => d !== want.shape[i])) {
+        throw new ModelFileError(
+          `${path.basename(t.file)}: tensor ${name} has shape [${t.shape.join(', ')}] but config.json implies [${want.shape.join(', ')}]; the weights and config.json do not belong together.`,
+        );
+      }
+    }
+  }
+
   async readFloat32(name: string): Promise<Float32Array> {
     return readTensorFloat32(this.info(name));
+  }
+}
+
+/** A shard must be a plain file name in the model folder: no directories, no `..`, nothing absolute. */
+function checkShardName(index: string, tensor: string, shard: unknown): asserts shard is string {
+  if (typeof shard !== 'string' || shard.length === 0) {
+    throw new ModelFileError(`${index}: weight_map gives tensor ${tensor} the shard ${JSON.stringify(shard)}; a file name was expected.`);
+  }
+  if (shard !== path.basename(shard) || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
+    throw new ModelFileError(`${index}: shard "${shard}" (for tensor ${tensor}) is not a file in the model folder; shard names may not contain directories or "..".`);
   }
 }
 

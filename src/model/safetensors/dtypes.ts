@@ -31,26 +31,38 @@ const F16_TABLE = (() => {
  * @example const f = toFloat32(bytes, 'BF16');
  */
 export function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype): Float32Array {
+  const out = new Float32Array(bytes.byteLength / DTYPE_BYTES[dtype]);
+  toFloat32Into(bytes, dtype, out, 0);
+  return out;
+}
+
+/**
+ * Converts raw float bytes into `out` starting at element `at` (the chunked reader's step: a chunk
+ * of a multi-GB tensor goes straight into its destination).
+ *
+ * @example toFloat32Into(chunk, 'F16', out, 1024);
+ */
+export function toFloat32Into(bytes: Uint8Array, dtype: SafetensorsDtype, out: Float32Array, at: number): void {
   const n = bytes.byteLength / DTYPE_BYTES[dtype];
   switch (dtype) {
     case 'F32': {
-      if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, n).slice();
-      return new Float32Array(bytes.slice().buffer);
+      if (bytes.byteOffset % 4 === 0) out.set(new Float32Array(bytes.buffer, bytes.byteOffset, n), at);
+      else out.set(new Float32Array(bytes.slice().buffer), at);
+      return;
     }
     case 'BF16': {
-      const out = new Float32Array(n);
-      const u32 = new Uint32Array(out.buffer);
+      const u32 = new Uint32Array(out.buffer, out.byteOffset + at * 4, n);
       for (let i = 0; i < n; i++) u32[i] = (bytes[2 * i] | (bytes[2 * i + 1] << 8)) << 16;
-      return out;
+      return;
     }
     case 'F16': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = F16_TABLE[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
-      return out;
+      for (let i = 0; i < n; i++) out[at + i] = F16_TABLE[bytes[2 * i] | (bytes[2 * i + 1] << 8)];
+      return;
     }
     case 'F64': {
-      const src = new Float64Array(bytes.slice().buffer);
-      return Float32Array.from(src);
+      const src = bytes.byteOffset % 8 === 0 ? new Float64Array(bytes.buffer, bytes.byteOffset, n) : new Float64Array(bytes.slice().buffer);
+      for (let i = 0; i < n; i++) out[at + i] = src[i];
+      return;
     }
     default:
       throw new Error(`dtype ${dtype} is not a float type`);
