@@ -9,10 +9,16 @@ export {
 export {
   PV_LAYOUT,
   PV_TENSOR_NAME,
+  decodePvPt,
+  encodePvPt,
   encodePvSafetensors,
+  readPvFile,
+  readPvPt,
   readPvSafetensors,
+  writePvPt,
   writePvSafetensors,
   type PvVectors,
   type ReadPvOptions,
 } from './personaVectorsPt.js';
 export * from './gguf/index.js';
+export * from './pt/index.js';
