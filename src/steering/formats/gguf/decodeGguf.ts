@@ -52,17 +52,44 @@ export interface GgufFile {
 
 const MAX_DIMS = 4;
 
+/**
+ * Bounds on the work metadata may ask for: one array holds at most `MAX_ARRAY_ITEMS` values and a
+ * file at most `MAX_METADATA_VALUES` in all (a model's vocabulary, ~262k tokens, fits; a 50 MB
+ * array of bytes is refused at once instead of costing gigabytes of objects). Counts are also
+ * checked against the bytes left in the file before anything is read.
+ */
+export const GGUF_LIMITS = { MAX_ARRAY_ITEMS: 1 << 20, MAX_METADATA_VALUES: 1 << 21 } as const;
+
+/** The fewest bytes one value of a type takes in the file. */
+const MIN_VALUE_BYTES: Record<GgufValueTypeName, number> = {
+  uint8: 1, int8: 1, bool: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, uint64: 8, int64: 8, float64: 8, string: 8, array: 12,
+};
+
 /** Reads little-endian fields and turns every overrun into one clear "truncated" error. */
 class Cursor {
   private readonly view: DataView;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
   pos = 0;
+  /** Metadata values read so far (array items count one each). */
+  values = 0;
 
   constructor(
     readonly bytes: Uint8Array,
     readonly source: string,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Bytes not yet read. */
+  get left(): number {
+    return this.bytes.byteLength - this.pos;
+  }
+
+  /** Refuses a count of entries that cannot fit in the bytes left, before looping over them. */
+  count(what: string, n: number, minBytes: number): void {
+    if (n * minBytes > this.left) {
+      this.fail(`file is truncated or corrupt: ${what} is ${n}, but ${n} entries need at least ${n * minBytes} bytes and only ${this.left} are left.`);
+    }
   }
 
   fail(message: string): never {
@@ -102,6 +129,9 @@ class Cursor {
 
   value(type: GgufValueTypeName, what: string): GgufValue {
     const v = this.view;
+    if (++this.values > GGUF_LIMITS.MAX_METADATA_VALUES) {
+      this.fail(`the metadata holds more than ${GGUF_LIMITS.MAX_METADATA_VALUES} values; this reader stops there (a control vector needs a handful).`);
+    }
     switch (type) {
       case 'uint8':
         return { type, value: v.getUint8(this.need(1, what)) };
@@ -131,10 +161,14 @@ class Cursor {
       case 'string':
         return { type, value: this.string(what) };
       case 'array': {
+        const at = this.pos;
         const itemType = this.valueType(`the item type of ${what}`);
+        // As ggml: arrays of arrays are not valid GGUF (and would let a file nest without bound).
+        if (itemType === 'array') this.fail(`${what} at offset ${at} is an array of arrays, which GGUF does not allow; the file is corrupt.`);
         const n = this.size(`the length of ${what}`);
+        if (n > GGUF_LIMITS.MAX_ARRAY_ITEMS) this.fail(`${what} is an array of ${n} items; this reader accepts at most ${GGUF_LIMITS.MAX_ARRAY_ITEMS}.`);
+        this.count(`the length of ${what}`, n, MIN_VALUE_BYTES[itemType]);
         const items: GgufValue[] = [];
-        // Every item consumes at least one byte, so a corrupt length ends in a truncation error.
         for (let i = 0; i < n; i++) items.push(this.value(itemType, `${what}[${i}]`));
         return { type, itemType, value: items };
       }
@@ -156,7 +190,8 @@ class Cursor {
  * types, duplicate keys or tensor names, a bad `general.alignment`, and tensor offsets that are
  * misaligned or run past the end of the file all raise a `PersonaFileError` naming the problem.
  * A file that lacks only the zero padding after its last tensor is accepted (every value is
- * there), although ggml's own loader, which reads the padded data size, refuses it.
+ * there), although ggml's own loader, which reads the padded data size, refuses it. Arrays of
+ * arrays are refused (as ggml does) and metadata work is bounded by `GGUF_LIMITS`.
  *
  * @example
  * const gguf = decodeGguf(bytes, 'happy.gguf');
@@ -181,6 +216,10 @@ export function decodeGguf(bytes: Uint8Array, source = 'GGUF data'): GgufFile {
   }
   const tensorCount = c.size('the tensor count');
   const kvCount = c.size('the metadata count');
+  // A metadata entry is at least a key length, one key byte, a type and one value byte; a tensor
+  // info at least a name length, one name byte, a dimension count, a type and an offset.
+  c.count('the metadata count', kvCount, 8 + 1 + 4 + 1);
+  c.count('the tensor count', tensorCount, 8 + 1 + 4 + 4 + 8);
 
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {

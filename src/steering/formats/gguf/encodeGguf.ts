@@ -111,6 +111,7 @@ class ByteSink {
       case 'string':
         return this.string(v.value);
       case 'array':
+        if (v.itemType === 'array') throw new InvalidArgumentError(`GGUF metadata ${what} is an array of arrays, which GGUF readers (ggml's too) refuse.`);
         this.u32(GGUF_VALUE_TYPE[v.itemType]);
         this.u64(v.value.length);
         v.value.forEach((item, i) => {

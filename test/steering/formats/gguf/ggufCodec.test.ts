@@ -18,14 +18,6 @@ const every: [string, GgufValue][] = [
   ['t.i64', { type: 'int64', value: -(2n ** 62n) }],
   ['t.f64', { type: 'float64', value: Math.PI }],
   ['t.arr', { type: 'array', itemType: 'string', value: [{ type: 'string', value: 'a' }, { type: 'string', value: '' }] }],
-  [
-    't.nested',
-    {
-      type: 'array',
-      itemType: 'array',
-      value: [{ type: 'array', itemType: 'int32', value: [{ type: 'int32', value: 1 }, { type: 'int32', value: -2 }] }],
-    },
-  ],
 ];
 
 function small(alignment?: number): Uint8Array {
