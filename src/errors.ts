@@ -23,3 +23,6 @@ export class PersonaFileError extends PersonaError {}
 
 /** A caller passed an invalid option (alpha not a number, layer out of range, ...). */
 export class InvalidArgumentError extends PersonaError {}
+
+/** An output cannot be written where asked (a folder, FIFO, device or link; read-only, full, missing folder, busy). */
+export class OutputFileError extends PersonaError {}

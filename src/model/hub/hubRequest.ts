@@ -33,6 +33,18 @@ export interface FileMetadata {
   size: number;
   /** Where the bytes are: the CDN for LFS files, the resolve URL otherwise. */
   downloadUrl: string;
+  /** The sha256 the bytes must have: an LFS file's `X-Linked-Etag` when it is 64 hex digits. */
+  sha256?: string;
+}
+
+/** A download in progress: the response, and its body read chunk by chunk under the read timeout. */
+export interface HubDownloadResponse {
+  res: Response;
+  /**
+   * The body's chunks; one that does not come within the read timeout ends the transfer with a
+   * `HubNetworkError` (resumable). Leaving the loop early closes the connection.
+   */
+  chunks(): AsyncGenerator<Uint8Array>;
 }
 
 const MAX_REDIRECTS = 10;
@@ -54,7 +66,7 @@ function normalizeEtag(etag: string | null): string | undefined {
 export async function fetchFileMetadata(req: FileRequest): Promise<FileMetadata> {
   let url = resolveUrl(req.settings.endpoint, req.repoId, req.revision, req.filename);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await send(url, 'HEAD', {}, req);
+    const { res } = await send(url, 'HEAD', {}, req);
     const commit = res.headers.get('x-repo-commit');
     const location = res.headers.get('location');
     const redirect = res.status >= 300 && res.status < 400 && location;
@@ -63,13 +75,15 @@ export async function fetchFileMetadata(req: FileRequest): Promise<FileMetadata>
       continue;
     }
     if (!res.ok && !redirect) throw httpError(res, req);
-    const etag = normalizeEtag(res.headers.get('x-linked-etag') ?? res.headers.get('etag'));
+    const linked = normalizeEtag(res.headers.get('x-linked-etag'));
+    const etag = linked ?? normalizeEtag(res.headers.get('etag'));
     const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
     // Both become file names in the cache: accept only what the hub sends (hex, mostly).
     if (!commit || !/^[0-9a-f]{40}$/.test(commit) || !etag || !/^[\w.-]+$/.test(etag) || /^\.+$/.test(etag) || !Number.isSafeInteger(size) || size < 0) {
       throw new HubError(`${req.settings.endpoint} did not answer like a Hugging Face hub for ${req.filename} of ${req.repoId} (no valid X-Repo-Commit, ETag or size). Check HF_ENDPOINT and any proxy in between.`);
     }
-    return { commit, etag, size, downloadUrl: redirect ? new URL(location, url).href : url };
+    const sha256 = linked && /^[0-9a-f]{64}$/.test(linked) ? linked : undefined;
+    return { commit, etag, size, downloadUrl: redirect ? new URL(location, url).href : url, ...(sha256 ? { sha256 } : {}) };
   }
   throw new HubError(`Too many redirects resolving ${req.filename} of ${req.repoId}.`);
 }
@@ -78,37 +92,94 @@ export async function fetchFileMetadata(req: FileRequest): Promise<FileMetadata>
  * GETs a file's bytes from `start` on, following redirects. Resolves to the 200, 206 or 416
  * response; any other status is a `HubError`.
  */
-export async function openDownload(url: string, start: number, req: FileRequest): Promise<Response> {
+export async function openDownload(url: string, start: number, req: FileRequest): Promise<HubDownloadResponse> {
   const headers: Record<string, string> = start > 0 ? { Range: `bytes=${start}-` } : {};
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await send(url, 'GET', headers, req);
+    const { res, ctrl } = await send(url, 'GET', headers, req);
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
       await res.body?.cancel();
       url = new URL(location, url).href;
       continue;
     }
-    if (res.ok || res.status === 416) return res;
+    if (res.ok || res.status === 416) return { res, chunks: () => watchedChunks(res, ctrl, req) };
     throw httpError(res, req);
   }
   throw new HubError(`Too many redirects downloading ${req.filename} of ${req.repoId}.`);
 }
 
-async function send(url: string, method: 'HEAD' | 'GET', extra: Record<string, string>, req: FileRequest): Promise<Response> {
-  const { endpoint, token, cacheDir } = req.settings;
+const seconds = (ms: number) => `${+(ms / 1000).toFixed(3)} s`;
+
+async function* watchedChunks(res: Response, ctrl: AbortController, req: FileRequest): AsyncGenerator<Uint8Array> {
+  const ms = req.settings.readTimeoutMs;
+  const reader = res.body!.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const timer = setTimeout(
+        () =>
+          ctrl.abort(
+            new HubNetworkError(
+              `The download of ${req.filename} of ${req.repoId} stalled: no data for ${seconds(ms)}. Run again to resume it; set HF_HUB_DOWNLOAD_TIMEOUT (seconds) to wait longer on a slow connection.`,
+            ),
+          ),
+        ms,
+      );
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (req.signal?.aborted) throw req.signal.reason;
+        if (ctrl.signal.aborted) throw ctrl.signal.reason;
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (chunk.done) {
+        finished = true;
+        return;
+      }
+      yield chunk.value;
+    }
+  } finally {
+    if (!finished) {
+      // Left early (too many bytes, an error): close the connection rather than drain it.
+      await reader.cancel().catch(() => {});
+      ctrl.abort();
+    }
+  }
+}
+
+/** One request with the connect timeout: no status and headers within it aborts the request with a `HubNetworkError`. */
+async function send(url: string, method: 'HEAD' | 'GET', extra: Record<string, string>, req: FileRequest): Promise<{ res: Response; ctrl: AbortController }> {
+  const { endpoint, token, cacheDir, connectTimeoutMs } = req.settings;
   const headers: Record<string, string> = { 'User-Agent': `persona-vectors/${TOOL_VERSION}; node/${process.versions.node}`, 'Accept-Encoding': 'identity', ...extra };
   // The token goes to the hub only, never to the CDN an LFS file redirects to.
   if (token && new URL(url).host === new URL(endpoint).host) headers.Authorization = `Bearer ${token}`;
+  const ctrl = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, ctrl.signal]) : ctrl.signal;
+  const timer = setTimeout(
+    () =>
+      ctrl.abort(
+        new HubNetworkError(
+          `${new URL(url).origin} did not answer ${method} ${req.filename} of ${req.repoId} within ${seconds(connectTimeoutMs)}. Check your network connection or proxy; set HF_HUB_ETAG_TIMEOUT (seconds) to wait longer, or HF_HUB_OFFLINE=1 to use the cache (${cacheDir}).`,
+        ),
+      ),
+    connectTimeoutMs,
+  );
   try {
-    return await fetch(url, { method, headers, redirect: 'manual', signal: req.signal });
+    return { res: await fetch(url, { method, headers, redirect: 'manual', signal }), ctrl };
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
+    if (ctrl.signal.aborted) throw ctrl.signal.reason;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new HubNetworkError(
       `Cannot reach the Hugging Face hub at ${new URL(url).origin} (${cause?.code ?? cause?.message ?? (err as Error).message}). ` +
         `Check your network connection; or set HF_HUB_OFFLINE=1 to use models already in the cache (${cacheDir}); or pass a local model folder.`,
       { cause: err },
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

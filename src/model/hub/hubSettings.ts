@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { HubError } from '../../errors.js';
+import { HubError, InvalidArgumentError } from '../../errors.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { hfHome, hubCacheDir } from './hubCache.js';
 
@@ -20,6 +20,10 @@ export interface HubOptions {
   onProgress?: ProgressCallback;
   /** Environment to read instead of `process.env`. */
   env?: Record<string, string | undefined>;
+  /** How long to wait for the hub's answer (status and headers) to a request; default `HF_HUB_ETAG_TIMEOUT` seconds, else 10 s. */
+  connectTimeoutMs?: number;
+  /** How long a download may go without receiving a byte; default `HF_HUB_DOWNLOAD_TIMEOUT` seconds, else 10 s. */
+  readTimeoutMs?: number;
 }
 
 export interface HubSettings {
@@ -29,7 +33,12 @@ export interface HubSettings {
   offline: boolean;
   /** How offline mode was asked for, for error messages. */
   offlineReason: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
 }
+
+/** huggingface_hub's default for both timeouts (`HF_HUB_ETAG_TIMEOUT`, `HF_HUB_DOWNLOAD_TIMEOUT`). */
+export const DEFAULT_HUB_TIMEOUT_MS = 10_000;
 
 const TRUE = new Set(['1', 'ON', 'YES', 'TRUE']);
 
@@ -47,7 +56,21 @@ export async function resolveHubSettings(opts: HubOptions = {}): Promise<HubSett
     token: opts.token === false ? undefined : opts.token || (await readToken(env)),
     offline: opts.offline ?? offlineEnv,
     offlineReason: opts.offline === undefined ? 'HF_HUB_OFFLINE is set' : 'offline mode is on',
+    connectTimeoutMs: timeout(opts.connectTimeoutMs, 'connectTimeoutMs', env, 'HF_HUB_ETAG_TIMEOUT'),
+    readTimeoutMs: timeout(opts.readTimeoutMs, 'readTimeoutMs', env, 'HF_HUB_DOWNLOAD_TIMEOUT'),
   };
+}
+
+function timeout(option: number | undefined, name: string, env: Record<string, string | undefined>, variable: string): number {
+  if (option !== undefined) {
+    if (!(Number.isFinite(option) && option > 0)) throw new InvalidArgumentError(`The hub option ${name} must be a positive number of milliseconds, not ${option}.`);
+    return option;
+  }
+  const text = env[variable]?.trim();
+  if (!text) return DEFAULT_HUB_TIMEOUT_MS;
+  const seconds = Number(text);
+  if (!(Number.isFinite(seconds) && seconds > 0)) throw new InvalidArgumentError(`${variable}=${JSON.stringify(env[variable])} is not a positive number of seconds; unset it or give one (for example ${variable}=30).`);
+  return seconds * 1000;
 }
 
 async function readToken(env: Record<string, string | undefined>): Promise<string | undefined> {

@@ -30,7 +30,8 @@ export const isLfs = (name: string) => name.endsWith('.safetensors');
 /**
  * A local HTTP server that answers like huggingface.co: `/{org}/{name}/resolve/{revision}/{file}`
  * with X-Repo-Commit and ETag; LFS files redirect (302) to `/cdn/{sha256}` with X-Linked-Etag and
- * X-Linked-Size; Range requests get 206. Switches break transfers on purpose.
+ * X-Linked-Size; Range requests get 206. Switches break transfers on purpose (cut, stalled or endless
+ * bodies, stalled HEADs, more bytes than announced).
  */
 export class FakeHub {
   readonly requests: LoggedRequest[] = [];
@@ -44,6 +45,12 @@ export class FakeHub {
   ignoreRange = false;
   /** Added to the X-Linked-Size the hub reports. */
   linkedSizeDelta = 0;
+  /** Never answer the next HEAD requests (no status, no headers) while this is above 0. */
+  stallHeads = 0;
+  /** Send the next body chunked, with no Content-Length, and never end it (the file, then more bytes forever). */
+  endlessBody = false;
+  /** Send this many bytes more than the file in the next body (and announce them in its Content-Length). */
+  extraBytes = 0;
 
   private constructor(
     private readonly server: http.Server,
@@ -81,6 +88,10 @@ export class FakeHub {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.requests.push({ method: req.method!, url: req.url!, headers: req.headers });
+    if (req.method === 'HEAD' && this.stallHeads > 0) {
+      this.stallHeads--;
+      return; // hold the request open, answer nothing
+    }
     const url = decodeURI(req.url!);
     const cdn = url.match(/^\/cdn\/([0-9a-f]{64})$/);
     if (cdn) {
@@ -119,6 +130,23 @@ export class FakeHub {
       start = Number(range[1]);
       if (start >= body.length) return void res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
       headers = { ...headers, 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` };
+    }
+    if (req.method !== 'HEAD' && this.endlessBody) {
+      this.endlessBody = false;
+      res.writeHead(start > 0 ? 206 : 200, headers); // chunked: no length
+      res.write(body.subarray(start));
+      const more = Buffer.alloc(64 * 1024, 0x5a);
+      const pump = () => {
+        while (!res.destroyed && res.write(more));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      return pump();
+    }
+    if (req.method !== 'HEAD' && this.extraBytes > 0) {
+      const extra = this.extraBytes;
+      this.extraBytes = 0;
+      res.writeHead(start > 0 ? 206 : 200, { ...headers, 'Content-Length': String(body.length - start + extra) });
+      return void res.end(Buffer.concat([body.subarray(start), Buffer.alloc(extra, 1)]));
     }
     res.writeHead(start > 0 ? 206 : 200, { ...headers, 'Content-Length': String(body.length - start), 'Accept-Ranges': 'bytes' });
     if (req.method === 'HEAD') return void res.end();
