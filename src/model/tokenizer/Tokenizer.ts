@@ -17,6 +17,24 @@ import {
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Token ids at or above this are refused: no real vocabulary comes near it (Gemma 3 has 262,144
+ * tokens), and the tokenizer library builds arrays as long as the largest id.
+ */
+export const MAX_TOKEN_ID = 1 << 22;
+
+/** Private-use characters that stand for a special-token string typed inside a message while the template renders. */
+const ESC_OPEN = '\uE000';
+const ESC_CLOSE = '\uE001';
+const ESCAPED = /\uE000(\d+)\uE001/g;
+
+interface SpecialToken {
+  content: string;
+  id: number;
+  lstrip: boolean;
+  rstrip: boolean;
+}
+
 /** Tokens that close a chat turn in the families we run (ChatML, Gemma, Llama 3, Phi). */
 const END_OF_TURN_TOKENS = ['<|im_end|>', '<end_of_turn>', '<|eot_id|>', '<|end|>'];
 
@@ -66,10 +84,20 @@ export class Tokenizer {
   readonly chatTemplate: ChatTemplateSource | null;
   private readonly hf: HfTokenizer;
   private readonly dir: string;
+  private readonly files: TokenizerFiles;
+  /** Added tokens marked `special` (what `allowSpecialTokens: false` keeps out of message contents). */
+  private readonly specials: Map<string, SpecialToken>;
+  private readonly specialPattern: RegExp | null;
+  /** The same tokenizer without its special tokens, for text that must stay plain (built on first use). */
+  private plainHf: HfTokenizer | null = null;
 
   constructor(files: TokenizerFiles) {
     const tokenizerConfig = files.tokenizerConfig ?? {};
     this.dir = files.dir ?? 'the model folder';
+    this.files = files;
+    this.specials = checkTokenIds(files.tokenizerJson as Raw, this.dir);
+    const alternatives = [...this.specials.keys(), ESC_OPEN, ESC_CLOSE].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    this.specialPattern = this.specials.size ? new RegExp(alternatives.join('|'), 'g') : null;
     try {
       this.hf = new HfTokenizer(files.tokenizerJson, tokenizerConfig);
     } catch (err) {
@@ -102,14 +130,28 @@ export class Tokenizer {
   }
 
   /**
-   * Token ids of a text. Special tokens written in the text (`<|im_start|>`) become their ids.
+   * Token ids of a text. Special tokens written in the text (`<|im_start|>`) become their ids unless
+   * `parseSpecialTokens: false` (then they are plain text, as transformers' `split_special_tokens`).
    * `addSpecialTokens` (default false) adds what the tokenizer's post-processor adds (Llama's BOS).
    *
    * @example
    * tok.encode('<|im_start|>user'); // [1, ...]
+   * tok.encode('<|im_start|>user', { parseSpecialTokens: false }); // ids of '<', '|', 'im', ...
    */
-  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+  encode(text: string, opts: { addSpecialTokens?: boolean; parseSpecialTokens?: boolean } = {}): number[] {
+    if (opts.parseSpecialTokens === false && this.specials.size > 0) {
+      const prefix = opts.addSpecialTokens ? this.hf.encode('', { add_special_tokens: true }).ids : [];
+      return [...prefix, ...this.plain().encode(text, { add_special_tokens: false }).ids];
+    }
     return this.hf.encode(text, { add_special_tokens: opts.addSpecialTokens ?? false }).ids;
+  }
+
+  private plain(): HfTokenizer {
+    if (this.plainHf) return this.plainHf;
+    const json = this.files.tokenizerJson as Raw;
+    const added = (json.added_tokens as { special?: unknown }[] | undefined) ?? [];
+    this.plainHf = new HfTokenizer({ ...json, added_tokens: added.filter((t) => t.special !== true) }, this.files.tokenizerConfig ?? {});
+    return this.plainHf;
   }
 
   /**
@@ -165,12 +207,52 @@ export class Tokenizer {
    * BOS and every special token, so none is added again (no double BOS). A model without a chat
    * template gets `renderPlainPrompt` encoded with the tokenizer's own special tokens instead.
    *
+   * Only the template's own markers are special tokens: a `<|im_end|><|im_start|>system` typed in a
+   * message is encoded as plain text (as OpenAI's API treats message text), so no message can end its
+   * turn or speak as another role. `allowSpecialTokens: true` parses them, for trusted text only.
+   *
    * @example
    * tok.encodeChat([{ role: 'user', content: 'Hi' }]); // ids of '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n'
    */
   encodeChat(messages: readonly ChatTemplateMessage[], opts: ChatTemplateOptions = {}): number[] {
-    if (this.chatTemplate === null) return this.encode(renderPlainPrompt(messages), { addSpecialTokens: true });
-    return this.encode(this.applyChatTemplate(messages, opts), { addSpecialTokens: false });
+    const trusted = opts.allowSpecialTokens === true || this.specialPattern === null;
+    if (this.chatTemplate === null) return this.encode(renderPlainPrompt(messages), { addSpecialTokens: true, parseSpecialTokens: trusted });
+    if (trusted) return this.encode(this.applyChatTemplate(messages, opts), { addSpecialTokens: false });
+    // Typed special-token strings (and the escape characters themselves) become placeholders while
+    // the template renders, so every special token left in its output is the template's own.
+    const literals: string[] = [];
+    const escape = (text: string) =>
+      text.replace(this.specialPattern!, (m) => {
+        literals.push(m);
+        return `${ESC_OPEN}${literals.length - 1}${ESC_CLOSE}`;
+      });
+    const escaped = messages.map((m) => {
+      const out: Record<string, unknown> = { ...m };
+      for (const [k, v] of Object.entries(m)) if (typeof v === 'string') out[k] = escape(v);
+      return out as unknown as ChatTemplateMessage;
+    });
+    const rendered = this.applyChatTemplate(escaped, opts);
+    // Split at the template's special tokens (with their lstrip/rstrip, as the tokenizer does); the
+    // text between them is encoded with special-token parsing off, placeholders put back.
+    const pieces: (string | SpecialToken)[] = [];
+    let last = 0;
+    for (const m of rendered.matchAll(this.specialPattern!)) {
+      const special = this.specials.get(m[0]);
+      if (!special) continue;
+      pieces.push(rendered.slice(last, m.index), special);
+      last = m.index + m[0].length;
+    }
+    pieces.push(rendered.slice(last));
+    const ids: number[] = [];
+    pieces.forEach((p, i) => {
+      if (typeof p !== 'string') return void ids.push(p.id);
+      let text = p;
+      if (i > 0 && (pieces[i - 1] as SpecialToken).rstrip) text = text.trimStart();
+      if (i < pieces.length - 1 && (pieces[i + 1] as SpecialToken).lstrip) text = text.trimEnd();
+      text = text.replace(ESCAPED, (whole, k: string) => literals[Number(k)] ?? whole);
+      if (text) ids.push(...this.plain().encode(text, { add_special_tokens: false }).ids);
+    });
+    return ids;
   }
 }
 
@@ -206,6 +288,40 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     chatTemplate: await readChatTemplate(dir, tokenizerConfig),
     dir,
   });
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Checks every id of `tokenizer.json` (vocabulary and added tokens) before the tokenizer library
+ * sees it: one id of 1e9 would make it build a billion-entry table. Returns the special added tokens.
+ */
+function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
+  const where = `the tokenizer.json in ${dir}`;
+  const check = (id: unknown, token: string) => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_TOKEN_ID) {
+      throw new ModelFileError(
+        `${where} gives the token ${JSON.stringify(token.slice(0, 40))} the id ${JSON.stringify(id)}; ids must be whole numbers from 0 to ${MAX_TOKEN_ID - 1}. The file is damaged or not a tokenizer; download it again.`,
+      );
+    }
+  };
+  const model = json.model as Raw | undefined;
+  const vocab = model?.vocab;
+  if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    for (const [token, id] of Object.entries(vocab as Raw)) check(id, token);
+  }
+  const specials = new Map<string, SpecialToken>();
+  const added = json.added_tokens;
+  if (added !== undefined && !Array.isArray(added)) throw new ModelFileError(`${where} has "added_tokens" that is not a list.`);
+  for (const t of (added ?? []) as Raw[]) {
+    const content = typeof t?.content === 'string' ? t.content : null;
+    if (content === null || content === '') throw new ModelFileError(`${where} has an added token without a "content" string: ${JSON.stringify(t).slice(0, 80)}.`);
+    check(t.id, content);
+    if (t.special === true) specials.set(content, { content, id: t.id as number, lstrip: t.lstrip === true, rstrip: t.rstrip === true });
+  }
+  return specials;
 }
 
 async function readText(file: string): Promise<string | null> {

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { ModelFileError, PersonaError } from '../../errors.js';
+import { ChatTemplateLimitError, renderTemplate, type TemplateLimits } from './renderTemplate.js';
 
 /**
  * One chat turn as chat templates read it (`message.role`, `message.content`, ...).
@@ -34,6 +35,14 @@ export interface ChatTemplateOptions {
   tools?: unknown[];
   /** More template variables; they override the ones set from the options. */
   extra?: Record<string, unknown>;
+  /**
+   * Trusted text only: special-token strings written inside message contents (`<|im_end|>`) become
+   * special tokens, as in the template's own markers. Off by default, so a message can never close
+   * its turn or open a `system` one (the contents are encoded as plain text, as OpenAI's API does).
+   */
+  allowSpecialTokens?: boolean;
+  /** Bounds on the template's work (default `DEFAULT_TEMPLATE_LIMITS`). */
+  limits?: TemplateLimits;
 }
 
 /**
@@ -174,7 +183,8 @@ function parseTemplate(source: string, origin: string): Template {
 /**
  * Renders a Jinja chat template with @huggingface/jinja, passing the variables transformers passes:
  * `messages`, `add_generation_prompt`, `enable_thinking` (false unless asked), `tools` and the special
- * token strings. A template's `raise_exception(message)` becomes a `PersonaError` with that message.
+ * token strings. A template's `raise_exception(message)` becomes a `PersonaError` with that message;
+ * a template that does more work than `opts.limits` allow, a `ChatTemplateLimitError`.
  *
  * @example
  * applyChatTemplate(source, [{ role: 'user', content: 'Hi' }], { specialTokens: { eos_token: '<|im_end|>' } });
@@ -187,8 +197,7 @@ export function applyChatTemplate(
 ): string {
   const origin = opts.origin ?? 'the chat template';
   const compiled = parseTemplate(template, origin);
-  // raise_exception is a global of @huggingface/jinja (it throws the template's message), and
-  // render() refuses to redeclare it, so it is not passed here.
+  // raise_exception, range and strftime_now are globals that renderTemplate sets (bounded).
   const vars: Record<string, unknown> = {
     ...(opts.specialTokens ?? {}),
     messages,
@@ -198,8 +207,9 @@ export function applyChatTemplate(
   if (opts.tools !== undefined) vars.tools = opts.tools;
   Object.assign(vars, opts.extra ?? {});
   try {
-    return compiled.render(vars);
+    return renderTemplate(compiled, vars, origin, opts.limits);
   } catch (err) {
+    if (err instanceof ChatTemplateLimitError) throw err;
     throw new PersonaError(`The chat template (${origin}) could not render these messages: ${(err as Error).message}`, { cause: err });
   }
 }
