@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, px, svgOpen, svgText, textWidth } from './svg.js';
+import { escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, svgOpen, svgText, textWidth } from './svg.js';
 
 /** A bar's value with optional confidence bounds; `y: null` leaves a gap marked "n/a". */
 export interface BarValue {
@@ -40,7 +40,8 @@ export function barChart(o: BarChartOptions): string {
   if (ng === 0 || ns === 0) throw new InvalidArgumentError('barChart needs at least one group and one series');
   for (const s of o.series) if (s.values.length !== ng) throw new InvalidArgumentError(`barChart series "${s.name}" has ${s.values.length} values for ${ng} groups`);
   const W = o.width ?? Math.max(560, 90 + ng * (ns * 26 + 40));
-  const left = 72, right = 24, top = 52;
+  const title = plotTitle(W, o.title);
+  const left = 72, right = 24, top = Math.max(52, title.bottom + 22);
   const plotW = W - left - right;
   const groupW = plotW / ng;
   const rotate = o.groups.some((g) => textWidth(g, 12) > groupW - 6);
@@ -64,7 +65,7 @@ export function barChart(o: BarChartOptions): string {
   const y0 = clampY(0);
 
   const out: string[] = [svgOpen(W, H, o.title, 'bar')];
-  out.push(svgText(W / 2, 28, o.title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: '#111', class: 'title' }));
+  out.push(title.svg);
   out.push(`<g data-role="plot-area"><rect x="${left}" y="${top}" width="${px(plotW)}" height="${px(plotH)}" fill="#fbfbfb" stroke="#bbb"/>`);
   for (const t of visible) out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#e3e3e3"/>`);
   const barW = Math.min(48, (groupW * 0.8) / ns);

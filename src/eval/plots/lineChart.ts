@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, px, stableId, svgOpen, svgText } from './svg.js';
+import { escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, stableId, svgOpen, svgText } from './svg.js';
 
 /** One point of a series: the mean `y` at `x`, with optional confidence bounds. `y: null` breaks the line. */
 export interface LinePoint {
@@ -62,7 +62,8 @@ export function lineChart(o: LineChartOptions): string {
   const hasRight = o.series.some((s) => s.axis === 'right');
   const W = o.width ?? 720;
   const H = o.height ?? 440;
-  const left = 72, right = hasRight ? 72 : 28, top = 52;
+  const title = plotTitle(W, o.title);
+  const left = 72, right = hasRight ? 72 : 28, top = Math.max(52, title.bottom + 22);
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   const legendEntries = o.series.map((s, i) => ({ name: s.name + (s.axis === 'right' ? ' (right axis)' : ''), color: colors[i], dashed: s.dashed ?? s.axis === 'right', swatch: 'line' as const }));
   const plotW = W - left - right;
@@ -93,7 +94,7 @@ export function lineChart(o: LineChartOptions): string {
   const id = stableId('clip', JSON.stringify(o));
   const out: string[] = [svgOpen(W, H, o.title, 'line')];
   out.push(`<defs><clipPath id="${id}"><rect x="${left - 6}" y="${top - 6}" width="${px(plotW + 12)}" height="${px(plotH + 12)}"/></clipPath></defs>`);
-  out.push(svgText(W / 2, 28, o.title, { 'text-anchor': 'middle', 'font-size': 17, 'font-weight': 'bold', fill: '#111', class: 'title' }));
+  out.push(title.svg);
   // plot area, grid
   out.push(`<g data-role="plot-area"><rect x="${left}" y="${top}" width="${px(plotW)}" height="${px(plotH)}" fill="#fbfbfb" stroke="#bbb"/>`);
   for (const t of visibleY) out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#e3e3e3"/>`);

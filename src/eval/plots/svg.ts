@@ -1,7 +1,11 @@
 /**
- * Shared pieces of the SVG plots: escaping, nice ticks, scales, the palette and the font stack.
+ * Shared pieces of the SVG plots: escaping, nice ticks, scales, the palette, the font stack, wrapped
+ * text, titles and legends.
  * Plots are plain strings: no DOM, no browser, the same bytes for the same input.
  */
+import { textWidth, wrapText } from './textWidth.js';
+
+export { textWidth, wrapText };
 
 /**
  * Fonts tried in order; DejaVu/Liberation are on most Linux systems, the rest elsewhere.
@@ -83,15 +87,6 @@ export function linearScale(domain: readonly [number, number], range: readonly [
 }
 
 /**
- * Approximate rendered width of `text` in px at `size` px (average glyph ≈ 0.6 em).
- *
- * @example textWidth('formality', 12); // 64.8
- */
-export function textWidth(text: string, size: number): number {
-  return [...text].length * size * 0.6;
-}
-
-/**
  * An SVG `<text>` element with escaped content.
  *
  * @example svgText(10, 20, 'a < b', { 'text-anchor': 'middle' });
@@ -99,6 +94,35 @@ export function textWidth(text: string, size: number): number {
 export function svgText(x: number, y: number, text: string, attrs: Record<string, string | number> = {}): string {
   const a = Object.entries(attrs).map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`).join('');
   return `<text x="${px(x)}" y="${px(y)}"${a}>${escapeXml(text)}</text>`;
+}
+
+/**
+ * Text wrapped to `maxWidth` as one `<text>` per line, the first baseline at `y`; returns the SVG and
+ * the block's height (lines × `lineHeight`, default 1.3 × the font size).
+ *
+ * @example const { svg, height } = textBlock(360, 28, title, { size: 17, bold: true, maxWidth: 700, anchor: 'middle' });
+ */
+export function textBlock(
+  x: number,
+  y: number,
+  text: string,
+  o: { size: number; maxWidth: number; bold?: boolean; anchor?: 'start' | 'middle' | 'end'; lineHeight?: number; attrs?: Record<string, string | number> },
+): { svg: string; height: number; lines: string[] } {
+  const lines = wrapText(text, o.size, o.maxWidth, o.bold);
+  const lh = o.lineHeight ?? Math.round(o.size * 1.3);
+  const attrs = { 'text-anchor': o.anchor ?? 'start', 'font-size': o.size, ...(o.bold ? { 'font-weight': 'bold' } : {}), ...o.attrs };
+  return { svg: lines.map((l, i) => svgText(x, y + i * lh, l, attrs)).join(''), height: lines.length * lh, lines };
+}
+
+/**
+ * A plot's title, bold 17 px, centred and wrapped to the plot's width less 12 px margins; `bottom` is
+ * where the plot below it may start.
+ *
+ * @example const t = plotTitle(720, 'formal: dose–response at layer 3'); out.push(t.svg); const top = t.bottom + 20;
+ */
+export function plotTitle(width: number, title: string): { svg: string; bottom: number } {
+  const b = textBlock(width / 2, 28, title, { size: 17, bold: true, maxWidth: width - 24, anchor: 'middle', lineHeight: 21, attrs: { fill: '#111', class: 'title' } });
+  return { svg: b.svg, bottom: 28 + b.height - 21 + 6 };
 }
 
 /**
@@ -142,23 +166,39 @@ export function extent(values: Iterable<number | null | undefined>, fallback: [n
   return lo <= hi ? [lo, hi] : fallback;
 }
 
+/** One legend entry: a line (series), a box (bars, colours), a box filled with a pattern, or an outline. */
+export interface LegendEntry {
+  name: string;
+  color: string;
+  dashed?: boolean;
+  swatch: 'line' | 'box' | 'outline';
+  /** Id of a `<pattern>` drawn over a box swatch (e.g. hatching). */
+  pattern?: string;
+}
+
 /**
- * A legend laid out in rows that wrap at `maxWidth`; returns the SVG and its height.
+ * A legend laid out in rows that wrap at `maxWidth`; an entry wider than a row has its text wrapped.
+ * Returns the SVG and its height.
  *
  * @example const { svg, height } = legend([{ name: 'formality', color: PALETTE[0], swatch: 'line' }], 72, 400, 600);
  */
-export function legend(entries: Array<{ name: string; color: string; dashed?: boolean; swatch: 'line' | 'box' }>, x: number, y: number, maxWidth: number): { svg: string; height: number } {
-  const size = 12, rowH = 18;
-  let cx = x, cy = y;
+export function legend(entries: LegendEntry[], x: number, y: number, maxWidth: number): { svg: string; height: number } {
+  const size = 12, rowH = 18, lineH = 15;
+  let cx = x, cy = y, rowLines = 1;
   const parts: string[] = [];
   for (const e of entries) {
-    const w = 22 + textWidth(e.name, size) + 18;
-    if (cx > x && cx + w > x + maxWidth) { cx = x; cy += rowH; }
+    const lines = wrapText(e.name, size, Math.max(40, maxWidth - 22));
+    const w = 22 + Math.max(...lines.map((l) => textWidth(l, size))) + 18;
+    if (cx > x && cx + w - 18 > x + maxWidth) { cx = x; cy += rowH + (rowLines - 1) * lineH; rowLines = 1; }
     const sw = e.swatch === 'line'
       ? `<line x1="${px(cx)}" y1="${px(cy)}" x2="${px(cx + 16)}" y2="${px(cy)}" stroke="${e.color}" stroke-width="2.5"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/><circle cx="${px(cx + 8)}" cy="${px(cy)}" r="3" fill="${e.color}"/>`
-      : `<rect x="${px(cx + 2)}" y="${px(cy - 6)}" width="12" height="12" fill="${e.color}"/>`;
-    parts.push(`<g class="legend-entry">${sw}${svgText(cx + 22, cy + 4, e.name, { 'font-size': size, fill: '#222' })}</g>`);
+      : e.swatch === 'outline'
+        ? `<rect x="${px(cx + 1.5)}" y="${px(cy - 6.5)}" width="13" height="13" fill="#ffffff" stroke="${e.color}" stroke-width="3"/>`
+        : `<rect x="${px(cx + 1)}" y="${px(cy - 7)}" width="14" height="14" fill="${e.color}"${e.pattern ? '' : ' stroke="#999" stroke-width="0.5"'}/>` + (e.pattern ? `<rect x="${px(cx + 1)}" y="${px(cy - 7)}" width="14" height="14" fill="url(#${e.pattern})" stroke="#999" stroke-width="0.5"/>` : '');
+    const text = lines.map((l, i) => svgText(cx + 22, cy + 4 + i * lineH, l, { 'font-size': size, fill: '#222' })).join('');
+    parts.push(`<g class="legend-entry">${sw}${text}</g>`);
+    rowLines = Math.max(rowLines, lines.length);
     cx += w;
   }
-  return { svg: `<g class="legend">${parts.join('')}</g>`, height: cy - y + rowH };
+  return { svg: `<g class="legend">${parts.join('')}</g>`, height: cy - y + rowH + (rowLines - 1) * lineH };
 }

@@ -118,19 +118,27 @@ export function inlineSvg(svg: string): string {
   return s;
 }
 
+// Everything wraps inside its card at any window width: long words break, interval cells put the
+// interval on a line under the mean, and a table too wide all the same scrolls inside its card
+// (.table-scroll) instead of widening the page.
 const CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #1d1f23; font: 15px/1.5 system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif; }
 main { max-width: 1080px; margin: 0 auto; padding: 28px 24px 48px; }
+h1, h2, p, summary, caption, figcaption, td, th { overflow-wrap: anywhere; }
 header h1 { margin: 0 0 4px; font-size: 26px; }
 header p.subtitle { margin: 0 0 18px; color: #555; }
-section { background: #fff; border: 1px solid #dde0e5; border-radius: 8px; padding: 18px 22px; margin: 18px 0; }
+section { background: #fff; border: 1px solid #dde0e5; border-radius: 8px; padding: 18px 22px; margin: 18px 0; min-width: 0; }
 section h2 { margin: 0 0 12px; font-size: 19px; }
+.table-scroll { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 4px 0; }
 th, td { padding: 5px 12px; border-bottom: 1px solid #e6e8eb; text-align: left; vertical-align: top; }
 th { background: #f0f2f5; font-weight: 600; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.num { overflow-wrap: normal; }
+td.num span { white-space: nowrap; }
+td.num .ci { display: block; color: #555; font-size: 12.5px; }
 tbody tr:nth-child(even) td { background: #fafbfc; }
 table.summary th { background: none; width: 14em; color: #444; }
 caption, figcaption { caption-side: bottom; color: #555; font-size: 13.5px; padding-top: 6px; text-align: left; }
@@ -141,24 +149,34 @@ details > summary { cursor: pointer; padding: 8px 12px; font-weight: 600; }
 details[open] > summary { border-bottom: 1px solid #e1e4e8; }
 .example { padding: 10px 14px; border-bottom: 1px dashed #e1e4e8; }
 .example:last-child { border-bottom: none; }
-.example .q { color: #555; font-size: 13.5px; }
+.example .q { color: #555; font-size: 13.5px; overflow-wrap: anywhere; }
 .example .a { white-space: pre-wrap; overflow-wrap: anywhere; margin: 4px 0; font-family: ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 13.5px; background: #f6f8fa; padding: 8px 10px; border-radius: 4px; }
 .example .scores { font-size: 12.5px; color: #333; }
 .example .scores span { margin-right: 14px; }
 footer { color: #777; font-size: 12.5px; text-align: center; margin-top: 24px; }
-@media print { body { background: #fff; } section { break-inside: avoid; border: none; } }
+@media print { body { background: #fff; } section { break-inside: avoid; border: none; } .table-scroll { overflow: visible; } }
 `;
 
 const isNumeric = (c: ReportCell) => c === null || typeof c === 'number' || (typeof c === 'object' && c !== null);
+
+/** A cell's HTML: a mean with an interval as two spans, the interval shown under the mean. */
+function cellHtml(c: ReportCell, digits: number): string {
+  const text = formatCell(c, digits);
+  const i = c !== null && typeof c === 'object' ? text.indexOf(' [') : -1;
+  return i < 0 ? escapeXml(text) : `<span class="mean">${escapeXml(text.slice(0, i))}</span> <span class="ci">${escapeXml(text.slice(i + 1))}</span>`;
+}
+
+/** A header's HTML, with break opportunities after ':' '/' '_' so names like projection:formal can wrap. */
+const headerHtml = (h: string) => escapeXml(h).replace(/([:/_])/g, '$1<wbr>');
 
 function renderTable(t: ReportTable): string {
   const digits = t.digits ?? 3;
   for (const [i, r] of t.rows.entries()) if (r.length !== t.header.length) throw new InvalidArgumentError(`report table "${t.title ?? ''}": row ${i} has ${r.length} cells for ${t.header.length} columns`);
   const numericCol = t.header.map((_, j) => t.rows.length > 0 && t.rows.every((r) => isNumeric(r[j])));
-  const head = `<thead><tr>${t.header.map((h, j) => `<th scope="col"${numericCol[j] ? ' class="num"' : ''}>${escapeXml(h)}</th>`).join('')}</tr></thead>`;
-  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td${isNumeric(c) ? ' class="num"' : ''}>${escapeXml(formatCell(c, digits))}</td>`).join('')}</tr>`).join('\n');
+  const head = `<thead><tr>${t.header.map((h, j) => `<th scope="col"${numericCol[j] ? ' class="num"' : ''}>${headerHtml(h)}</th>`).join('')}</tr></thead>`;
+  const body = t.rows.map((r) => `<tr>${r.map((c) => `<td${isNumeric(c) ? ' class="num"' : ''}>${cellHtml(c, digits)}</td>`).join('')}</tr>`).join('\n');
   const caption = t.caption ? `<caption>${escapeXml(t.caption)}</caption>` : '';
-  return `<table>${caption}${head}<tbody>\n${body}\n</tbody></table>`;
+  return `<div class="table-scroll"><table>${caption}${head}<tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function renderExamples(e: ReportExamples): string {

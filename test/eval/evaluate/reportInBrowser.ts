@@ -16,13 +16,18 @@ export interface FigureShot {
   width: number;
 }
 
+/** Headless Chromium for the report tests, with a clear error when it is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM.`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+}
+
 /**
  * Opens a report file in headless Chromium, screenshots every inline figure and its plot area (into
  * `shotsDir`), and returns their pixel statistics and every URL the page requested.
  */
 export async function shootReport(file: string, shotsDir: string): Promise<{ figures: FigureShot[]; requests: string[]; scripts: number }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM.`);
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const requests: string[] = [];

@@ -68,7 +68,8 @@ describe('plots', () => {
     expect(svg).toContain('>–<'); // the missing cell
     expect(svg).toContain('recommended: layer 2 &amp; alpha 4');
     expect(svg).toContain('Δ formality');
-    expect(svg.match(/url\(#hatch-/g)?.length).toBe(4);
+    expect(svg.match(/class="hatched"/g)?.length).toBe(4);
+    expect(svg).toContain('hatched: end-of-turn rate &lt; 0.7'); // the legend says what hatching marks
     expect(() => heatmap({ ...exampleHeatmap, values: [[1]] })).toThrow(/rows × /);
     expect(() => heatmap({ ...exampleHeatmap, highlight: { row: 9, col: 0 } })).toThrow(/outside/);
   });

@@ -38,7 +38,7 @@ describe('html report', () => {
     expect(html).toContain('&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt; &amp; &lt;b&gt;not bold&lt;/b&gt; &lt;/details&gt;');
     expect(html.match(/<details/g)?.length).toBe(2);
     expect(html).toContain('<details open><summary>alpha = -4');
-    expect(html).toContain('<td class="num">-0.62 [-0.71, -0.53]</td>');
+    expect(html).toContain('<td class="num"><span class="mean">-0.62</span> <span class="ci">[-0.71, -0.53]</span></td>');
     expect(html).toContain('<td class="num">–</td>');
     expect(html).toContain('Formality falls as alpha goes negative &amp; rises');
   });
