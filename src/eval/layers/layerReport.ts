@@ -23,6 +23,7 @@ export function effectHeatmap(a: LayerAnalysis): string {
     xLabel: `alpha (${a.settings.units} units)`,
     yLabel: 'steered layer',
     colorLabel: `Δ ${a.metric} vs unsteered`,
+    meaning: { high: `toward ${a.persona.name} (${a.metric} up)`, low: `away from ${a.persona.name} (${a.metric} down)` },
     highlight: rec ? { row: a.layers.findIndex((l) => l.layer === rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` } : undefined,
     dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
     dimmedLabel: `end-of-turn rate under ${a.settings.coherenceFloor}`,
@@ -31,7 +32,7 @@ export function effectHeatmap(a: LayerAnalysis): string {
 
 /**
  * The layer × alpha heat map of coherence (end-of-turn rate), centred on the floor: blue cells are
- * under it.
+ * at or above it (coherent, blue = good as on the effect map), red cells under it.
  *
  * @example const svg = coherenceHeatmap(analysis);
  */
@@ -46,6 +47,7 @@ export function coherenceHeatmap(a: LayerAnalysis): string {
     xLabel: `alpha (${a.settings.units} units)`,
     yLabel: 'steered layer',
     colorLabel: `end-of-turn rate (centre = floor ${f})`,
+    meaning: { high: `at or above the floor ${f}: coherent`, low: `under the floor ${f}` },
     center: f,
     domain: [0, 1],
     dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
@@ -127,8 +129,8 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
         ? [rec.reason, `Effect ${rec.effect.mean.toFixed(2)} [${rec.effect.lo.toFixed(2)}, ${rec.effect.hi.toFixed(2)}] (${pct}% paired interval), end-of-turn rate ${rec.ended.rate.toFixed(2)} [${rec.ended.lo.toFixed(2)}, ${rec.ended.hi.toFixed(2)}]. Steer with: persona run --persona … --layer ${rec.layer} --alpha ${rec.alpha}.`]
         : [`No layer moves ${a.metric} toward the persona at a positive alpha while staying at or above the coherence floor ${a.settings.coherenceFloor}. Try smaller alphas or a lower floor.`],
     },
-    { kind: 'figure', title: 'Steering effect by layer and alpha', svg: effect.svg, caption: `Paired change of ${a.metric} against the unsteered answers (same question and seed), ${a.settings.questions} questions per cell. Hatched: end-of-turn rate under ${a.settings.coherenceFloor}. Outlined: the recommendation.` },
-    { kind: 'figure', title: 'Coherence by layer and alpha', svg: coherence.svg, caption: `Share of answers that closed their turn within ${a.settings.maxNewTokens} tokens; the colour scale is centred on the floor.` },
+    { kind: 'figure', title: 'Steering effect by layer and alpha', svg: effect.svg, caption: `Paired change of ${a.metric} against the unsteered answers (same question and seed), ${a.settings.questions} questions per cell; blue: toward the persona, red: away from it. Hatched: end-of-turn rate under ${a.settings.coherenceFloor}. Outlined: the recommendation.` },
+    { kind: 'figure', title: 'Coherence by layer and alpha', svg: coherence.svg, caption: `Share of answers that closed their turn within ${a.settings.maxNewTokens} tokens; the colour scale is centred on the floor: blue at or above it (coherent), red under it.` },
     { kind: 'figure', title: 'Separation by layer', svg: separation.svg, caption: `${a.settings.contrastPairs} positive/negative answer pairs re-generated from the persona's contrastive prompts; Cohen's d of their answer-mean activations projected on the layer's unit direction, and a logistic probe's accuracy, ${a.settings.probeFolds}-fold cross-validated with each question's pair kept in one fold.` },
     { kind: 'figure', title: 'Vector and residual norms', svg: norms.svg, caption: 'One gap unit of alpha adds ‖v‖ to a residual stream of norm ‖residual‖ (mean over the contrastive answers of the answer-mean residual).' },
     {
