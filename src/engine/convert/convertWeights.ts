@@ -1,20 +1,23 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelFileError } from '../../errors.js';
+import { isMainThread } from 'node:worker_threads';
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { ModelWeights } from '../../model/safetensors/ModelWeights.js';
 import { atomicWrite, tempPathFor } from '../../util/atomicWrite.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { DataType, type DataTypeId } from '../onnx/onnxProto.js';
-import type { ConvertedWeights, StoredLinear, StoredTensor } from './ConvertedWeights.js';
+import { ConversionInterruptedError } from './ConversionInterruptedError.js';
+import type { ConvertedSource, ConvertedWeights, StoredLinear, StoredTensor } from './ConvertedWeights.js';
+import { hashFile, readConvertedManifest, stampOf, sameStamp } from './convertedManifest.js';
+import { sweepStaleTempFiles } from './sweepStaleTempFiles.js';
 import { toFloat16 } from './float16.js';
 import type { Precision } from './Precision.js';
 import { quantizeMatrix } from './quantize.js';
 
 /** Bump when the converted layout changes, so old caches are rebuilt. */
-export const CONVERTER_VERSION = 2;
+export const CONVERTER_VERSION = 3;
 const ALIGN = 4096;
 
 /** The project's cache folder: `PERSONA_CACHE`, else `$XDG_CACHE_HOME/persona-vectors`, else `~/.cache/persona-vectors`. */
@@ -42,15 +45,44 @@ export async function convertedDir(dir: string, weights: ModelWeights, config: M
   return { folder: path.join(cacheRoot, 'converted', `${name}-${key}`, precision), key };
 }
 
+/** The converted source's identity for the manifest: a hub snapshot's id and commit, or the folder. */
+async function describeSource(dir: string, weights: ModelWeights): Promise<ConvertedSource> {
+  const resolved = path.resolve(dir);
+  const hub = /(?:^|[/\\])models--([^/\\]+?)--([^/\\]+)[/\\]snapshots[/\\]([^/\\]+)$/.exec(resolved);
+  const files = [];
+  for (const f of weights.files) {
+    const st = await fs.stat(f);
+    files.push({ path: path.resolve(f), size: st.size, mtimeMs: st.mtimeMs });
+  }
+  return { dir: resolved, model: hub ? `${hub[1]}/${hub[2]}` : resolved, revision: hub ? hub[3] : null, files };
+}
+
+/** Stops a conversion between tensors once `stop.reason` is set (Ctrl-C or an abort signal). */
+interface StopFlag {
+  reason: string | null;
+}
+
+function checkStop(stop: StopFlag): void {
+  if (stop.reason) throw new ConversionInterruptedError(`Weight conversion stopped (${stop.reason}); nothing was left in the cache. Run again to convert from the start.`);
+}
+
 class WeightsWriter {
   tensors: Record<string, StoredTensor> = {};
   offset = 0;
-  constructor(private handle: fs.FileHandle) {}
+  /** sha256 of the file as written: padding (zeros) and data in order. */
+  readonly hash: Hash = createHash('sha256');
+  constructor(
+    private handle: fs.FileHandle,
+    private stop: StopFlag,
+  ) {}
 
   async put(name: string, type: DataTypeId, dims: number[], data: ArrayBufferView): Promise<string> {
+    checkStop(this.stop);
     const pad = (ALIGN - (this.offset % ALIGN)) % ALIGN;
+    if (pad) this.hash.update(new Uint8Array(pad));
     this.offset += pad;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.hash.update(bytes);
     let done = 0;
     while (done < bytes.length) {
       const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.offset + done);
@@ -99,11 +131,31 @@ function concatRows(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+/** Options of `ensureConverted`. */
+export interface EnsureConvertedOptions {
+  onProgress?: ProgressCallback;
+  /** The cache folder (default `personaCacheDir()`). */
+  cacheRoot?: string;
+  /** Stops the conversion between tensors; the temp file is removed. */
+  signal?: AbortSignal;
+  /** Told when a cache entry does not verify and is rebuilt (default: a `warning:` line on stderr). */
+  onWarning?: (message: string) => void;
+}
+
+const warnOnStderr = (message: string) => {
+  process.stderr.write(`warning: ${message}\n`);
+};
+
 /**
  * Converts a checkpoint once into the engine's layout (fused qkv and gate/up, f32 transposed or
  * MatMulNBits blocks, Gemma norms as 1+w) in the project cache, and returns its manifest. Later
- * loads reuse it. The weights go to a temp file renamed into place, and the manifest is written
- * last, so an interrupted conversion never leaves a cache that is taken for complete.
+ * loads reuse it. The checkpoint's tensor shapes are checked against its config first. The
+ * weights go to a temp file renamed into place, and the manifest (with the file's sha256) is
+ * written last, so an interrupted conversion never leaves a cache that is taken for complete. A
+ * cached file that no longer verifies (truncated, or bytes changed since it was written) is
+ * rebuilt with a warning. Ctrl-C stops the conversion between tensors, removes the temp file and
+ * then ends the process as Ctrl-C would (when nothing else listens for SIGINT). Stale temp files
+ * of killed conversions are swept once per process.
  *
  * @example const { folder, manifest } = await ensureConverted(dir, weights, config, 'q4', { onProgress });
  */
@@ -112,78 +164,127 @@ export async function ensureConverted(
   weights: ModelWeights,
   config: ModelConfig,
   precision: Precision,
-  opts: { onProgress?: ProgressCallback; cacheRoot?: string } = {},
+  opts: EnsureConvertedOptions = {},
 ): Promise<{ folder: string; manifest: ConvertedWeights }> {
-  const { folder, key } = await convertedDir(dir, weights, config, precision, opts.cacheRoot);
+  weights.checkShapes(config);
+  const cacheRoot = opts.cacheRoot ?? personaCacheDir();
+  await sweepOnce(cacheRoot);
+  const warn = opts.onWarning ?? warnOnStderr;
+  const { folder, key } = await convertedDir(dir, weights, config, precision, cacheRoot);
   const manifestPath = path.join(folder, 'manifest.json');
-  const existing = await readManifest(manifestPath);
-  if (existing) {
-    await checkComplete(folder, existing);
-    return { folder, manifest: existing };
+  const found = await readConvertedManifest(manifestPath, CONVERTER_VERSION);
+  if (found.manifest) {
+    const problem = await verifyWeights(folder, found.manifest, manifestPath);
+    if (!problem) return { folder, manifest: found.manifest };
+    warn(`The conversion cache in ${folder} does not verify (${problem}); converting again.`);
+    await fs.rm(manifestPath, { force: true });
+  } else if (found.problem) {
+    warn(`The conversion cache manifest ${manifestPath} ${found.problem}; converting again.`);
+    await fs.rm(manifestPath, { force: true });
   }
+  return convert(dir, weights, config, precision, folder, key, opts);
+}
+
+const swept = new Set<string>();
+async function sweepOnce(cacheRoot: string): Promise<void> {
+  if (swept.has(cacheRoot)) return;
+  swept.add(cacheRoot);
+  await sweepStaleTempFiles(cacheRoot).catch(() => {});
+}
+
+/** Null when the weights file is the one the manifest describes, else what is wrong with it. */
+async function verifyWeights(folder: string, m: ConvertedWeights, manifestPath: string): Promise<string | null> {
+  const file = path.join(folder, m.weightsFile);
+  let st;
+  try {
+    st = await fs.stat(file);
+  } catch {
+    return `${m.weightsFile} is missing`;
+  }
+  if (st.size !== m.totalBytes) return `${m.weightsFile} has ${st.size} bytes, the manifest says ${m.totalBytes}`;
+  const now = new Date();
+  if (sameStamp(stampOf(st), m.weightsStamp)) {
+    await fs.utimes(manifestPath, now, now).catch(() => {}); // last used, for `persona cache`
+    return null;
+  }
+  // Written to, copied or restored since it was verified: read it all once.
+  const digest = await hashFile(file);
+  if (digest !== m.sha256) return `the sha256 of ${m.weightsFile} is ${digest.slice(0, 12)}…, the manifest says ${m.sha256.slice(0, 12)}…`;
+  m.weightsStamp = stampOf(await fs.stat(file));
+  await atomicWrite(manifestPath, JSON.stringify(m)).catch(() => {});
+  return null;
+}
+
+async function convert(
+  dir: string,
+  weights: ModelWeights,
+  config: ModelConfig,
+  precision: Precision,
+  folder: string,
+  key: string,
+  opts: EnsureConvertedOptions,
+): Promise<{ folder: string; manifest: ConvertedWeights }> {
+  const manifestPath = path.join(folder, 'manifest.json');
+  const source = await describeSource(dir, weights);
   await fs.mkdir(folder, { recursive: true });
   const weightsPath = path.join(folder, 'weights.bin');
   const tmp = tempPathFor(weightsPath);
-  const handle = await fs.open(tmp, 'w');
-  const cleanup = () => fs.rm(tmp, { force: true }).catch(() => {});
+  const stop: StopFlag = { reason: null };
+  let bySignal = false;
   const onSignal = () => {
-    void cleanup();
+    bySignal = true;
+    stop.reason = 'Ctrl-C';
   };
-  process.once('SIGINT', onSignal);
+  const onAbort = () => {
+    stop.reason ??= 'aborted';
+  };
+  // Signals reach the main thread only; a worker's conversion ends with its process.
+  if (isMainThread) process.once('SIGINT', onSignal);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  const handle = await fs.open(tmp, 'w');
   try {
-    const w = new WeightsWriter(handle);
-    const linears = await writeAll(w, weights, config, precision, opts.onProgress);
+    const w = new WeightsWriter(handle, stop);
+    const linears = await writeAll(w, weights, config, precision, stop, opts.onProgress);
+    checkStop(stop);
     await handle.sync();
     await handle.close();
     await fs.rename(tmp, weightsPath);
-    const manifest: ConvertedWeights = { formatVersion: CONVERTER_VERSION, precision, sourceKey: key, weightsFile: 'weights.bin', totalBytes: w.offset, tensors: w.tensors, linears };
+    const manifest: ConvertedWeights = {
+      formatVersion: CONVERTER_VERSION,
+      precision,
+      sourceKey: key,
+      weightsFile: 'weights.bin',
+      totalBytes: w.offset,
+      sha256: w.hash.digest('hex'),
+      weightsStamp: stampOf(await fs.stat(weightsPath)),
+      source,
+      createdAt: new Date().toISOString(),
+      tensors: w.tensors,
+      linears,
+    };
     await atomicWrite(manifestPath, JSON.stringify(manifest));
     return { folder, manifest };
   } catch (err) {
     await handle.close().catch(() => {});
-    await cleanup();
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    if (bySignal && process.listenerCount('SIGINT') === 0) {
+      // Nothing else handles Ctrl-C: end the process as the default handler would have.
+      process.kill(process.pid, 'SIGINT');
+    }
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    if (isMainThread) process.removeListener('SIGINT', onSignal);
+    opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-async function readManifest(p: string): Promise<ConvertedWeights | null> {
-  let text: string;
-  try {
-    text = await fs.readFile(p, 'utf8');
-  } catch {
-    return null;
-  }
-  try {
-    const m = JSON.parse(text) as ConvertedWeights;
-    if (m.formatVersion !== CONVERTER_VERSION) return null;
-    return m;
-  } catch {
-    throw new ModelFileError(`The conversion cache manifest ${p} is corrupt. Delete the folder ${path.dirname(p)} and run again; it will be rebuilt.`);
-  }
-}
-
-async function checkComplete(folder: string, m: ConvertedWeights): Promise<void> {
-  const file = path.join(folder, m.weightsFile);
-  let size = -1;
-  try {
-    size = (await fs.stat(file)).size;
-  } catch {
-    // missing
-  }
-  if (size !== m.totalBytes) {
-    throw new ModelFileError(
-      `The conversion cache in ${folder} is corrupt: ${m.weightsFile} has ${size < 0 ? 'gone missing' : `${size} bytes`}, the manifest says ${m.totalBytes}. Delete that folder and run again; it will be rebuilt.`,
-    );
-  }
-}
-
-async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig, precision: Precision, onProgress?: ProgressCallback): Promise<Record<string, StoredLinear>> {
+async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig, precision: Precision, stop: StopFlag, onProgress?: ProgressCallback): Promise<Record<string, StoredLinear>> {
   const linears: Record<string, StoredLinear> = {};
   const total = [...weights.tensors.values()].reduce((a, t) => a + t.byteLength, 0);
   let done = 0;
   const read = async (name: string) => {
+    checkStop(stop);
     const info = weights.info(name);
     const data = await weights.readFloat32(name);
     done += info.byteLength;
