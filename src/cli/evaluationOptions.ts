@@ -14,6 +14,7 @@ import { defaultQuestionSet, readQuestionSet, type QuestionSet } from '../eval/e
 import { writeReportFiles } from '../eval/evaluate/writeReportFiles.js';
 import type { HtmlReportSpec } from '../eval/report/htmlReport.js';
 import { UNITS, type Units } from '../steering/resolveSteering.js';
+import { checkOutputTarget } from '../util/checkOutputTarget.js';
 import { intArg, listArg, modelOptions, numberArg, openModel, type ModelFlags } from './common.js';
 
 /** The parsed values of the shared flags (each command adds its own). */
@@ -133,7 +134,9 @@ export function writeEvaluationFiles(o: EvaluationFlags, data: unknown, report: 
  * Opens the model the flags name, runs `work` with it and a signal that Ctrl-C aborts, then lets go
  * of the SIGINT handler and disposes of the model, whatever happened.
  */
-export async function withModel<T>(o: ModelFlags, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withModel<T>(o: ModelFlags & { output?: string; html?: string }, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
+  // An output that cannot be written (a folder, FIFO, read-only or full disk) is found before the sweep runs.
+  for (const out of [o.output, o.html]) if (out) await checkOutputTarget(out);
   const model = await openModel(o);
   const ac = new AbortController();
   const onSig = () => ac.abort();

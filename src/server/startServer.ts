@@ -8,6 +8,7 @@ import { EngineWorker } from '../engine/worker/EngineWorker.js';
 import { PersonaError } from '../errors.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR, PACKAGE_ROOT } from '../model/defaultModel.js';
 import { loadTokenizer } from '../model/tokenizer/Tokenizer.js';
+import { sweepStaleWrites } from '../util/sweepStaleWrites.js';
 import type { CompletionRecord } from './chatCompletion.js';
 import { createApp } from './createApp.js';
 import { GenerationQueue } from './GenerationQueue.js';
@@ -97,6 +98,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
   // One core stays free for the HTTP thread: with every core in the engine, streaming many clients
   // starves it (measured on 2 cores: half the batched throughput).
   const threads = opts.threads ?? Math.max(1, os.availableParallelism() - 1);
+  // What killed writers left (persona temp and lock files, upload staging folders of a dead server).
+  const swept = await sweepStaleWrites({ dirs: [path.resolve(opts.personasDir ?? DEFAULT_PERSONAS_DIR)], depth: 0 }).catch(() => undefined);
+  if (swept?.removed.length) opts.log?.(`removed ${swept.removed.length} stale temp file(s) left by interrupted writers (${(swept.bytes / 1e6).toFixed(1)} MB)`);
   const engine = await EngineWorker.start({ model: opts.model ?? DEFAULT_MODEL_DIR, precision: opts.precision, device: opts.device, threads, maxBatchRows: maxBatch });
   try {
     const tokenizer = await loadTokenizer(engine.info.dir);

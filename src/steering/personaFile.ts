@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -5,6 +6,9 @@ import { PersonaFileError } from '../errors.js';
 import { SafetensorsFile } from '../model/safetensors/SafetensorsFile.js';
 import { encodeSafetensors } from '../model/safetensors/writeSafetensors.js';
 import { atomicWrite } from '../util/atomicWrite.js';
+import { checkOutputTarget } from '../util/checkOutputTarget.js';
+import { withFileLock } from '../util/withFileLock.js';
+import { wrapWriteError } from '../util/wrapWriteError.js';
 import { PersonaVector, type PersonaMeta } from './PersonaVector.js';
 
 export const PERSONA_FORMAT = 'persona-vectors/persona@1';
@@ -35,63 +39,224 @@ const metaSchema = z.object({
   toolVersion: z.string(),
   systemPrompt: z.string().optional(),
   vectors: z.string(),
+  /** sha256 and byte length of the sidecar, checked on load (persona files written before them load without the check). */
+  vectorsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-hex sha256').optional(),
+  vectorsBytes: z.number().int().nonnegative().optional(),
 });
 
-/** The sidecar beside a persona JSON: `x.persona.json` → `x.persona.safetensors`. */
-export function sidecarPath(jsonPath: string): string {
-  return jsonPath.replace(/(\.json)?$/, '').replace(/$/, '.safetensors');
+/** How a persona JSON names its sidecar: `x.persona.json` + sha256 → `x.persona.{16 hex}.safetensors`. */
+export function sidecarPath(jsonPath: string, sha256: string): string {
+  return path.join(path.dirname(jsonPath), `${sidecarStem(jsonPath)}.${sha256.slice(0, 16)}.safetensors`);
+}
+
+function sidecarStem(jsonPath: string): string {
+  return path.basename(jsonPath).replace(/\.json$/, '');
+}
+
+/** The sidecars a save of `jsonPath` may have left: the old fixed name and content-addressed ones. */
+function ownSidecarPattern(jsonPath: string): RegExp {
+  return new RegExp(`^${sidecarStem(jsonPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.[0-9a-f]{16})?\\.safetensors$`);
+}
+
+/** The lock file that serializes writers of one persona: `.x.persona.json.lock` beside it, holding the writer's pid. */
+export function personaLockPath(jsonPath: string): string {
+  return path.join(path.dirname(jsonPath), `.${path.basename(jsonPath)}.lock`);
+}
+
+export interface SavePersonaOptions {
+  /** How long to wait for another writer of the same file before giving up (default 30 s). */
+  lockTimeoutMs?: number;
+  /** Called once the sidecar is on disk and before the JSON is committed (tests crash the process here). */
+  beforeCommit?: () => void | Promise<void>;
 }
 
 /**
  * Saves a persona: self-describing JSON plus a safetensors sidecar with every layer's raw
- * difference (`layers.{l}`, f32 [H]). Both written atomically, sidecar first.
+ * difference (`layers.{l}`, f32 [H]). The JSON is the single commit point: the sidecar is written
+ * first under a content-addressed name (`x.persona.{sha256[:16]}.safetensors`), then the JSON,
+ * which names it and carries its sha256 and byte length, is renamed over the old one. A crash in
+ * between leaves the old persona loadable as it was (its JSON still names its own sidecar). Writers
+ * of one file are serialized by a lock file holding the writer's pid (a lock left by a dead process
+ * is taken over); sidecars of this persona that no JSON in the folder names any more are removed.
+ * The output is checked first (a folder, FIFO, device or link is refused, never replaced).
  *
  * @example await savePersona(vector, 'personas/formal.persona.json');
  */
-export async function savePersona(p: PersonaVector, jsonPath: string): Promise<void> {
-  const side = sidecarPath(jsonPath);
+export async function savePersona(p: PersonaVector, jsonPath: string, opts: SavePersonaOptions = {}): Promise<void> {
+  await checkOutputTarget(jsonPath);
   const tensors = Object.fromEntries(p.vectors.map((v, l) => [`layers.${l}`, { shape: [v.length], data: v }]));
-  await fs.mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
-  await atomicWrite(side, encodeSafetensors(tensors, { format: PERSONA_FORMAT, name: p.name }));
-  const doc = { format: PERSONA_FORMAT, ...p.meta, vectors: path.basename(side) };
-  await atomicWrite(jsonPath, JSON.stringify(doc, null, 1) + '\n');
+  const bytes = encodeSafetensors(tensors, { format: PERSONA_FORMAT, name: p.name });
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const side = sidecarPath(jsonPath, sha256);
+  const doc = { format: PERSONA_FORMAT, ...p.meta, vectors: path.basename(side), vectorsSha256: sha256, vectorsBytes: bytes.byteLength };
+  try {
+    await fs.mkdir(path.dirname(path.resolve(jsonPath)), { recursive: true });
+  } catch (err) {
+    throw wrapWriteError(err, jsonPath);
+  }
+  await withFileLock(
+    personaLockPath(jsonPath),
+    async () => {
+      const existed = await fs.lstat(side).then(() => true, () => false);
+      try {
+        await atomicWrite(side, bytes);
+        await opts.beforeCommit?.();
+        await atomicWrite(jsonPath, JSON.stringify(doc, null, 1) + '\n');
+      } catch (err) {
+        // No orphan: a sidecar this call created goes when its JSON could not be committed.
+        if (!existed) await fs.rm(side, { force: true }).catch(() => {});
+        throw err;
+      }
+      await removeUnreferencedSidecars(jsonPath, path.basename(side));
+    },
+    { timeoutMs: opts.lockTimeoutMs ?? 30_000, what: jsonPath },
+  );
+}
+
+/** Removes this persona's earlier sidecars unless some JSON in the folder still names them. */
+async function removeUnreferencedSidecars(jsonPath: string, keep: string): Promise<void> {
+  const dir = path.dirname(jsonPath);
+  const pattern = ownSidecarPattern(jsonPath);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => n !== keep && pattern.test(n));
+  if (stale.length === 0) return;
+  const referenced = new Set<string>();
+  for (const n of names) {
+    if (!n.endsWith('.json') || n === path.basename(jsonPath)) continue;
+    const st = await fs.lstat(path.join(dir, n)).catch(() => undefined);
+    if (!st?.isFile() || st.size > MAX_JSON_BYTES) continue;
+    try {
+      const ref = (JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as { vectors?: unknown }).vectors;
+      if (typeof ref === 'string') referenced.add(path.basename(ref));
+    } catch {
+      // not a persona file
+    }
+  }
+  for (const n of stale) if (!referenced.has(n)) await fs.rm(path.join(dir, n), { force: true }).catch(() => {});
 }
 
 /**
- * Loads and validates a persona file (schema, sidecar present, shapes, no NaN/Inf).
+ * Loads and validates a persona file (schema, sidecar present, shapes, no NaN/Inf). The
+ * sidecar must be a regular file in the JSON's folder (no `../`, absolute path or link out of
+ * it) and match the `vectorsSha256`/`vectorsBytes` the JSON carries; files written before those
+ * fields existed (the shipped personas among them) still load, without the check.
  *
  * @example const formal = await loadPersona('personas/formal.persona.json');
  */
 export async function loadPersona(jsonPath: string): Promise<PersonaVector> {
-  let text: string;
+  // A writer may commit a new JSON and remove the sidecar the old one named while this reads: read again.
+  for (let attempt = 0; ; attempt++) {
+    const text = await readPersonaJson(jsonPath);
+    try {
+      return await loadFromText(jsonPath, text);
+    } catch (err) {
+      if (!(err instanceof SidecarMissingError) || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** The sidecar a persona JSON names went missing (possibly replaced by a concurrent save). */
+class SidecarMissingError extends PersonaFileError {}
+
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+const MAX_SIDECAR_BYTES = 1024 * 1024 * 1024;
+
+async function readPersonaJson(jsonPath: string): Promise<string> {
+  let st;
   try {
-    text = await fs.readFile(jsonPath, 'utf8');
+    st = await fs.stat(jsonPath);
   } catch {
     throw new PersonaFileError(`Persona file ${jsonPath} not found.`);
   }
+  if (!st.isFile()) throw new PersonaFileError(`Persona file ${jsonPath} is not a regular file (a folder, pipe or device); give a .persona.json file.`);
+  if (st.size > MAX_JSON_BYTES) throw new PersonaFileError(`Persona file ${jsonPath} is ${st.size} bytes, more than a persona file can be (${MAX_JSON_BYTES}); it is not a persona file.`);
+  try {
+    return await fs.readFile(jsonPath, 'utf8');
+  } catch (err) {
+    throw new PersonaFileError(`Cannot read persona file ${jsonPath} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+}
+
+async function loadFromText(jsonPath: string, text: string): Promise<PersonaVector> {
+  let side = '';
+  try {
+    return await parseAndRead(jsonPath, text, (s) => (side = s));
+  } catch (err) {
+    if (side && isNotFound(err)) throw new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+    throw err;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.code === 'ENOENT') return true;
+  return false;
+}
+
+async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: string) => void): Promise<PersonaVector> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    throw new PersonaFileError(`Persona file ${jsonPath} is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the file's bytes: say only that it is not JSON.
+    throw new PersonaFileError(`Persona file ${jsonPath} is not valid JSON; it is corrupt or not a persona file.`);
   }
   const parsed = metaSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PersonaFileError(`Persona file ${jsonPath} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}.`);
   }
-  const { vectors: sideName, format: _format, ...meta } = parsed.data;
-  const side = path.join(path.dirname(jsonPath), sideName);
-  try {
-    await fs.access(side);
-  } catch {
-    throw new PersonaFileError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+  const { vectors: sideName, vectorsSha256, vectorsBytes, format: _format, ...meta } = parsed.data;
+  const side = await confinedSidecar(jsonPath, sideName);
+  onSidecar(side);
+  let bytes: Buffer | undefined;
+  if (vectorsSha256 !== undefined || vectorsBytes !== undefined) {
+    const size = (await fs.stat(side)).size;
+    if (vectorsBytes !== undefined && size !== vectorsBytes) {
+      throw new PersonaFileError(`The vectors of persona ${jsonPath} do not match it: ${side} has ${size} bytes, the persona says ${vectorsBytes}. The pair is inconsistent (an interrupted or concurrent write?); save the persona again.`);
+    }
+    if (size > MAX_SIDECAR_BYTES) throw new PersonaFileError(`Sidecar ${side} of persona ${jsonPath} is ${size} bytes, more than a persona's vectors can be.`);
+    bytes = await fs.readFile(side);
+    const got = createHash('sha256').update(bytes).digest('hex');
+    if (vectorsSha256 !== undefined && got !== vectorsSha256) {
+      throw new PersonaFileError(`The vectors of persona ${jsonPath} do not match it: the sha256 of ${side} is ${got}, the persona says ${vectorsSha256}. The pair is inconsistent (an interrupted or concurrent write, or an edited sidecar); save the persona again.`);
+    }
   }
-  const st = await SafetensorsFile.open(side);
+  let st: SafetensorsFile;
+  try {
+    st = await SafetensorsFile.open(side);
+  } catch (err) {
+    if (isNotFound(err)) throw err;
+    throw new PersonaFileError(`Sidecar ${side} of persona ${jsonPath} is not a valid safetensors file; it is corrupt. Save or copy the persona again.`, { cause: err });
+  }
   const vectors: Float32Array[] = [];
   for (let l = 0; l < meta.model.numLayers; l++) {
     if (!st.tensors.has(`layers.${l}`)) throw new PersonaFileError(`Sidecar ${side} has no tensor layers.${l}; it does not match ${jsonPath}.`);
     vectors.push(await st.readFloat32(`layers.${l}`));
   }
   return new PersonaVector(vectors, meta as PersonaMeta);
+}
+
+/**
+ * The sidecar a persona JSON names, confined to the JSON's folder: an absolute path, a name that
+ * leaves the folder (`../secret.txt`) or a symbolic link that points out of it is refused, and so is
+ * anything but a regular file. Errors never quote the file's bytes.
+ */
+async function confinedSidecar(jsonPath: string, sideName: string): Promise<string> {
+  const dir = path.dirname(jsonPath);
+  const refuse = (why: string) =>
+    new PersonaFileError(`Persona file ${jsonPath} names its vectors ${JSON.stringify(sideName)}, ${why}. A persona's sidecar must be a file in the persona's own folder; it was not opened.`);
+  if (sideName === '' || path.isAbsolute(sideName) || /^[A-Za-z]:/.test(sideName) || sideName.includes('\0')) throw refuse('which is not a file name beside it');
+  const side = path.join(dir, sideName);
+  const rel = path.relative(path.resolve(dir), path.resolve(side));
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw refuse('which is outside its folder');
+  let real: string;
+  try {
+    real = await fs.realpath(side);
+  } catch {
+    throw new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+  }
+  const realRel = path.relative(await fs.realpath(dir), real);
+  if (realRel === '' || realRel.startsWith('..') || path.isAbsolute(realRel)) throw refuse('a link that points outside its folder');
+  if (!(await fs.stat(real)).isFile()) throw refuse('which is not a regular file');
+  return side;
 }

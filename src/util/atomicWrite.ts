@@ -7,7 +7,7 @@ import { wrapWriteError } from './wrapWriteError.js';
 
 /**
  * A temp path in the same folder as `target`, so that `rename` is atomic:
- * `.{name}.{pid}.{8 hex}.tmp`. The pid lets `sweepStaleTempFiles` tell a dead writer's leftovers.
+ * `.{name}.{pid}.{8 hex}.tmp`. The pid lets `sweepStaleWrites` tell a dead writer's leftovers.
  */
 export function tempPathFor(target: string): string {
   const dir = path.dirname(target);

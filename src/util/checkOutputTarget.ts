@@ -69,8 +69,8 @@ async function lstatOrUndefined(p: string): Promise<Stats | undefined> {
   try {
     return await fs.lstat(p);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw new OutputFileError(`Cannot write ${p}: a part of its path is a file, not a folder. Choose a path whose folders are folders.`);
+    // ENOTDIR: a folder on the path is a file; the walk up below names it.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw wrapWriteError(err, p);
   }
 }

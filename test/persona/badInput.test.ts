@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { promises as fs, mkdtempSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadPersona, savePersona, sidecarPath } from '../../src/steering/personaFile.js';
+import { loadPersona, savePersona } from '../../src/steering/personaFile.js';
 import { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
 import { CLI, PERSONAS } from '../helpers/paths.js';
@@ -41,7 +41,7 @@ describe('bad input to persona training and persona files', () => {
     const dir = tmp();
     const file = path.join(dir, 'f.persona.json');
     await savePersona(formal, file);
-    await fs.rm(sidecarPath(file));
+    await fs.rm(path.join(dir, JSON.parse(await fs.readFile(file, 'utf8')).vectors));
     await expect(loadPersona(file)).rejects.toThrow(/vectors of persona .* are missing: expected the sidecar/);
     const small = path.join(dir, 'small.persona.json');
     await savePersona(formal, small);

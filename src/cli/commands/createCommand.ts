@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createPromptSet } from '../../persona/createPromptSet.js';
 import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
+import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
 
@@ -27,6 +28,7 @@ export function generatePromptsCommand(): Command {
     .requiredOption('--output-dir <dir>', 'folder for positive.jsonl, negative.jsonl, questions-heldout.txt, persona.json');
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: PromptFlags & ModelFlags & { outputDir: string }) => {
+    await checkOutputTarget(o.outputDir, { kind: 'dir' });
     const model = o.generator === 'local' ? await openModel(o) : undefined;
     const set = await createPromptSet({ ...o, model, onProgress: progressBar(process.stderr) });
     const paths = await writePromptFiles(set, o.outputDir);
@@ -43,6 +45,7 @@ export function createCommand(): Command {
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8);
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: PromptFlags & ModelFlags & { output: string; name?: string; maxNewTokens: number; temperature: number }) => {
+    await checkOutputTarget(o.output); // before the prompts are built and answered
     const model = await openModel(o);
     const ac = new AbortController();
     const onSig = () => ac.abort();

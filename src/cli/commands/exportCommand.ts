@@ -9,6 +9,7 @@ import { defaultImportLayer } from '../../steering/formats/defaultImportLayer.js
 import { loadPersona, savePersona } from '../../steering/personaFile.js';
 import { PersonaVector } from '../../steering/PersonaVector.js';
 import { TOOL_VERSION } from '../../version.js';
+import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { DEFAULT_MODEL_DIR } from '../../model/defaultModel.js';
 import { numberArg } from '../common.js';
 
@@ -21,6 +22,7 @@ export function exportCommand(): Command {
     .option('--scale <k>', 'multiply the vectors (e.g. to bake in an alpha)', numberArg('--scale'), 1)
     .option('--layers <list>', 'comma-separated blocks to export (gguf; default: all but block 0)')
     .action(async (file: string, o: { format: string; out: string; scale: number; layers?: string }) => {
+      await checkOutputTarget(o.out);
       const p = (await loadPersona(file)).scale(o.scale);
       if (o.format === 'pt') {
         if (o.layers) throw new InvalidArgumentError('--layers applies to --format gguf only: a persona_vectors .pt holds every layer.');
@@ -48,6 +50,7 @@ export function importCommand(): Command {
     .option('-m, --model <model>', 'the model the vector belongs to (checks the hidden size and layer count)', DEFAULT_MODEL_DIR)
     .option('--name <name>', 'persona name')
     .action(async (file: string, o: { out: string; model: string; name?: string }) => {
+      await checkOutputTarget(o.out); // before a hub model is fetched
       const src = await resolveModelSource(o.model);
       const c = await loadConfig(src.dir);
       const L = c.numHiddenLayers;

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { readContrastiveFiles } from '../../persona/promptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
+import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
 
@@ -37,6 +38,7 @@ export function trainCommand(): Command {
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: TrainFlags) => {
     const { positive, negative } = await readContrastiveFiles(o.positivePrompts, o.negativePrompts);
+    await checkOutputTarget(o.out); // a folder, FIFO, read-only or full disk is found before training
     const model = await openModel(o);
     const ac = new AbortController();
     const onSig = () => ac.abort();
