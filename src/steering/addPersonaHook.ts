@@ -3,21 +3,33 @@ import type { PersonaVector } from './PersonaVector.js';
 import { resolveSteering, type SteerOptions } from './resolveSteering.js';
 
 /**
+ * An installed persona hook. `remove()` takes it off (calling the handle itself does the same, as
+ * earlier versions returned a plain function); removing twice is harmless.
+ *
+ * @example const hook = addPersonaHook(model, formal, { alpha: 4 }); hook.remove();
+ */
+export interface PersonaHook {
+  (): void;
+  remove(): void;
+}
+
+/**
  * Steers every later generation of `model` with `alpha · v` at the chosen layer(s) until the returned
- * function is called (the seed's `add_persona_hook`). Several hooks add up.
+ * handle's `remove()` is called (persona_vectors' `add_persona_hook`). Several hooks add up.
  *
  * @example
- * const remove = addPersonaHook(model, formal, { alpha: 4, layer: 3 });
+ * const hook = addPersonaHook(model, formal, { alpha: 4, layer: 3 });
  * await model.generate(['Invite Jo to lunch.']);
- * remove();
+ * hook.remove();
  */
-export function addPersonaHook(model: LanguageModel, persona: PersonaVector, opts: SteerOptions = {}): () => void {
+export function addPersonaHook(model: LanguageModel, persona: PersonaVector, opts: SteerOptions = {}): PersonaHook {
   const iv = resolveSteering(model, [{ persona, ...opts }])!;
   const hook = { delta: iv.delta, clamp: iv.clamp, positions: iv.positions };
   model.hooks.add(hook);
-  return () => {
+  const remove = () => {
     model.hooks.delete(hook);
   };
+  return Object.assign(remove, { remove });
 }
 
 /**
@@ -26,10 +38,10 @@ export function addPersonaHook(model: LanguageModel, persona: PersonaVector, opt
  * @example const out = await withPersonaHook(model, formal, { alpha: 4 }, () => model.generate(['Hi']));
  */
 export async function withPersonaHook<T>(model: LanguageModel, persona: PersonaVector, opts: SteerOptions, fn: () => Promise<T>): Promise<T> {
-  const remove = addPersonaHook(model, persona, opts);
+  const hook = addPersonaHook(model, persona, opts);
   try {
     return await fn();
   } finally {
-    remove();
+    hook.remove();
   }
 }
