@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, ModelFileError } from '../../errors.js';
 import { lookupCachedFile, repoCacheDir } from './hubCache.js';
+import { checkFilename } from './hubIds.js';
 import { hubDownload, type HubDownloadOptions } from './hubDownload.js';
 import { HubFileNotFoundError } from './hubRequest.js';
 import { offlineError, resolveHubSettings } from './hubSettings.js';
@@ -78,5 +79,12 @@ async function shardNames(indexFile: string): Promise<string[]> {
   if (!weightMap || typeof weightMap !== 'object') throw new ModelFileError(`${indexFile} has no weight_map.`);
   const names = Object.values(weightMap as Record<string, unknown>);
   if (!names.every((n): n is string => typeof n === 'string')) throw new ModelFileError(`${indexFile} has a weight_map entry that is not a file name.`);
+  for (const n of new Set(names)) {
+    try {
+      checkFilename(n);
+    } catch {
+      throw new ModelFileError(`${indexFile} names the shard ${JSON.stringify(n)}, which is not a file of the repo (shards must be relative paths inside it, without "..").`);
+    }
+  }
   return [...new Set(names)];
 }

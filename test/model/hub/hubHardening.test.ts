@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { HubError, InvalidArgumentError } from '../../../src/errors.js';
+import { HubError, InvalidArgumentError, ModelFileError } from '../../../src/errors.js';
 import { repoCacheDir } from '../../../src/model/hub/hubCache.js';
 import { hubDownload } from '../../../src/model/hub/hubDownload.js';
+import { snapshotDownload } from '../../../src/model/hub/snapshotDownload.js';
 import { HubNetworkError } from '../../../src/model/hub/hubRequest.js';
 import { DEFAULT_HUB_TIMEOUT_MS, resolveHubSettings } from '../../../src/model/hub/hubSettings.js';
 import { COMMIT_A, FakeHub, decoderRepo, pseudoRandom, sha256, tempHubOptions } from './fakeHub.js';
@@ -14,7 +15,11 @@ const ETAG = sha256(WEIGHTS);
 describe('hub downloads from a misbehaving server', () => {
   let hub: FakeHub;
   beforeAll(async () => {
-    hub = await FakeHub.start({ 'org/model': decoderRepo(COMMIT_A) });
+    const escape = decoderRepo(COMMIT_A);
+    delete escape.files['model.safetensors'];
+    escape.files['model.safetensors.index.json'] = JSON.stringify({ weight_map: { 'a.weight': 'model-1.safetensors', 'b.weight': '../outside.safetensors' } });
+    escape.files['model-1.safetensors'] = pseudoRandom(1000, 4);
+    hub = await FakeHub.start({ 'org/model': decoderRepo(COMMIT_A), 'org/escape': escape });
   });
   afterAll(() => hub.close());
 
@@ -102,6 +107,15 @@ describe('hub downloads from a misbehaving server', () => {
     await expect(fs.stat(`${blob}.incomplete`)).rejects.toThrow();
     const { path: file } = await hubDownload('org/model', 'model.safetensors', opts);
     expect(sha256(await fs.readFile(file))).toBe(ETAG);
+  });
+
+  it('refuse a shard index that names a file outside the repo, naming the index, and fetch no shard', async () => {
+    const { opts } = await setup();
+    const before = hub.count('/cdn/');
+    const run = snapshotDownload('org/escape', opts);
+    await expect(run).rejects.toThrow(ModelFileError);
+    await expect(run).rejects.toThrow(/model\.safetensors\.index\.json names the shard "\.\.\/outside\.safetensors", which is not a file of the repo/);
+    expect(hub.count('/cdn/')).toBe(before);
   });
 
   it('take both timeouts from the options, else HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT, and refuse values that are not positive', async () => {
