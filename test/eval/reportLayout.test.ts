@@ -100,6 +100,29 @@ describe('report layout in a 1280 px window', () => {
     expect(m.scrollingTables).toEqual([]);
   });
 
+  it('heat maps of any grid size, 1 × 1 to 36 × 16, with long titles and legends, keep their texts inside and apart', async () => {
+    const sizes = [[1, 1], [1, 12], [3, 1], [2, 2], [6, 9], [28, 12], [36, 16]];
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    const sections = sizes.map(([nr, nc]) => ({
+      kind: 'figure' as const,
+      svg: heatmap({
+        title: `${nr} × ${nc}: cheerful and upbeat: change in projection:cheerful by layer and alpha (does not measurably steer)`,
+        rows: range(nr).map((i) => `layer ${i}`),
+        cols: range(nc).map((j) => (j - Math.floor(nc / 2)) * 2),
+        values: range(nr).map((i) => range(nc).map((j) => ((i + j) % 7 === 3 ? null : 1.7 * Math.sin(i * 0.7 + j * 0.9)))),
+        dimmed: range(nr).map((i) => range(nc).map((j) => (i * j) % 3 === 1)),
+        dimmedLabel: 'incoherent: end-of-turn rate under 0.8 or distinct-2 under 0.85 × unsteered (blank: screened out)',
+        highlight: { row: nr - 1, col: nc - 1, label: `recommended: layer ${nr - 1}, α=+${2 * nc}` },
+        xLabel: 'alpha (gap units)',
+        yLabel: 'steered layer',
+        colorLabel: 'Δ projection:cheerful vs unsteered (paired over the same questions and seeds)',
+        meaning: { high: 'toward cheerful and upbeat (projection:cheerful up)', low: 'away from cheerful and upbeat (projection:cheerful down)' },
+      }),
+    }));
+    await fs.writeFile(path.join(OUT, 'grid-sizes.html'), renderHtmlReport({ title: 'grid sizes', sections }));
+    expectClean(await open('grid-sizes.html'), sizes.length);
+  });
+
   it('long answers, labels and system prompts wrap or scroll inside their cards instead of widening the page', async () => {
     const long = 'x'.repeat(3000);
     const r: EvaluationResult = structuredClone(evaluation);

@@ -139,7 +139,8 @@ export function heatmap(o: HeatmapOptions): string {
   const hatch = (id: string, stroke: string, opacity: number) =>
     `<pattern id="${id}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="${stroke}" stroke-width="1.8" stroke-opacity="${opacity}"/></pattern>`;
   const out: string[] = [svgOpen(W, 0, o.title, 'heatmap')];
-  out.push(`<defs>${hatch(dark, '#222222', 0.6)}${hatch(light, '#ffffff', 0.8)}</defs>`);
+  const key = `key-${dark}`; // the legend's swatch: the dark hatching, under its own id
+  out.push(`<defs>${hatch(dark, '#222222', 0.6)}${hatch(light, '#ffffff', 0.8)}${hatch(key, '#222222', 0.6)}</defs>`);
   out.push(title.svg);
 
   out.push('<g data-role="plot-area">');
@@ -150,9 +151,11 @@ export function heatmap(o: HeatmapOptions): string {
       const fill = isMissing(v) ? MISSING_COLOR : colorOf(v);
       const isDark = brightness(fill) < 0.45;
       out.push(`<rect x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cellH)}" fill="${fill}" stroke="#ffffff" stroke-width="1"/>`);
-      if (o.dimmed?.[r]?.[c]) out.push(`<rect class="hatched" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cellH)}" fill="url(#${isDark ? light : dark})"/>`);
-      // A halo in the cell's colour keeps the value readable over the hatching.
-      out.push(svgText(x + cell / 2, y + cellH / 2 + fontSize * 0.36, labels[r][c], { 'text-anchor': 'middle', 'font-size': px(fontSize), fill: isDark ? '#ffffff' : '#111111', stroke: fill, 'stroke-width': 3, 'paint-order': 'stroke', class: 'cell' }));
+      const hatched = o.dimmed?.[r]?.[c] ?? false;
+      if (hatched) out.push(`<rect class="hatched" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cellH)}" fill="url(#${isDark ? light : dark})"/>`);
+      // On hatched cells a halo of the cell's own colour (stroke painted under the glyphs) keeps the value readable.
+      const halo: Record<string, string | number> = hatched ? { stroke: fill, 'stroke-width': 4, 'stroke-linejoin': 'round', 'paint-order': 'stroke' } : {};
+      out.push(svgText(x + cell / 2, y + cellH / 2 + fontSize * 0.36, labels[r][c], { 'text-anchor': 'middle', 'font-size': px(fontSize), fill: isDark ? '#ffffff' : '#111111', ...halo, class: 'cell' }));
     }
   }
   if (o.highlight) {
@@ -210,10 +213,13 @@ export function heatmap(o: HeatmapOptions): string {
     entries.push(...(highIsGood ? [hi, lo] : [lo, hi]));
   }
   if (o.values.some((row) => row.some(isMissing))) entries.push({ name: 'not measured', color: MISSING_COLOR, swatch: 'box' });
-  if (o.dimmed) entries.push({ name: 'hatched: ' + (o.dimmedLabel ?? 'dimmed'), color: '#f7f7f7', swatch: 'box', pattern: dark });
+  if (o.dimmed) entries.push({ name: 'hatched: ' + (o.dimmedLabel ?? 'dimmed'), color: '#f7f7f7', swatch: 'box', pattern: key });
   if (o.highlight) entries.push({ name: 'outlined: ' + (o.highlight.label ?? 'highlighted cell'), color: '#000000', swatch: 'outline' });
   if (entries.length) {
-    const lx = Math.max(M, Math.min(bx, gx - 8));
+    // Under the grid, or from the left margin when an entry would not fit on one line there.
+    const lx0 = Math.max(M, Math.min(bx, gx - 8));
+    const widest = Math.max(...entries.map((e) => 22 + textWidth(e.name, 12)));
+    const lx = widest > W - M - lx0 ? M : lx0;
     const lg = legend(entries, lx, y + 22, W - M - lx);
     out.push(lg.svg);
     y += 22 + lg.height - 8;

@@ -25,7 +25,7 @@ const OTHER: Record<string, [number, number]> = {
  * Rendered width of `text` in px at `size` px, from DejaVu Sans' advance widths (bold when asked);
  * characters outside its table count as one em, so an estimate errs wide.
  *
- * @example textWidth('formality', 12); // 58.3
+ * @example textWidth('formality', 12); // 54.02
  */
 export function textWidth(text: string, size: number, bold = false): number {
   const table = bold ? BOLD : REGULAR;

@@ -83,7 +83,7 @@ describe('evaluate on the stylist with the shipped formal persona', () => {
     expect(own.byAlpha.find((b) => b.alpha === 8)!.lo).toBeGreaterThan(0);
     const html = renderHtmlReport(evaluationReport(result));
     expect(html).toContain('Entanglement: how each persona moves every trait');
-    expect(html).toMatch(/<td>formal<\/td><td>vivid<\/td><td class="num">-?\d\.\d\d \[/);
+    expect(html).toMatch(/<td>formal<\/td><td>vivid<\/td><td class="num"><span class="mean">-?\d\.\d\d<\/span> <span class="ci">\[/);
     expect(html).toContain('<td>formality (own)</td>');
   });
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { barChart } from '../../../src/eval/plots/barChart.js';
-import { divergingColor, heatmap } from '../../../src/eval/plots/heatmap.js';
+import { BAD_COLOR, brightness, divergingColor, GOOD_COLOR, heatmap } from '../../../src/eval/plots/heatmap.js';
 import { lineChart } from '../../../src/eval/plots/lineChart.js';
-import { escapeXml, formatTick, niceTicks } from '../../../src/eval/plots/svg.js';
+import { escapeXml, formatTick, legend, niceTicks, textWidth, wrapText } from '../../../src/eval/plots/svg.js';
 import { svgToPng, writePng } from '../../../src/eval/plots/svgToPng.js';
 import { decodePng, pixelStats, PNG_SIGNATURE } from '../helpers/decodePng.js';
 import { xmlProblems } from '../helpers/xmlCheck.js';
@@ -44,6 +44,32 @@ describe('svg helpers', () => {
   });
 });
 
+describe('text measuring', () => {
+  it('measures text with DejaVu Sans widths, wider in bold and for unknown characters', () => {
+    expect(textWidth('formality', 12)).toBeCloseTo(54.02, 2);
+    expect(textWidth('formality', 12, true)).toBeGreaterThan(textWidth('formality', 12));
+    expect(textWidth('iii', 10)).toBeLessThan(textWidth('MMM', 10));
+    expect(textWidth('\u4e2d', 10)).toBe(10);
+  });
+
+  it('wraps at spaces, breaks a word only when it is wider than a line, and never returns a line wider than asked', () => {
+    expect(wrapText('end-of-turn rate under the floor 0.7', 12, 120)).toEqual(['end-of-turn rate', 'under the floor 0.7']);
+    expect(wrapText('short', 12, 500)).toEqual(['short']);
+    expect(wrapText('', 12, 100)).toEqual(['']);
+    const long = wrapText('x'.repeat(100) + ' tail', 12, 80);
+    expect(long.length).toBeGreaterThan(5);
+    expect(long.join('')).toBe('x'.repeat(100) + ' tail'); // the last piece of the word shares its line with "tail"
+    for (const l of long) expect(textWidth(l, 12)).toBeLessThanOrEqual(80);
+  });
+
+  it('wraps a legend entry wider than its row onto more lines', () => {
+    const one = legend([{ name: 'short', color: '#000', swatch: 'box' }], 0, 0, 200);
+    const wrapped = legend([{ name: 'a legend entry that is much wider than the two hundred pixels it may use', color: '#000', swatch: 'box' }], 0, 0, 200);
+    expect(wrapped.height).toBeGreaterThan(one.height);
+    expect(wrapped.svg.match(/<text /g)!.length).toBeGreaterThan(1);
+  });
+});
+
 describe('plots', () => {
   it('draws a dose–response chart as well-formed SVG with axes, labels, legend and escaped text', () => {
     const svg = lineChart(exampleLine);
@@ -72,6 +98,37 @@ describe('plots', () => {
     expect(svg).toContain('hatched: end-of-turn rate &lt; 0.7'); // the legend says what hatching marks
     expect(() => heatmap({ ...exampleHeatmap, values: [[1]] })).toThrow(/rows × /);
     expect(() => heatmap({ ...exampleHeatmap, highlight: { row: 9, col: 0 } })).toThrow(/outside/);
+  });
+
+  it('draws the good end of a heat map blue and the other red, names both in the legend, and flips with good: low', () => {
+    const o = { title: 't', rows: [0], cols: [0, 1], values: [[-1, 1]], meaning: { high: 'coherent', low: 'under the floor' } };
+    const fills = (svg: string) => [...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="(#[0-9a-f]{6})" stroke="#ffffff"/g)].map((m) => m[1]);
+    expect(fills(heatmap(o))).toEqual([BAD_COLOR, GOOD_COLOR]);
+    expect(fills(heatmap({ ...o, meaning: { ...o.meaning, good: 'low' } }))).toEqual([GOOD_COLOR, BAD_COLOR]);
+    expect(GOOD_COLOR).toBe('#2166ac');
+    const svg = heatmap(o);
+    expect(svg).toContain('>coherent<');
+    expect(svg).toContain('>under the floor<');
+    const legendSvg = svg.slice(svg.indexOf('class="legend"'));
+    expect(legendSvg).toContain(`fill="${GOOD_COLOR}"`);
+    expect(legendSvg).toContain(`fill="${BAD_COLOR}"`);
+  });
+
+  it('hatches dark cells with light lines and light cells with dark lines', () => {
+    const svg = heatmap({ title: 't', rows: [0], cols: [0, 1, 2], values: [[-1, 0, 1]], dimmed: [[true, true, true]] });
+    const patterns = [...svg.matchAll(/class="hatched"[^>]*fill="url\(#([^)]+)\)"/g)].map((m) => m[1]);
+    expect(patterns).toHaveLength(3);
+    expect(patterns[0]).toMatch(/-light$/);
+    expect(patterns[1]).not.toMatch(/-light$/);
+    expect(patterns[2]).toMatch(/-light$/);
+    expect(svg).toMatch(/-light" [^>]*><line [^>]*stroke="#ffffff"/);
+    expect(brightness(GOOD_COLOR)).toBeLessThan(0.45);
+    expect(brightness('#f7f7f7')).toBeGreaterThan(0.9);
+  });
+
+  it('refuses a heat map too narrow for its values, and hatching of another shape than the values', () => {
+    expect(() => heatmap({ ...exampleHeatmap, width: 200 })).toThrow(/heatmap width 200 leaves \d+ px per column.*give a width of at least \d+/);
+    expect(() => heatmap({ ...exampleHeatmap, dimmed: [[true]] })).toThrow(/dimmed must be 6 rows × 7 columns/);
   });
 
   it('draws grouped bars with error bars, negative bars and a missing value', () => {
