@@ -34,7 +34,7 @@ export class ApiError extends PersonaError {
   readonly code: string | null;
 
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 429 | 500 | 503 | 507,
     message: string,
     readonly type: ApiErrorType = 'invalid_request_error',
     opts: { param?: string; code?: string } = {},

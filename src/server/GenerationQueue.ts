@@ -61,8 +61,10 @@ export interface QueueLimits {
 
 interface Waiting {
   rows: WorkerRow[];
+  /** Other engine work (activation reads) charged as `rows.length` rows; runs alone, as its own job. */
+  work?: () => Promise<unknown>;
   opts: SubmitOptions;
-  resolve: (r: RowResult[]) => void;
+  resolve: (r: RowResult[] | unknown) => void;
   reject: (e: unknown) => void;
   onAbort: () => void;
   /** The client left (or was answered) while its rows were generating. */
@@ -114,6 +116,22 @@ export class GenerationQueue {
    * drops or cancels the request (the promise then resolves with `cancelled` rows).
    */
   submit(rows: WorkerRow[], opts: SubmitOptions = {}): Promise<RowResult[]> {
+    return this.enqueue(rows, opts) as Promise<RowResult[]>;
+  }
+
+  /**
+   * Runs other engine work (e.g. reading activations for `/v1/projections`) in its turn, charged as
+   * `rows` rows: it counts against the queue's bounds (429 when full) and runs alone between batches,
+   * so one such request cannot hold the engine while generation requests wait unaccounted.
+   *
+   * @example const acts = await queue.runExclusive(16, () => engine.activations(seqs));
+   */
+  runExclusive<T>(rows: number, work: () => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
+    const charged = Array.from({ length: Math.max(1, Math.min(rows, this.limits.maxBatch)) }, () => ({ prompt: '' }) as WorkerRow);
+    return this.enqueue(charged, opts, work) as Promise<T>;
+  }
+
+  private enqueue(rows: WorkerRow[], opts: SubmitOptions, work?: () => Promise<unknown>): Promise<unknown> {
     const { dispatched, waiting } = this.load;
     if (rows.length > this.limits.maxBatch) {
       throw new ApiError(400, `This request needs ${rows.length} rows but a batch holds at most ${this.limits.maxBatch} (--max-batch).`, 'invalid_request_error', { param: 'n' });
@@ -121,9 +139,10 @@ export class GenerationQueue {
     if (dispatched + waiting + rows.length > this.limits.maxBatch + this.limits.maxQueue) {
       throw new ApiError(429, `The server is busy: ${dispatched + waiting} rows are generating or waiting (limit ${this.limits.maxBatch} + ${this.limits.maxQueue} queued). Retry shortly.`, 'rate_limit_error', { code: 'queue_full' });
     }
-    return new Promise<RowResult[]>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const w: Waiting = {
         rows,
+        work,
         opts,
         arrived: performance.now(),
         resolve,
@@ -132,7 +151,8 @@ export class GenerationQueue {
           const i = this.waiting.indexOf(w);
           if (i < 0) return;
           this.waiting.splice(i, 1);
-          resolve(cancelledRows(rows.length));
+          if (work) reject(new ApiError(400, 'The client left before its request ran.', 'invalid_request_error', { code: 'client_gone' }));
+          else resolve(cancelledRows(rows.length));
         },
       };
       if (opts.signal?.aborted) return w.onAbort();
@@ -176,9 +196,10 @@ export class GenerationQueue {
     if (this.gather) clearTimeout(this.gather);
     this.gather = null;
     if (this.dispatchedRows > 0 || this.waiting.length === 0) return;
+    if (this.waiting[0].work) return this.dispatchWork(this.waiting.shift()!);
     const batch: Waiting[] = [];
     let rows = 0;
-    while (this.waiting.length && rows + this.waiting[0].rows.length <= this.limits.maxBatch) {
+    while (this.waiting.length && !this.waiting[0].work && rows + this.waiting[0].rows.length <= this.limits.maxBatch) {
       const w = this.waiting.shift()!;
       w.opts.signal?.removeEventListener('abort', w.onAbort);
       batch.push(w);
@@ -241,6 +262,29 @@ export class GenerationQueue {
         settle();
         for (const w of batch) w.reject(err);
       },
+    );
+  }
+
+  /** Runs one piece of exclusive work with the engine otherwise idle, its rows charged meanwhile. */
+  private dispatchWork(w: Waiting): void {
+    w.opts.signal?.removeEventListener('abort', w.onAbort);
+    this.dispatchedRows = w.rows.length;
+    this.settledRows = 0;
+    const settle = () => {
+      this.dispatchedRows = 0;
+      this.settledRows = 0;
+      this.freeSince = performance.now();
+      queueMicrotask(() => this.pump());
+    };
+    let p: Promise<unknown>;
+    try {
+      p = w.work!();
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (r) => (settle(), w.resolve(r as RowResult[])),
+      (err) => (settle(), w.reject(err)),
     );
   }
 }

@@ -8,6 +8,10 @@ import { ApiError } from './ApiError.js';
 import { personaNameProblem } from './personaName.js';
 
 const SUFFIX = '.persona.json';
+/** Longest description or system prompt an upload may carry, in characters. */
+const MAX_TEXT_FIELD = 4096;
+/** Largest persona metadata (JSON) an upload may carry. */
+const MAX_META_BYTES = 256 * 1024;
 
 /**
  * What the server says about a persona (snake_case, as the rest of the API).
@@ -121,18 +125,25 @@ export class PersonaStore {
     return p;
   }
 
-  /** Every loadable persona's summary, plus the files that failed to load. */
-  async list(): Promise<{ personas: PersonaSummary[]; errors: { name: string; message: string }[] }> {
+  /**
+   * The loadable personas' summaries, a page at a time in name order (`after`: the last name of the
+   * previous page), plus the files of that page that failed to load.
+   *
+   * @example const { personas, hasMore } = await store.list({ limit: 100 });
+   */
+  async list(opts: { limit?: number; after?: string } = {}): Promise<{ personas: PersonaSummary[]; errors: { name: string; message: string }[]; hasMore: boolean }> {
     const personas: PersonaSummary[] = [];
     const errors: { name: string; message: string }[] = [];
-    for (const name of await this.names()) {
+    const all = (await this.names()).filter((n) => opts.after === undefined || n > opts.after);
+    const page = all.slice(0, opts.limit ?? all.length);
+    for (const name of page) {
       try {
         personas.push(this.summary(name, await this.get(name)));
       } catch (err) {
         errors.push({ name, message: (err as Error).message });
       }
     }
-    return { personas, errors };
+    return { personas, errors, hasMore: page.length < all.length };
   }
 
   summary(name: string, p: PersonaVector): PersonaSummary {
@@ -171,15 +182,37 @@ export class PersonaStore {
    *
    * @example await store.add(JSON.parse(metaText), await fs.readFile('calm.persona.safetensors'));
    */
-  add(meta: unknown, sidecar: Uint8Array): Promise<PersonaDetail> {
+  add(meta: unknown, sidecar: Uint8Array, opts: { maxFolderBytes?: number } = {}): Promise<PersonaDetail> {
     // One upload at a time: the existence check and the write cannot interleave.
-    const run = this.writing.then(() => this.addNow(meta, sidecar));
+    const run = this.writing.then(() => this.addNow(meta, sidecar, opts.maxFolderBytes ?? Infinity));
     this.writing = run.catch(() => {});
     return run;
   }
 
-  private async addNow(meta: unknown, sidecar: Uint8Array): Promise<PersonaDetail> {
+  /** Bytes of the files in the folder (not recursive). */
+  private async folderBytes(): Promise<number> {
+    let total = 0;
+    for (const f of await fs.readdir(this.dir).catch(() => [] as string[])) total += (await fs.stat(path.join(this.dir, f)).catch(() => null))?.size ?? 0;
+    return total;
+  }
+
+  private async addNow(meta: unknown, sidecar: Uint8Array, maxFolderBytes: number): Promise<PersonaDetail> {
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new ApiError(400, 'meta must be the persona JSON object (the content of a .persona.json file).', 'invalid_request_error', { param: 'meta' });
+    const m = meta as Record<string, unknown>;
+    for (const key of ['description', 'systemPrompt'] as const) {
+      if (typeof m[key] === 'string' && (m[key] as string).length > MAX_TEXT_FIELD) {
+        throw new ApiError(400, `meta.${key} has ${(m[key] as string).length} characters; at most ${MAX_TEXT_FIELD} are stored.`, 'invalid_request_error', { param: `meta.${key}`, code: 'field_too_long' });
+      }
+    }
+    const textBytes = JSON.stringify(meta).length;
+    if (textBytes > MAX_META_BYTES) throw new ApiError(400, `meta is ${textBytes} bytes of JSON; a persona's metadata is at most ${MAX_META_BYTES}.`, 'invalid_request_error', { param: 'meta', code: 'field_too_long' });
+    if (typeof m.recommendedLayer === 'number' && (!Number.isInteger(m.recommendedLayer) || m.recommendedLayer < 0 || m.recommendedLayer >= this.model.numLayers)) {
+      throw new ApiError(400, `meta.recommendedLayer ${m.recommendedLayer} is not a layer of the served model (0 to ${this.model.numLayers - 1}).`, 'invalid_request_error', { param: 'meta.recommendedLayer', code: 'invalid_layer' });
+    }
+    const used = await this.folderBytes();
+    if (used + sidecar.byteLength + textBytes > maxFolderBytes) {
+      throw new ApiError(507, `The persona folder holds ${used} bytes; this upload would take it past the server's limit of ${maxFolderBytes} (--max-persona-folder-bytes).`, 'server_error', { code: 'persona_storage_full' });
+    }
     const name = (meta as { name?: unknown }).name;
     if (typeof name !== 'string') throw new ApiError(400, 'meta.name must be a string: the name the persona is stored and referred to by.', 'invalid_request_error', { param: 'meta.name' });
     const problem = personaNameProblem(name);

@@ -6,7 +6,8 @@ import { PersonaError } from '../errors.js';
 import { normalizeLayer } from '../steering/PersonaVector.js';
 import { resolveSteering, type SteerSpec } from '../steering/resolveSteering.js';
 import { ApiError } from './ApiError.js';
-import { chatRequestSchema, parseBody, steeringEntries, toMessages, type ChatLimits } from './chatRequestSchema.js';
+import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
+import { chatRequestSchema, parseBody, steeringEntries, toMessages, type ChatLimits, type SteerEntry } from './chatRequestSchema.js';
 import type { GenerationQueue } from './GenerationQueue.js';
 import type { PersonaStore } from './PersonaStore.js';
 import { StopMatcher } from './StopMatcher.js';
@@ -22,7 +23,9 @@ export interface ChatCompletionContext {
    * Token ids of messages with the chat template applied, as the engine will encode them — on this
    * thread, so counting a prompt never waits behind a running batch in the worker.
    */
-  encodePrompt: (messages: ChatMessage[]) => number[];
+  encodePrompt: (messages: ChatMessage[], opts?: { thinking?: boolean }) => number[] | Promise<number[]>;
+  /** Messages longer than this many characters cannot fit the context: refused before tokenizing. */
+  maxPromptChars?: number;
   queue: GenerationQueue;
   personas: PersonaStore;
   limits: ChatLimits & { defaultMaxTokens: number };
@@ -41,10 +44,15 @@ export interface ChatCompletionContext {
  */
 export interface SteeringEcho {
   persona: string;
-  alpha: number;
+  /** null for ablate and cap, which take no alpha. */
+  alpha: number | null;
+  /** The first of `layers` (kept for clients of the one-layer form). */
   layer: number;
+  layers: number[];
   positions: string;
   units: string;
+  operator: 'add' | 'ablate' | 'cap';
+  cap?: number;
 }
 
 /**
@@ -90,22 +98,29 @@ const bytesOf = (s: string) => Array.from(Buffer.from(s, 'utf8'));
  */
 export async function resolveRequestSteering(
   ctx: Pick<ChatCompletionContext, 'engine' | 'personas'>,
-  entries: { persona: string; alpha: number; layer?: number; positions?: SteerSpec['positions']; units?: SteerSpec['units'] }[],
+  entries: SteerEntry[],
+  opts: { list?: boolean } = {},
 ): Promise<{ intervention: RowIntervention | null; echo: SteeringEcho[] }> {
   if (entries.length === 0) return { intervention: null, echo: [] };
+  const isList = opts.list === true;
   const specs: SteerSpec[] = [];
   const echo: SteeringEcho[] = [];
   for (const [i, e] of entries.entries()) {
     const persona = await ctx.personas.forSteering(e.persona);
-    const param = entries.length > 1 ? `steering.${i}.layer` : 'layer';
-    let layer: number;
+    const param = (field: string) => (entries.length > 1 || isList ? `steering.${i}.${field}` : field);
+    let layers: number[];
     try {
-      layer = normalizeLayer(e.layer ?? persona.meta.recommendedLayer, ctx.engine.info.numLayers);
+      layers = [...new Set((e.layers ?? [e.layer ?? persona.meta.recommendedLayer]).map((l) => normalizeLayer(l, ctx.engine.info.numLayers)))];
     } catch (err) {
-      throw new ApiError(400, `${param}: ${(err as Error).message}`, 'invalid_request_error', { param });
+      const field = e.layers ? 'layers' : 'layer';
+      throw new ApiError(400, `${param(field)}: ${(err as Error).message}`, 'invalid_request_error', { param: param(field) });
     }
-    specs.push({ persona, alpha: e.alpha, layer, positions: e.positions, units: e.units });
-    echo.push({ persona: e.persona, alpha: e.alpha, layer, positions: e.positions ?? 'all', units: e.units ?? 'gap' });
+    const operator = e.operator ?? 'add';
+    if (operator === 'add' && e.units === 'resid' && layers.some((l) => !(persona.meta.layers.find((x) => x.layer === l)?.residNorm))) {
+      throw new ApiError(400, `${param('units')}: the persona "${e.persona}" has no residual norm at layer ${layers.join(', ')}, so units "resid" cannot scale it; use "gap" or "unit".`, 'invalid_request_error', { param: param('units') });
+    }
+    specs.push({ persona, alpha: e.alpha ?? 0, layers, positions: e.positions, units: e.units, operator, cap: e.cap });
+    echo.push({ persona: e.persona, alpha: operator === 'add' ? e.alpha! : null, layer: layers[0], layers, positions: e.positions ?? 'all', units: e.units ?? 'gap', operator, ...(e.cap !== undefined ? { cap: e.cap } : {}) });
   }
   try {
     return { intervention: resolveSteering(ctx.engine.info, specs), echo };
@@ -118,11 +133,17 @@ export async function resolveRequestSteering(
 /** How one choice ended, ready to send. */
 interface ChoiceEnd {
   /** Text still to send (held back, or completed by the final result). */
-  rest: string;
+  rest: Piece;
   finishReason: 'stop' | 'length';
   /** Answer token ids (without the end-of-turn token; cut at a stop string). */
   tokenIds: number[];
   logprobs: { content: TokenLogprob[]; refusal: null } | null;
+}
+
+/** Text to send, as answer and thinking. */
+interface Piece {
+  content: string;
+  reasoning: string;
 }
 
 /** Per-choice bookkeeping: stop strings, what was streamed, the tokens seen, how it ended. */
@@ -130,31 +151,53 @@ class Choice {
   readonly matcher: StopMatcher;
   /** Raw text the engine streamed for this row (before stop-string cutting). */
   raw = '';
-  /** Text sent to the client. */
+  /** Answer text sent to the client (without the thinking). */
   text = '';
+  /** Thinking sent to the client (`reasoning_content`), when the request turned thinking on. */
+  reasoning = '';
+  private readonly splitter: ReasoningSplitter | null;
   tokens: number[] = [];
   /** Set once the row's last token has been seen (end of turn, length, or a stop string). */
   ended: 'eos' | 'length' | 'stop' | null = null;
 
-  constructor(stops: string[]) {
+  constructor(stops: string[], thinking: boolean) {
     this.matcher = new StopMatcher(stops);
+    this.splitter = thinking ? new ReasoningSplitter() : null;
+  }
+
+  /** Text after the stop matcher, split into thinking and answer (all answer when thinking is off). */
+  private split(out: string, last: boolean): Piece {
+    if (!this.splitter) {
+      this.text += out;
+      return { content: out, reasoning: '' };
+    }
+    const a = this.splitter.push(out);
+    const b = last ? this.splitter.flush() : { reasoning: '', content: '' };
+    const p = { content: a.content + b.content, reasoning: a.reasoning + b.reasoning };
+    this.text += p.content;
+    this.reasoning += p.reasoning;
+    return p;
+  }
+
+  /** Whether the answer had thinking (then `reasoning_content` is sent, even empty). */
+  get thought(): boolean {
+    return this.splitter?.sawReasoning === true;
   }
 
   /** A streamed token: returns the text to send now. */
-  token(piece: string, id: number, stopIds: Set<number>, maxNewTokens: number): string {
-    if (this.ended) return '';
+  token(piece: string, id: number, stopIds: Set<number>, maxNewTokens: number): Piece {
+    if (this.ended) return { content: '', reasoning: '' };
     this.tokens.push(id);
     this.raw += piece;
     const out = this.matcher.push(piece);
-    this.text += out;
     if (this.matcher.stopped) this.ended = 'stop';
     else if (stopIds.has(id)) this.ended = 'eos';
     else if (this.tokens.length >= maxNewTokens) this.ended = 'length';
-    return out;
+    return this.split(out, false);
   }
 
   /** Everything after the last streamed piece: `fullText` is the decoded answer (the stream may hold back an incomplete character). */
-  private tail(fullText: string): string {
+  private tail(fullText: string): Piece {
     let rest = '';
     if (!this.matcher.stopped && fullText.startsWith(this.raw) && fullText.length > this.raw.length) {
       const extra = fullText.slice(this.raw.length);
@@ -162,8 +205,7 @@ class Choice {
       rest += this.matcher.push(extra);
     }
     rest += this.matcher.flush();
-    this.text += rest;
-    return rest;
+    return this.split(rest, true);
   }
 
   /** The end as seen in the token stream (no log-probabilities asked for). */
@@ -220,11 +262,16 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   if (!schema) schemas.set(ctx.limits, (schema = chatRequestSchema(ctx.limits)));
   const b = parseBody(schema, json);
   const messages = toMessages(b);
-  const { intervention, echo } = await resolveRequestSteering(ctx, steeringEntries(b));
+  const { intervention, echo } = await resolveRequestSteering(ctx, steeringEntries(b), { list: b.steering !== undefined });
+  const thinking = b.chat_template_kwargs?.enable_thinking === true;
 
-  const promptIds = ctx.encodePrompt(messages);
-  const promptTokens = promptIds.length;
   const context = ctx.engine.info.config.maxPositionEmbeddings;
+  const chars = messages.reduce((n, m) => n + m.content.length, 0);
+  if (ctx.maxPromptChars !== undefined && chars > ctx.maxPromptChars) {
+    throw new ApiError(400, `The messages have ${chars} characters, more than this model's context of ${context} tokens can hold (at most ${ctx.maxPromptChars} characters, its longest token times the context). Shorten the conversation.`, 'invalid_request_error', { param: 'messages', code: 'context_length_exceeded' });
+  }
+  const promptIds = await ctx.encodePrompt(messages, { thinking });
+  const promptTokens = promptIds.length;
   const room = context - promptTokens;
   if (room < 1) throw new ApiError(400, `The messages take ${promptTokens} tokens, but this model's context is ${context} tokens. Shorten the conversation.`, 'invalid_request_error', { param: 'messages', code: 'context_length_exceeded' });
   const asked = b.max_completion_tokens ?? b.max_tokens;
@@ -242,6 +289,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
     maxNewTokens,
     sampling: { temperature: b.temperature ?? 1, topP: b.top_p ?? undefined, topK: b.top_k ?? undefined, minP: b.min_p ?? undefined, repetitionPenalty: b.repetition_penalty ?? undefined, seed: seed + i },
     intervention,
+    ...(thinking ? { thinking } : {}),
   }));
   const stops = b.stop === undefined || b.stop === null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop;
   const topLogprobs = b.logprobs ? (b.top_logprobs ?? 0) : null;
@@ -249,7 +297,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = ctx.modelId;
-  const choices = rows.map(() => new Choice(stops));
+  const choices = rows.map(() => new Choice(stops, thinking));
   const stopIds = new Set(ctx.engine.info.stopTokenIds);
   // Log-probabilities and token strings come with the engine's finished rows; without them, a
   // request is answered as soon as its own rows end, not when the whole batch does.
@@ -280,6 +328,8 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
       },
     });
   }
+  // Thinking goes in `reasoning_content`, as vLLM and llama.cpp's server send it.
+  const delta = (p: Piece) => ({ ...(p.reasoning ? { reasoning_content: p.reasoning } : {}), ...(p.content ? { content: p.content } : {}) });
   const chunk = (choiceList: unknown[], more: Record<string, unknown> = {}) => ({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: choiceList, ...more });
 
   let finish!: (ends: ChoiceEnd[] | null, completionTokens: number) => void;
@@ -310,7 +360,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
       const c = choices[row];
       if (c.ended) return;
       const out = c.token(text, token, stopIds, maxNewTokens);
-      if (out && stream) send(chunk([{ index: row, delta: { content: out }, logprobs: null, finish_reason: null }]));
+      if (stream && (out.content || out.reasoning)) send(chunk([{ index: row, delta: delta(out), logprobs: null, finish_reason: null }]));
       if (!choices.every((x) => x.ended)) return;
       if (!needResult) {
         finish(
@@ -346,7 +396,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
       system_fingerprint: null,
       choices: ends.map((e, i) => ({
         index: i,
-        message: { role: 'assistant', content: choices[i].text, refusal: null },
+        message: { role: 'assistant', content: choices[i].text, ...(choices[i].thought ? { reasoning_content: choices[i].reasoning } : {}), refusal: null },
         logprobs: e.logprobs,
         finish_reason: e.finishReason,
         ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}),
@@ -361,7 +411,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   finished.then(({ ends, usage }) => {
     if (!ends) return end();
     ends.forEach((e, i) => {
-      if (e.rest) send(chunk([{ index: i, delta: { content: e.rest }, logprobs: null, finish_reason: null }]));
+      if (e.rest.content || e.rest.reasoning) send(chunk([{ index: i, delta: delta(e.rest), logprobs: null, finish_reason: null }]));
       send(chunk([{ index: i, delta: {}, logprobs: e.logprobs, finish_reason: e.finishReason, ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}) }]));
     });
     if (b.stream_options?.include_usage) send(chunk([], { usage }));

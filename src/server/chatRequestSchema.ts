@@ -19,18 +19,69 @@ export interface ChatLimits {
 
 const alphaSchema = z.number().min(-1e4).max(1e4);
 const layerSchema = z.number().int();
-const steerEntry = z.object({
-  persona: personaNameSchema,
-  alpha: alphaSchema,
-  layer: layerSchema.optional(),
-  positions: z.enum(POSITIONS as unknown as ['all', 'prompt', 'response']).optional(),
-  units: z.enum(UNITS as unknown as ['gap', 'unit', 'resid']).optional(),
-});
 
 /**
- * One persona steering request: `{ persona, alpha, layer?, positions?, units? }`.
+ * Layers as a list (`[2, 3, 5]`) or a string (`"2-5"`, `"2,3,5"`, `"1,3-4"`), sorted and deduplicated.
  *
- * @example const entry: SteerEntry = { persona: 'formal', alpha: -4, layer: 3 };
+ * @example parseLayerList('2-4,7'); // [2, 3, 4, 7]
+ */
+export function parseLayerList(value: string): number[] | null {
+  const out = new Set<number>();
+  for (const part of value.split(',')) {
+    const m = /^\s*(-?\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) return null;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b - a > 1024) return null;
+    for (let l = a; l <= b; l++) out.add(l);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+const layersSchema = z.union([
+  z.array(layerSchema).min(1).max(1024),
+  z.string().max(256).transform((v, ctx) => {
+    const layers = parseLayerList(v);
+    if (!layers) {
+      ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a layer list; write e.g. [2, 3, 5], "2-5" or "2,3,5"` });
+      return z.NEVER;
+    }
+    return layers;
+  }),
+]);
+
+const steeringFields = {
+  persona: personaNameSchema,
+  alpha: alphaSchema.optional(),
+  layer: layerSchema.optional(),
+  layers: layersSchema.optional(),
+  positions: z.enum(POSITIONS as unknown as ['all', 'prompt', 'response']).optional(),
+  units: z.enum(UNITS as unknown as ['gap', 'unit', 'resid']).optional(),
+  operator: z.enum(['add', 'ablate', 'cap']).optional(),
+  cap: z.number().min(-1e6).max(1e6).optional(),
+};
+type SteerFields = { alpha?: number; layer?: number; layers?: number[]; units?: string; operator?: string; cap?: number; persona?: string };
+
+/** The checks every steering entry (the request's top level or one of `steering`) gets, with paths under `at`. */
+function checkSteering(e: SteerFields, ctx: z.RefinementCtx, at: (string | number)[]): void {
+  const op = e.operator ?? 'add';
+  const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [...at, field], message });
+  if (e.layer !== undefined && e.layers !== undefined) issue('layers', 'give either layer or layers, not both');
+  if (op === 'add' && e.alpha === undefined) issue('alpha', 'alpha is required with persona (0 leaves the model unsteered)');
+  if (op !== 'add' && e.alpha !== undefined) issue('alpha', `alpha has no effect with operator "${op}" (it removes or limits the persona's component); leave it out`);
+  if (op !== 'add' && e.units !== undefined) issue('units', `units apply to alpha, which operator "${op}" does not use; leave it out`);
+  if (op === 'cap' && e.cap === undefined) issue('cap', 'operator "cap" needs cap: the largest projection allowed on the persona direction');
+  if (op !== 'cap' && e.cap !== undefined) issue('cap', 'cap is read only with operator: "cap"');
+}
+
+const steerEntry = z.strictObject(steeringFields).superRefine((e, ctx) => checkSteering(e, ctx, []));
+
+const STEERING_KEYS = Object.keys(steeringFields) as (keyof typeof steeringFields)[];
+
+/**
+ * One persona steering request: `{ persona, alpha?, layer? | layers?, positions?, units?, operator?, cap? }`.
+ *
+ * @example const entry: SteerEntry = { persona: 'formal', alpha: -4, layers: [1, 2, 3] };
  */
 export type SteerEntry = z.infer<typeof steerEntry>;
 
@@ -44,13 +95,16 @@ export const messageSchema = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant']),
   content: z.union([z.string(), z.array(textPart).max(64)]),
   name: z.string().optional(),
+  /** An earlier assistant turn's thinking, as this server returns it (thinking templates read it). */
+  reasoning_content: z.string().nullish(),
 });
 
 /**
  * The body of `POST /v1/chat/completions`: OpenAI's fields that apply to a local model, plus
- * steering (`persona`/`alpha`/`layer`/`positions`/`units`, or `steering: [...]`) and a few sampling
- * extensions (`top_k`, `min_p`, `repetition_penalty`, `return_token_ids`). Unknown fields are ignored,
- * as OpenAI-compatible servers do.
+ * steering (`persona`/`alpha`/`layer`|`layers`/`positions`/`units`/`operator`/`cap`, or `steering:
+ * [...]` of entries with the same fields), `chat_template_kwargs.enable_thinking`, and a few sampling
+ * extensions (`top_k`, `min_p`, `repetition_penalty`, `return_token_ids`). Unknown top-level fields
+ * are ignored, as OpenAI-compatible servers do; unknown or contradictory steering fields are 400s.
  *
  * @example const body = chatRequestSchema({ maxTokens: 512, maxN: 8 }).parse(json);
  */
@@ -74,19 +128,19 @@ export function chatRequestSchema(limits: ChatLimits) {
       logprobs: z.boolean().nullish(),
       top_logprobs: z.number().int().min(0).max(20).nullish(),
       return_token_ids: z.boolean().optional(),
+      ...steeringFields,
       persona: personaNameSchema.optional(),
-      alpha: alphaSchema.optional(),
-      layer: layerSchema.optional(),
-      positions: steerEntry.shape.positions,
-      units: steerEntry.shape.units,
       steering: z.array(steerEntry).min(1).max(8).optional(),
+      chat_template_kwargs: z.strictObject({ enable_thinking: z.boolean().optional() }, { error: 'only enable_thinking is read from chat_template_kwargs' }).nullish(),
     })
     .superRefine((b, ctx) => {
-      const single = b.persona !== undefined || b.alpha !== undefined || b.layer !== undefined || b.positions !== undefined || b.units !== undefined;
-      if (single && b.steering) ctx.addIssue({ code: 'custom', path: ['steering'], message: 'give either persona/alpha or steering: [...], not both' });
-      if (b.persona !== undefined && b.alpha === undefined) ctx.addIssue({ code: 'custom', path: ['alpha'], message: 'alpha is required with persona (0 leaves the model unsteered)' });
-      if (b.persona === undefined && (b.alpha !== undefined || b.layer !== undefined || b.positions !== undefined || b.units !== undefined))
-        ctx.addIssue({ code: 'custom', path: ['persona'], message: 'alpha, layer, positions and units need a persona' });
+      const given = STEERING_KEYS.filter((k) => k !== 'persona' && b[k] !== undefined);
+      if ((b.persona !== undefined || given.length) && b.steering) ctx.addIssue({ code: 'custom', path: ['steering'], message: 'give either persona/alpha/… or steering: [...], not both' });
+      if (b.persona === undefined && given.length) ctx.addIssue({ code: 'custom', path: ['persona'], message: `${given.join(', ')} need${given.length === 1 ? 's' : ''} a persona` });
+      if (b.persona !== undefined) checkSteering(b, ctx, []);
+      if (b.steering && new Set(b.steering.map((e) => e.positions ?? 'all')).size > 1) {
+        ctx.addIssue({ code: 'custom', path: ['steering'], message: 'every entry must use the same positions for now (one forward pass applies one positions mode per row)' });
+      }
       if (b.top_logprobs && !b.logprobs) ctx.addIssue({ code: 'custom', path: ['top_logprobs'], message: 'top_logprobs needs logprobs: true' });
     });
 }
@@ -120,6 +174,7 @@ export function toMessages(b: { messages: z.infer<typeof messageSchema>[] }): Ch
   return b.messages.map((m) => ({
     role: m.role === 'developer' ? 'system' : m.role,
     content: typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join(''),
+    ...(typeof m.reasoning_content === 'string' ? { reasoning_content: m.reasoning_content } : {}),
   }));
 }
 
@@ -130,6 +185,6 @@ export function toMessages(b: { messages: z.infer<typeof messageSchema>[] }): Ch
  */
 export function steeringEntries(b: ChatRequest): SteerEntry[] {
   if (b.steering) return b.steering;
-  if (b.persona !== undefined) return [{ persona: b.persona, alpha: b.alpha!, layer: b.layer, positions: b.positions, units: b.units }];
+  if (b.persona !== undefined) return [{ persona: b.persona, alpha: b.alpha, layer: b.layer, layers: b.layers, positions: b.positions, units: b.units, operator: b.operator, cap: b.cap }];
   return [];
 }

@@ -14,6 +14,7 @@ import { createApp } from './createApp.js';
 import { GenerationQueue } from './GenerationQueue.js';
 import { PersonaStore } from './PersonaStore.js';
 import { ReportIndex } from './ReportIndex.js';
+import { TokenizerThread } from './TokenizerThread.js';
 
 /**
  * The web page's files, shipped as plain HTML/CSS/JS (no build step).
@@ -56,6 +57,18 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   /** Largest persona upload in bytes (default 32 MiB). */
   maxUploadBytes?: number;
+  /**
+   * Origins whose web pages may call the API (`--allow-origin`, like Ollama's OLLAMA_ORIGINS): exact
+   * (`https://app.example.com`), with `*` for a port or subdomain part, or `*` for any. Default none:
+   * only same-origin pages (the server's own) and non-browser clients.
+   */
+  allowOrigins?: string[];
+  /** Persona uploads handled at once (default 2). */
+  maxConcurrentUploads?: number;
+  /** Largest total size of the persona folder (default 512 MiB). */
+  maxPersonaFolderBytes?: number;
+  /** Milliseconds a client may take to send its whole request, headers and body (default 30 s); 408 after. */
+  requestTimeoutMs?: number;
   onCompletion?: (record: CompletionRecord) => void;
   log?: (line: string) => void;
 }
@@ -104,6 +117,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
   const engine = await EngineWorker.start({ model: opts.model ?? DEFAULT_MODEL_DIR, precision: opts.precision, device: opts.device, threads, maxBatchRows: maxBatch });
   try {
     const tokenizer = await loadTokenizer(engine.info.dir);
+    const tokenizerThread = new TokenizerThread(engine.info.dir);
     const context = engine.info.config.maxPositionEmbeddings;
     const maxTokens = Math.min(opts.maxTokens ?? 4096, context);
     const personas = new PersonaStore(path.resolve(opts.personasDir ?? DEFAULT_PERSONAS_DIR), engine.info);
@@ -120,10 +134,19 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
       maxUploadBytes: opts.maxUploadBytes ?? 32 << 20,
       apiKey: opts.apiKey,
       host,
+      allowOrigins: opts.allowOrigins,
+      maxConcurrentUploads: opts.maxConcurrentUploads,
+      maxPersonaFolderBytes: opts.maxPersonaFolderBytes,
+      tokenizerThread,
       onCompletion: opts.onCompletion,
       log: opts.log,
     });
-    const server = createAdaptorServer({ fetch: app.fetch });
+    // Slow clients: the whole request (headers and body) must arrive within requestTimeoutMs.
+    const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+    const server = createAdaptorServer({
+      fetch: app.fetch,
+      serverOptions: { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.max(100, Math.min(5000, requestTimeout / 4)) },
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(err.code === 'EADDRINUSE' ? new PersonaError(`Port ${opts.port ?? 8080} on ${host} is in use; pick another with --port.`) : err),
@@ -147,6 +170,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
             server.close(() => resolve());
             (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
           });
+          await tokenizerThread.close();
           await engine.close();
         })()),
     };

@@ -5,15 +5,18 @@ import type { Tokenizer } from '../model/tokenizer/Tokenizer.js';
 import { normalizeLayer, type PersonaVector } from '../steering/PersonaVector.js';
 import { ApiError } from './ApiError.js';
 import { messageSchema, parseBody, toMessages } from './chatRequestSchema.js';
+import type { GenerationQueue } from './GenerationQueue.js';
 import type { PersonaStore } from './PersonaStore.js';
 import { personaNameSchema } from './personaName.js';
 
 /**
- * Most answer tokens one projection request may read.
+ * Most answer tokens one projection request may read. Each token is one more sequence to read (its
+ * prompt plus the tokens before it), so the work grows with the square of this; 64 keeps one request
+ * within about a batch's time, and the request is charged as rows in the generation queue.
  *
  * @example if (ids.length > MAX_PROJECTION_TOKENS) throw new ApiError(400, 'completion too long');
  */
-export const MAX_PROJECTION_TOKENS = 256;
+export const MAX_PROJECTION_TOKENS = 64;
 
 /**
  * Per-token projection of an answer on a persona direction: for answer token i, the residual stream
@@ -46,7 +49,7 @@ const projectionRequest = z
     persona: personaNameSchema,
     layer: z.number().int().optional(),
     messages: z.array(messageSchema).min(1).max(512),
-    completion: z.string().max(64 * 1024).optional(),
+    completion: z.string().max(16 * 1024).optional(),
     completion_ids: z.array(z.number().int().min(0)).max(MAX_PROJECTION_TOKENS).optional(),
   })
   .refine((b) => (b.completion === undefined) !== (b.completion_ids === undefined), { message: 'give either completion (text) or completion_ids (token ids), not both', path: ['completion'] });
@@ -58,7 +61,11 @@ const projectionRequest = z
  *
  * @example const res = await projectionRoute({ engine, personas, tokenizer }, body);
  */
-export async function projectionRoute(ctx: { engine: Pick<EngineWorker, 'activations' | 'info'>; personas: PersonaStore; tokenizer: Tokenizer; encodePrompt: (messages: ChatMessage[]) => number[] }, json: unknown): Promise<unknown> {
+export async function projectionRoute(
+  ctx: { engine: Pick<EngineWorker, 'activations' | 'info'>; personas: PersonaStore; tokenizer: Tokenizer; encodePrompt: (messages: ChatMessage[]) => number[] | Promise<number[]>; queue: Pick<GenerationQueue, 'runExclusive'> },
+  json: unknown,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const b = parseBody(projectionRequest, json);
   const persona = await ctx.personas.forSteering(b.persona);
   let layer: number;
@@ -68,14 +75,15 @@ export async function projectionRoute(ctx: { engine: Pick<EngineWorker, 'activat
     throw new ApiError(400, `layer: ${(err as Error).message}`, 'invalid_request_error', { param: 'layer' });
   }
   const vocab = ctx.engine.info.config.vocabSize;
-  const ids = b.completion_ids ?? ctx.tokenizer.encode(b.completion!);
+  const ids = b.completion_ids ?? ctx.tokenizer.encode(b.completion!, { parseSpecialTokens: false });
   if (ids.length > MAX_PROJECTION_TOKENS) throw new ApiError(400, `completion has ${ids.length} tokens; at most ${MAX_PROJECTION_TOKENS} are read per request.`, 'invalid_request_error', { param: 'completion' });
   const bad = ids.find((t) => t >= vocab);
   if (bad !== undefined) throw new ApiError(400, `completion_ids: ${bad} is not a token id of this model (vocabulary of ${vocab}).`, 'invalid_request_error', { param: 'completion_ids' });
-  const promptIds = ctx.encodePrompt(toMessages(b));
+  const promptIds = await ctx.encodePrompt(toMessages(b));
   const context = ctx.engine.info.config.maxPositionEmbeddings;
   if (promptIds.length + ids.length > context) throw new ApiError(400, `messages plus completion take ${promptIds.length + ids.length} tokens; the model's context is ${context}.`, 'invalid_request_error', { param: 'completion', code: 'context_length_exceeded' });
-  const values = await tokenProjections(ctx.engine, persona, layer, promptIds, ids);
+  // One sequence per answer token: charged as that many rows, run between generation batches.
+  const values = await ctx.queue.runExclusive(ids.length, () => tokenProjections(ctx.engine, persona, layer, promptIds, ids), { signal });
   return {
     object: 'persona.projection',
     persona: b.persona,

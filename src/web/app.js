@@ -12,6 +12,8 @@ const el = (tag, attrs = {}, ...children) => {
   e.append(...children);
   return e;
 };
+/** Most answer tokens `/v1/projections` reads per request (the server's MAX_PROJECTION_TOKENS). */
+const MAX_PROJECTION_TOKENS = 64;
 const fmt = (x) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(1).replace(/\.0$/, '');
 
 const state = {
@@ -187,7 +189,9 @@ function renderTint(slots, results) {
       return span;
     });
     // Token pieces may not join to the streamed text exactly (byte-level tokens): keep the text if they differ.
-    if (r.tokens.map((t) => t.token).join('') === s.content) s.text.replaceChildren(...spans);
+    // The server reads at most the first 64 tokens: the rest of the answer stays plain text.
+    const read = r.tokens.map((t) => t.token).join('');
+    if (s.content.startsWith(read)) s.text.replaceChildren(...spans, s.content.slice(read.length));
     s.box.dataset.tinted = 'true';
   });
 }
@@ -238,7 +242,11 @@ async function send(message) {
         );
         s.tokenIds = final && final.token_ids ? final.token_ids : null;
       } catch (err) {
-        if (err.name !== 'AbortError') s.text.append(el('div', { className: 'error', textContent: err.message }));
+        if (err.name === 'AbortError') {
+          // The answer was cut by Stop: say so, so it is not read as a finished answer.
+          s.box.dataset.stopped = 'true';
+          s.text.append(el('div', { className: 'stopped', textContent: '■ stopped' }));
+        } else s.text.append(el('div', { className: 'error', textContent: err.message }));
       } finally {
         s.box.dataset.done = 'true';
       }
@@ -255,7 +263,7 @@ async function send(message) {
       slots.map(async (s) => {
         if (!s.tokenIds || !s.tokenIds.length) return null;
         try {
-          const res = await api('/v1/projections', { method: 'POST', body: JSON.stringify({ persona: persona.id, layer, messages, completion_ids: s.tokenIds }) });
+          const res = await api('/v1/projections', { method: 'POST', body: JSON.stringify({ persona: persona.id, layer, messages, completion_ids: s.tokenIds.slice(0, MAX_PROJECTION_TOKENS) }) });
           return await res.json();
         } catch {
           return null;
@@ -264,6 +272,14 @@ async function send(message) {
     );
     renderTint(slots, results);
   }
+}
+
+/** A short line in the conversation that is not a message (e.g. why a message was not sent). */
+function notice(text) {
+  const log = $('log');
+  log.querySelector('.empty')?.remove();
+  log.append(el('p', { className: 'notice', role: 'status', textContent: text }));
+  log.scrollTop = log.scrollHeight;
 }
 
 function init() {
@@ -277,6 +293,12 @@ function init() {
     e.preventDefault();
     const text = $('message').value.trim();
     if (!text || state.busy) return;
+    if (!state.model) {
+      // Not connected yet (with --api-key: no key entered): keep the message and say why.
+      notice(!$('key-box').hidden ? 'Enter the API key first (this server was started with --api-key); your message is kept.' : 'Not connected to the server yet; your message is kept.');
+      if (!$('key-box').hidden) $('api-key').focus();
+      return;
+    }
     $('message').value = '';
     void send(text);
   });

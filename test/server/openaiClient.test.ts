@@ -80,7 +80,7 @@ describe('the server through the official openai client', () => {
     expect(mNeg.casual).toBeGreaterThan(mPos.casual);
     expect(mPos.formal).toBeGreaterThan(mNeg.formal);
     expect(text(neg)).not.toEqual(text(plain));
-    expect((neg[0] as unknown as { persona_steering: unknown }).persona_steering).toEqual([{ persona: 'formal', alpha: -8, layer: 3, positions: 'all', units: 'gap' }]);
+    expect((neg[0] as unknown as { persona_steering: unknown }).persona_steering).toEqual([{ persona: 'formal', alpha: -8, layer: 3, layers: [3], positions: 'all', units: 'gap', operator: 'add' }]);
   });
 
   it('steers with a steering list of several personas, and alpha 0 leaves the answer exactly unsteered', async () => {

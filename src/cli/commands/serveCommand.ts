@@ -3,6 +3,7 @@ import { parsePrecision } from '../../engine/convert/Precision.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
 import type { CompletionRecord } from '../../server/chatCompletion.js';
 import { fetchChatStream, loadMarkdown, runServeLoad, writeLoadSection } from '../../server/serveLoad.js';
+import { isLoopback } from '../../server/createApp.js';
 import { startServer } from '../../server/startServer.js';
 import { intArg, modelOptions, type ModelFlags } from '../common.js';
 
@@ -17,11 +18,10 @@ interface ServeFlags extends ModelFlags {
   maxTokens: number;
   quiet?: boolean;
   bench?: boolean;
-  benchDoc: string;
+  output?: string;
   benchRuns: number;
+  allowOrigin?: string[];
 }
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
  * `persona serve`: an OpenAI-compatible server with per-request persona steering, persona endpoints
@@ -40,12 +40,17 @@ export function serveCommand(): Command {
     .option('--port <n>', 'port (0 picks a free one)', intArg('--port'), 8080)
     .option('--host <address>', 'address to bind; the default serves this machine only', '127.0.0.1')
     .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on the API').env('PERSONA_API_KEY'))
+    .addOption(
+      new Option('--allow-origin <origins...>', 'web origins whose pages may call the API (comma- or space-separated; * for a port or subdomain part, or alone for any), as OLLAMA_ORIGINS')
+        .env('PERSONA_ALLOW_ORIGINS')
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(/[,\s]+/).filter(Boolean)]),
+    )
     .option('--max-batch <n>', 'rows generated together in one batch', intArg('--max-batch'), 16)
     .option('--max-queue <n>', 'rows that may wait for a batch; more requests get 429', intArg('--max-queue'), 64)
     .option('--max-tokens <n>', 'largest max_tokens a request may ask (also bounded by the context)', intArg('--max-tokens'), 4096)
     .option('--quiet', 'do not log requests')
-    .option('--bench', 'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print and write the numbers, exit')
-    .option('--bench-doc <file>', 'Markdown file the --bench numbers are written into', 'docs/serving.md')
+    .option('--bench', 'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print the numbers (and write them to --output), exit')
+    .option('--output <file>', 'with --bench: Markdown file the numbers are written into (its load section replaced); without it they are only printed')
     .option('--bench-runs <n>', 'repetitions of the --bench load (the median is tabled)', intArg('--bench-runs'), 3);
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: ServeFlags) => {
@@ -64,6 +69,7 @@ export function serveCommand(): Command {
       host: o.host,
       port: o.bench ? 0 : o.port,
       apiKey: o.apiKey,
+      allowOrigins: o.allowOrigin,
       maxBatch: o.maxBatch,
       maxQueue: o.maxQueue,
       maxTokens: o.maxTokens,
@@ -87,8 +93,10 @@ export function serveCommand(): Command {
         const checked = bad.length === 0 ? `All ${all.length} streams were well formed and each one's pieces joined to the text the server generated for it.` : `${bad.length} of ${all.length} streams were malformed or did not match the server's text.`;
         const md = loadMarkdown(runs, { model: server.engine.info.id, precision: server.engine.info.precision, threads: server.threads, checked });
         process.stdout.write(md.split('\n').slice(1, -1).join('\n') + '\n');
-        await writeLoadSection(o.benchDoc, md);
-        log(`written to ${o.benchDoc}`);
+        if (o.output) {
+          await writeLoadSection(o.output, md);
+          log(`written to ${o.output}`);
+        }
         if (bad.length) process.exitCode = 1;
       } finally {
         await server.close();
@@ -98,7 +106,8 @@ export function serveCommand(): Command {
     const { personas } = await server.personas.list();
     log(`serving ${server.engine.info.id} at ${server.url}  (web page: ${server.url}/, API: ${server.url}/v1)`);
     log(`personas in ${o.personas}: ${personas.map((p) => p.id).join(', ') || 'none'}`);
-    if (!LOOPBACK.has(o.host) && !o.apiKey) log(`warning: listening on ${o.host} without --api-key; anyone who can reach this address can use the model and upload personas.`);
+    if (o.allowOrigin?.length) log(`web pages of ${o.allowOrigin.join(', ')} may call the API`);
+    if (!isLoopback(o.host) && !o.apiKey) log(`warning: listening on ${o.host} without --api-key; anyone who can reach this address can use the model and upload personas.`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

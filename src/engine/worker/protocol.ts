@@ -19,6 +19,8 @@ export interface WorkerRow {
   maxNewTokens?: number;
   sampling?: SamplingOptions;
   intervention?: RowIntervention | null;
+  /** Render the chat template with thinking on (`enable_thinking`). */
+  thinking?: boolean;
 }
 
 export interface ModelInfo {
