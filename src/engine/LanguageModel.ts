@@ -4,6 +4,7 @@ import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { resolveModelSource } from '../model/resolveModel.js';
 import { StreamingDecoder } from '../model/tokenizer/StreamingDecoder.js';
+import { splitReasoning } from '../model/tokenizer/splitReasoning.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer/Tokenizer.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { Precision } from './convert/Precision.js';
@@ -45,6 +46,11 @@ export interface GenerateTextOptions {
   onToken?: (e: TokenEvent & { text: string }) => void;
   /** Skip hooks installed with addPersonaHook (e.g. for an unsteered baseline). */
   ignoreHooks?: boolean;
+  /**
+   * Let a thinking model think (the chat template's `enable_thinking`, e.g. Qwen3; default off, as
+   * transformers). The thinking is split off: `text` holds the answer, `reasoning` the thinking.
+   */
+  thinking?: boolean;
 }
 
 export interface GeneratedText {
@@ -56,6 +62,10 @@ export interface GeneratedText {
   ended: boolean;
   logprobs?: number[];
   topLogprobs?: { id: number; logprob: number }[][];
+  /** The thinking (`<think>…</think>`) when generated with `thinking: true` and the model thought. */
+  reasoning?: string | null;
+  /** Index in `tokens` where the answer starts (after the thinking); 0 when there was none. */
+  contentStart?: number;
 }
 
 /** A steering intervention kept on the model until removed (see `addPersonaHook`). */
@@ -138,8 +148,8 @@ export class LanguageModel {
   }
 
   /** Token ids of a prompt with the chat template applied and the assistant turn opened. */
-  encodePrompt(prompt: Prompt, system?: string): number[] {
-    return this.tokenizer.encodeChat(this.messages(prompt, system), { addGenerationPrompt: true });
+  encodePrompt(prompt: Prompt, system?: string, opts: { thinking?: boolean } = {}): number[] {
+    return this.tokenizer.encodeChat(this.messages(prompt, system), { addGenerationPrompt: true, enableThinking: opts.thinking === true });
   }
 
   /** The hooks installed on the model, summed into one row intervention (null when none). */
@@ -168,7 +178,7 @@ export class LanguageModel {
     const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
     const per = Array.isArray(opts.intervention) ? opts.intervention : prompts.map(() => (opts.intervention as RowIntervention | null | undefined) ?? null);
     if (per.length !== prompts.length) throw new InvalidArgumentError(`Got ${per.length} interventions for ${prompts.length} prompts.`);
-    const ids = prompts.map((p) => this.encodePrompt(p));
+    const ids = prompts.map((p) => this.encodePrompt(p, undefined, { thinking: opts.thinking }));
     const bs = opts.batchSize ?? 16;
     const out: GeneratedText[] = [];
     for (let start = 0; start < prompts.length; start += bs) {
@@ -200,7 +210,8 @@ export class LanguageModel {
           const at = text.indexOf(s);
           if (at >= 0) text = text.slice(0, at);
         }
-        out.push({ prompt: prompts[start + j], promptIds: ids[start + j], text, tokens: r.tokens, finishReason: r.finishReason, ended: r.ended, logprobs: r.logprobs, topLogprobs: r.topLogprobs });
+        const thought = opts.thinking ? splitThinking(this.tokenizer, r.tokens, text) : {};
+        out.push({ prompt: prompts[start + j], promptIds: ids[start + j], text, tokens: r.tokens, finishReason: r.finishReason, ended: r.ended, logprobs: r.logprobs, topLogprobs: r.topLogprobs, ...thought });
       });
     }
     return out;
@@ -213,12 +224,12 @@ export class LanguageModel {
    * @example await model.generateRows([{ prompt: 'Hi', maxNewTokens: 8 }, { prompt: 'Yo', sampling: { temperature: 1, seed: 3 } }]);
    */
   async generateRows(
-    rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: RowIntervention | null }[],
+    rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: RowIntervention | null; thinking?: boolean }[],
     opts: { logprobs?: number | null; signal?: AbortSignal; ignoreHooks?: boolean; onToken?: (e: TokenEvent) => boolean | void } = {},
   ): Promise<GeneratedText[]> {
     const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
     const LH = this.numLayers * this.hiddenSize;
-    const ids = rows.map((r) => this.encodePrompt(r.prompt));
+    const ids = rows.map((r) => this.encodePrompt(r.prompt, undefined, { thinking: r.thinking }));
     const merged = rows.map((r) => mergeInterventions(hook, r.intervention, LH));
     const out = await generateBatch(
       await this.sessionFor(merged),
@@ -282,6 +293,21 @@ export class LanguageModel {
     if (this.clampSession) await (await this.clampSession).release();
     if (this.scoring) await (await this.scoring).release();
   }
+}
+
+/**
+ * A thinking answer split at its tokens: the answer text without the thinking, the thinking, and
+ * where the answer's tokens start (after `</think>` and the newlines that follow it).
+ */
+function splitThinking(tok: Tokenizer, tokens: number[], text: string): Pick<GeneratedText, 'text' | 'reasoning' | 'contentStart'> {
+  const { reasoning, content } = splitReasoning(text);
+  if (reasoning === null) return { text, reasoning: null, contentStart: 0 };
+  const close = tok.tokenToId('</think>');
+  let at = close === undefined ? -1 : tokens.indexOf(close);
+  if (at < 0) return { text: content, reasoning, contentStart: tokens.length };
+  at++;
+  while (at < tokens.length && tok.decode([tokens[at]]).trim() === '' && tok.decode([tokens[at]]).includes('\n')) at++;
+  return { text: content, reasoning, contentStart: at };
 }
 
 /** Each prompt gets its own random stream: seed + its index in the call (so rows are independent samples). */
