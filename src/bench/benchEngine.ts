@@ -116,8 +116,7 @@ async function decoder(s: DecoderSession, ctx: number, B: number, steps: number,
       positions: new Array(B).fill(cache.length),
       keyMask: new Uint8Array(B * S).fill(1),
       cache,
-      steerDelta: steer,
-      steerMask: steer ? new Float32Array(B).fill(1) : undefined,
+      steer: steer ? { delta: steer } : undefined,
     });
     cache.append(res.newK, res.newV, 1);
     return (performance.now() - t) / 1000;

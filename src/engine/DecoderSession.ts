@@ -7,7 +7,8 @@ import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import type { ConvertedWeights } from './convert/ConvertedWeights.js';
 import { buildDecoderGraph } from './graph/buildDecoderGraph.js';
-import { graphKey, type GraphOptions } from './graph/GraphOptions.js';
+import type { SteerFeed } from './generate/batchFeeds.js';
+import { CLAMP_SLOTS, graphKey, type GraphOptions } from './graph/GraphOptions.js';
 import type { KVCache } from './KVCache.js';
 import { encodeModel } from './onnx/onnxProto.js';
 
@@ -28,12 +29,12 @@ export interface ForwardRequest {
   /** 1 where a key position holds a real token, over all S = P+T positions [B·S]. */
   keyMask: Uint8Array;
   cache?: KVCache;
-  /** [B·L·H], added to the residual after each block where steerMask is 1. */
-  steerDelta?: Float32Array;
-  /** [B·T] */
-  steerMask?: Float32Array;
-  /** Projection clamp: unit directions [B·L·H] and bounds [B·L] (zero direction = off). */
-  clamp?: { dir: Float32Array; lo: Float32Array; hi: Float32Array };
+  /**
+   * This call's steering, already the right phase of each row's intervention (see `stackPhases`):
+   * deltas [B·L·H] added after each block, clamps [B·L·K·H] / [B·L·K] (zero direction = off).
+   * A row's steering holds for all of its tokens in the call.
+   */
+  steer?: SteerFeed;
   /** [B·K·T] pooling weights; pooled output is [B,L,K,H]. */
   poolWeights?: Float32Array;
   pools?: number;
@@ -59,7 +60,7 @@ export interface ForwardResult {
 const NEG = -1e30;
 
 /** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
-export const GRAPH_BUILDER_VERSION = 7;
+export const GRAPH_BUILDER_VERSION = 8;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -180,15 +181,17 @@ export class DecoderSession {
       feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? req.cache!.k[l] : empty, [B, kvH, C, D]);
       feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? req.cache!.v[l] : empty, [B, kvH, C, D]);
     }
-    if (this.inputs.has('steer')) feeds.steer = new ort.Tensor('float32', steeringFeed(req, B, T, P, L, H), [L * B, 1, H]);
-    if (this.inputs.has('steer_mask')) feeds.steer_mask = new ort.Tensor('float32', req.steerMask ?? new Float32Array(B * T), [B, T]);
-    if (req.clamp && !this.options.projectionClamp) {
+    if (req.steer?.delta && !this.inputs.has('steer')) throw new InvalidArgumentError('This session was built without steering; it cannot add a persona vector.');
+    if (this.inputs.has('steer')) feeds.steer = new ort.Tensor('float32', steeringFeed(req.steer?.delta, B, L, H), [L * B, 1, H]);
+    const clamp = req.steer?.clamp;
+    if (clamp && !this.options.projectionClamp) {
       throw new InvalidArgumentError('This session was built without the projection clamp (ablate/cap); open one with CLAMP_GRAPH.');
     }
     if (this.options.projectionClamp) {
-      feeds.clamp_dir = new ort.Tensor('float32', req.clamp?.dir ?? new Float32Array(B * L * H), [B, L, H]);
-      feeds.clamp_lo = new ort.Tensor('float32', req.clamp?.lo ?? new Float32Array(B * L), [B, L]);
-      feeds.clamp_hi = new ort.Tensor('float32', req.clamp?.hi ?? new Float32Array(B * L), [B, L]);
+      const K = CLAMP_SLOTS;
+      feeds.clamp_dir = new ort.Tensor('float32', clamp?.dir ?? new Float32Array(B * L * K * H), [B, L, K, H]);
+      feeds.clamp_lo = new ort.Tensor('float32', clamp?.lo ?? new Float32Array(B * L * K), [B, L, K]);
+      feeds.clamp_hi = new ort.Tensor('float32', clamp?.hi ?? new Float32Array(B * L * K), [B, L, K]);
     }
     const K = req.poolWeights ? (req.pools ?? 1) : 1;
     if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? new Float32Array(B * K * T), [B, K, T]);
@@ -236,32 +239,14 @@ export function defaultThreads(): number {
 }
 
 /**
- * The steering input [L·B,1,H], layer-major (the graph splits it into one [B,1,H] add per block): row
- * b's delta at layer l where the row is steered in this call, else zeros. The mask must be uniform
- * over a row's real tokens within one call (it is for every prefill chunk and decode step, as
- * positions modes switch only between prompt and answer). One input instead of one per layer: each
- * fed tensor costs the binding time, which showed as a few percent of a q4 decode step.
+ * The steering input [L·B,1,H] (layer-major, so the graph splits it into one [B,1,H] per block) from
+ * per-row deltas [B·L·H]; zeros when nothing is added.
  */
-export function steeringFeed(req: ForwardRequest, B: number, T: number, P: number, L: number, H: number): Float32Array {
-  if (!req.steerDelta) return new Float32Array(L * B * H);
-  const S = P + T;
-  const on: boolean[] = [];
-  for (let b = 0; b < B; b++) {
-    let state: boolean | null = null;
-    for (let t = 0; t < T; t++) {
-      if (req.keyMask[b * S + P + t] !== 1) continue; // padding: never attended, steered or not
-      const m = req.steerMask ? req.steerMask[b * T + t] === 1 : true;
-      if (state !== null && state !== m) {
-        throw new InvalidArgumentError('Steering must be on for all or none of a row\'s tokens in one forward call (prompt and answer go in separate calls; use the cache).');
-      }
-      state = m;
-    }
-    on.push(state === true);
-  }
-  const delta = req.steerDelta; // [B·L·H], row-major
-  if (B === 1 && on[0]) return delta;
+export function steeringFeed(delta: Float32Array | undefined, B: number, L: number, H: number): Float32Array {
+  if (!delta) return new Float32Array(L * B * H);
+  if (B === 1) return delta;
   const out = new Float32Array(L * B * H);
-  for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) if (on[b]) out.set(delta.subarray((b * L + l) * H, (b * L + l + 1) * H), (l * B + b) * H);
+  for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) out.set(delta.subarray((b * L + l) * H, (b * L + l + 1) * H), (l * B + b) * H);
   return out;
 }
 

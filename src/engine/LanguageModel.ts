@@ -12,7 +12,7 @@ import { DecoderSession, type Device, type SessionOptions } from './DecoderSessi
 import type { ConvertedWeights } from './convert/ConvertedWeights.js';
 import { CLAMP_GRAPH, SCORING_GRAPH } from './graph/GraphOptions.js';
 import { generateBatch, type FinishReason, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
-import type { Positions, RowIntervention } from './generate/Intervention.js';
+import { hasClamps, sumInterventions, type Intervention } from './generate/Intervention.js';
 import type { SamplingOptions } from './generate/sampling.js';
 import { openDecoder } from './openDecoder.js';
 
@@ -36,8 +36,8 @@ export interface LoadModelOptions {
 export interface GenerateTextOptions {
   maxNewTokens?: number;
   sampling?: SamplingOptions;
-  /** One intervention for every row, or one per row (an alpha sweep in one batch). */
-  intervention?: RowIntervention | null | (RowIntervention | null)[];
+  /** One intervention for every row, or one per row (an alpha sweep in one batch); summed with the installed hooks. */
+  intervention?: Intervention | null | (Intervention | null)[];
   /** Rows per forward batch (default 16). */
   batchSize?: number;
   stopStrings?: string[];
@@ -68,14 +68,6 @@ export interface GeneratedText {
   contentStart?: number;
 }
 
-/** A steering intervention kept on the model until removed (see `addPersonaHook`). */
-export interface Hook {
-  /** Per-layer contribution, L·H, already scaled. */
-  delta?: Float32Array;
-  clamp?: RowIntervention['clamp'];
-  positions: Positions;
-}
-
 /**
  * A loaded decoder with its tokenizer and chat template: generate text, stream it, steer it.
  *
@@ -84,7 +76,8 @@ export interface Hook {
  * const [out] = await model.generate(['Write a thank-you note to Sam.'], { maxNewTokens: 48 });
  */
 export class LanguageModel {
-  readonly hooks = new Set<Hook>();
+  /** Steering installed with `addPersonaHook`: the same values per-call steering uses, summed into every row. */
+  readonly hooks = new Set<Intervention>();
   private clampSession: Promise<DecoderSession> | null = null;
   private scoring: Promise<DecoderSession> | null = null;
 
@@ -105,8 +98,8 @@ export class LanguageModel {
    * The session for a batch: the main one, or — only when a row uses ablate/cap — a second session
    * whose graph has the projection clamp (opened on first use; weights loaded a second time).
    */
-  async sessionFor(rows: (RowIntervention | null | undefined)[]): Promise<DecoderSession> {
-    if (!rows.some((r) => r?.clamp)) return this.session;
+  async sessionFor(rows: (Intervention | null | undefined)[]): Promise<DecoderSession> {
+    if (!rows.some(hasClamps)) return this.session;
     if (!this.folder || !this.manifest) throw new InvalidArgumentError('ablate/cap need a model opened with loadModel.');
     this.clampSession ??= DecoderSession.create(this.folder, this.manifest, this.config, CLAMP_GRAPH, this.sessionOptions);
     return this.clampSession;
@@ -152,22 +145,11 @@ export class LanguageModel {
     return this.tokenizer.encodeChat(this.messages(prompt, system), { addGenerationPrompt: true, enableThinking: opts.thinking === true });
   }
 
-  /** The hooks installed on the model, summed into one row intervention (null when none). */
-  activeHookIntervention(): RowIntervention | null {
-    if (this.hooks.size === 0) return null;
+  /** Each row's steering: its own value plus every installed hook (unless `ignoreHooks`), summed. */
+  private rowSteering(own: (Intervention | null | undefined)[], ignoreHooks?: boolean): (Intervention | null)[] {
     const LH = this.numLayers * this.hiddenSize;
-    const positions = new Set([...this.hooks].map((h) => h.positions));
-    if (positions.size > 1) throw new InvalidArgumentError(`Installed hooks mix position modes (${[...positions].join(', ')}); one forward pass applies one mode per row.`);
-    let delta: Float32Array | undefined;
-    let clamp: RowIntervention['clamp'];
-    for (const h of this.hooks) {
-      if (h.delta) {
-        delta ??= new Float32Array(LH);
-        for (let i = 0; i < LH; i++) delta[i] += h.delta[i];
-      }
-      if (h.clamp) clamp = h.clamp;
-    }
-    return { positions: [...positions][0], delta, clamp };
+    const hooks = ignoreHooks ? [] : [...this.hooks];
+    return own.map((v) => sumInterventions([...hooks, v], LH));
   }
 
   /**
@@ -175,9 +157,9 @@ export class LanguageModel {
    * Interventions: per call (`intervention`, one or per row) plus the installed hooks, summed.
    */
   async generate(prompts: Prompt[], opts: GenerateTextOptions = {}): Promise<GeneratedText[]> {
-    const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
-    const per = Array.isArray(opts.intervention) ? opts.intervention : prompts.map(() => (opts.intervention as RowIntervention | null | undefined) ?? null);
-    if (per.length !== prompts.length) throw new InvalidArgumentError(`Got ${per.length} interventions for ${prompts.length} prompts.`);
+    const own = Array.isArray(opts.intervention) ? opts.intervention : prompts.map(() => (opts.intervention as Intervention | null | undefined) ?? null);
+    if (own.length !== prompts.length) throw new InvalidArgumentError(`Got ${own.length} interventions for ${prompts.length} prompts.`);
+    const per = this.rowSteering(own, opts.ignoreHooks);
     const ids = prompts.map((p) => this.encodePrompt(p, undefined, { thinking: opts.thinking }));
     const bs = opts.batchSize ?? 16;
     const out: GeneratedText[] = [];
@@ -186,7 +168,7 @@ export class LanguageModel {
       const reqs: GenerationRequest[] = [];
       const decoders: { stream: StreamingDecoder; text: string }[] = [];
       for (let i = start; i < end; i++) {
-        reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? 64, sampling: rowSampling(opts.sampling, i), intervention: mergeInterventions(hook, per[i], this.numLayers * this.hiddenSize) });
+        reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? 64, sampling: rowSampling(opts.sampling, i), intervention: per[i] });
         decoders.push({ stream: new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), text: '' });
       }
       const stops = opts.stopStrings ?? [];
@@ -224,13 +206,11 @@ export class LanguageModel {
    * @example await model.generateRows([{ prompt: 'Hi', maxNewTokens: 8 }, { prompt: 'Yo', sampling: { temperature: 1, seed: 3 } }]);
    */
   async generateRows(
-    rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: RowIntervention | null; thinking?: boolean }[],
+    rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: Intervention | null; thinking?: boolean }[],
     opts: { logprobs?: number | null; signal?: AbortSignal; ignoreHooks?: boolean; onToken?: (e: TokenEvent) => boolean | void } = {},
   ): Promise<GeneratedText[]> {
-    const hook = opts.ignoreHooks ? null : this.activeHookIntervention();
-    const LH = this.numLayers * this.hiddenSize;
     const ids = rows.map((r) => this.encodePrompt(r.prompt, undefined, { thinking: r.thinking }));
-    const merged = rows.map((r) => mergeInterventions(hook, r.intervention, LH));
+    const merged = this.rowSteering(rows.map((r) => r.intervention), opts.ignoreHooks);
     const out = await generateBatch(
       await this.sessionFor(merged),
       rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? 64, sampling: r.sampling, intervention: merged[i] })),
@@ -314,19 +294,6 @@ function splitThinking(tok: Tokenizer, tokens: number[], text: string): Pick<Gen
 function rowSampling(s: SamplingOptions | undefined, index: number): SamplingOptions | undefined {
   if (!s) return s;
   return { ...s, seed: (s.seed ?? 0) + index };
-}
-
-/** Sums two row interventions (deltas add; a clamp from either applies). */
-export function mergeInterventions(a: RowIntervention | null | undefined, b: RowIntervention | null | undefined, LH: number): RowIntervention | null {
-  if (!a) return b ?? null;
-  if (!b) return a;
-  if (a.positions !== b.positions) throw new InvalidArgumentError(`Cannot combine steering on "${a.positions}" positions with steering on "${b.positions}" positions in one row.`);
-  let delta = a.delta ?? b.delta;
-  if (a.delta && b.delta) {
-    delta = new Float32Array(LH);
-    for (let i = 0; i < LH; i++) delta[i] = a.delta[i] + b.delta[i];
-  }
-  return { positions: a.positions, delta, clamp: b.clamp ?? a.clamp };
 }
 
 /**

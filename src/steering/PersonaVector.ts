@@ -23,8 +23,10 @@ export interface LayerStats {
   coherence?: number;
 }
 
-export type ExtractionMethod = 'mean-diff' | 'pca';
-export type ReadPositions = 'response-mean' | 'prompt-last';
+/** How pair activations become a direction (`persona/aggregators.ts`, docs/methods.md); `pca` is uncentred. */
+export type ExtractionMethod = 'mean-diff' | 'pca' | 'pca-centred' | 'probe';
+/** Where activations are read (docs/methods.md): answer mean, prompt mean, last prompt token, or the answer token of an A/B prefix (CAA). */
+export type ReadPositions = 'response-mean' | 'prompt-mean' | 'prompt-last' | 'answer-token';
 
 export interface PersonaMeta {
   name: string;
@@ -40,6 +42,31 @@ export interface PersonaMeta {
   toolVersion: string;
   /** System prompt that elicits the persona (for evaluation's "prompted" baseline). */
   systemPrompt?: string;
+  /** What the steering check measured (`recommendSteering`): whether the vector steers this model, and how much. */
+  steering?: SteeringVerdict;
+}
+
+/**
+ * The measured verdict of the steering check recorded in a persona file: `steers` with the effect at
+ * the recommended layer and alpha (mean and interval, on held-out requests), or `does-not-steer` when
+ * no layer's interval excludes zero toward the persona (then `recommendedLayer`/`alphaRange` are not advice).
+ *
+ * @example const v: SteeringVerdict = { verdict: 'steers', metric: 'formality', metricSource: 'scorer', layer: 1, alpha: 4, effect: { mean: 0.6, lo: 0.4, hi: 0.8, level: 0.95 }, ended: 0.94, questions: 32, seed: 0, reason: '…' };
+ */
+export interface SteeringVerdict {
+  verdict: 'steers' | 'does-not-steer';
+  /** The trait metric the effect is measured in (`projection:NAME` when only the persona's own projection was available). */
+  metric: string;
+  /** `scorer`: an independent trait scorer; `projection`: the persona's own projection (weaker evidence). */
+  metricSource: 'scorer' | 'projection';
+  layer?: number;
+  alpha?: number;
+  effect?: { mean: number; lo: number; hi: number; level: number };
+  /** End-of-turn rate at the recommended cell. */
+  ended?: number;
+  questions: number;
+  seed: number;
+  reason: string;
 }
 
 /**
@@ -88,22 +115,48 @@ export class PersonaVector {
     return n > 0 ? v.map((x) => x / n) : new Float32Array(v.length);
   }
 
-  private map(fn: (v: Float32Array, l: number) => Float32Array, name: string): PersonaVector {
-    return new PersonaVector(this.vectors.map(fn), { ...this.meta, name });
+  /**
+   * A new vector with metadata made true for it: per-layer norms recomputed from the new vectors,
+   * the measured statistics that no longer hold (separation, steerability, coherence, the steering
+   * verdict) dropped, and the alpha range as `alphaRange` says (omitted: the old one).
+   */
+  private derive(vectors: Float32Array[], name: string, alphaRange: [number, number] = this.meta.alphaRange, keepSeparationSign?: number): PersonaVector {
+    const layers = this.meta.layers.map((s) => ({
+      layer: s.layer,
+      norm: Math.hypot(...(vectors[s.layer] ?? [])),
+      residNorm: s.residNorm,
+      separation: keepSeparationSign === undefined ? 0 : keepSeparationSign * s.separation,
+    }));
+    const { steering: _stale, ...rest } = this.meta;
+    return new PersonaVector(vectors, { ...rest, name, alphaRange, layers });
   }
 
+  /**
+   * k·v. Norms scale by |k|; the alpha range is divided by k (alpha·(k·v) = (alpha·k)·v, so the same
+   * steering takes alphas k times smaller) and flipped for k < 0; separation keeps its size (its sign
+   * flips with k); the steering verdict is dropped. k = 0 gives a zero vector that steers nothing.
+   */
   scale(k: number): PersonaVector {
     if (!Number.isFinite(k)) throw new InvalidArgumentError(`Scale must be a finite number; got ${k}.`);
-    return this.map((v) => v.map((x) => x * k), `${this.name}*${k}`);
+    const [lo, hi] = this.meta.alphaRange;
+    const range: [number, number] = k === 0 ? [0, 0] : k > 0 ? [lo / k, hi / k] : [hi / k, lo / k];
+    return this.derive(this.vectors.map((v) => v.map((x) => x * k)), `${this.name}*${k}`, range, Math.sign(k));
   }
 
+  /** −v: norms kept, the alpha range mirrored, separation negated. */
   neg(): PersonaVector {
-    return this.map((v) => v.map((x) => -x), `-${this.name}`);
+    const [lo, hi] = this.meta.alphaRange;
+    return this.derive(this.vectors.map((v) => v.map((x) => -x)), `-${this.name}`, [-hi, -lo], -1);
   }
 
+  /**
+   * v + w (same model). Norms are recomputed; separation and the steering verdict are dropped (they
+   * were measured for v alone), and the recommended layer and alpha range stay v's as a starting
+   * point only: measure the sum (`persona analyze-layers`) before trusting them.
+   */
   add(other: PersonaVector): PersonaVector {
     assertSameModel(this, other);
-    return this.map((v, l) => v.map((x, i) => x + other.vectors[l][i]), `${this.name}+${other.name}`);
+    return this.derive(this.vectors.map((v, l) => v.map((x, i) => x + other.vectors[l][i])), `${this.name}+${other.name}`);
   }
 
   sub(other: PersonaVector): PersonaVector {

@@ -23,11 +23,10 @@ export interface PersonaHook {
  * hook.remove();
  */
 export function addPersonaHook(model: LanguageModel, persona: PersonaVector, opts: SteerOptions = {}): PersonaHook {
-  const iv = resolveSteering(model, [{ persona, ...opts }])!;
-  const hook = { delta: iv.delta, clamp: iv.clamp, positions: iv.positions };
-  model.hooks.add(hook);
+  const iv = resolveSteering(model, [{ persona, ...opts }]);
+  if (iv) model.hooks.add(iv);
   const remove = () => {
-    model.hooks.delete(hook);
+    if (iv) model.hooks.delete(iv);
   };
   return Object.assign(remove, { remove });
 }

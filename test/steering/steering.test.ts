@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { addPersonaHook, withPersonaHook } from '../../src/steering/addPersonaHook.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
-import { extractActivations } from '../../src/persona/extractActivations.js';
+import { PersonaVector } from '../../src/steering/PersonaVector.js';
+import { generateBatch } from '../../src/engine/generate/generateBatch.js';
+import { stackPhases } from '../../src/engine/generate/batchFeeds.js';
+import { defaultQuestionSet } from '../../src/eval/evaluate/questionSets.js';
 import { dot } from '../../src/persona/aggregators.js';
 import { shippedPersona, stylist } from '../helpers/stylistModel.js';
 
@@ -28,9 +31,10 @@ describe('steering the stylist', () => {
     const formal = await shippedPersona('formal');
     const base = (await model.generate(PROMPTS, { maxNewTokens: 20 })).map((r) => r.text);
     const explicit = (await model.generate(PROMPTS, { maxNewTokens: 20, intervention: resolveSteering(model, [{ persona: formal, alpha: -4, layer: 2 }]) })).map((r) => r.text);
-    const remove = addPersonaHook(model, formal, { alpha: -4, layer: 2 });
+    const hook = addPersonaHook(model, formal, { alpha: -4, layer: 2 });
     expect((await model.generate(PROMPTS, { maxNewTokens: 20 })).map((r) => r.text)).toEqual(explicit);
-    remove();
+    hook.remove();
+    hook.remove();
     expect((await model.generate(PROMPTS, { maxNewTokens: 20 })).map((r) => r.text)).toEqual(base);
     await expect(withPersonaHook(model, formal, { alpha: -4 }, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(model.hooks.size).toBe(0);
@@ -47,53 +51,127 @@ describe('steering the stylist', () => {
     }
   });
 
-  it('steers only the prompt with positions "prompt" and only generated tokens with "response" (read on activations)', async () => {
+  it('response steers the last prompt position and every answer token, prompt only the positions before it (read on activations)', async () => {
     const model = await stylist();
     const formal = await shippedPersona('formal');
     const L = 2;
-    const promptIds = model.encodePrompt(PROMPTS[0]);
-    const run = async (positions: 'prompt' | 'response' | null) => {
-      const c = model.config;
-      const T = promptIds.length;
+    const H = model.hiddenSize;
+    const ids = model.encodePrompt(PROMPTS[0]);
+    const T = ids.length;
+    // Every position's residual after block L, read through the engine's own generation path: the
+    // session records the per-position pooled streams of each forward call generateBatch makes.
+    const read = async (positions: 'prompt' | 'response' | null) => {
       const iv = positions ? resolveSteering(model, [{ persona: formal, alpha: 6, layer: L, positions }]) : null;
-      const mask = new Float32Array(T).fill(positions === 'prompt' ? 1 : 0); // response mode: prompt positions unsteered
-      const res = await model.session.run({
-        inputIds: promptIds, batch: 1, seq: T, positions: promptIds.map((_, i) => i), keyMask: new Uint8Array(T).fill(1),
-        steerDelta: iv?.delta, steerMask: iv ? mask : undefined, poolWeights: new Float32Array(T).fill(1 / T), pools: 1,
-      });
-      return res.pooled!.slice(L * c.hiddenSize, (L + 1) * c.hiddenSize);
+      const session = model.session;
+      const streams: Float32Array[] = [];
+      const calls: { from: number; steered: boolean }[] = [];
+      let seen = 0;
+      const spy = Object.create(session) as typeof session;
+      spy.run = async (req) => {
+        const t = req.seq;
+        const pool = new Float32Array(t * t);
+        for (let i = 0; i < t; i++) pool[i * t + i] = 1;
+        const res = await session.run({ ...req, poolWeights: pool, pools: t });
+        for (let i = 0; i < t; i++) streams.push(res.pooled!.slice((L * t + i) * H, (L * t + i + 1) * H));
+        calls.push({ from: seen, steered: !!req.steer?.delta });
+        seen += t;
+        return res;
+      };
+      const [row] = await generateBatch(spy, [{ promptIds: ids, maxNewTokens: 3, intervention: iv }], { stopTokenIds: [], padTokenId: model.padTokenId, logprobs: 5 });
+      return { streams, calls, first: row.topLogprobs![0] };
     };
-    const base = await run(null);
-    const prompt = await run('prompt');
-    const response = await run('response');
+    const base = await read(null);
+    const resp = await read('response');
+    const prompt = await read('prompt');
     const u = formal.unit(L);
-    expect(dot(prompt, u) - dot(base, u)).toBeCloseTo(6 * formal.norm(L), 3);
-    expect(Array.from(response)).toEqual(Array.from(base));
-    // And in generation: 'prompt' leaves the generated tokens' own steering off, 'response' the prompt.
-    const gen = async (positions: 'prompt' | 'response' | 'all') => (await model.generate([PROMPTS[0]], { maxNewTokens: 16, intervention: resolveSteering(model, [{ persona: formal, alpha: -6, layer: L, positions }]) }))[0].text;
-    const [pAll, pPrompt, pResp] = [await gen('all'), await gen('prompt'), await gen('response')];
-    expect(new Set([pAll, pPrompt, pResp]).size).toBeGreaterThan(1);
+    const shift = (a: Float32Array, b: Float32Array) => dot(a, u) - dot(b, u);
+    for (let p = 0; p < T - 1; p++) expect(Array.from(resp.streams[p])).toEqual(Array.from(base.streams[p]));
+    expect(shift(resp.streams[T - 1], base.streams[T - 1])).toBeCloseTo(6 * formal.norm(L), 2);
+    expect(resp.first).not.toEqual(base.first);
+    expect(resp.calls.filter((c) => c.from >= T - 1).every((c) => c.steered)).toBe(true);
+    expect(resp.calls.filter((c) => c.from < T - 1).some((c) => c.steered)).toBe(false);
+    for (let p = 0; p < T - 1; p++) expect(shift(prompt.streams[p], base.streams[p])).toBeCloseTo(6 * formal.norm(L), 2);
+    expect(prompt.calls.filter((c) => c.from >= T - 1).some((c) => c.steered)).toBe(false);
+    expect(prompt.calls.filter((c) => c.from < T - 1).every((c) => c.steered)).toBe(true);
   });
 
-  it('ablation leaves about zero projection on the vector at that layer; cap limits it', async () => {
+  it('steers the first answer token with positions "response" (the old engine changed none of them)', async () => {
     const model = await stylist();
     const formal = await shippedPersona('formal');
+    const prompts = defaultQuestionSet(model.dir, 32).evaluation;
+    const first = async (iv: ReturnType<typeof resolveSteering>) => (await model.generate(prompts, { maxNewTokens: 1, intervention: iv })).map((r) => r.tokens[0]);
+    const base = await first(null);
+    const resp = await first(resolveSteering(model, [{ persona: formal, alpha: -8, layer: 1, positions: 'response' }]));
+    expect(resp.filter((t, i) => t !== base[i]).length).toBeGreaterThan(0);
+  });
+
+  it('ablation leaves about zero projection on the vector at that layer; two ablations at one layer leave about zero on both; cap limits it', async () => {
+    const model = await stylist();
+    const formal = await shippedPersona('formal');
+    const vivid = await shippedPersona('vivid');
     const L = 3;
-    const seq = { promptIds: model.encodePrompt(PROMPTS[1]), answerIds: model.tokenizer.encode('Dear Sir, kindly accept my regards.') };
+    const seq = { promptIds: model.encodePrompt(PROMPTS[1]), answerIds: model.tokenizer.encode('Dear Sir, kindly accept my regards, bright as a summer moon.') };
     const read = async (iv: ReturnType<typeof resolveSteering>) => {
       const T = seq.promptIds.length + seq.answerIds.length;
       const res = await (await model.sessionFor([iv])).run({
         inputIds: [...seq.promptIds, ...seq.answerIds], batch: 1, seq: T, positions: Array.from({ length: T }, (_, i) => i), keyMask: new Uint8Array(T).fill(1),
-        steerMask: new Float32Array(T).fill(1), steerDelta: iv?.delta, clamp: iv?.clamp, poolWeights: new Float32Array(T).fill(1 / T), pools: 1,
+        steer: stackPhases([iv?.response], model.config), poolWeights: new Float32Array(T).fill(1 / T), pools: 1,
       });
-      return dot(res.pooled!.slice(L * 256, (L + 1) * 256), formal.unit(L));
+      const h = res.pooled!.slice(L * 256, (L + 1) * 256);
+      return { formal: dot(h, formal.unit(L)), vivid: dot(h, vivid.unit(L)) };
     };
     const base = await read(null);
-    expect(Math.abs(base)).toBeGreaterThan(1);
-    expect(Math.abs(await read(resolveSteering(model, [{ persona: formal, operator: "ablate", layer: L }])))).toBeLessThan(1e-3);
-    const capped = await read(resolveSteering(model, [{ persona: formal, operator: 'cap', cap: base - 1, layer: L }]));
-    expect(capped).toBeLessThanOrEqual(base - 1 + 1e-3);
-    void extractActivations;
+    expect(Math.abs(base.formal)).toBeGreaterThan(1);
+    expect(Math.abs((await read(resolveSteering(model, [{ persona: formal, operator: 'ablate', layer: L }]))).formal)).toBeLessThan(1e-3);
+    const both = await read(resolveSteering(model, [{ persona: formal, operator: 'ablate', layer: L }, { persona: vivid, operator: 'ablate', layer: L }]));
+    expect(Math.abs(both.formal)).toBeLessThan(1e-3);
+    expect(Math.abs(both.vivid)).toBeLessThan(1e-3);
+    const capped = await read(resolveSteering(model, [{ persona: formal, operator: 'cap', cap: base.formal - 1, layer: L }]));
+    expect(capped.formal).toBeLessThanOrEqual(base.formal - 1 + 1e-3);
+    const set = await read(resolveSteering(model, [{ persona: formal, operator: 'ablate-add', alpha: 2, layer: L }]));
+    expect(set.formal).toBeCloseTo(2 * formal.norm(L), 2);
+  });
+
+  it('steering with a + b equals steering with a and b together, and scale and neg are exact', async () => {
+    const model = await stylist();
+    const formal = await shippedPersona('formal');
+    const vivid = await shippedPersona('vivid');
+    const text = async (iv: ReturnType<typeof resolveSteering>) => (await model.generate(PROMPTS, { maxNewTokens: 20, intervention: iv })).map((r) => r.text);
+    const together = await text(resolveSteering(model, [{ persona: formal, alpha: 3, layer: 2 }, { persona: vivid, alpha: 3, layer: 2 }]));
+    expect(await text(resolveSteering(model, [{ persona: formal.add(vivid), alpha: 3, layer: 2 }]))).toEqual(together);
+    const a = resolveSteering(model, [{ persona: formal.scale(2), alpha: 1.5, layer: 2 }])!;
+    const b = resolveSteering(model, [{ persona: formal, alpha: 3, layer: 2 }])!;
+    expect(Array.from(a.response!.delta!)).toEqual(Array.from(b.response!.delta!));
+    const n = resolveSteering(model, [{ persona: formal.neg(), alpha: 3, layer: 2 }])!;
+    const m = resolveSteering(model, [{ persona: formal, alpha: -3, layer: 2 }])!;
+    expect(Array.from(n.response!.delta!)).toEqual(Array.from(m.response!.delta!));
+  });
+
+  it('arithmetic recomputes or drops derived metadata instead of copying it', async () => {
+    const formal = await shippedPersona('formal');
+    const vivid = await shippedPersona('vivid');
+    const half = formal.scale(0.5);
+    for (const s of half.meta.layers) expect(s.norm).toBeCloseTo(formal.norm(s.layer) / 2, 4);
+    expect(half.meta.alphaRange).toEqual([formal.meta.alphaRange[0] * 2, formal.meta.alphaRange[1] * 2]);
+    const sum = formal.add(vivid);
+    for (const s of sum.meta.layers) expect(s.norm).toBeCloseTo(sum.norm(s.layer), 4);
+    expect(sum.meta.steering).toBeUndefined();
+    expect(formal.neg().meta.alphaRange).toEqual([-formal.meta.alphaRange[1], -formal.meta.alphaRange[0]]);
+  });
+
+  it('gives each spec its own layers, units and positions, and refuses contradictory or silent settings', async () => {
+    const model = await stylist();
+    const formal = await shippedPersona('formal');
+    const iv = resolveSteering(model, [{ persona: formal, alpha: 1, layers: [1, -1], positions: 'response' }])!;
+    const H = model.hiddenSize;
+    expect(iv.prompt).toBeNull();
+    const nz = (l: number) => iv.response!.delta!.subarray(l * H, (l + 1) * H).some((x) => x !== 0);
+    expect([0, 1, 2, 3, 4, 5].map(nz)).toEqual([false, true, false, false, false, true]);
+    expect(() => resolveSteering(model, [{ persona: formal, alpha: 1, layer: 1, layers: [2] }])).toThrow(/`layer` or `layers`, not both/);
+    expect(() => resolveSteering(model, [{ persona: formal, operator: 'ablate', alpha: 3 }])).toThrow(/takes no alpha/);
+    expect(() => resolveSteering(model, [{ persona: formal, alpha: 3, cap: 1 }])).toThrow(/only used by the cap operator/);
+    const imported = new PersonaVector(formal.vectors, { ...formal.meta, layers: formal.meta.layers.map((s) => ({ ...s, residNorm: 0 })) });
+    expect(() => resolveSteering(model, [{ persona: imported, alpha: -30, units: 'resid' }])).toThrow(/no measured residual norm/);
   });
 
   it('rejects a layer out of range, alpha that is not a number and a persona for another model', async () => {

@@ -1,15 +1,15 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
-import { leftPad, stackInterventions } from './batchFeeds.js';
-import { steersPrompt, steersResponse, type RowIntervention } from './Intervention.js';
+import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
+import { splitsAtAnswer, type Intervention } from './Intervention.js';
 import { logSumExp, sampleToken, seededRandom, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
 
 export interface GenerationRequest {
   promptIds: number[];
   maxNewTokens?: number;
   sampling?: SamplingOptions;
-  intervention?: RowIntervention | null;
+  intervention?: Intervention | null;
 }
 
 export type FinishReason = 'eos' | 'length' | 'stop' | 'aborted';
@@ -74,8 +74,11 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const rows: GeneratedRow[] = requests.map(() => ({ tokens: [], finishReason: 'length', ended: false }));
   const done = requests.map((_, b) => maxNew[b] === 0);
   const history = ids.map((r) => [...r]);
-  const { delta, clamp } = stackInterventions(requests.map((r) => r.intervention), c);
-  const positionsMode = requests.map((r) => r.intervention?.positions ?? 'all');
+  // Each row's steering before its last prompt position and from it on, stacked once per phase.
+  const promptSteer = stackPhases(requests.map((r) => r.intervention?.prompt), c);
+  const answerSteer = stackPhases(requests.map((r) => r.intervention?.response), c);
+  const split = requests.some((r) => splitsAtAnswer(r.intervention));
+  if (split && opts.noCache) throw new InvalidArgumentError('Recomputing without the cache (noCache) needs steering that is the same at every position (positions "all").');
   const wantLogprobs = opts.logprobs !== undefined && opts.logprobs !== null;
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
 
@@ -86,26 +89,24 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   // keyMask per position: 1 for real tokens.
   const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 
-  const run = async (start: number, end: number, isPrompt: boolean) => {
+  // One forward call over positions [start, end). Its steering is one phase for every row: the
+  // prompt phase before the last prompt position (T0 − 1, the same for every row under left
+  // padding), the response phase from it on; prefill is split there when a row's phases differ.
+  const run = async (start: number, end: number, steer: SteerFeed) => {
     const T = end - start;
     const S = end;
     const inputIds = new Array<number>(B * T);
     const positions = new Array<number>(B * T);
     const keyMask = new Uint8Array(B * S);
-    const steerMask = delta || clamp ? new Float32Array(B * T) : undefined;
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const pos = start + t;
         inputIds[b * T + t] = history[b][pos];
         positions[b * T + t] = Math.max(0, pos - pads[b]);
-        if (steerMask && realMask[b][pos]) {
-          const on = isPrompt || pos < T0 ? steersPrompt(positionsMode[b]) : steersResponse(positionsMode[b]);
-          steerMask[b * T + t] = on ? 1 : 0;
-        }
       }
       for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[b][s];
     }
-    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache: opts.noCache ? undefined : cache, steerDelta: delta, steerMask, clamp });
+    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache: opts.noCache ? undefined : cache, steer });
     if (!opts.noCache) cache.append(res.newK, res.newV, T);
     return res.logits;
   };
@@ -113,9 +114,11 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const chunk = opts.prefillChunk ?? 256;
   let logits: Float32Array | undefined;
   if (opts.noCache) {
-    logits = await run(0, T0, true);
+    logits = await run(0, T0, answerSteer);
   } else {
-    for (let s = 0; s < T0; s += chunk) logits = await run(s, Math.min(T0, s + chunk), true);
+    const answerFrom = split ? T0 - 1 : 0;
+    for (let s = 0; s < answerFrom; s += chunk) logits = await run(s, Math.min(answerFrom, s + chunk), promptSteer);
+    for (let s = answerFrom; s < T0; s += chunk) logits = await run(s, Math.min(T0, s + chunk), answerSteer);
   }
   const V = c.vocabSize;
   let step = 0;
@@ -162,7 +165,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     step++;
     if (done.every(Boolean)) break;
     const len = T0 + step;
-    logits = opts.noCache ? await run(0, len, false) : await run(len - 1, len, false);
+    logits = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
   }
   void cache;
   cache = undefined as unknown as KVCache;

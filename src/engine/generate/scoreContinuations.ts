@@ -1,7 +1,7 @@
 import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
-import { leftPad, stackInterventions } from './batchFeeds.js';
-import type { RowIntervention } from './Intervention.js';
+import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
+import { splitsAtAnswer, type Intervention } from './Intervention.js';
 import { logSumExp } from './sampling.js';
 
 export interface ContinuationScore {
@@ -20,7 +20,7 @@ export interface ContinuationScore {
 export async function scoreContinuations(
   session: DecoderSession,
   items: { promptIds: number[]; answerIds: number[] }[],
-  opts: { padTokenId: number; intervention?: RowIntervention | null; batchSize?: number },
+  opts: { padTokenId: number; intervention?: Intervention | null; batchSize?: number },
 ): Promise<ContinuationScore[]> {
   const c = session.config;
   const V = c.vocabSize;
@@ -32,18 +32,24 @@ export async function scoreContinuations(
     const { ids, pads, length: T0 } = leftPad(batch.map((b) => b.promptIds), opts.padTokenId);
     const maxA = Math.max(...batch.map((b) => b.answerIds.length));
     const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + maxA + 1);
-    const { delta, clamp } = stackInterventions(batch.map(() => opts.intervention ?? null), c);
+    const promptSteer = stackPhases(batch.map(() => opts.intervention?.prompt), c);
+    const answerSteer = stackPhases(batch.map(() => opts.intervention?.response), c);
     const mask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
     const sums = new Array(B).fill(0);
-    const step = async (inputIds: number[], T: number, positions: number[]) => {
+    const step = async (inputIds: number[], T: number, positions: number[], steer: SteerFeed) => {
       const S = cache.length + T;
       const keyMask = new Uint8Array(B * S);
       for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) keyMask[b * S + s] = mask[b][s];
-      const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, steerDelta: delta, clamp, steerMask: delta || clamp ? new Float32Array(B * T).fill(1) : undefined });
+      const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, steer });
       cache.append(res.newK, res.newV, T);
       return res.logits;
     };
-    let logits = await step(ids.flat(), T0, ids.flatMap((r, b) => r.map((_, t) => Math.max(0, t - pads[b]))));
+    // The prompt phase before the last prompt position, the response phase from it on.
+    const cut = splitsAtAnswer(opts.intervention) ? T0 - 1 : 0;
+    const part = (from: number, to: number) => ids.flatMap((r) => r.slice(from, to));
+    const partPos = (from: number, to: number) => ids.flatMap((r, b) => r.slice(from, to).map((_, t) => Math.max(0, from + t - pads[b])));
+    if (cut > 0) await step(part(0, cut), cut, partPos(0, cut), promptSteer);
+    let logits = await step(part(cut, T0), T0 - cut, partPos(cut, T0), answerSteer);
     for (let j = 0; j < maxA; j++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -57,7 +63,7 @@ export async function scoreContinuations(
         mask[b].push(1);
       }
       if (j === maxA - 1) break;
-      logits = await step(next, 1, batch.map((it, b) => it.promptIds.length + j));
+      logits = await step(next, 1, batch.map((it) => it.promptIds.length + j), answerSteer);
     }
     batch.forEach((it, b) => out.push({ sumLogProb: sums[b], tokens: it.answerIds.length }));
   }

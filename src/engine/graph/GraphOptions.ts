@@ -1,3 +1,6 @@
+/** Ablate/cap directions the clamp graph applies per layer and row (applied in turn, then the delta). */
+export const CLAMP_SLOTS = 4;
+
 /** Which variant of the decoder graph to build. One graph serves plain, steered and swept runs. */
 export interface GraphOptions {
   /**

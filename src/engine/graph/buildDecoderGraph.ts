@@ -3,7 +3,7 @@ import type { ConvertedWeights, StoredLinear } from '../convert/ConvertedWeights
 import { GraphBuilder } from '../onnx/GraphBuilder.js';
 import { DataType } from '../onnx/onnxProto.js';
 import { ropeInvFreq, ropeTables } from '../rope.js';
-import type { GraphOptions } from './GraphOptions.js';
+import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
 
 /**
  * Builds the decoder forward pass as an ONNX graph over the converted weights (external data).
@@ -12,9 +12,10 @@ import type { GraphOptions } from './GraphOptions.js';
  *   input_ids [B,T] int64; position_ids [B,T] int64 (rope positions); attn_bias [B,1,G·T,S]
  *   (additive: 0 or −1e30, rows g-major, columns = C cache slots then T new; attn_bias_sliding likewise);
  *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity);
- *   steer [L·B,1,H] layer-major, split into one [B,1,H] per block: resid_l += steer_l (the session
- *   folds the position mask in: one add per block); steer_mask [B,T] only for the projection clamp;
- *   clamp_dir [B,L,H], clamp_lo/clamp_hi [B,L] (projection clamp); pool_weights [B,K,T].
+ *   steer [L·B,1,H] layer-major, split into one [B,1,H] per block: resid_l += steer_l (one add per
+ *   block; a row's steering is on or off for a whole forward call, decided by the session);
+ *   clamp_dir [B,L,K,H], clamp_lo/clamp_hi [B,L,K] (projection clamp, K = CLAMP_SLOTS directions per
+ *   layer, applied in turn before the add); pool_weights [B,K,T].
  * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
  *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
  *
@@ -46,12 +47,11 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const attnBias = g.input('attn_bias', DataType.FLOAT, ['batch', 1, 'gseq', 'total']);
   const hasSliding = c.layerTypes.includes('sliding_attention') && c.slidingWindow !== null;
   const attnBiasSliding = hasSliding ? g.input('attn_bias_sliding', DataType.FLOAT, ['batch', 1, 'gseq', 'total']) : attnBias;
-  const steerMask = opts.projectionClamp ? g.unsqueeze(g.input('steer_mask', DataType.FLOAT, ['batch', 'seq']), [2]) : ''; // [B,T,1]
   const clamp = opts.projectionClamp
     ? {
-        dir: g.input('clamp_dir', DataType.FLOAT, ['batch', L, H]),
-        lo: g.input('clamp_lo', DataType.FLOAT, ['batch', L]),
-        hi: g.input('clamp_hi', DataType.FLOAT, ['batch', L]),
+        dir: g.input('clamp_dir', DataType.FLOAT, ['batch', L, CLAMP_SLOTS, H]),
+        lo: g.input('clamp_lo', DataType.FLOAT, ['batch', L, CLAMP_SLOTS]),
+        hi: g.input('clamp_hi', DataType.FLOAT, ['batch', L, CLAMP_SLOTS]),
       }
     : null;
   const poolWeights = opts.pooling ? g.input('pool_weights', DataType.FLOAT, ['batch', 'pools', 'seq']) : null;
@@ -127,9 +127,9 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       if (c.sandwichNorms) mlpOut = norm(mlpOut, `${p}.post_feedforward_layernorm.weight`);
       resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
 
-      // --- steering: the one place per block where a persona vector enters ---
+      // --- steering: the one place per block where a persona vector enters (clamps, then the add) ---
+      if (clamp) resid = applyProjectionClamps(g, resid, clamp, l);
       if (steer) resid = g.add(resid, steer[l]);
-      if (clamp) resid = applyProjectionClamp(g, resid, clamp, l, steerMask);
 
       if (poolWeights) resids.push(resid);
       if (opts.hiddenStates) g.output(resid, `hidden_${l + 1}`, DataType.FLOAT, ['batch', 'seq', H]);
@@ -218,17 +218,23 @@ function outputLayer(g: GraphBuilder, x: string, c: ModelConfig, w: ConvertedWei
 }
 
 /**
- * Projection clamp per layer (ablate = clamp to [0,0], cap = clamp to [−∞, c]) along a unit
- * direction u: resid −= (p − clip(p, lo, hi)) · u with p = resid·u, at the positions of steer_mask.
- * A zero direction leaves the stream untouched.
+ * Projection clamps of one layer (ablate = clip to [0,0], cap = clip to [−∞, c]), K unit directions
+ * applied in turn: resid −= (p − clip(p, lo, hi)) · u with p = resid·u. A zero direction leaves the
+ * stream untouched (rows and slots without a clamp).
  */
-function applyProjectionClamp(g: GraphBuilder, resid: string, clamp: { dir: string; lo: string; hi: string }, l: number, mask: string): string {
+function applyProjectionClamps(g: GraphBuilder, resid: string, clamp: { dir: string; lo: string; hi: string }, l: number): string {
   const idx = g.i64([l], []);
-  const u = g.unsqueeze(g.op('Gather', [clamp.dir, idx], { axis: 1 }), [1]); // [B,1,H]
-  const lo = g.unsqueeze(g.op('Gather', [clamp.lo, idx], { axis: 1 }), [1, 2]); // [B,1,1]
-  const hi = g.unsqueeze(g.op('Gather', [clamp.hi, idx], { axis: 1 }), [1, 2]);
-  const proj = g.op('ReduceSum', [g.mul(resid, u), g.i64([-1])], { keepdims: 1 }); // [B,T,1]
-  const clipped = g.op('Max', [g.op('Min', [proj, hi]), lo]);
-  const excess = g.mul(g.sub(proj, clipped), mask); // [B,T,1]
-  return g.sub(resid, g.mul(excess, u));
+  const dirs = g.op('Gather', [clamp.dir, idx], { axis: 1 }); // [B,K,H]
+  const los = g.op('Gather', [clamp.lo, idx], { axis: 1 }); // [B,K]
+  const his = g.op('Gather', [clamp.hi, idx], { axis: 1 });
+  for (let k = 0; k < CLAMP_SLOTS; k++) {
+    const kk = g.i64([k], []);
+    const u = g.unsqueeze(g.op('Gather', [dirs, kk], { axis: 1 }), [1]); // [B,1,H]
+    const lo = g.unsqueeze(g.op('Gather', [los, kk], { axis: 1 }), [1, 2]); // [B,1,1]
+    const hi = g.unsqueeze(g.op('Gather', [his, kk], { axis: 1 }), [1, 2]);
+    const proj = g.op('ReduceSum', [g.mul(resid, u), g.i64([-1])], { keepdims: 1 }); // [B,T,1]
+    const clipped = g.op('Max', [g.op('Min', [proj, hi]), lo]);
+    resid = g.sub(resid, g.mul(g.sub(proj, clipped), u));
+  }
+  return resid;
 }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { ModelFileError } from '../../errors.js';
 import { SafetensorsFile } from '../../model/safetensors/index.js';
 import type { DecoderSession } from '../DecoderSession.js';
+import { interventionAt } from '../generate/Intervention.js';
 import { generateBatch } from '../generate/generateBatch.js';
-import type { RowIntervention } from '../generate/Intervention.js';
 
 export interface TensorCheck {
   name: string;
@@ -60,9 +60,8 @@ export async function verifyGolden(session: DecoderSession, goldenFile: string, 
   const greedy: GreedyCheck[] = [];
   const hiddenNames = [...Array.from({ length: L + 1 }, (_, i) => `hidden_${i}`), 'final_norm'];
 
-  const steering = (): RowIntervention => {
+  const steering = (): void => {
     if (meta.steer_layer === undefined || meta.steer_alpha === undefined) throw new ModelFileError(`${goldenFile} has steer.* tensors but no golden.json beside it naming steer_layer and steer_alpha.`);
-    return { positions: 'all', delta: new Float32Array(L * H) };
   };
   const steerDelta = async () => {
     const v = await gold.readFloat32('steer.vector');
@@ -77,7 +76,7 @@ export async function verifyGolden(session: DecoderSession, goldenFile: string, 
     const inputIds = await ids(inputKey);
     const keyMask = new Uint8Array(mask ?? new Array(B * T).fill(1));
     const pos = positions ?? Array.from({ length: B * T }, (_, i) => i % T);
-    const res = await session.run({ inputIds, batch: B, seq: T, positions: pos, keyMask, steerDelta: delta, steerMask: delta ? new Float32Array(B * T).fill(1) : undefined, extraOutputs: hiddenNames });
+    const res = await session.run({ inputIds, batch: B, seq: T, positions: pos, keyMask, steer: delta ? { delta: tileRows(delta, B) } : undefined, extraOutputs: hiddenNames });
     const valid = (b: number, t: number) => keyMask[b * T + t] === 1;
     tensors.push(compare(`${prefix}.logits`, await gold.readFloat32(`${prefix}.logits`), res.allLogits!, B, T, V, valid, tolerance));
     const refHidden = await gold.readFloat32(`${prefix}.hidden`);
@@ -106,7 +105,7 @@ export async function verifyGolden(session: DecoderSession, goldenFile: string, 
     ] as const) {
       if (!has(key)) continue;
       const expected = await ids(key);
-      const intervention = steer ? { ...steering(), delta: await steerDelta() } : null;
+      const intervention = steer ? (steering(), interventionAt('all', { delta: await steerDelta(), clamps: [] })) : null;
       for (const noCache of [false, true]) {
         const [row] = await generateBatch(session, [{ promptIds: prompt, maxNewTokens: expected.length, intervention }], { ...stopNone, noCache });
         const agree = row.tokens.filter((t, i) => t === expected[i]).length;
@@ -133,4 +132,12 @@ function compare(name: string, ref: Float32Array, out: Float32Array, B: number, 
   }
   const maxRel = maxRef > 0 ? maxAbs / maxRef : maxAbs;
   return { name, maxAbs, maxRel, ok: maxRel <= tol };
+}
+
+/** One [L·H] delta repeated for each of B rows ([B·L·H]). */
+function tileRows(delta: Float32Array, B: number): Float32Array {
+  if (B === 1) return delta;
+  const out = new Float32Array(B * delta.length);
+  for (let b = 0; b < B; b++) out.set(delta, b * delta.length);
+  return out;
 }
