@@ -11,7 +11,9 @@ import { writeReportFiles } from '../../src/eval/evaluate/writeReportFiles.js';
 import { analyzeLayers, type LayerAnalysis } from '../../src/eval/layers/analyzeLayers.js';
 import { contrastFromPersona } from '../../src/eval/layers/contrastPrompts.js';
 import { coherenceHeatmap, effectHeatmap, layerReport } from '../../src/eval/layers/layerReport.js';
+import { barChart } from '../../src/eval/plots/barChart.js';
 import { brightness, heatmap } from '../../src/eval/plots/heatmap.js';
+import { lineChart } from '../../src/eval/plots/lineChart.js';
 import { renderHtmlReport } from '../../src/eval/report/htmlReport.js';
 import { ROOT, STYLIST } from '../helpers/paths.js';
 import { shippedPersona, stylist } from '../helpers/stylistModel.js';
@@ -121,6 +123,27 @@ describe('report layout in a 1280 px window', () => {
     }));
     await fs.writeFile(path.join(OUT, 'grid-sizes.html'), renderHtmlReport({ title: 'grid sizes', sections }));
     expectClean(await open('grid-sizes.html'), sizes.length);
+  });
+
+  it('line and bar charts with long titles, axis labels, legends and many long group names keep their texts inside and apart', async () => {
+    const names = ['cheerful and upbeat', 'formal', 'vivid and imaginative storyteller', 'plain'];
+    const groups = names.flatMap((n) => [`${n} α=−8`, `${n} α=+8`]);
+    const series = (k: number, gs = groups) => Array.from({ length: k }, (_, i) => ({ name: `projection:${names[i % names.length]} (own) ${i}`, values: gs.map((_, g) => ({ y: Math.sin(g + i) * 2, lo: Math.sin(g + i) * 2 - 0.4, hi: Math.sin(g + i) * 2 + 0.4 })) }));
+    const alphas = [-8, -4, -2, 0, 2, 4, 8];
+    const sections = [
+      { kind: 'figure' as const, svg: barChart({ title: `Entanglement: change against alpha 0 at α = ±8 for ${names.join(', ')}`, groups, yLabel: 'Δ (SD of unsteered answers)', series: series(6) }) },
+      { kind: 'figure' as const, svg: barChart({ title: 'two groups', groups: groups.slice(0, 2), yLabel: 'Δ projection:vivid and imaginative storyteller (SD of the unsteered answers)', series: series(1, groups.slice(0, 2)) }) },
+      {
+        kind: 'figure' as const,
+        svg: lineChart({
+          title: `${names[2]}: dose–response at layer 3 with every metric the evaluation measured on the held-out questions`,
+          xLabel: 'alpha (gap units)', yLabel: 'projection:vivid and imaginative storyteller who paints every answer', rightLabel: 'coherence: end-of-turn rate and distinct-2 of the answers',
+          series: [...series(5).map((s) => ({ name: s.name, points: alphas.map((x, i) => ({ x, y: Math.cos(i + s.name.length), lo: Math.cos(i) - 0.2, hi: Math.cos(i) + 0.2 })) })), { name: 'end-of-turn rate', axis: 'right' as const, points: alphas.map((x) => ({ x, y: 0.8 })) }],
+        }),
+      },
+    ];
+    await fs.writeFile(path.join(OUT, 'charts.html'), renderHtmlReport({ title: 'charts', sections }));
+    expectClean(await open('charts.html'), sections.length);
   });
 
   it('long answers, labels and system prompts wrap or scroll inside their cards instead of widening the page', async () => {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, svgOpen, svgText, textWidth } from './svg.js';
+import { axisLabel, escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, svgOpen, svgText, wrapText } from './svg.js';
 
 /** A bar's value with optional confidence bounds; `y: null` leaves a gap marked "n/a". */
 export interface BarValue {
@@ -39,19 +39,26 @@ export function barChart(o: BarChartOptions): string {
   const ng = o.groups.length, ns = o.series.length;
   if (ng === 0 || ns === 0) throw new InvalidArgumentError('barChart needs at least one group and one series');
   for (const s of o.series) if (s.values.length !== ng) throw new InvalidArgumentError(`barChart series "${s.name}" has ${s.values.length} values for ${ng} groups`);
-  const W = o.width ?? Math.max(560, 90 + ng * (ns * 26 + 40));
+  // Wide enough for its bars, at most 1000 px (a report's card), so no figure is scaled down to unreadable.
+  const W = o.width ?? Math.max(560, Math.min(1000, 90 + ng * (ns * 26 + 40)));
   const title = plotTitle(W, o.title);
-  const left = 72, right = 24, top = Math.max(52, title.bottom + 22);
-  const plotW = W - left - right;
-  const groupW = plotW / ng;
-  const rotate = o.groups.some((g) => textWidth(g, 12) > groupW - 6);
-  const labelH = rotate ? Math.min(120, Math.max(...o.groups.map((g) => textWidth(g, 12))) * 0.6 + 16) : 22;
+  const right = 24, top = Math.max(52, title.bottom + 22);
+  const H = o.height ?? 420;
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   const entries = o.series.map((s, i) => ({ name: s.name, color: colors[i], swatch: 'box' as const }));
-  const leg = legend(entries, 0, 0, plotW);
-  const H = o.height ?? 420;
-  const bottom = labelH + (o.xLabel ? 26 : 6) + leg.height + 18;
-  const plotH = H - top - bottom;
+  const layout = (left: number) => {
+    const plotW = W - left - right;
+    const groupW = plotW / ng;
+    // Group names wrap under their group (long words broken) rather than run into their neighbours.
+    const groupLines = o.groups.map((g) => wrapText(g, 12, Math.max(24, groupW - 6)));
+    const labelH = 22 + 15 * (Math.max(...groupLines.map((l) => l.length)) - 1);
+    const leg = legend(entries, 0, 0, plotW);
+    return { plotW, groupW, groupLines, labelH, leg, plotH: H - top - (labelH + (o.xLabel ? 26 : 6) + leg.height + 18) };
+  };
+  // A y label longer than the plot is high wraps onto more lines, each widening the margin by 15 px.
+  const yLines = wrapText(o.yLabel, 13, Math.max(40, layout(72).plotH - 24));
+  const left = 72 + 15 * (yLines.length - 1);
+  const { plotW, groupW, groupLines, labelH, leg, plotH } = layout(left);
   if (plotH < 80) throw new InvalidArgumentError(`barChart height ${H} is too small for its labels and legend`);
 
   const values = o.series.flatMap((s) => s.values.flatMap((v) => [v.y, v.lo, v.hi]));
@@ -92,12 +99,12 @@ export function barChart(o: BarChartOptions): string {
   out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${px(top + plotH)}" stroke="#333"/>`);
   for (const t of visible) out.push(`<line x1="${left - 5}" x2="${left}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#333"/>` + svgText(left - 8, y(t) + 4, formatTick(t, ticks), { 'text-anchor': 'end' }));
   const ly = top + plotH + 18;
-  o.groups.forEach((g, i) => {
+  groupLines.forEach((_, i) => {
     const cx = left + (i + 0.5) * groupW;
-    out.push(rotate ? svgText(cx, ly, g, { 'text-anchor': 'end', transform: `rotate(-35 ${px(cx)} ${px(ly)})` }) : svgText(cx, ly, g, { 'text-anchor': 'middle' }));
+    groupLines[i].forEach((line, k) => out.push(svgText(cx, ly + 15 * k, line, { 'text-anchor': 'middle' })));
   });
   if (o.xLabel) out.push(svgText(left + plotW / 2, top + plotH + labelH + 20, o.xLabel, { 'text-anchor': 'middle', 'font-size': 13 }));
-  out.push(svgText(18, top + plotH / 2, o.yLabel, { 'text-anchor': 'middle', 'font-size': 13, transform: `rotate(-90 18 ${px(top + plotH / 2)})` }));
+  out.push(axisLabel(yLines, left - 54, top + plotH / 2, 'left'));
   out.push('</g>');
   out.push(legend(entries, left, H - leg.height - 4 + 9, plotW).svg);
   out.push('</svg>');

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, stableId, svgOpen, svgText } from './svg.js';
+import { axisLabel, escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, stableId, svgOpen, svgText, wrapText } from './svg.js';
 
 /** One point of a series: the mean `y` at `x`, with optional confidence bounds. `y: null` breaks the line. */
 export interface LinePoint {
@@ -63,13 +63,17 @@ export function lineChart(o: LineChartOptions): string {
   const W = o.width ?? 720;
   const H = o.height ?? 440;
   const title = plotTitle(W, o.title);
-  const left = 72, right = hasRight ? 72 : 28, top = Math.max(52, title.bottom + 22);
+  const top = Math.max(52, title.bottom + 22);
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   const legendEntries = o.series.map((s, i) => ({ name: s.name + (s.axis === 'right' ? ' (right axis)' : ''), color: colors[i], dashed: s.dashed ?? s.axis === 'right', swatch: 'line' as const }));
+  const heightFor = (plotW: number) => H - top - (58 + legend(legendEntries, 0, 0, plotW).height + 8);
+  // Axis labels longer than the plot is high wrap onto more lines, each widening its margin by 15 px.
+  const wrapAt = Math.max(40, heightFor(W - 144) - 24);
+  const yLines = wrapText(o.yLabel, 13, wrapAt);
+  const rLines = hasRight ? wrapText(o.rightLabel ?? 'right axis', 13, wrapAt) : [];
+  const left = 72 + 15 * (yLines.length - 1), right = hasRight ? 72 + 15 * (rLines.length - 1) : 28;
   const plotW = W - left - right;
-  const probe = legend(legendEntries, 0, 0, plotW);
-  const bottom = 58 + probe.height + 8;
-  const plotH = H - top - bottom;
+  const plotH = heightFor(plotW);
   if (plotW < 80 || plotH < 80) throw new InvalidArgumentError(`lineChart ${W}×${H} is too small for its axes and legend`);
 
   const allX = o.series.flatMap((s) => s.points.map((p) => p.x));
@@ -114,10 +118,10 @@ export function lineChart(o: LineChartOptions): string {
   if (hasRight) {
     out.push(`<line x1="${px(left + plotW)}" x2="${px(left + plotW)}" y1="${top}" y2="${px(axisY)}" stroke="#333"/>`);
     for (const t of rTicks) out.push(`<line x1="${px(left + plotW)}" x2="${px(left + plotW + 5)}" y1="${px(yr(t))}" y2="${px(yr(t))}" stroke="#333"/>` + svgText(left + plotW + 8, yr(t) + 4, formatTick(t, rTicks), { 'text-anchor': 'start' }));
-    out.push(svgText(left + plotW + 56, top + plotH / 2, o.rightLabel ?? 'right axis', { 'text-anchor': 'middle', 'font-size': 13, transform: `rotate(90 ${px(left + plotW + 56)} ${px(top + plotH / 2)})` }));
+    out.push(axisLabel(rLines, left + plotW + 56, top + plotH / 2, 'right'));
   }
   out.push(svgText(left + plotW / 2, axisY + 42, o.xLabel, { 'text-anchor': 'middle', 'font-size': 13 }));
-  out.push(svgText(18, top + plotH / 2, o.yLabel, { 'text-anchor': 'middle', 'font-size': 13, transform: `rotate(-90 18 ${px(top + plotH / 2)})` }));
+  out.push(axisLabel(yLines, left - 54, top + plotH / 2, 'left'));
   out.push('</g>');
   // series
   out.push(`<g clip-path="url(#${id})" data-role="series">`);

@@ -166,6 +166,23 @@ export function extent(values: Iterable<number | null | undefined>, fallback: [n
   return lo <= hi ? [lo, hi] : fallback;
 }
 
+/**
+ * A rotated axis label beside a plot, wrapped to `lines` (see {@link wrapText}): on the left it reads
+ * bottom to top with its last line at `x`, on the right top to bottom with its last line at `x`;
+ * earlier lines sit 15 px further out.
+ *
+ * @example const lines = wrapText('formality', 13, plotH); out.push(axisLabel(lines, 18 + 15 * (lines.length - 1), top + plotH / 2, 'left'));
+ */
+export function axisLabel(lines: string[], x: number, cy: number, side: 'left' | 'right'): string {
+  const n = lines.length;
+  return lines
+    .map((line, i) => {
+      const lx = side === 'left' ? x - 15 * (n - 1 - i) : x + 15 * (n - 1 - i);
+      return svgText(lx, cy, line, { 'text-anchor': 'middle', 'font-size': 13, transform: `rotate(${side === 'left' ? -90 : 90} ${px(lx)} ${px(cy)})` });
+    })
+    .join('');
+}
+
 /** One legend entry: a line (series), a box (bars, colours), a box filled with a pattern, or an outline. */
 export interface LegendEntry {
   name: string;
