@@ -5,6 +5,7 @@ import { InvalidArgumentError, PersonaError } from '../errors.js';
 import type { PersonaVector } from '../steering/PersonaVector.js';
 import type { ChatSession } from './ChatSession.js';
 import { CHAT_HELP, type ChatInput } from './parseChatInput.js';
+import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
 import { personaProjection } from './personaProjection.js';
 import { findPersonaFiles, resolvePersonaRef } from './resolvePersonaRef.js';
 import { formatAlpha } from './terminalText.js';
@@ -33,6 +34,11 @@ export interface ChatControllerOptions {
   maxNewTokens?: number;
   /** Sampling; answer n uses seed + n, so a session replays exactly (temperature 0 is greedy). */
   sampling?: SamplingOptions;
+  /**
+   * Let a thinking model think (Qwen3's `enable_thinking`; default off). The thinking streams to
+   * `onReasoning`, apart from the answer, and is neither kept in the history nor measured.
+   */
+  thinking?: boolean;
 }
 
 /**
@@ -43,8 +49,10 @@ export interface ChatControllerOptions {
  * if (a.stopped) console.log(`stopped after ${a.tokens} tokens`);
  */
 export interface ChatAnswer {
-  /** The answer as kept in the history (what was shown, when stopped). */
+  /** The answer as kept in the history (what was shown, when stopped), without the thinking. */
   text: string;
+  /** The model's thinking, with `thinking: true` (null when it did not think). */
+  reasoning: string | null;
   stopped: boolean;
   /** Tokens generated, the end-of-turn token included. */
   tokens: number;
@@ -101,7 +109,7 @@ export class ChatController {
    * when the conversation would leave less room in the context than `maxNewTokens` (at most half
    * the context is kept free, so a large `maxNewTokens` does not wipe the history).
    */
-  async ask(text: string, io: { onPiece?: (piece: string) => void; signal?: AbortSignal } = {}): Promise<ChatAnswer> {
+  async ask(text: string, io: { onPiece?: (piece: string) => void; onReasoning?: (piece: string) => void; signal?: AbortSignal } = {}): Promise<ChatAnswer> {
     const { session, engine } = this;
     const ctx = this.contextSize;
     let promptIds = await engine.encode(session.messages(text));
@@ -118,19 +126,32 @@ export class ChatController {
     const prompt = session.messages(text);
     const sampling = { ...this.sampling, seed: (this.sampling.seed ?? 0) + this.answers++ };
     let shown = '';
-    const [r] = await engine.generate([{ prompt, maxNewTokens, sampling, intervention: session.intervention() }], {
+    let reasoning = '';
+    const thinking = this.opts.thinking === true;
+    const splitter = thinking ? new ReasoningSplitter() : null;
+    const emit = (p: { content: string; reasoning: string }) => {
+      shown += p.content;
+      reasoning += p.reasoning;
+      if (p.reasoning) io.onReasoning?.(p.reasoning);
+      if (p.content) io.onPiece?.(p.content);
+    };
+    const [r] = await engine.generate([{ prompt, maxNewTokens, sampling, intervention: session.intervention(), ...(thinking ? { thinking } : {}) }], {
       signal: io.signal,
       onToken: (_row, piece) => {
-        shown += piece;
-        if (piece) io.onPiece?.(piece);
+        if (!piece) return;
+        emit(splitter ? splitter.push(piece) : { content: piece, reasoning: '' });
       },
     });
+    if (splitter) emit(splitter.flush());
     const stopped = r.finishReason === 'cancelled';
-    const answer = (stopped ? shown : r.text).trim();
+    const answer = (stopped || splitter ? shown : r.text).trim();
     // A stopped row generated one token past the last one shown.
-    const projection = await this.measure(promptIds, stopped ? r.tokens.slice(0, -1) : r.tokens);
+    const tokens = stopped ? r.tokens.slice(0, -1) : r.tokens;
+    // The thinking is read as context, not as the answer: only the tokens after it are measured.
+    const start = splitter?.sawReasoning ? contentStart(r.tokenTexts ?? [], tokens.length) : 0;
+    const projection = await this.measure([...promptIds, ...tokens.slice(0, start)], tokens.slice(start));
     session.recordAnswer(text, answer, { ...settings, tokens: r.tokens.length, stopped, projection }, promptIds.length + r.tokens.length);
-    return { text: answer, stopped, tokens: r.tokens.length, ended: r.ended, projection, droppedTurns };
+    return { text: answer, reasoning: splitter?.sawReasoning ? reasoning : null, stopped, tokens: r.tokens.length, ended: r.ended, projection, droppedTurns };
   }
 
   /** The answer's projection on the current persona at the current layer (unsteered read of the text). */
@@ -225,6 +246,15 @@ export class ChatController {
     lines.push(opts.keys === false ? 'one message or /command per line · /help' : `↑/↓ alpha ±${s.alphaStep} · Ctrl-T steering on/off · Ctrl-C stops an answer · Ctrl-D quits · /help`);
     return lines.join('\n');
   }
+}
+
+/** Index of the first answer token after `</think>` and the newlines that follow it (all tokens when it never closed). */
+function contentStart(tokenTexts: string[], n: number): number {
+  const close = tokenTexts.indexOf('</think>');
+  if (close < 0 || close >= n) return n;
+  let at = close + 1;
+  while (at < n && /^\n+$/.test(tokenTexts[at])) at++;
+  return at;
 }
 
 const PROJ_HELP =

@@ -197,7 +197,23 @@ class ChatTerminal {
         this.out.write(`${st.bold(PROMPT)}${input.text}\n${label}`);
         const wrap = new StreamWrapper(this.columns - 1, displayWidth(label));
         this.abort = new AbortController();
-        const answer = await this.chat.ask(input.text, { onPiece: (piece) => !this.closed && this.out.write(wrap.push(piece)), signal: this.abort.signal });
+        // Thinking (with --thinking on) streams dimmed, before the answer, in the same wrapped block.
+        let thinkingOpen = false;
+        const answer = await this.chat.ask(input.text, {
+          onReasoning: (piece) => {
+            if (this.closed) return;
+            if (!thinkingOpen) this.out.write(st.dim(wrap.push('(thinking) ')));
+            thinkingOpen = true;
+            this.out.write(st.dim(wrap.push(piece)));
+          },
+          onPiece: (piece) => {
+            if (this.closed) return;
+            if (thinkingOpen) this.out.write(st.dim(wrap.flush()) + wrap.push('\n'));
+            thinkingOpen = false;
+            this.out.write(wrap.push(piece));
+          },
+          signal: this.abort.signal,
+        });
         if (this.closed) return;
         this.out.write(wrap.flush());
         const note = answer.stopped ? '⏹ stopped' : !answer.text ? '(no text: the model ended its turn at once)' : answer.ended ? '' : '… (reached --max-new-tokens)';

@@ -33,7 +33,12 @@ export async function runChatLines(chat: ChatController, io: { input: NodeJS.Rea
       out.write(`you › ${input.text}\n${formatAnswerLabel(chat.session)}`);
       abort = new AbortController();
       try {
-        const a = await chat.ask(input.text, { onPiece: (p) => out.write(p), signal: abort.signal });
+        let thinking = false;
+        const a = await chat.ask(input.text, {
+          onReasoning: (p) => (out.write(thinking ? p : `(thinking) ${p}`), (thinking = true)),
+          onPiece: (p) => (out.write(thinking ? `\n${p}` : p), (thinking = false)),
+          signal: abort.signal,
+        });
         out.write(`${a.stopped ? ' [stopped]' : ''}\n${formatStatusLine(chat.session, { contextSize: chat.contextSize })}\n\n`);
       } catch (err) {
         out.write(`\nerror: ${(err as Error).message}\n`);

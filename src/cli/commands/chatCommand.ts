@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ChatController } from '../../chat/ChatController.js';
 import { ChatSession } from '../../chat/ChatSession.js';
 import { resolvePersonaRef } from '../../chat/resolvePersonaRef.js';
@@ -22,6 +22,7 @@ interface ChatFlags extends ModelFlags {
   topP?: number;
   topK?: number;
   seed: number;
+  thinking: 'on' | 'off';
 }
 
 /** The persona shipped for the embedded model that the chat starts with when none is given. */
@@ -48,7 +49,8 @@ export function chatCommand(): Command {
     .option('--temperature <t>', '0 = greedy (answers change only with alpha and the conversation)', numberArg('--temperature'), 0)
     .option('--top-p <p>', 'nucleus sampling', numberArg('--top-p'))
     .option('--top-k <k>', 'top-k sampling', intArg('--top-k'))
-    .option('--seed <n>', 'sampling seed (answer n uses seed + n)', intArg('--seed'), 0);
+    .option('--seed <n>', 'sampling seed (answer n uses seed + n)', intArg('--seed'), 0)
+    .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think first: the chat template's enable_thinking; the thinking is shown dimmed, apart from the answer").choices(['on', 'off']).default('off'));
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: ChatFlags) => {
     const embedded = o.model === DEFAULT_MODEL_DIR;
@@ -67,6 +69,7 @@ export function chatCommand(): Command {
         personaDirs,
         maxNewTokens: o.maxNewTokens,
         sampling,
+        thinking: o.thinking === 'on',
       });
       if (process.stdin.isTTY && process.stdout.isTTY) await runChatTerminal(chat);
       else await runChatLines(chat, { input: process.stdin, output: process.stdout });

@@ -19,6 +19,7 @@ interface RunFlags extends ModelFlags {
   topK?: number;
   seed: number;
   json?: boolean;
+  thinking: 'on' | 'off';
 }
 
 /** Pairs each --persona with the --alpha that follows it (argv order). */
@@ -57,7 +58,8 @@ export function runCommand(argv: string[]): Command {
     .option('--top-p <p>', 'nucleus sampling', numberArg('--top-p'))
     .option('--top-k <k>', 'top-k sampling', intArg('--top-k'))
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
-    .option('--json', 'one JSON object per line per prompt');
+    .option('--json', 'one JSON object per line per prompt')
+    .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think first: the chat template's enable_thinking; the thinking goes to stderr (a reasoning field with --json), the answer to stdout").choices(['on', 'off']).default('off'));
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: RunFlags) => {
     if (!o.prompt && !o.promptsFile) throw new InvalidArgumentError('Give --prompt "…" or --prompts-file FILE.');
@@ -70,7 +72,7 @@ export function runCommand(argv: string[]): Command {
     const intervention = resolveSteering(model, specs);
     const results = await model.generate(
       prompts.map((p) => ({ system: o.system, user: p })),
-      { maxNewTokens: o.maxNewTokens, sampling: { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed }, intervention },
+      { maxNewTokens: o.maxNewTokens, sampling: { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed }, intervention, thinking: o.thinking === 'on' },
     );
     results.forEach((r, i) => {
       if (o.json) {
@@ -78,6 +80,7 @@ export function runCommand(argv: string[]): Command {
           JSON.stringify({
             prompt: prompts[i],
             text: r.text,
+            ...(o.thinking === 'on' ? { reasoning: r.reasoning ?? null } : {}),
             alpha: pairs.length === 1 ? pairs[0].alpha : pairs.map((p) => p.alpha),
             persona: pairs.length === 1 ? personas[0].name : personas.map((p) => p.name),
             layer: o.layer ?? (personas[0]?.meta.recommendedLayer ?? null),
@@ -87,6 +90,7 @@ export function runCommand(argv: string[]): Command {
         );
       } else {
         if (prompts.length > 1) process.stdout.write(`> ${prompts[i]}\n`);
+        if (r.reasoning) process.stderr.write(`${process.stderr.isTTY ? '\x1b[2m' : ''}(thinking) ${r.reasoning}${process.stderr.isTTY ? '\x1b[22m' : ''}\n`);
         process.stdout.write(`${r.text}\n`);
       }
     });
