@@ -141,6 +141,12 @@ describe('the web page in headless Chromium', () => {
       await keyedPage.goto(`${keyed.server.url}/`, { waitUntil: 'load' });
       await keyedPage.locator('#key-box').waitFor({ state: 'visible' });
       expect(await keyedPage.locator('body').getAttribute('data-ready')).toBeNull();
+      // Sending before the key is entered says so and keeps the message (it was silently dropped).
+      await keyedPage.locator('#message').fill('Hello before the key');
+      await keyedPage.locator('#send').click();
+      await expect.poll(() => keyedPage.locator('#log .notice').last().innerText()).toMatch(/Enter the API key first/);
+      expect(await keyedPage.locator('#message').inputValue()).toBe('Hello before the key');
+      expect(await keyedPage.locator('.user-msg').count()).toBe(0);
       await keyedPage.locator('#api-key').fill('sesame');
       await keyedPage.locator('#api-key').press('Tab');
       await keyedPage.waitForSelector('body[data-ready=true]');
@@ -153,6 +159,22 @@ describe('the web page in headless Chromium', () => {
     } finally {
       await keyedPage.close();
       await keyed.close();
+    }
+  });
+
+  it('marks an answer cut by Stop as stopped', async () => {
+    // The completion never answers, so the answer is still open when Stop is pressed.
+    await page.route('**/v1/chat/completions', () => {});
+    try {
+      await page.locator('#message').fill('Write a long letter to Sam.');
+      await page.locator('#send').click();
+      await page.locator('#stop').click();
+      const answer = page.locator('.answer').last();
+      await expect.poll(() => answer.getAttribute('data-stopped')).toBe('true');
+      expect(await answer.locator('.stopped').innerText()).toMatch(/stopped/);
+      await shot('07-stopped');
+    } finally {
+      await page.unroute('**/v1/chat/completions');
     }
   });
 
