@@ -102,15 +102,15 @@ describe('report layout in a 1280 px window', () => {
     expect(m.scrollingTables).toEqual([]);
   });
 
-  it('heat maps of any grid size, 1 × 1 to 36 × 16, with long titles and legends, keep their texts inside and apart', async () => {
+  it('heat maps of any grid size, 1 × 1 to 36 × 16, with long titles, legends and column labels, keep their texts inside and apart', async () => {
     const sizes = [[1, 1], [1, 12], [3, 1], [2, 2], [6, 9], [28, 12], [36, 16]];
     const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-    const sections = sizes.map(([nr, nc]) => ({
+    const sections = [...sizes, [3, 12, 1]].map(([nr, nc, longCols]) => ({
       kind: 'figure' as const,
       svg: heatmap({
         title: `${nr} × ${nc}: cheerful and upbeat: change in projection:cheerful by layer and alpha (does not measurably steer)`,
         rows: range(nr).map((i) => `layer ${i}`),
-        cols: range(nc).map((j) => (j - Math.floor(nc / 2)) * 2),
+        cols: range(nc).map((j) => (longCols ? `α=+${(j / 8).toFixed(3)} gap` : (j - Math.floor(nc / 2)) * 2)),
         values: range(nr).map((i) => range(nc).map((j) => ((i + j) % 7 === 3 ? null : 1.7 * Math.sin(i * 0.7 + j * 0.9)))),
         dimmed: range(nr).map((i) => range(nc).map((j) => (i * j) % 3 === 1)),
         dimmedLabel: 'incoherent: end-of-turn rate under 0.8 or distinct-2 under 0.85 × unsteered (blank: screened out)',
@@ -122,7 +122,7 @@ describe('report layout in a 1280 px window', () => {
       }),
     }));
     await fs.writeFile(path.join(OUT, 'grid-sizes.html'), renderHtmlReport({ title: 'grid sizes', sections }));
-    expectClean(await open('grid-sizes.html'), sizes.length);
+    expectClean(await open('grid-sizes.html'), sizes.length + 1);
   });
 
   it('line and bar charts with long titles, axis labels, legends and many long group names keep their texts inside and apart', async () => {

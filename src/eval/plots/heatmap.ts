@@ -132,7 +132,7 @@ export function heatmap(o: HeatmapOptions): string {
   const gy = title.bottom + (yRotated ? 16 : 34);
   const colW = Math.max(...colLabels.map((c) => textWidth(c, 12)));
   const rotateCols = colW > cell - 4;
-  const colLabelH = rotateCols ? 12 + colW * 0.71 + 6 : 20;
+  const colLabelH = rotateCols ? colW + 12 : 20; // too wide for their column: vertical, hanging from the grid
 
   const dark = stableId('hatch', JSON.stringify(o));
   const light = `${dark}-light`;
@@ -170,7 +170,8 @@ export function heatmap(o: HeatmapOptions): string {
   const colY = gy + gridH + 16;
   colLabels.forEach((c, i) => {
     const cx = gx + i * cell + cell / 2;
-    out.push(rotateCols ? svgText(cx + 4, colY, c, { 'text-anchor': 'end', transform: `rotate(-45 ${px(cx + 4)} ${px(colY)})` }) : svgText(cx, colY, c, { 'text-anchor': 'middle' }));
+    const top = gy + gridH + 6;
+    out.push(rotateCols ? svgText(cx + 4, top, c, { 'text-anchor': 'end', transform: `rotate(-90 ${px(cx + 4)} ${px(top)})` }) : svgText(cx, colY, c, { 'text-anchor': 'middle' }));
   });
   let y = gy + gridH + colLabelH + 14;
   const xl = centredBlock(o.xLabel ?? 'alpha', gx + gridW / 2, y, 13, W);
