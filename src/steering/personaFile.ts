@@ -233,7 +233,12 @@ async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: st
     if (!st.tensors.has(`layers.${l}`)) throw new PersonaFileError(`Sidecar ${side} has no tensor layers.${l}; it does not match ${jsonPath}.`);
     vectors.push(await st.readFloat32(`layers.${l}`));
   }
-  return new PersonaVector(vectors, meta as PersonaMeta);
+  try {
+    return new PersonaVector(vectors, meta as PersonaMeta);
+  } catch (err) {
+    if (err instanceof PersonaFileError) throw new PersonaFileError(`Persona file ${jsonPath} (vectors in ${side}) is unusable: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 /**

@@ -119,6 +119,17 @@ describe('persona files', () => {
     expectConsistent(await loadPersona(out));
   });
 
+  it('name the persona file when its vectors hold a NaN', async () => {
+    const dir = tmp();
+    const out = path.join(dir, 'formal.persona.json');
+    await writeLegacy(persona('formal', 0.5), out);
+    const side = out.replace(/\.json$/, '.safetensors');
+    const bytes = await fs.readFile(side);
+    bytes.writeFloatLE(NaN, bytes.length - 4); // the last value of the last layer
+    await fs.writeFile(side, bytes);
+    await expect(loadPersona(out)).rejects.toThrow(new RegExp(`^Persona file ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(vectors in .*\\) is unusable: .*NaN`));
+  });
+
   it('survive a crash between the sidecar and the JSON: the old persona loads as it was, and the next save removes the orphan', async () => {
     for (const old of ['hashed', 'legacy'] as const) {
       const dir = tmp();
