@@ -150,6 +150,14 @@ async function* watchedChunks(res: Response, ctrl: AbortController, req: FileReq
   }
 }
 
+/** Aborts when either does (`AbortSignal.any` where Node has it, 20.3 and later). */
+function anySignal(outer: AbortSignal, ctrl: AbortController): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([outer, ctrl.signal]);
+  if (outer.aborted) ctrl.abort(outer.reason);
+  else outer.addEventListener('abort', () => ctrl.abort(outer.reason), { once: true });
+  return ctrl.signal;
+}
+
 /** One request with the connect timeout: no status and headers within it aborts the request with a `HubNetworkError`. */
 async function send(url: string, method: 'HEAD' | 'GET', extra: Record<string, string>, req: FileRequest): Promise<{ res: Response; ctrl: AbortController }> {
   const { endpoint, token, cacheDir, connectTimeoutMs } = req.settings;
@@ -157,7 +165,7 @@ async function send(url: string, method: 'HEAD' | 'GET', extra: Record<string, s
   // The token goes to the hub only, never to the CDN an LFS file redirects to.
   if (token && new URL(url).host === new URL(endpoint).host) headers.Authorization = `Bearer ${token}`;
   const ctrl = new AbortController();
-  const signal = req.signal ? AbortSignal.any([req.signal, ctrl.signal]) : ctrl.signal;
+  const signal = req.signal ? anySignal(req.signal, ctrl) : ctrl.signal;
   const timer = setTimeout(
     () =>
       ctrl.abort(
