@@ -2,6 +2,7 @@ import { InvalidArgumentError as CommanderArgError, Option } from 'commander';
 import { loadModel, type LanguageModel } from '../engine/LanguageModel.js';
 import { parsePrecision, type Precision } from '../engine/convert/Precision.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
+import { parseLayerList } from '../steering/parseLayerList.js';
 import { progressBar } from '../util/progress.js';
 
 /** Parses a finite number option, with a message naming the flag. */
@@ -18,6 +19,15 @@ export function intArg(flag: string) {
     const n = Number(v);
     if (!Number.isInteger(n)) throw new CommanderArgError(`${flag} must be an integer; got "${v}".`);
     return n;
+  };
+}
+
+/** Parses a layer list flag (`2-5`, `2,3,5`, `-1`), with a message naming the flag. */
+export function layersArg(flag: string) {
+  return (v: string): number[] => {
+    const layers = parseLayerList(v);
+    if (!layers) throw new CommanderArgError(`${flag} takes layers like 2, 2-5 or 2,3,5; got "${v}".`);
+    return layers;
   };
 }
 

@@ -1,16 +1,19 @@
-import { promises as fs } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { POSITIONS, type Positions } from '../../engine/generate/Intervention.js';
 import { loadPersona } from '../../steering/personaFile.js';
-import { resolveSteering, UNITS, type SteerSpec, type Units } from '../../steering/resolveSteering.js';
-import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { readPromptFile } from '../../persona/prompts/readPromptFile.js';
+import { OPERATORS, resolveSteering, specLayers, UNITS, type Operator, type SteerSpec, type Units } from '../../steering/resolveSteering.js';
+import { intArg, layersArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
 
 interface RunFlags extends ModelFlags {
   prompt?: string;
   promptsFile?: string;
   system?: string;
   layer?: number;
+  layers?: number[];
+  operator: Operator;
+  cap?: number;
   positions: Positions;
   units: Units;
   maxNewTokens: number;
@@ -42,16 +45,31 @@ export function pairPersonasWithAlphas(argv: string[]): { persona: string; alpha
   return pairs;
 }
 
+/** The --persona values in argv order, for operators that take no alpha (an --alpha there is an error). */
+function personasWithoutAlpha(argv: string[], operator: string): { persona: string; alpha: number }[] {
+  if (argv.some((a) => a === '--alpha' || a === '-a' || a.startsWith('--alpha='))) throw new InvalidArgumentError(`--operator ${operator} takes no --alpha; use --operator ablate-add to remove the direction and add alpha·v.`);
+  const out: { persona: string; alpha: number }[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--persona' || a === '-p') out.push({ persona: argv[++i], alpha: 0 });
+    else if (a.startsWith('--persona=')) out.push({ persona: a.slice('--persona='.length), alpha: 0 });
+  }
+  return out;
+}
+
 export function runCommand(argv: string[]): Command {
   const cmd = new Command('run')
     .description('generate steered answers for one prompt or a file of prompts (one per line)')
-    .option('-p, --persona <file>', 'persona file (repeatable; each followed by its own --alpha)')
+    .option('-p, --persona <name|file>', 'persona name (formal, vivid, …) or file (repeatable; each followed by its own --alpha)')
     .option('-a, --alpha <alpha>', 'steering strength for the preceding --persona')
     .option('--prompt <text>', 'one request')
-    .option('--prompts-file <file>', 'requests, one per line')
-    .option('--system <text>', 'system prompt')
-    .option('--layer <l>', "decoder layer to steer (default: the persona's recommended layer)", intArg('--layer'))
-    .addOption(new Option('--positions <p>', 'positions to steer').choices(POSITIONS as string[]).default('all'))
+    .option('--prompts-file <file>', 'requests: one per line, or JSONL with `user` and optional `system` fields')
+    .option('--system <text>', 'system prompt (for prompts that carry none)')
+    .option('--layer <l>', "decoder layer to steer (default: each persona's recommended layer; negative counts from the end)", intArg('--layer'))
+    .option('--layers <list>', 'several layers, e.g. 2-5 or 2,3,5 (instead of --layer)', layersArg('--layers'))
+    .addOption(new Option('--operator <op>', 'add alpha·v, ablate the direction, cap its projection, or ablate then add (ablate-add)').choices(OPERATORS as string[]).default('add'))
+    .option('--cap <c>', 'for --operator cap: the largest projection allowed on the unit vector', numberArg('--cap'))
+    .addOption(new Option('--positions <p>', 'where to steer: all; response (the last prompt position, which predicts the first answer token, and every answer token); prompt (the positions before it)').choices(POSITIONS as string[]).default('all'))
     .addOption(new Option('--units <u>', 'alpha units: gap (raw difference), unit, resid').choices(UNITS as string[]).default('gap'))
     .option('--max-new-tokens <n>', 'tokens to generate', intArg('--max-new-tokens'), 64)
     .option('--temperature <t>', '0 = greedy', numberArg('--temperature'), 0)
@@ -63,15 +81,28 @@ export function runCommand(argv: string[]): Command {
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: RunFlags) => {
     if (!o.prompt && !o.promptsFile) throw new InvalidArgumentError('Give --prompt "…" or --prompts-file FILE.');
-    const prompts = o.prompt ? [o.prompt] : (await fs.readFile(o.promptsFile!, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean);
-    if (prompts.length === 0) throw new InvalidArgumentError(`${o.promptsFile} has no prompts.`);
-    const pairs = pairPersonasWithAlphas(argv);
-    const model = await openModel(o);
+    if (o.prompt && o.promptsFile) throw new InvalidArgumentError('Give --prompt or --prompts-file, not both.');
+    if (o.layer !== undefined && o.layers) throw new InvalidArgumentError('Give --layer or --layers, not both.');
+    const requests = o.prompt ? [{ user: o.prompt }] : await readPromptFile(o.promptsFile!);
+    const prompts = requests.map((r) => r.user);
+    const takesAlpha = o.operator === 'add' || o.operator === 'ablate-add';
+    const pairs = takesAlpha ? pairPersonasWithAlphas(argv) : personasWithoutAlpha(argv, o.operator);
     const personas = await Promise.all(pairs.map((p) => loadPersona(p.persona)));
-    const specs: SteerSpec[] = personas.map((persona, i) => ({ persona, alpha: pairs[i].alpha, layer: o.layer, positions: o.positions, units: o.units }));
+    const model = await openModel(o);
+    const specs: SteerSpec[] = personas.map((persona, i) => ({
+      persona,
+      alpha: takesAlpha ? pairs[i].alpha : undefined,
+      layer: o.layer,
+      layers: o.layers,
+      operator: o.operator,
+      cap: o.cap,
+      positions: o.positions,
+      units: o.units,
+    }));
     const intervention = resolveSteering(model, specs);
+    const steering = specs.map((s, i) => ({ persona: personas[i].name, alpha: s.alpha ?? null, layers: specLayers(s, model.numLayers), operator: s.operator, positions: s.positions, units: s.units }));
     const results = await model.generate(
-      prompts.map((p) => ({ system: o.system, user: p })),
+      requests.map((r) => ({ system: r.system ?? o.system, user: r.user })),
       { maxNewTokens: o.maxNewTokens, sampling: { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed }, intervention, thinking: o.thinking === 'on' },
     );
     results.forEach((r, i) => {
@@ -81,9 +112,10 @@ export function runCommand(argv: string[]): Command {
             prompt: prompts[i],
             text: r.text,
             ...(o.thinking === 'on' ? { reasoning: r.reasoning ?? null } : {}),
-            alpha: pairs.length === 1 ? pairs[0].alpha : pairs.map((p) => p.alpha),
-            persona: pairs.length === 1 ? personas[0].name : personas.map((p) => p.name),
-            layer: o.layer ?? (personas[0]?.meta.recommendedLayer ?? null),
+            alpha: steering.length === 1 ? steering[0].alpha : steering.map((p) => p.alpha),
+            persona: steering.length === 1 ? steering[0].persona : steering.map((p) => p.persona),
+            layer: steering.length === 1 ? steering[0].layers[0] : steering.map((p) => p.layers[0]),
+            steering,
             finishReason: r.finishReason,
             tokens: r.tokens.length,
           }) + '\n',
