@@ -4,7 +4,7 @@ import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { resolveModelSource } from '../model/resolveModel.js';
 import { StreamingDecoder } from '../model/tokenizer/StreamingDecoder.js';
-import { splitReasoning } from '../model/tokenizer/splitReasoning.js';
+import { splitAnswerTokens } from '../model/tokenizer/splitReasoning.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer/Tokenizer.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { Precision } from './convert/Precision.js';
@@ -192,7 +192,7 @@ export class LanguageModel {
           const at = text.indexOf(s);
           if (at >= 0) text = text.slice(0, at);
         }
-        const thought = opts.thinking ? splitThinking(this.tokenizer, r.tokens, text) : {};
+        const thought = opts.thinking ? splitAnswerTokens(this.tokenizer, r.tokens, text) : {};
         out.push({ prompt: prompts[start + j], promptIds: ids[start + j], text, tokens: r.tokens, finishReason: r.finishReason, ended: r.ended, logprobs: r.logprobs, topLogprobs: r.topLogprobs, ...thought });
       });
     }
@@ -273,21 +273,6 @@ export class LanguageModel {
     if (this.clampSession) await (await this.clampSession).release();
     if (this.scoring) await (await this.scoring).release();
   }
-}
-
-/**
- * A thinking answer split at its tokens: the answer text without the thinking, the thinking, and
- * where the answer's tokens start (after `</think>` and the newlines that follow it).
- */
-function splitThinking(tok: Tokenizer, tokens: number[], text: string): Pick<GeneratedText, 'text' | 'reasoning' | 'contentStart'> {
-  const { reasoning, content } = splitReasoning(text);
-  if (reasoning === null) return { text, reasoning: null, contentStart: 0 };
-  const close = tok.tokenToId('</think>');
-  let at = close === undefined ? -1 : tokens.indexOf(close);
-  if (at < 0) return { text: content, reasoning, contentStart: tokens.length };
-  at++;
-  while (at < tokens.length && tok.decode([tokens[at]]).trim() === '' && tok.decode([tokens[at]]).includes('\n')) at++;
-  return { text: content, reasoning, contentStart: at };
 }
 
 /** Each prompt gets its own random stream: seed + its index in the call (so rows are independent samples). */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LanguageModel } from '../../src/engine/LanguageModel.js';
+import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
 import { startServer, type PersonaServer } from '../../src/server/startServer.js';
 import { CLI } from '../helpers/paths.js';
 import { thinkingModelFolder } from './thinkingModel.js';
@@ -69,6 +70,12 @@ describe("thinking on Qwen3's real chat template", () => {
     expect(reasoning).toBe('Plan');
     expect(content).toBe('Hi');
     expect(kinds.join('')).toMatch(/^r+c+$/);
+  });
+
+  it('leaves the thinking out of the answers persona extraction reads, unless asked', async () => {
+    const prompts = ['Hello', 'Hi there'];
+    const plain = await computePersonaVector({ model, positivePrompts: prompts, negativePrompts: prompts, maxNewTokens: 8, sampling: { temperature: 0 }, thinking: true });
+    expect([...plain.positiveAnswers, ...plain.negativeAnswers]).toEqual(['Hi', 'Hi', 'Hi', 'Hi']);
   });
 
   it('is a flag of persona run: --thinking on splits the thinking off (reasoning in --json, stderr otherwise)', () => {

@@ -66,6 +66,10 @@ export interface EvaluateOptions extends SweepOptions {
   questionSet?: string;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Let a thinking model think (`enable_thinking`; default off). Answers are scored without their thinking unless `includeReasoning`. */
+  thinking?: boolean;
+  /** With `thinking`: score the thinking with the answer (default false). */
+  includeReasoning?: boolean;
 }
 
 /**
@@ -257,13 +261,15 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
           for (let q = 0; q < Q; q++) push({ persona: persona.name, condition, alpha: null, question: q, sample: s, seed: seed + s * Q + q, system }, { system, user: questions[q] }, 0);
     }
     const tg = performance.now();
-    answers.push(...(await generateSweep(model, rows, { maxNewTokens, sampling: { temperature, topK }, batchSize, onProgress: o.onProgress, phase: `answers (${persona.name})`, signal: o.signal })));
+    answers.push(...(await generateSweep(model, rows, { maxNewTokens, sampling: { temperature, topK }, batchSize, onProgress: o.onProgress, phase: `answers (${persona.name})`, signal: o.signal, thinking: o.thinking })));
     generationSeconds += (performance.now() - tg) / 1000;
   }
 
   // ---- scoring: every answer, every scorer ------------------------------------------------------
   const ts = performance.now();
-  const items: TokenizedItem[] = answers.map((a, i) => ({ question: questions[metas[i].question], answer: a.text, promptIds: a.promptIds, answerIds: a.tokens }));
+  // A thinking answer is scored on its answer only: its thinking is read as context (unless includeReasoning).
+  const cut = (a: GeneratedText) => (o.includeReasoning ? 0 : (a.contentStart ?? 0));
+  const items: TokenizedItem[] = answers.map((a, i) => ({ question: questions[metas[i].question], answer: a.text, promptIds: [...a.promptIds, ...a.tokens.slice(0, cut(a))], answerIds: a.tokens.slice(cut(a)) }));
   // Projection and perplexity read the answers back in one shared unsteered pass.
   const reader = unsteeredReader(model, { batchSize });
   const scorers: Scorer[] = [

@@ -3,6 +3,7 @@ import type { RowIntervention } from '../../engine/generate/Intervention.js';
 import type { SamplingOptions } from '../../engine/generate/sampling.js';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
 import type { ProgressCallback } from '../../util/progress.js';
+import { splitAnswerTokens } from '../../model/tokenizer/splitReasoning.js';
 
 /**
  * One row of a sweep: a prompt, its steering (null = none) and its sampling seed.
@@ -30,6 +31,8 @@ export interface SweepOptions {
   /** Progress phase name (default `answers`). */
   phase?: string;
   signal?: AbortSignal;
+  /** Let a thinking model think (`enable_thinking`); the thinking is split off each answer (`reasoning`, `contentStart`). */
+  thinking?: boolean;
 }
 
 /**
@@ -54,7 +57,7 @@ export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: S
     if (o.signal?.aborted) throw new PersonaError('Interrupted: no result was written.');
     const chunk = rows.slice(start, start + bs);
     const done = await model.generateRows(
-      chunk.map((r) => ({ prompt: r.prompt, maxNewTokens: o.maxNewTokens, sampling: { ...o.sampling, seed: r.seed }, intervention: r.intervention })),
+      chunk.map((r) => ({ prompt: r.prompt, maxNewTokens: o.maxNewTokens, sampling: { ...o.sampling, seed: r.seed }, intervention: r.intervention, thinking: o.thinking })),
       {
         ignoreHooks: true,
         signal: o.signal,
@@ -69,7 +72,7 @@ export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: S
           : undefined,
       },
     );
-    out.push(...done);
+    out.push(...(o.thinking ? done.map((r) => ({ ...r, ...splitAnswerTokens(model.tokenizer, r.tokens, r.text) })) : done));
     // Rows that end early leave their budget unspent: count it as done.
     tokens = Math.max(tokens, (start + chunk.length) * o.maxNewTokens);
   }

@@ -130,3 +130,27 @@ export function splitReasoning(text: string, opts: ReasoningOptions = {}): Reaso
   const b = s.flush();
   return { reasoning: s.sawReasoning ? a.reasoning + b.reasoning : null, content: a.content + b.content };
 }
+
+/**
+ * A generated answer split at its tokens: the answer text without the thinking, the thinking (null
+ * when there was none), and the index in `tokens` where the answer starts — after `</think>` and the
+ * newline tokens that follow it; `tokens.length` when the thinking never closed. Readers of the
+ * answer alone (persona extraction, scoring) treat `tokens.slice(0, contentStart)` as context.
+ *
+ * @example const { text, reasoning, contentStart } = splitAnswerTokens(model.tokenizer, row.tokens, row.text);
+ */
+export function splitAnswerTokens(
+  tok: { tokenToId(token: string): number | undefined; decode(ids: readonly number[]): string },
+  tokens: readonly number[],
+  text: string,
+  opts: ReasoningOptions = {},
+): { text: string; reasoning: string | null; contentStart: number } {
+  const { reasoning, content } = splitReasoning(text, opts);
+  if (reasoning === null) return { text, reasoning: null, contentStart: 0 };
+  const close = tok.tokenToId(opts.close ?? '</think>');
+  let at = close === undefined ? -1 : tokens.indexOf(close);
+  if (at < 0) return { text: content, reasoning, contentStart: tokens.length };
+  at++;
+  while (at < tokens.length && /^\n+$/.test(tok.decode([tokens[at]]))) at++;
+  return { text: content, reasoning, contentStart: at };
+}
