@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LanguageModel } from '../../src/engine/LanguageModel.js';
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
+import { generateSweep } from '../../src/eval/evaluate/generateSweep.js';
 import { startServer, type PersonaServer } from '../../src/server/startServer.js';
 import { CLI } from '../helpers/paths.js';
 import { thinkingModelFolder } from './thinkingModel.js';
@@ -74,8 +75,24 @@ describe("thinking on Qwen3's real chat template", () => {
 
   it('leaves the thinking out of the answers persona extraction reads, unless asked', async () => {
     const prompts = ['Hello', 'Hi there'];
-    const plain = await computePersonaVector({ model, positivePrompts: prompts, negativePrompts: prompts, maxNewTokens: 8, sampling: { temperature: 0 }, thinking: true });
-    expect([...plain.positiveAnswers, ...plain.negativeAnswers]).toEqual(['Hi', 'Hi', 'Hi', 'Hi']);
+    const opts = { model, positivePrompts: prompts, negativePrompts: prompts, maxNewTokens: 8, sampling: { temperature: 0 }, thinking: true };
+    const answerOnly = await computePersonaVector(opts);
+    expect([...answerOnly.positiveAnswers, ...answerOnly.negativeAnswers]).toEqual(['Hi', 'Hi', 'Hi', 'Hi']);
+    // The blocks add nothing, so the residual at a token is its embedding: a basis vector per token of
+    // the chain. Pooled over the answer alone ("Hi") its norm is 1; over <think> Plan </think> \n\n Hi,
+    // the mean of five basis vectors, √5/5.
+    expect(answerOnly.persona.meta.layers[0].residNorm).toBeCloseTo(1, 4);
+    const withThinking = await computePersonaVector({ ...opts, includeReasoning: true });
+    expect(withThinking.persona.meta.layers[0].residNorm).toBeCloseTo(Math.sqrt(5) / 5, 4);
+  });
+
+  it('splits the thinking off the answers an evaluation sweep scores', async () => {
+    const rows = [{ prompt: user, intervention: null, seed: 0 }];
+    const [on] = await generateSweep(model, rows, { maxNewTokens: 8, sampling: { temperature: 0 }, thinking: true });
+    expect(on).toMatchObject({ text: 'Hi', reasoning: 'Plan', contentStart: 4 });
+    const [off] = await generateSweep(model, rows, { maxNewTokens: 8, sampling: { temperature: 0 } });
+    expect(off.text).toBe('Hi');
+    expect(off.tokens).toHaveLength(2);
   });
 
   it('is a flag of persona run: --thinking on splits the thinking off (reasoning in --json, stderr otherwise)', () => {
