@@ -11,8 +11,8 @@
  */
 export { loadModel, LanguageModel, type Prompt, type ChatMessage, type GenerateTextOptions, type GeneratedText, type LoadModelOptions } from './engine/LanguageModel.js';
 export { computePersonaVector, type ComputePersonaOptions } from './persona/computePersonaVector.js';
-export { trainPersona } from './persona/trainPersona.js';
-export { recommendLayer } from './persona/recommendLayer.js';
+export { trainPersona, type TrainOptions, type SteeringRecorder } from './persona/trainPersona.js';
+export { recommendSteering, recordSteering, withRecommendation, steeringSummary, RECOMMENDER_DEFAULTS, type SteeringCheck, type SteeringRecommendation, type RecommendOptions } from './eval/layers/recommendSteering.js';
 export { extractActivations } from './persona/extractActivations.js';
 export { readPromptFile, readContrastiveFiles } from './persona/promptFiles.js';
 export { PersonaVector, type PersonaMeta } from './steering/PersonaVector.js';

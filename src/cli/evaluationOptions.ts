@@ -44,6 +44,10 @@ export interface EvaluationHelp {
   seed: string;
   scorer: string;
   traitMetric: string;
+  /** Default answer length (48 unless the command says otherwise: analyze-layers uses the recommender's). */
+  maxNewTokens?: number;
+  /** Default alpha grid (DEFAULT_ALPHAS unless the command says otherwise). */
+  alphasDefault?: readonly number[];
 }
 
 /** A command's own flags, each group listed at its place among the shared ones. */
@@ -70,12 +74,12 @@ export const collect = (v: string, prev: string[]) => [...prev, v];
 export function evaluationOptions(help: EvaluationHelp, own: OwnOptions): Option[] {
   return [
     new Option('-o, --output <file>', 'JSON result to write').makeOptionMandatory(),
-    new Option('--alphas <list>', help.alphas).argParser(listArg('--alphas')).default([...DEFAULT_ALPHAS]),
+    new Option('--alphas <list>', help.alphas).argParser(listArg('--alphas')).default([...(help.alphasDefault ?? DEFAULT_ALPHAS)]),
     ...own.layers,
     new Option('--questions <file>', help.questions),
     new Option('--num-questions <n>', help.numQuestions).argParser(intArg('--num-questions')).default(32),
     ...own.prompts,
-    new Option('--max-new-tokens <n>', 'answer length').argParser(intArg('--max-new-tokens')).default(48),
+    new Option('--max-new-tokens <n>', 'answer length').argParser(intArg('--max-new-tokens')).default(help.maxNewTokens ?? 48),
     new Option('--temperature <t>', 'sampling temperature (0 = greedy)').argParser(numberArg('--temperature')).default(0.8),
     new Option('--top-k <k>', 'top-k sampling').argParser(intArg('--top-k')).default(50),
     new Option('--seed <n>', help.seed).argParser(intArg('--seed')).default(0),

@@ -6,7 +6,8 @@ import { PersonaVector, type ExtractionMethod, type LayerStats, type ReadPositio
 import type { ProgressCallback } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { lenientCohensD } from '../util/effectSize.js';
-import { dot, meanDifference, pcaOfDifferences } from './aggregators.js';
+import { AGGREGATORS, dot } from './aggregators.js';
+import type { ContrastPrompt } from './prompts/PromptSet.js';
 import { extractActivations } from './extractActivations.js';
 
 export interface ComputePersonaOptions {
@@ -15,8 +16,17 @@ export interface ComputePersonaOptions {
   negativePrompts: Prompt[];
   name?: string;
   description?: string;
+  /** How pair activations become a direction (default `mean-diff`; see docs/methods.md). */
   method?: ExtractionMethod;
+  /** Where activations are read (default `response-mean`; `answer-token` needs given A/B prefixes). */
   positions?: ReadPositions;
+  /**
+   * `generated` (default when no prompt carries an `assistant` text): the model answers each prompt;
+   * `given`: every prompt carries its answer (`assistant`), read as it is, with no generation.
+   */
+  source?: 'generated' | 'given';
+  /** Answers sampled per prompt (generated source; default 1). */
+  samplesPerQuestion?: number;
   /** Answer length in tokens (default 48). */
   maxNewTokens?: number;
   /** Answer sampling (default T=0.8, seed 0). */
@@ -28,6 +38,13 @@ export interface ComputePersonaOptions {
   signal?: AbortSignal;
   /** System prompt recorded as the persona's "prompted" baseline. */
   systemPrompt?: string;
+  /**
+   * Let a thinking model think before answering (the template's `enable_thinking`; default off).
+   * The thinking is read as context, not as the answer, unless `includeReasoning`.
+   */
+  thinking?: boolean;
+  /** With `thinking`: pool the thinking tokens with the answer's (default false). */
+  includeReasoning?: boolean;
 }
 
 export interface PersonaComputation {
@@ -39,13 +56,18 @@ export interface PersonaComputation {
 
 /**
  * Learns a persona vector: the model answers each positive and negative prompt (batched, seeded
- * sampling), the residual stream of every layer is read over the answer tokens (and at the last
- * prompt token) in one pooled pass, and each layer's vector is mean(pos) − mean(neg)
- * (`mean-diff`, the persona-vectors paper's response_avg_diff) or the signed first principal
- * component of pair differences (`pca`, as repeng). The seed API `compute_persona_vector`.
+ * sampling; or the prompts carry given answers, `source: 'given'`), the residual stream of every
+ * layer is read in one pooled pass — over the answer tokens (`response-mean`, the persona-vectors
+ * paper's response_avg_diff), the prompt tokens (`prompt-mean`, prompt_avg_diff), the last prompt
+ * token (`prompt-last`, prompt_last_diff) or the answer token of an A/B prefix (`answer-token`, CAA)
+ * — and each layer's vector is aggregated by `method`: mean difference, uncentred PCA of the pair
+ * differences (`pca`), repeng's centred `pca-centred`, or a logistic probe's direction (`probe`);
+ * docs/methods.md lists the sources and what each does on the stylist. The seed API `compute_persona_vector`.
  *
  * @example
  * const { persona } = await computePersonaVector({ model, positivePrompts, negativePrompts, name: 'formal' });
+ * @example
+ * const caa = await computePersonaVector({ model, positivePrompts: abPos, negativePrompts: abNeg, positions: 'answer-token' }); // lines carry an assistant prefix
  */
 export async function computePersonaVector(o: ComputePersonaOptions): Promise<PersonaComputation> {
   const { model } = o;
@@ -53,43 +75,70 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     throw new InvalidArgumentError('Both the positive and the negative prompt sets need at least one prompt.');
   }
   const method = o.method ?? 'mean-diff';
-  if (method === 'pca' && o.positivePrompts.length !== o.negativePrompts.length) {
-    throw new InvalidArgumentError(`PCA pairs prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`);
+  const aggregate = AGGREGATORS[method];
+  if (!aggregate) throw new InvalidArgumentError(`Unknown extraction method "${method}"; choose one of ${Object.keys(AGGREGATORS).join(', ')}.`);
+  const positions = o.positions ?? 'response-mean';
+  if (!['response-mean', 'prompt-mean', 'prompt-last', 'answer-token'].includes(positions)) throw new InvalidArgumentError(`Unknown reading "${positions}"; choose response-mean, prompt-mean, prompt-last or answer-token.`);
+  const paired = method !== 'mean-diff';
+  if (paired && o.positivePrompts.length !== o.negativePrompts.length) {
+    throw new InvalidArgumentError(`--method ${method} pairs prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`);
   }
+  const all = [...o.positivePrompts, ...o.negativePrompts];
+  const given = all.filter((p) => typeof givenAnswer(p) === 'string').length;
+  const source = o.source ?? (given > 0 ? 'given' : 'generated');
+  if (source === 'given' && given !== all.length) throw new InvalidArgumentError(`Given-text training needs an "assistant" answer on every prompt line; ${all.length - given} of ${all.length} have none.`);
+  if (source === 'generated' && given > 0) throw new InvalidArgumentError(`${given} prompt lines carry an "assistant" answer, but the source is "generated": use source "given" (--source given) to read them, or remove the answers.`);
+  if (positions === 'answer-token' && source !== 'given') throw new InvalidArgumentError('The answer-token reading (CAA A/B) reads given assistant prefixes such as "(A": give prompt lines with an "assistant" field (source "given").');
+  const samples = o.samplesPerQuestion ?? 1;
+  if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples per question must be an integer ≥ 1; got ${samples}.`);
+  if (source === 'given' && samples !== 1) throw new InvalidArgumentError('samples per question applies to generated answers; given answers are read once each.');
   const sampling = o.sampling ?? { temperature: 0.8, seed: 0 };
   const maxNewTokens = o.maxNewTokens ?? 48;
-  const all = [...o.positivePrompts, ...o.negativePrompts];
   for (const p of all) {
-    const n = model.encodePrompt(p).length;
-    if (n + maxNewTokens > model.config.maxPositionEmbeddings) {
+    const n = model.encodePrompt(promptOnly(p), undefined, { thinking: o.thinking }).length;
+    if (source === 'generated' && n + maxNewTokens > model.config.maxPositionEmbeddings) {
       throw new InvalidArgumentError(`A prompt has ${n} tokens; with ${maxNewTokens} answer tokens that exceeds the model's context of ${model.config.maxPositionEmbeddings}. Shorten it.`);
     }
   }
-  // Progress in answer tokens (an upper bound: rows that end early leave the total unreached until the end).
-  const total = all.length * maxNewTokens;
-  let tokens = 0;
-  let last = 0;
-  const answers = await model.generate(all, {
-    maxNewTokens,
-    sampling,
-    batchSize: o.batchSize,
-    signal: o.signal,
-    ignoreHooks: true,
-    onToken: o.onProgress
-      ? () => {
-          tokens++;
-          if (tokens - last >= 64) {
-            last = tokens;
-            o.onProgress!({ phase: 'answers', done: tokens, total, unit: 'tokens' });
+  // Rows: every prompt, `samples` times (sample s of prompt i is row s·N + i, its own seed).
+  const rowsOf = (ps: Prompt[]) => Array.from({ length: samples }, () => ps).flat();
+  const posRows = rowsOf(o.positivePrompts);
+  const negRows = rowsOf(o.negativePrompts);
+  const rows = [...posRows, ...negRows];
+  let answers: Array<{ text: string; promptIds: number[]; tokens: number[]; contentStart?: number }>;
+  if (source === 'given') {
+    answers = rows.map((p) => {
+      const text = givenAnswer(p)!;
+      return { text, promptIds: model.encodePrompt(promptOnly(p)), tokens: model.tokenizer.encode(text) };
+    });
+  } else {
+    // Progress in answer tokens (an upper bound: rows that end early leave the total unreached until the end).
+    const total = rows.length * maxNewTokens;
+    let tokens = 0;
+    let last = 0;
+    answers = await model.generate(rows, {
+      maxNewTokens,
+      sampling,
+      batchSize: o.batchSize,
+      signal: o.signal,
+      ignoreHooks: true,
+      thinking: o.thinking,
+      onToken: o.onProgress
+        ? () => {
+            tokens++;
+            if (tokens - last >= 64) {
+              last = tokens;
+              o.onProgress!({ phase: 'answers', done: tokens, total, unit: 'tokens' });
+            }
           }
-        }
-      : undefined,
-  });
-  if (o.signal?.aborted) throw new InvalidArgumentError('Interrupted: no persona file was written.');
-  o.onProgress?.({ phase: 'answers', done: total, total, unit: 'tokens' });
-  const nPos = o.positivePrompts.length;
+        : undefined,
+    });
+    if (o.signal?.aborted) throw new InvalidArgumentError('Interrupted: no persona file was written.');
+    o.onProgress?.({ phase: 'answers', done: total, total, unit: 'tokens' });
+  }
+  const nPos = posRows.length;
   let posIdx = Array.from({ length: nPos }, (_, i) => i);
-  let negIdx = Array.from({ length: o.negativePrompts.length }, (_, i) => nPos + i);
+  let negIdx = Array.from({ length: negRows.length }, (_, i) => nPos + i);
   if (o.filterPair) {
     const keep: number[] = [];
     const n = Math.min(posIdx.length, negIdx.length);
@@ -98,12 +147,23 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     posIdx = keep.map((i) => posIdx[i]);
     negIdx = keep.map((i) => negIdx[i]);
   }
-  const seqs = [...posIdx, ...negIdx].map((i) => ({ promptIds: answers[i].promptIds, answerIds: answerTokens(answers[i].tokens, model.stopTokenIds) }));
+  const seqs = [...posIdx, ...negIdx].map((i) => {
+    const a = answers[i];
+    if (positions === 'answer-token') {
+      // Read at the answer token: the prefix's last token is the one "answer" position pooled.
+      if (a.tokens.length === 0) throw new InvalidArgumentError(`The answer-token reading needs a non-empty assistant prefix (e.g. "(A"); prompt ${i + 1} has none.`);
+      return { promptIds: [...a.promptIds, ...a.tokens.slice(0, -1)], answerIds: a.tokens.slice(-1) };
+    }
+    if (source === 'generated' && a.contentStart && !o.includeReasoning) {
+      // A thinking answer: the thinking is context (read with the prompt), the answer is pooled.
+      const answer = answerTokens(a.tokens.slice(a.contentStart), model.stopTokenIds);
+      return { promptIds: [...a.promptIds, ...a.tokens.slice(0, a.contentStart)], answerIds: answer.length ? answer : [model.stopTokenIds[0] ?? 0] };
+    }
+    return { promptIds: a.promptIds, answerIds: source === 'given' ? (a.tokens.length ? a.tokens : [model.stopTokenIds[0] ?? 0]) : answerTokens(a.tokens, model.stopTokenIds) };
+  });
   const acts = await extractActivations(model, seqs, { batchSize: o.batchSize, onProgress: o.onProgress, signal: o.signal });
-  const positions = o.positions ?? 'response-mean';
-  const feats = positions === 'response-mean' ? acts.responseMean : acts.promptLast;
+  const feats = positions === 'prompt-last' ? acts.promptLast : positions === 'prompt-mean' ? acts.promptMean : acts.responseMean;
   const P = posIdx.length;
-  const aggregate = method === 'pca' ? pcaOfDifferences : meanDifference;
   const L = model.numLayers;
   const vectors: Float32Array[] = [];
   const layers: LayerStats[] = [];
@@ -125,16 +185,29 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     model: { id: model.id, revision: model.revision, modelType: model.config.modelType, hiddenSize: model.hiddenSize, numLayers: L },
     method,
     positions,
-    // Provisional: separation is not steerability; recommendLayer() replaces it by a measured choice.
+    // Provisional: separation is not steerability; the steering check (recommendSteering) replaces it by a measured choice.
     recommendedLayer: best.layer,
     alphaRange: [-4, 4],
     layers,
     prompts: { positive: o.positivePrompts.length, negative: o.negativePrompts.length, sha256: hash, systemPositive: sysOf(o.positivePrompts), systemNegative: sysOf(o.negativePrompts) },
-    createdAt: new Date().toISOString(),
+    // SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the date, so a regeneration is byte-identical.
+    createdAt: (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString(),
     toolVersion: TOOL_VERSION,
     systemPrompt: o.systemPrompt ?? sysOf(o.positivePrompts)[0],
   });
   return { persona, positiveAnswers: posIdx.map((i) => answers[i].text), negativeAnswers: negIdx.map((i) => answers[i].text), keptPairs: P };
+}
+
+/** A prompt's given answer (`assistant` on a {system, user} prompt), if any. */
+function givenAnswer(p: Prompt): string | undefined {
+  return typeof p === 'object' && !Array.isArray(p) ? (p as ContrastPrompt).assistant : undefined;
+}
+
+/** The prompt without its given answer (what the chat template renders before the answer). */
+function promptOnly(p: Prompt): Prompt {
+  if (typeof p !== 'object' || Array.isArray(p) || (p as ContrastPrompt).assistant === undefined) return p;
+  const { assistant: _, ...rest } = p as ContrastPrompt;
+  return rest as Prompt;
 }
 
 /** The answer's tokens without the closing end-of-turn token (at least one token is kept). */

@@ -16,11 +16,15 @@ export interface ActivationSequence {
 /**
  * Per-sequence activations of every layer, pooled inside the graph: `responseMean[l]` is the mean
  * of the residual stream after block l over the answer tokens, `promptLast[l]` the residual at the
- * last prompt token. Each is [L][H] per sequence.
+ * last prompt token, `promptMean[l]` the mean over the prompt's tokens (template included). Each is
+ * [L][H] per sequence.
+ *
+ * @example const { responseMean, promptMean, promptLast }: PooledActivations = await extractActivations(model, seqs);
  */
 export interface PooledActivations {
   responseMean: Float32Array[][];
   promptLast: Float32Array[][];
+  promptMean: Float32Array[][];
   /** Mean ‖residual‖ over the answer tokens, per layer, averaged over sequences. */
   residNorm: number[];
   /** With `answerLogProbs`: Σ log p(answer token | prefix) over every answer token, per sequence. */
@@ -54,6 +58,7 @@ export async function extractActivations(
   const chunk = Math.min(opts.chunk ?? 256, maxChunk);
   const responseMean: Float32Array[][] = new Array(seqs.length);
   const promptLast: Float32Array[][] = new Array(seqs.length);
+  const promptMean: Float32Array[][] = new Array(seqs.length);
   const sums = opts.answerLogProbs ? seqs.map((s) => ({ sumLogProb: 0, tokens: s.answerIds.length })) : undefined;
   const residSum = new Float64Array(L);
   // Same prompt, same batch: rows ordered by the first appearance of their prompt.
@@ -69,13 +74,14 @@ export async function extractActivations(
     rows.forEach((i, b) => {
       responseMean[i] = r.responseMean[b];
       promptLast[i] = r.promptLast[b];
+      promptMean[i] = r.promptMean[b];
       for (let l = 0; l < L; l++) residSum[l] += Math.hypot(...r.responseMean[b][l]);
       if (sums) sums[i].sumLogProb = r.logProbs![b];
     });
     done += rows.length;
     opts.onProgress?.({ phase: 'activations', done, total: seqs.length, unit: 'sequences' });
   }
-  return { responseMean, promptLast, residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)), ...(sums ? { answerLogProbs: sums } : {}) };
+  return { responseMean, promptLast, promptMean, residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)), ...(sums ? { answerLogProbs: sums } : {}) };
 }
 
 /**
@@ -102,7 +108,7 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
   const A0 = Math.max(...batch.map((s) => s.answerIds.length));
   const padsP = uniq.map((p) => P0 - p.length);
 
-  // 1) The distinct prompts: pool the last prompt token (slot P0−1 in every row).
+  // 1) The distinct prompts: pool the mean over the prompt's tokens (pool 0) and its last token (pool 1, slot P0−1 in every row).
   const promptCache = new KVCache(L, U, c.numKeyValueHeads, c.headDim, P0);
   const lastPooled = new Float32Array(U * L * 2 * H);
   let lastLogits: Float32Array | undefined;
@@ -119,14 +125,15 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
         positions.push(Math.max(0, t - padsP[u]));
       }
       for (let s = 0; s < s1; s++) keyMask[u * s1 + s] = s >= padsP[u] ? 1 : 0;
+      for (let t = Math.max(s0, padsP[u]); t < s1; t++) pw[(u * 2 + 0) * T + t - s0] = 1 / uniq[u].length;
       if (s1 === P0) pw[(u * 2 + 1) * T + T - 1] = 1;
     }
     const res = await session.run({ inputIds, batch: U, seq: T, positions, keyMask, cache: promptCache, poolWeights: pw, pools: 2 });
     promptCache.append(res.newK, res.newV, T);
-    if (s1 === P0) {
-      lastPooled.set(res.pooled!);
-      lastLogits = res.logits;
-    }
+    // Pool 1 has weight only in the last chunk, pool 0 in every chunk: sum the chunks.
+    const p = res.pooled!;
+    for (let i = 0; i < p.length; i++) lastPooled[i] += p[i];
+    if (s1 === P0) lastLogits = res.logits;
   }
 
   // 2) The answers, after a copy of each row's prompt cache.
@@ -178,6 +185,7 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
   return {
     responseMean: batch.map((_, b) => Array.from({ length: L }, (_, l) => slice(pooled, b, l, 0))),
     promptLast: batch.map((_, b) => Array.from({ length: L }, (_, l) => slice(lastPooled, rowPrompt[b], l, 1))),
+    promptMean: batch.map((_, b) => Array.from({ length: L }, (_, l) => slice(lastPooled, rowPrompt[b], l, 0))),
     logProbs: scored ? logProbs : undefined,
   };
 }

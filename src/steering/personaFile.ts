@@ -27,8 +27,8 @@ const metaSchema = z.object({
   name: z.string().min(1),
   description: z.string().optional(),
   model: z.object({ id: z.string(), revision: z.string().optional(), modelType: z.string(), hiddenSize: z.number().int().positive(), numLayers: z.number().int().positive() }),
-  method: z.enum(['mean-diff', 'pca']),
-  positions: z.enum(['response-mean', 'prompt-last']),
+  method: z.enum(['mean-diff', 'pca', 'pca-centred', 'probe']),
+  positions: z.enum(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']),
   recommendedLayer: z.number().int().nonnegative(),
   alphaRange: z.tuple([z.number(), z.number()]),
   layers: z.array(layerStats),
@@ -38,6 +38,20 @@ const metaSchema = z.object({
   createdAt: z.string(),
   toolVersion: z.string(),
   systemPrompt: z.string().optional(),
+  steering: z
+    .object({
+      verdict: z.enum(['steers', 'does-not-steer']),
+      metric: z.string(),
+      metricSource: z.enum(['scorer', 'projection']),
+      layer: z.number().int().nonnegative().optional(),
+      alpha: z.number().optional(),
+      effect: z.object({ mean: z.number(), lo: z.number(), hi: z.number(), level: z.number() }).optional(),
+      ended: z.number().optional(),
+      questions: z.number().int(),
+      seed: z.number().int(),
+      reason: z.string(),
+    })
+    .optional(),
   vectors: z.string(),
   /** sha256 and byte length of the sidecar, checked on load (persona files written before them load without the check). */
   vectorsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-hex sha256').optional(),

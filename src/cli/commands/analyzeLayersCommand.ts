@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { fmtAlpha } from '../../eval/evaluate/evaluatePersonas.js';
@@ -5,6 +6,8 @@ import { buildTraitScoring, defaultScorerSpec, parseScorerSpec } from '../../eva
 import { analyzeLayers } from '../../eval/layers/analyzeLayers.js';
 import { contrastFromPersona, personaFromDescription, type ContrastPairs } from '../../eval/layers/contrastPrompts.js';
 import { layerFigures, layerReport } from '../../eval/layers/layerReport.js';
+import { RECOMMENDER_DEFAULTS, steeringSummary, withRecommendation } from '../../eval/layers/recommendSteering.js';
+import { savePersona } from '../../steering/personaFile.js';
 import { readContrastiveFiles } from '../../persona/promptFiles.js';
 import { loadPersona } from '../../steering/personaFile.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
@@ -17,6 +20,9 @@ interface AnalyzeFlags extends EvaluationFlags {
   personality?: string;
   layers?: number[];
   coherenceFloor: number;
+  repetitionFloor: number;
+  keepLayers: number;
+  save?: string;
   numPrompts?: number;
   positivePrompts?: string;
   negativePrompts?: string;
@@ -29,6 +35,8 @@ const HELP: EvaluationHelp = {
   seed: 'base seed: question i gets seed + i in every cell',
   scorer: "trait scorer: markers:FILE or judge:URL[,model=NAME][,key-env=VAR] (default: the model folder's style_markers.json when it has one, else the persona's projection)",
   traitMetric: "the persona's own metric when the automatic match is wrong",
+  maxNewTokens: RECOMMENDER_DEFAULTS.maxNewTokens,
+  alphasDefault: RECOMMENDER_DEFAULTS.alphas,
 };
 
 /**
@@ -40,11 +48,14 @@ export function analyzeLayersCommand(): Command {
   const cmd = new Command('analyze-layers')
     .description('per layer: separation (Cohen\'s d, held-out probe), vector vs residual norm, steering effect and coherence over an alpha grid (one batched sweep per layer); recommends a layer and alpha range; JSON + HTML with a layer × alpha heat map')
     .option('-p, --persona <file>', 'persona file to analyse')
-    .option('--personality <text>', 'or a one-line description: the vector is computed first (as persona create does)');
+    .option('--personality <text>', 'or a one-line description: the vector is computed first (as persona create does) and saved (--save)')
+    .option('--save <file>', 'with --personality: where to save the computed persona, with the verdict recorded (default: beside --output, NAME.persona.json)');
   const own = {
     layers: [
       new Option('--layers <list>', 'layers to analyse (default all)').argParser(listArg('--layers')),
-      new Option('--coherence-floor <rate>', 'lowest end-of-turn rate a recommended cell may have').argParser(numberArg('--coherence-floor')).default(0.7),
+      new Option('--coherence-floor <rate>', 'lowest end-of-turn rate of a coherent cell').argParser(numberArg('--coherence-floor')).default(RECOMMENDER_DEFAULTS.coherenceFloor),
+      new Option('--repetition-floor <share>', "lowest mean distinct-2 of a coherent cell, as a share of the unsteered answers'").argParser(numberArg('--repetition-floor')).default(RECOMMENDER_DEFAULTS.repetitionFloor),
+      new Option('--keep-layers <n>', 'layers the ±4 screen keeps for the whole alpha grid (0 = every layer)').argParser(intArg('--keep-layers')).default(RECOMMENDER_DEFAULTS.keepLayers),
     ],
     prompts: [
       new Option('--num-prompts <n>', 'contrastive pairs re-answered for separation (default: all of the model\'s contrast questions, at most 64)').argParser(intArg('--num-prompts')),
@@ -56,6 +67,7 @@ export function analyzeLayersCommand(): Command {
   return cmd.action(async (o: AnalyzeFlags) => {
     if (!!o.persona === !!o.personality) throw new InvalidArgumentError('Give exactly one of --persona FILE or --personality "description".');
     if (!!o.positivePrompts !== !!o.negativePrompts) throw new InvalidArgumentError('--positive-prompts and --negative-prompts go together.');
+    if (o.save && !o.personality) throw new InvalidArgumentError('--save saves the persona computed from --personality; with --persona FILE the persona is already a file.');
     const overrides = parseTraitMetricFlags(o.traitMetric);
     const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
     const fromFile = o.persona ? await loadPersona(o.persona) : undefined;
@@ -82,17 +94,24 @@ export function analyzeLayersCommand(): Command {
         alphas: o.alphas,
         layers: o.layers,
         coherenceFloor: o.coherenceFloor,
+        repetitionFloor: o.repetitionFloor,
+        keepLayers: o.keepLayers === 0 ? Infinity : o.keepLayers,
         traitScoring,
         source: o.persona ?? `description: ${o.personality}`,
         onProgress,
         signal,
       });
       const written = await writeEvaluationFiles(o, analysis, () => layerReport(analysis), () => layerFigures(analysis));
-      for (const l of analysis.layers) {
-        process.stdout.write(`layer ${l.layer}: d ${l.cohensD.toFixed(2)}, probe ${l.probeAccuracy.toFixed(2)}, ‖v‖/‖resid‖ ${l.normRatio.toFixed(2)}, coherent alphas [${l.coherentRange.map(fmtAlpha).join(', ')}], best ${analysis.metric} change ${l.bestEffect === null ? '–' : `${l.bestEffect.toFixed(2)} at ${fmtAlpha(l.bestAlpha!)}`}\n`);
+      if (o.personality) {
+        const file = o.save ?? path.join(path.dirname(o.output), `${persona.name}.persona.json`);
+        await savePersona(withRecommendation(persona, analysis), file);
+        written.push(file);
       }
-      const r = analysis.recommendation;
-      process.stdout.write(r ? `recommended: layer ${r.layer}, alpha ${fmtAlpha(r.alpha)} (range [${r.alphaRange.map(fmtAlpha).join(', ')}]): ${analysis.metric} ${r.effect.mean >= 0 ? '+' : ''}${r.effect.mean.toFixed(2)} [${r.effect.lo.toFixed(2)}, ${r.effect.hi.toFixed(2)}], ended ${r.ended.rate.toFixed(2)}\n` : `no layer steers toward the persona above the coherence floor ${o.coherenceFloor}\n`);
+      for (const l of analysis.layers) {
+        const range = l.coherentRange ? `coherent alphas [${l.coherentRange.map(fmtAlpha).join(', ')}], best ${analysis.metric} change ${l.bestEffect === null ? '– (no interval above 0)' : `${l.bestEffect.mean.toFixed(2)} [${l.bestEffect.lo.toFixed(2)}, ${l.bestEffect.hi.toFixed(2)}] at ${fmtAlpha(l.bestAlpha!)}`}` : `screened out (±${analysis.settings.screenAlpha} score ${l.screenScore.toFixed(2)})`;
+        process.stdout.write(`layer ${l.layer}: d ${l.cohensD.toFixed(2)}, probe ${l.probeAccuracy.toFixed(2)}, ‖v‖/‖resid‖ ${l.normRatio.toFixed(2)}, ${range}\n`);
+      }
+      process.stdout.write(steeringSummary(analysis.recommendation).join('\n') + '\n');
       process.stdout.write(`wrote ${written.join(', ')}\n`);
     });
   });

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
+import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { createPromptSet } from '../../persona/createPromptSet.js';
 import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
@@ -42,9 +44,12 @@ export function createCommand(): Command {
     .requiredOption('-o, --output <file>', 'persona file to write')
     .option('--name <name>', 'persona name')
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
-    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8);
+    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8)
+    .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection)")
+    .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)');
   for (const o of modelOptions()) cmd.addOption(o);
-  return cmd.action(async (o: PromptFlags & ModelFlags & { output: string; name?: string; maxNewTokens: number; temperature: number }) => {
+  return cmd.action(async (o: PromptFlags & ModelFlags & { output: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
+    const spec = o.scorer ? parseScorerSpec(o.scorer) : undefined;
     await checkOutputTarget(o.output); // before the prompts are built and answered
     const model = await openModel(o);
     const ac = new AbortController();
@@ -61,10 +66,13 @@ export function createCommand(): Command {
         maxNewTokens: o.maxNewTokens,
         sampling: { temperature: o.temperature, topK: 50, seed: o.seed },
         out: o.output,
+        recommend: o.check ? recordSteering({ scorer: spec, seed: o.seed }) : undefined,
         signal: ac.signal,
         onProgress: progressBar(process.stderr),
       });
-      process.stdout.write(`wrote ${o.output}: recommended layer ${persona.meta.recommendedLayer}, alpha range ${persona.meta.alphaRange.join('..')}\n`);
+      const v = persona.meta.steering;
+      const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
+      process.stdout.write(`wrote ${o.output}\n${lines.join('\n')}\n`);
     } finally {
       process.removeListener('SIGINT', onSig);
       await model.dispose();

@@ -4,7 +4,9 @@ import { InvalidArgumentError } from '../../errors.js';
 import { evaluationFigures, evaluationReport, ownMetric } from '../../eval/evaluate/evaluationReport.js';
 import { evaluatePersonas, fmtAlpha, type EvaluationResult } from '../../eval/evaluate/evaluatePersonas.js';
 import { buildTraitScoring, defaultScorerSpec, parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
-import { loadPersona } from '../../steering/personaFile.js';
+import { personaFromDescription } from '../../eval/layers/contrastPrompts.js';
+import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
+import { loadPersona, savePersona } from '../../steering/personaFile.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, numberArg } from '../common.js';
 import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepSettings, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
@@ -13,6 +15,11 @@ export { parseTraitMetricFlags };
 
 interface EvaluateFlags extends EvaluationFlags {
   persona: string[];
+  thinking: 'on' | 'off';
+  includeReasoning?: boolean;
+  personality?: string;
+  save?: string;
+  numPrompts?: number;
   layer: string[];
   samples: number;
   compare?: boolean;
@@ -61,7 +68,10 @@ export function parseLayerFlags(flags: string[]): number | Record<string, number
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
     .description('measure what persona vectors do: held-out questions answered at each alpha (one batched sweep per persona), every metric with a 95% interval, entanglement between personas, JSON + HTML report')
-    .requiredOption('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, []);
+    .option('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, [])
+    .option('--personality <text>', 'or a one-line description: the vector is computed (as analyze-layers --personality does), its layer and alpha range measured by the steering check, and the persona saved (--save)')
+    .option('--save <file>', 'with --personality: where to save the computed persona (default: beside --output, NAME.persona.json)')
+    .option('--num-prompts <n>', 'with --personality: contrastive pairs for the vector (default 32)', intArg('--num-prompts'));
   const own = {
     layers: [new Option('--layer <l>', "layer to steer: L for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)").argParser(collect).default([])],
     prompts: [new Option('--samples <n>', 'answers per question and alpha').argParser(intArg('--samples')).default(1)],
@@ -73,15 +83,29 @@ export function evaluateCommand(): Command {
     ],
     report: [new Option('--examples <n>', 'example answers per alpha in the report').argParser(intArg('--examples')).default(4)],
   };
+  cmd.addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); answers are scored without their thinking").choices(['on', 'off']).default('off'));
+  cmd.option('--include-reasoning', "with --thinking on: score the thinking with the answer");
   for (const o of evaluationOptions(HELP, own)) cmd.addOption(o);
   return cmd.action(async (o: EvaluateFlags) => {
     const overrides = parseTraitMetricFlags(o.traitMetric);
     const layer = parseLayerFlags(o.layer);
     const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
+    if (o.persona.length === 0 && !o.personality) throw new InvalidArgumentError('Give --persona FILE (repeatable) or --personality "description".');
+    if (o.save && !o.personality) throw new InvalidArgumentError('--save saves the persona computed from --personality; with --persona FILE the persona is already a file.');
     const personas = await Promise.all(o.persona.map(async (file) => ({ persona: await loadPersona(file), file })));
     await withModel(o, async (model, signal) => {
       const qs = await questionSetFor(o, model.dir);
       const spec = scorer ?? defaultScorerSpec(model.dir);
+      if (o.personality) {
+        const onProgress = progressBar(process.stderr);
+        const made = await personaFromDescription(model, o.personality, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, batchSize: o.batchSize, onProgress, signal });
+        const recorded = await recordSteering({ scorer: spec, seed: o.seed })(model, made.persona, onProgress, signal);
+        const file = o.save ?? path.join(path.dirname(o.output), `${recorded.name}.persona.json`);
+        await savePersona(recorded, file);
+        process.stdout.write(`saved ${file}\n${steeringSummary(recorded.meta.steering!, recorded.meta.alphaRange).join('\n')}\n`);
+        if (recorded.meta.steering!.verdict === 'does-not-steer') process.stdout.write(`evaluating it anyway at layer ${recorded.meta.recommendedLayer} (the most separable one, not a recommendation)\n`);
+        personas.push({ persona: recorded, file });
+      }
       const traitScoring = await buildTraitScoring(spec, personas.map((p) => p.persona), overrides);
       if (!spec) process.stderr.write('no trait scorer (give --scorer markers:FILE or judge:URL): reporting projections and coherence proxies only\n');
       const result = await evaluatePersonas(model, {
@@ -98,6 +122,8 @@ export function evaluateCommand(): Command {
         engineScores: { perplexity: o.perplexity, projection: o.projection },
         onProgress: progressBar(process.stderr),
         signal,
+        thinking: o.thinking === 'on',
+        includeReasoning: o.includeReasoning,
       });
       const written = await writeEvaluationFiles(o, result, () => evaluationReport(result, { examplesPerAlpha: o.examples }), () => evaluationFigures(result));
       process.stdout.write(summaryText(result));

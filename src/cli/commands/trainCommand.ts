@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
+import { parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
+import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { readContrastiveFiles } from '../../persona/promptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
+import type { ExtractionMethod, ReadPositions } from '../../steering/PersonaVector.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
@@ -11,13 +14,18 @@ interface TrainFlags extends ModelFlags {
   out: string;
   name?: string;
   description?: string;
-  method: 'mean-diff' | 'pca';
-  read: 'response-mean' | 'prompt-last';
+  method: ExtractionMethod;
+  read: ReadPositions;
+  source?: 'generated' | 'given';
+  samplesPerQuestion: number;
   maxNewTokens: number;
   temperature: number;
   seed: number;
   batchSize: number;
   check: boolean;
+  scorer?: string;
+  thinking: 'on' | 'off';
+  includeReasoning?: boolean;
 }
 
 export function trainCommand(): Command {
@@ -28,16 +36,22 @@ export function trainCommand(): Command {
     .requiredOption('-o, --out <file>', 'persona file to write (name.persona.json; a .safetensors sidecar is written beside it)')
     .option('--name <name>', 'persona name (default: from the output file)')
     .option('--description <text>', 'what the persona is')
-    .addOption(new Option('--method <m>', 'mean-diff (paper) or pca (repeng)').choices(['mean-diff', 'pca']).default('mean-diff'))
-    .addOption(new Option('--read <p>', 'activations read: response-mean or prompt-last').choices(['response-mean', 'prompt-last']).default('response-mean'))
+    .addOption(new Option('--method <m>', 'aggregator (docs/methods.md): mean-diff (persona_vectors, CAA), pca (uncentred PCA of pair differences: steering-vectors, llama.cpp cvector-generator; = repeng pca_center), pca-centred (repeng pca_diff), probe (logistic-regression direction)').choices(['mean-diff', 'pca', 'pca-centred', 'probe']).default('mean-diff'))
+    .addOption(new Option('--read <p>', 'where activations are read: response-mean (persona_vectors response_avg_diff), prompt-mean (prompt_avg_diff), prompt-last (prompt_last_diff), answer-token (CAA A/B: the token after a given "assistant" prefix like "(A")').choices(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']).default('response-mean'))
+    .addOption(new Option('--source <s>', 'generated: the model answers each prompt; given: every JSONL line carries its "assistant" answer, read with no generation (default: given when the lines carry answers)').choices(['generated', 'given']))
+    .option('--samples-per-question <n>', 'answers sampled per prompt (generated source)', intArg('--samples-per-question'), 1)
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8)
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
     .option('--batch-size <n>', 'rows per batch', intArg('--batch-size'), 32)
-    .option('--no-check', 'skip the steering check that picks the recommended layer');
+    .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection)")
+    .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)')
+    .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); the thinking is read as context, not as the answer").choices(['on', 'off']).default('off'))
+    .option('--include-reasoning', 'with --thinking on: pool the thinking tokens with the answer\'s');
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: TrainFlags) => {
     const { positive, negative } = await readContrastiveFiles(o.positivePrompts, o.negativePrompts);
+    const spec = o.scorer ? parseScorerSpec(o.scorer) : undefined;
     await checkOutputTarget(o.out); // a folder, FIFO, read-only or full disk is found before training
     const model = await openModel(o);
     const ac = new AbortController();
@@ -45,6 +59,7 @@ export function trainCommand(): Command {
     process.once('SIGINT', onSig);
     try {
       const name = o.name ?? o.out.replace(/^.*\//, '').replace(/\.persona\.json$|\.json$/, '');
+      const recommend = o.check ? recordSteering({ scorer: spec, seed: o.seed }) : undefined;
       const persona = await trainPersona({
         model,
         positivePrompts: positive,
@@ -53,16 +68,21 @@ export function trainCommand(): Command {
         description: o.description,
         method: o.method,
         positions: o.read,
+        source: o.source,
+        samplesPerQuestion: o.samplesPerQuestion,
         maxNewTokens: o.maxNewTokens,
         sampling: { temperature: o.temperature, topK: 50, seed: o.seed },
         batchSize: o.batchSize,
+        thinking: o.thinking === 'on',
+        includeReasoning: o.includeReasoning,
         out: o.out,
-        skipCheck: !o.check,
+        recommend,
         signal: ac.signal,
         onProgress: progressBar(process.stderr),
       });
-      const l = persona.meta.recommendedLayer;
-      process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers, recommended layer ${l} (norm ${persona.norm(l).toFixed(2)}), alpha range ${persona.meta.alphaRange.join('..')}\n`);
+      const v = persona.meta.steering;
+      const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
+      process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers\n${lines.join('\n')}\n`);
     } finally {
       process.removeListener('SIGINT', onSig);
       await model.dispose();

@@ -14,9 +14,9 @@ import type { LayerAnalysis } from './analyzeLayers.js';
  */
 export function effectHeatmap(a: LayerAnalysis): string {
   const alphas = a.settings.alphas.filter((x) => x !== 0);
-  const rec = a.recommendation;
+  const rec = a.recommendation.verdict === 'steers' ? a.recommendation : null;
   return heatmap({
-    title: `${a.persona.name}: change in ${a.metric} by layer and alpha`,
+    title: `${a.persona.name}: change in ${a.metric} by layer and alpha${rec ? '' : ' (does not measurably steer)'}`,
     rows: a.layers.map((l) => `layer ${l.layer}`),
     cols: alphas.map(fmtAlpha),
     values: a.layers.map((l) => alphas.map((x) => finite(l.cells.find((c) => c.alpha === x)?.effect.mean))),
@@ -26,7 +26,7 @@ export function effectHeatmap(a: LayerAnalysis): string {
     meaning: { high: `toward ${a.persona.name} (${a.metric} up)`, low: `away from ${a.persona.name} (${a.metric} down)` },
     highlight: rec ? { row: a.layers.findIndex((l) => l.layer === rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` } : undefined,
     dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
-    dimmedLabel: `end-of-turn rate under ${a.settings.coherenceFloor}`,
+    dimmedLabel: `incoherent: end-of-turn rate under ${a.settings.coherenceFloor} or distinct-2 under ${a.settings.repetitionFloor} × unsteered (blank: screened out)`,
   });
 }
 
@@ -118,7 +118,8 @@ export function layerFigures(a: LayerAnalysis): NamedFigure[] {
  */
 export function layerReport(a: LayerAnalysis): HtmlReportSpec {
   const [effect, coherence, separation, norms] = layerFigures(a);
-  const rec = a.recommendation;
+  const rec = a.recommendation.verdict === 'steers' ? a.recommendation : null;
+  const weak = a.recommendation.metricSource === 'projection' ? [`The only trait measure here is the persona's own projection (${a.metric}, read unsteered at layer ${a.projectionLayer}): weaker evidence than an independent scorer (markers or a judge, --scorer).`] : [];
   const pct = Math.round(a.settings.level * 100);
   const alphas = a.settings.alphas.filter((x) => x !== 0);
   const sections: ReportSection[] = [
@@ -126,8 +127,8 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       kind: 'text',
       title: 'Recommendation',
       paragraphs: rec
-        ? [rec.reason, `Effect ${rec.effect.mean.toFixed(2)} [${rec.effect.lo.toFixed(2)}, ${rec.effect.hi.toFixed(2)}] (${pct}% paired interval), end-of-turn rate ${rec.ended.rate.toFixed(2)} [${rec.ended.lo.toFixed(2)}, ${rec.ended.hi.toFixed(2)}]. Steer with: persona run --persona … --layer ${rec.layer} --alpha ${rec.alpha}.`]
-        : [`No layer moves ${a.metric} toward the persona at a positive alpha while staying at or above the coherence floor ${a.settings.coherenceFloor}. Try smaller alphas or a lower floor.`],
+        ? [rec.reason, `Effect ${rec.effect.mean.toFixed(2)} [${rec.effect.lo.toFixed(2)}, ${rec.effect.hi.toFixed(2)}] (${pct}% paired interval), end-of-turn rate ${rec.ended.rate.toFixed(2)} [${rec.ended.lo.toFixed(2)}, ${rec.ended.hi.toFixed(2)}]. Steer with: persona run --persona … --layer ${rec.layer} --alpha ${rec.alpha}.`, ...weak]
+        : [`Verdict: this vector does not measurably steer this model. ${a.recommendation.reason}`, ...weak],
     },
     { kind: 'figure', title: 'Steering effect by layer and alpha', svg: effect.svg, caption: `Paired change of ${a.metric} against the unsteered answers (same question and seed), ${a.settings.questions} questions per cell; blue: toward the persona, red: away from it. Hatched: end-of-turn rate under ${a.settings.coherenceFloor}. Outlined: the recommendation.` },
     { kind: 'figure', title: 'Coherence by layer and alpha', svg: coherence.svg, caption: `Share of answers that closed their turn within ${a.settings.maxNewTokens} tokens; the colour scale is centred on the floor: blue at or above it (coherent), red under it.` },
@@ -137,7 +138,7 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       kind: 'table',
       title: 'Per layer',
       header: ['layer', "Cohen's d", 'probe accuracy', '‖v‖', '‖residual‖', 'ratio', 'coherent alphas', 'best alpha', 'best effect'],
-      rows: a.layers.map((l): ReportCell[] => [l.layer, finite(l.cohensD), finite(l.probeAccuracy), finite(l.norm), finite(l.residNorm), finite(l.normRatio), `[${l.coherentRange.map(fmtAlpha).join(', ')}]`, l.bestAlpha === null ? '–' : fmtAlpha(l.bestAlpha), finite(l.bestEffect)]),
+      rows: a.layers.map((l): ReportCell[] => [l.layer, finite(l.cohensD), finite(l.probeAccuracy), finite(l.norm), finite(l.residNorm), finite(l.normRatio), l.coherentRange ? `[${l.coherentRange.map(fmtAlpha).join(', ')}]` : `screened out (${l.screenScore.toFixed(2)})`, l.bestAlpha === null ? '–' : fmtAlpha(l.bestAlpha), l.bestEffect ? { mean: l.bestEffect.mean, lo: l.bestEffect.lo, hi: l.bestEffect.hi } : null]),
       digits: 2,
     },
     {
@@ -145,9 +146,10 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       title: 'Per cell',
       caption: `${a.metric}: mean [${pct}% t interval]; effect: paired change against the unsteered answers; ended: Wilson interval. Unsteered: ${a.metric} ${a.baseline.metric.mean.toFixed(2)}, ended ${a.baseline.ended.rate.toFixed(2)}.`,
       header: ['layer', 'alpha', a.metric, 'effect', 'ended', 'distinct-2', 'coherent'],
-      rows: a.layers.flatMap((l) => alphas.map((x): ReportCell[] => {
-        const c = l.cells.find((y) => y.alpha === x)!;
-        return [l.layer, fmtAlpha(x), { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi }, { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi }, { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi }, finite(c.distinct2.mean), c.coherent ? 'yes' : 'no'];
+      rows: a.layers.flatMap((l) => alphas.flatMap((x): ReportCell[][] => {
+        const c = l.cells.find((y) => y.alpha === x);
+        if (!c) return [];
+        return [[l.layer, fmtAlpha(x), { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi }, { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi }, { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi }, finite(c.distinct2.mean), c.coherent ? 'yes' : 'no']];
       })),
       digits: 2,
     },
@@ -155,8 +157,8 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       kind: 'text',
       title: 'How these numbers were made',
       paragraphs: [
-        `Each layer was steered in one batched generation: ${a.settings.questions} held-out questions at every alpha (${alphas.map(fmtAlpha).join(', ')}, ${a.settings.units} units, ${a.settings.positions} positions), sampled at temperature ${a.settings.temperature}, top-k ${a.settings.topK}, at most ${a.settings.maxNewTokens} new tokens; question i has seed ${a.settings.seed} + i in every cell and in the shared unsteered baseline, so effects are paired differences. Trait scorer: ${a.settings.scorer}${a.projectionLayer !== undefined ? `; the effect is the answers' projection on the persona direction at layer ${a.projectionLayer}, read unsteered` : ''}.`,
-        `The recommended layer is the one whose largest effect at a positive alpha inside its coherent range is largest; the coherent range walks out from alpha 0 on each side and stops before the first cell whose end-of-turn rate is under ${a.settings.coherenceFloor}. Separation is shown but not used: on small models every layer separates, and the most separable one often steers worst.`,
+        `First every layer was screened at alpha ±${a.settings.screenAlpha} in one batched generation (each row carries its own layer and alpha); the ${a.settings.keepLayers} layers with the largest screen score ((effect at +${a.settings.screenAlpha} − effect at −${a.settings.screenAlpha}) / 2) were then measured at every alpha (${alphas.map(fmtAlpha).join(', ')}, ${a.settings.units} units, ${a.settings.positions} positions) in a second one. ${a.settings.questions} held-out questions per cell, sampled at temperature ${a.settings.temperature}, top-k ${a.settings.topK}, at most ${a.settings.maxNewTokens} new tokens; question i has seed ${a.settings.seed} + i in every cell and in the shared unsteered baseline, so effects are paired differences. Trait scorer: ${a.settings.scorer}${a.projectionLayer !== undefined ? `; the effect is the answers' projection on the persona direction at layer ${a.projectionLayer}, read unsteered` : ''}.`,
+        `A cell is coherent when at least ${a.settings.coherenceFloor} of its answers end their turn and its mean distinct-2 is at least ${a.settings.repetitionFloor} × the unsteered answers'. A layer's coherent range walks out from alpha 0 on each side and stops before the first incoherent cell. The recommendation is the coherent positive-alpha cell with the largest mean effect among those whose ${pct}% interval lies above zero; the advertised range is that layer's coherent range. When no cell qualifies, the verdict is that the vector does not measurably steer this model. Separation is shown but not used: on small models every layer separates, and the most separable one often steers worst. The same rule and defaults serve persona train, create and analyze-layers.`,
       ],
     },
   ];
@@ -166,6 +168,7 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
     summary: [
       ['model', `${a.model.id} (${a.model.precision}, ${a.model.numLayers} layers × ${a.model.hiddenSize})`],
       ['persona', `${a.persona.name}${a.persona.source ? ` (${a.persona.source})` : ''}, layer recorded in the file ${a.persona.recordedLayer}`],
+      ['verdict', rec ? 'steers' : 'does not measurably steer this model'],
       ['recommended layer', rec ? rec.layer : '–'],
       ['recommended alpha', rec ? `${fmtAlpha(rec.alpha)} (coherent range [${rec.alphaRange.map(fmtAlpha).join(', ')}])` : '–'],
       ['effect at the recommendation', rec ? { mean: rec.effect.mean, lo: rec.effect.lo, hi: rec.effect.hi } : null],

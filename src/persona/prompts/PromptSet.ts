@@ -7,6 +7,8 @@
 export interface ContrastPrompt {
   system?: string;
   user: string;
+  /** A given answer (or answer prefix such as "(A" for CAA A/B), read instead of generating one. */
+  assistant?: string;
 }
 
 /**

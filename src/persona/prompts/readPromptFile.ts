@@ -78,7 +78,13 @@ export function parsePromptText(text: string, options: ParsePromptOptions = {}):
       throw new InvalidArgumentError(`${where}: "system" must be a string when given.`);
     }
     const system = typeof o.system === 'string' && o.system.trim() !== '' ? o.system : undefined;
-    out.push(system === undefined ? { user } : { system, user });
+    const assistant = o.assistant ?? o.answer ?? o.response;
+    if (assistant !== undefined && assistant !== null && typeof assistant !== 'string') {
+      throw new InvalidArgumentError(`${where}: "assistant" (the given answer, or an A/B prefix like "(A") must be a string when given.`);
+    }
+    const p: ContrastPrompt = system === undefined ? { user } : { system, user };
+    if (typeof assistant === 'string') p.assistant = assistant;
+    out.push(p);
   });
   if (out.length === 0 && !options.allowEmpty) {
     throw new InvalidArgumentError(`${source} has no prompts (only blank lines or # comments). Put one prompt per line, or one {"system", "user"} object per line in JSONL.`);

@@ -1,0 +1,379 @@
+import type { LanguageModel } from '../../engine/LanguageModel.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { normalizeLayer, PersonaVector, type SteeringVerdict } from '../../steering/PersonaVector.js';
+import { resolveSteering } from '../../steering/resolveSteering.js';
+import type { SteeringRecorder } from '../../persona/trainPersona.js';
+import type { ProgressCallback } from '../../util/progress.js';
+import { pairedDelta, summarizeCondition, type EndedSummary, type PairedDelta } from '../evaluate/conditionSummary.js';
+import { generateSweep, type SweepRow } from '../evaluate/generateSweep.js';
+import { projectionScorer } from '../evaluate/projectionScorer.js';
+import { defaultQuestionSet } from '../evaluate/questionSets.js';
+import { sweepSettings, type SweepOptions } from '../evaluate/sweepOptions.js';
+import type { TokenizedItem } from '../evaluate/tokenizedItems.js';
+import { buildTraitScoring, defaultScorerSpec, NO_TRAIT_SCORING, type ScorerSpec } from '../evaluate/traitScoring.js';
+import { distinctNScorer } from '../scorers/coherenceScorers.js';
+import type { Scorer, ScoreValue } from '../scorers/Scorer.js';
+import type { MetricSummary } from '../stats.js';
+
+/**
+ * The recommendation rule's defaults, one set for `train`, `create`, `analyze-layers` and the library:
+ * the alpha grid (gap units), the screening alpha, how many layers the screen keeps, the coherence
+ * bounds, and how many of the model's held-out requests are asked.
+ *
+ * @example RECOMMENDER_DEFAULTS.coherenceFloor; // 0.8
+ */
+export const RECOMMENDER_DEFAULTS = Object.freeze({
+  alphas: Object.freeze([-8, -4, -2, 2, 4, 8]) as readonly number[],
+  screenAlpha: 4,
+  keepLayers: 3,
+  /** Lowest end-of-turn rate of a coherent cell. */
+  coherenceFloor: 0.8,
+  /** Lowest mean distinct-2 of a coherent cell, as a share of the unsteered answers' mean distinct-2. */
+  repetitionFloor: 0.85,
+  numQuestions: 32,
+  /** Answer length: long enough that unsteered answers end their turn, so the end-of-turn rate measures steering. */
+  maxNewTokens: 64,
+  level: 0.95,
+});
+
+/**
+ * Options of {@link recommendSteering}; every default is in {@link RECOMMENDER_DEFAULTS} and `sweepSettings`
+ * (T = 0.8, top-k 50, seed 0, gap units, all positions).
+ *
+ * @example const o: RecommendOptions = { traitScoring, seed: 0 };
+ */
+export interface RecommendOptions extends SweepOptions {
+  /** Held-out requests (default: the first 32 of the model's own evaluation set, `defaultQuestionSet`). */
+  questions?: string[];
+  /** The alpha grid (0, the shared baseline, is added). */
+  alphas?: number[];
+  /** Candidate layers (default all). */
+  layers?: number[];
+  /** The alpha every candidate layer is screened at (±; default 4). */
+  screenAlpha?: number;
+  /** Layers measured on the whole grid after the screen (default 3; Infinity = all). */
+  keepLayers?: number;
+  coherenceFloor?: number;
+  repetitionFloor?: number;
+  level?: number;
+  batchSize?: number;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+/**
+ * One layer × alpha cell, paired with the unsteered answers to the same requests and seeds.
+ *
+ * @example cell.effect.lo > 0 && cell.coherent; // steers toward the persona and stays coherent
+ */
+export interface SteeringCell {
+  alpha: number;
+  metric: MetricSummary;
+  effect: PairedDelta;
+  ended: EndedSummary;
+  distinct2: MetricSummary;
+  /** End-of-turn rate at or above the floor and distinct-2 at or above the repetition bound. */
+  coherent: boolean;
+}
+
+/**
+ * A candidate layer: the screened cells (±screenAlpha) and, when the screen kept it, the whole grid.
+ *
+ * @example layer.measured ? layer.coherentRange : 'pruned after the screen';
+ */
+export interface SteeringLayer {
+  layer: number;
+  /** Kept by the screen and measured over the whole grid. */
+  measured: boolean;
+  /** (effect at +screenAlpha − effect at −screenAlpha) / 2, an incoherent side counting 0: the screen's ranking score. */
+  screenScore: number;
+  cells: SteeringCell[];
+  /** The widest alpha interval around 0 whose every measured cell is coherent (measured layers only). */
+  coherentRange: [number, number] | null;
+  /** The positive alpha in the coherent range whose effect is largest, among those whose interval lies above 0. */
+  bestAlpha: number | null;
+  bestEffect: PairedDelta | null;
+}
+
+/**
+ * The recommendation: a layer, an alpha and the coherent alpha range, with the effect measured there;
+ * or the verdict that this vector does not measurably steer this model.
+ *
+ * @example rec.verdict === 'steers' ? `--layer ${rec.layer} --alpha ${rec.alpha}` : rec.reason;
+ */
+export type SteeringRecommendation =
+  | { verdict: 'steers'; metric: string; metricSource: 'scorer' | 'projection'; layer: number; alpha: number; alphaRange: [number, number]; effect: PairedDelta; ended: EndedSummary; reason: string }
+  | { verdict: 'does-not-steer'; metric: string; metricSource: 'scorer' | 'projection'; layer: null; alpha: null; alphaRange: null; effect: null; ended: null; reason: string };
+
+/**
+ * Everything the steering check measured.
+ *
+ * @example const { recommendation, layers, baseline } = await recommendSteering(model, persona);
+ */
+export interface SteeringCheck {
+  recommendation: SteeringRecommendation;
+  layers: SteeringLayer[];
+  baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary };
+  /** With a projection metric: the layer it is read at (the persona's most separable one). */
+  projectionLayer?: number;
+  questions: string[];
+  settings: { alphas: number[]; screenAlpha: number; keepLayers: number; coherenceFloor: number; repetitionFloor: number; level: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: string; positions: string; scorer: string };
+  generatedTokens: number;
+}
+
+/**
+ * The one recommender of a layer and alpha range (`train`, `create`, `analyze-layers`, the library).
+ * On held-out requests, each answered unsteered once (the paired baseline): (1) every candidate layer
+ * is steered at ±screenAlpha, all layers in one batched sweep (each row carries its own layer and
+ * alpha); (2) the `keepLayers` layers with the largest screen score are measured over the whole alpha
+ * grid, again in one sweep. A cell is coherent when its end-of-turn rate is at least `coherenceFloor`
+ * and its mean distinct-2 at least `repetitionFloor` × the unsteered one. A layer's coherent range is
+ * the widest interval around 0 whose every cell is coherent. The recommended layer and alpha are the
+ * coherent positive cell with the largest mean effect among cells whose interval excludes 0 toward the
+ * persona; the range is that layer's coherent range. When no cell qualifies, the verdict is
+ * `does-not-steer`. The effect is the trait scorer's metric, or — with none — the persona's own
+ * projection at its most separable layer, which the result says (weaker evidence).
+ *
+ * @example
+ * const { recommendation: r } = await recommendSteering(model, formal, { traitScoring });
+ * // r = { verdict: 'steers', layer: 1, alpha: 8, alphaRange: [-8, 8], effect: { mean: 0.9, lo: 0.7, … }, … }
+ */
+export async function recommendSteering(model: LanguageModel, persona: PersonaVector, o: RecommendOptions = {}): Promise<SteeringCheck> {
+  persona.assertFits(model);
+  const L = model.numLayers;
+  const layers = [...new Set((o.layers ?? Array.from({ length: L }, (_, l) => l)).map((l) => normalizeLayer(l, L)))].sort((a, b) => a - b);
+  if (layers.length === 0) throw new InvalidArgumentError('The steering check needs at least one candidate layer.');
+  const alphas = [...new Set((o.alphas ?? RECOMMENDER_DEFAULTS.alphas).filter((a) => a !== 0))].sort((a, b) => a - b);
+  for (const a of alphas) if (!Number.isFinite(a)) throw new InvalidArgumentError(`alphas must be finite numbers; got ${a}.`);
+  if (!alphas.some((a) => a > 0)) throw new InvalidArgumentError(`The alpha grid needs a positive alpha to steer toward the persona; got [${alphas.join(', ')}].`);
+  const screenAlpha = o.screenAlpha ?? RECOMMENDER_DEFAULTS.screenAlpha;
+  if (!(screenAlpha > 0)) throw new InvalidArgumentError(`The screening alpha must be positive; got ${screenAlpha}.`);
+  const keepLayers = o.keepLayers ?? RECOMMENDER_DEFAULTS.keepLayers;
+  if (!(keepLayers >= 1)) throw new InvalidArgumentError(`keepLayers must be at least 1; got ${keepLayers}.`);
+  const floor = o.coherenceFloor ?? RECOMMENDER_DEFAULTS.coherenceFloor;
+  if (!(floor >= 0 && floor <= 1)) throw new InvalidArgumentError(`The coherence floor is an end-of-turn rate in [0, 1]; got ${floor}.`);
+  const repetitionFloor = o.repetitionFloor ?? RECOMMENDER_DEFAULTS.repetitionFloor;
+  if (!(repetitionFloor >= 0 && repetitionFloor <= 1)) throw new InvalidArgumentError(`The repetition floor is a share of the unsteered distinct-2 in [0, 1]; got ${repetitionFloor}.`);
+  const level = o.level ?? RECOMMENDER_DEFAULTS.level;
+  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
+  const questions = o.questions ?? defaultQuestionSet(model.dir, RECOMMENDER_DEFAULTS.numQuestions, seed).evaluation;
+  if (questions.length < 2) throw new InvalidArgumentError(`The steering check needs at least 2 held-out requests for an interval; got ${questions.length}.`);
+  const batchSize = o.batchSize ?? 64;
+  const sampling = { temperature, topK };
+  const traits = o.traitScoring ?? NO_TRAIT_SCORING;
+  const Q = questions.length;
+  let generatedTokens = 0;
+
+  // ---- the effect metric: the persona's trait metric, else its own projection ---------------------
+  let metric = traits.traitMetric[persona.name];
+  let projectionLayer: number | undefined;
+  const scorers: Scorer[] = [...traits.scorers, distinctNScorer([2])];
+  if (!metric) {
+    projectionLayer = persona.meta.layers.reduce((a, b) => (b.separation > a.separation ? b : a)).layer;
+    metric = `projection:${persona.name}`;
+    scorers.push(projectionScorer(model, [{ persona, layer: projectionLayer }], { batchSize }));
+  }
+  const metricSource: 'scorer' | 'projection' = projectionLayer === undefined ? 'scorer' : 'projection';
+  const score = async (items: TokenizedItem[]) => {
+    const rows: Array<Record<string, ScoreValue>> = items.map(() => ({}));
+    for (const s of scorers) (await s.score(items)).forEach((r, i) => Object.assign(rows[i], r));
+    return rows;
+  };
+  const run = async (rows: SweepRow[], phase: string) => {
+    const answers = await generateSweep(model, rows, { maxNewTokens, sampling, batchSize, onProgress: o.onProgress, phase, signal: o.signal });
+    generatedTokens += answers.reduce((n, a) => n + a.tokens.length, 0);
+    const scores = await score(answers.map((a, i) => ({ question: questions[i % Q], answer: a.text, promptIds: a.promptIds, answerIds: a.tokens })));
+    return { answers, scores };
+  };
+
+  // ---- the unsteered baseline ---------------------------------------------------------------------
+  const base = await run(questions.map((q, i) => ({ prompt: q, intervention: null, seed: seed + i })), 'unsteered answers');
+  const baseValues = base.scores.map((s) => s[metric] ?? null);
+  const baseSummary = summarizeCondition(base.scores, base.answers.map((a) => a.ended), base.answers.map((a) => a.tokens.length), [metric, 'distinct2'], level);
+  const minDistinct2 = repetitionFloor * (Number.isFinite(baseSummary.metrics.distinct2.mean) ? baseSummary.metrics.distinct2.mean : 0);
+
+  // Cells of (layer, alpha) pairs, all in one batched sweep: rows carry their own layer and alpha.
+  const measure = async (pairs: Array<{ layer: number; alpha: number }>, phase: string): Promise<SteeringCell[]> => {
+    if (pairs.length === 0) return [];
+    const rows = pairs.flatMap(({ layer, alpha }) => {
+      const iv = resolveSteering(model, [{ persona, alpha, layer, units, positions }]);
+      return questions.map((q, i) => ({ prompt: q, intervention: iv, seed: seed + i }));
+    });
+    const { answers, scores } = await run(rows, phase);
+    return pairs.map(({ alpha }, k) => {
+      const part = scores.slice(k * Q, (k + 1) * Q);
+      const ans = answers.slice(k * Q, (k + 1) * Q);
+      const s = summarizeCondition(part, ans.map((a) => a.ended), ans.map((a) => a.tokens.length), [metric, 'distinct2'], level);
+      const d2 = s.metrics.distinct2.mean;
+      return { alpha, metric: s.metrics[metric], effect: pairedDelta(part.map((r) => r[metric] ?? null), baseValues, level), ended: s.ended, distinct2: s.metrics.distinct2, coherent: s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2 };
+    });
+  };
+
+  // ---- (1) the screen: every candidate layer at ±screenAlpha --------------------------------------
+  const screenPairs = layers.flatMap((layer) => [{ layer, alpha: -screenAlpha }, { layer, alpha: screenAlpha }]);
+  const screenCells = await measure(screenPairs, `screen of ${layers.length} layers at ±${screenAlpha}`);
+  const result: SteeringLayer[] = layers.map((layer, i) => {
+    const [minus, plus] = [screenCells[2 * i], screenCells[2 * i + 1]];
+    // An incoherent screen cell counts as no movement: that side's coherent range stops short of the screen.
+    const moved = (c: SteeringCell, sign: number) => (c.coherent && Number.isFinite(c.effect.mean) ? sign * c.effect.mean : 0);
+    const screenScore = (moved(plus, 1) + moved(minus, -1)) / 2;
+    return { layer, measured: false, screenScore, cells: [minus, plus], coherentRange: null, bestAlpha: null, bestEffect: null };
+  });
+
+  // ---- (2) the whole grid for the layers the screen ranks highest ---------------------------------
+  const kept = [...result].sort((a, b) => b.screenScore - a.screenScore || a.layer - b.layer).slice(0, Math.min(keepLayers, result.length));
+  const rest = alphas.filter((a) => a !== screenAlpha && a !== -screenAlpha);
+  const gridPairs = kept.flatMap((r) => rest.map((alpha) => ({ layer: r.layer, alpha })));
+  const gridCells = await measure(gridPairs, `grid of ${kept.length} layers × ${rest.length} alphas`);
+  kept.forEach((r, k) => {
+    const own = gridCells.slice(k * rest.length, (k + 1) * rest.length);
+    // Screen cells outside the grid are reported but take no part in the range.
+    r.cells = [...own, ...r.cells.filter((c) => alphas.includes(c.alpha))].sort((a, b) => a.alpha - b.alpha);
+    r.measured = true;
+    r.coherentRange = coherentRange(r.cells);
+    const [, hi] = r.coherentRange;
+    const ok = r.cells.filter((c) => c.alpha > 0 && c.alpha <= hi && c.effect.lo > 0);
+    const best = ok.reduce<SteeringCell | null>((a, c) => (a === null || c.effect.mean > a.effect.mean ? c : a), null);
+    r.bestAlpha = best?.alpha ?? null;
+    r.bestEffect = best?.effect ?? null;
+  });
+  o.onProgress?.({ phase: 'steering check', done: 1, total: 1, unit: 'checks' });
+
+  // ---- the choice ---------------------------------------------------------------------------------
+  const winner = result.filter((r) => r.bestEffect).sort((a, b) => b.bestEffect!.mean - a.bestEffect!.mean || a.layer - b.layer)[0];
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  const fmt = (d: PairedDelta) => `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} [${d.lo.toFixed(2)}, ${d.hi.toFixed(2)}]`;
+  const evidence = metricSource === 'projection' ? ` (measured as the persona's own projection at layer ${projectionLayer}: no independent trait scorer, weaker evidence)` : '';
+  let recommendation: SteeringRecommendation;
+  if (winner) {
+    const cell = winner.cells.find((c) => c.alpha === winner.bestAlpha)!;
+    const range = winner.coherentRange!;
+    recommendation = {
+      verdict: 'steers',
+      metric,
+      metricSource,
+      layer: winner.layer,
+      alpha: cell.alpha,
+      alphaRange: range,
+      effect: cell.effect,
+      ended: cell.ended,
+      reason: `Layer ${winner.layer} at alpha ${cell.alpha} moves ${metric} by ${fmt(cell.effect)} (${pct(level)} CI) on ${Q} held-out requests while ${pct(cell.ended.rate)} of answers end their turn${evidence}; every alpha in [${range.join(', ')}] stays coherent there (end-of-turn ≥ ${pct(floor)}, distinct-2 ≥ ${pct(repetitionFloor)} of unsteered).`,
+    };
+  } else {
+    const measured = result.filter((r) => r.measured).map((r) => {
+      const c = r.cells.filter((x) => x.alpha > 0).reduce((a, b) => (b.effect.mean > a.effect.mean ? b : a));
+      return `layer ${r.layer}: ${fmt(c.effect)} at ${c.alpha}${c.coherent ? '' : ' (incoherent)'}`;
+    });
+    recommendation = {
+      verdict: 'does-not-steer',
+      metric,
+      metricSource,
+      layer: null,
+      alpha: null,
+      alphaRange: null,
+      effect: null,
+      ended: null,
+      reason: `This vector does not measurably steer this model: at no layer does a coherent positive alpha move ${metric} with an interval above zero on ${Q} held-out requests${evidence} (${measured.join('; ')}).`,
+    };
+  }
+  return {
+    recommendation,
+    layers: result,
+    baseline: { metric: baseSummary.metrics[metric], ended: baseSummary.ended, distinct2: baseSummary.metrics.distinct2 },
+    ...(projectionLayer !== undefined ? { projectionLayer } : {}),
+    questions: [...questions],
+    settings: { alphas, screenAlpha, keepLayers: Math.min(keepLayers, layers.length), coherenceFloor: floor, repetitionFloor, level, maxNewTokens, temperature, topK, seed, units, positions, scorer: traits.scorers.length ? traits.description : 'none (projection)' },
+    generatedTokens,
+  };
+}
+
+/**
+ * A persona with the check's verdict recorded: the recommended layer and range (when it steers), each
+ * layer's measured steerability (screen score) and coherence, and `meta.steering`.
+ *
+ * @example const recorded = withRecommendation(persona, await recommendSteering(model, persona, { traitScoring })); // or an analyzeLayers result
+ */
+export function withRecommendation(persona: PersonaVector, check: Pick<SteeringCheck, 'recommendation' | 'layers' | 'questions'> & { settings: { screenAlpha: number; seed: number } }): PersonaVector {
+  const r = check.recommendation;
+  const layers = persona.meta.layers.map((s) => {
+    const c = check.layers.find((x) => x.layer === s.layer);
+    if (!c) return s;
+    const plus = c.cells.find((x) => x.alpha === check.settings.screenAlpha);
+    return { ...s, steerability: c.screenScore, ...(plus ? { coherence: plus.ended.rate } : {}) };
+  });
+  const steering: SteeringVerdict = {
+    verdict: r.verdict,
+    metric: r.metric,
+    metricSource: r.metricSource,
+    ...(r.layer !== null ? { layer: r.layer } : {}),
+    ...(r.alpha !== null ? { alpha: r.alpha } : {}),
+    ...(r.effect ? { effect: { mean: r.effect.mean, lo: r.effect.lo, hi: r.effect.hi, level: r.effect.level } } : {}),
+    ...(r.ended ? { ended: r.ended.rate } : {}),
+    questions: check.questions.length,
+    seed: check.settings.seed,
+    reason: r.reason,
+  };
+  return new PersonaVector(persona.vectors, {
+    ...persona.meta,
+    ...(r.verdict === 'steers' ? { recommendedLayer: r.layer, alphaRange: r.alphaRange } : { alphaRange: [0, 0] as [number, number] }),
+    layers,
+    steering,
+  });
+}
+
+/**
+ * The steering check as `trainPersona`'s `recommend` step: runs {@link recommendSteering} with these
+ * options and records the result ({@link withRecommendation}). The trait scorer is `traitScoring`,
+ * else one built for the persona from `scorer`, else the model folder's default (`defaultScorerSpec`:
+ * the stylist's markers), else none (the persona's own projection).
+ *
+ * @example await trainPersona({ model, positivePrompts, negativePrompts, recommend: recordSteering({ seed: 0 }) });
+ */
+export function recordSteering(o: RecommendOptions & { scorer?: ScorerSpec } = {}): SteeringRecorder {
+  return async (model, persona, onProgress, signal) => {
+    const traitScoring = o.traitScoring ?? (await buildTraitScoring(o.scorer ?? defaultScorerSpec(model.dir), [persona]));
+    return withRecommendation(persona, await recommendSteering(model, persona, { onProgress, signal, ...o, traitScoring }));
+  };
+}
+
+/**
+ * The lines every command prints about a recommendation: the layer, alpha, range and measured effect
+ * with its interval and a "steer with" line; or, for `does-not-steer`, that verdict plainly and no
+ * "steer with" line. Says so when the effect is only the persona's own projection.
+ *
+ * @example steeringSummary(persona.meta.steering!, persona.meta.alphaRange); // ['recommended: layer 1, alpha +8, range [-4, 8]: formality +0.85 [0.51, 1.20] …', 'steer with: --layer 1 --alpha 8']
+ */
+export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alphaRange?: [number, number] | null): string[] {
+  const weak = v.metricSource === 'projection' ? [`note: the only trait measure was the persona's own projection (${v.metric}), weaker evidence than an independent scorer; give --scorer for one.`] : [];
+  if (v.verdict === 'does-not-steer') return [`verdict: this vector does not measurably steer this model. ${v.reason}`, ...weak];
+  const e = v.effect!;
+  const range = ('alphaRange' in v ? v.alphaRange : alphaRange) ?? null;
+  const ended = typeof v.ended === 'number' ? v.ended : v.ended?.rate;
+  const sign = (x: number) => `${x >= 0 ? '+' : ''}${x}`;
+  return [
+    `recommended: layer ${v.layer}, alpha ${sign(v.alpha!)}${range ? `, coherent range [${range.map(sign).join(', ')}]` : ''}: ${v.metric} ${e.mean >= 0 ? '+' : ''}${e.mean.toFixed(2)} [${e.lo.toFixed(2)}, ${e.hi.toFixed(2)}] (${Math.round(e.level * 100)}% CI)${ended !== undefined ? `, ${(ended * 100).toFixed(0)}% of answers end their turn` : ''}`,
+    ...weak,
+    `steer with: --layer ${v.layer} --alpha ${v.alpha}`,
+  ];
+}
+
+/**
+ * The widest alpha interval around 0 whose every cell is coherent: walking out from 0 on each side,
+ * it stops before the first cell that is not ([0, 0] when both neighbours of 0 fail).
+ *
+ * @example coherentRange([{ alpha: -8, coherent: false }, { alpha: -4, coherent: true }, { alpha: 4, coherent: true }]); // [-4, 4]
+ */
+export function coherentRange(cells: ReadonlyArray<{ alpha: number; coherent: boolean }>): [number, number] {
+  const sorted = [...cells].sort((a, b) => a.alpha - b.alpha);
+  let hi = 0;
+  for (const c of sorted.filter((x) => x.alpha > 0)) {
+    if (!c.coherent) break;
+    hi = c.alpha;
+  }
+  let lo = 0;
+  for (const c of sorted.filter((x) => x.alpha < 0).reverse()) {
+    if (!c.coherent) break;
+    lo = c.alpha;
+  }
+  return [lo, hi];
+}
