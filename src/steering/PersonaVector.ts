@@ -35,6 +35,11 @@ export interface PersonaMeta {
   method: ExtractionMethod;
   positions: ReadPositions;
   recommendedLayer: number;
+  /**
+   * Layers steered together by default, when more than one (an imported multi-layer control vector
+   * steers every layer it holds, as llama.cpp applies it); absent: `[recommendedLayer]`.
+   */
+  recommendedLayers?: number[];
   alphaRange: [number, number];
   layers: LayerStats[];
   prompts?: { positive: number; negative: number; sha256: string; systemPositive?: string[]; systemNegative?: string[] };

@@ -52,9 +52,19 @@ function finite(name: string, x: unknown): number {
  */
 export function specLayers(s: SteerSpec, L: number): number[] {
   if (s.layer !== undefined && s.layers !== undefined) throw new InvalidArgumentError('Give `layer` or `layers`, not both.');
-  const raw = s.layers ?? [s.layer ?? s.persona.meta.recommendedLayer];
+  const raw = s.layers ?? (s.layer !== undefined ? [s.layer] : defaultLayers(s.persona));
   if (raw.length === 0) throw new InvalidArgumentError('`layers` must name at least one layer.');
   return [...new Set(raw.map((l) => normalizeLayer(finite('layer', l), L)))];
+}
+
+/**
+ * The layers a persona steers when none are given: its recommended layers (an imported multi-layer
+ * control vector: every layer it holds) or its recommended layer.
+ *
+ * @example defaultLayers(formal); // [1]
+ */
+export function defaultLayers(p: PersonaVector): number[] {
+  return p.meta.recommendedLayers?.length ? p.meta.recommendedLayers : [p.meta.recommendedLayer];
 }
 
 /** The scale of one layer's vector for `alpha` in `units` (gap: the raw difference; unit: the unit vector; resid: a fraction of the residual norm). */

@@ -65,7 +65,7 @@ describe('export and import of control vectors', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-cli-'));
     const formalFile = path.join(PERSONAS, 'formal.persona.json');
     const formal = await loadPersona(formalFile);
-    expect(persona(['export', formalFile, '--format', 'gguf', '--out', path.join(dir, 'f.gguf')]).code).toBe(0);
+    expect(persona(['export', formalFile, '--format', 'gguf', '--all-layers', '--out', path.join(dir, 'f.gguf')]).code).toBe(0);
     const imp = persona(['import', path.join(dir, 'f.gguf'), '--out', path.join(dir, 'g.persona.json')]);
     expect(imp.code, imp.err).toBe(0);
     const back = await loadPersona(path.join(dir, 'g.persona.json'));

@@ -1,50 +1,71 @@
-import path from 'node:path';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { loadConfig } from '../../model/config/loadConfig.js';
 import { resolveModelSource } from '../../model/resolveModel.js';
-import { readControlVectorGguf, writeControlVectorGguf } from '../../steering/formats/controlVectorGguf.js';
-import { readPvPt, readPvSafetensors, writePvPt, writePvSafetensors } from '../../steering/formats/personaVectorsPt.js';
-import { defaultImportLayer } from '../../steering/formats/defaultImportLayer.js';
+import { writeControlVectorGguf } from '../../steering/formats/controlVectorGguf.js';
+import { exportedMeta, exportSidecarPath } from '../../steering/formats/exportedMeta.js';
+import { importVectors } from '../../steering/formats/importVectors.js';
+import { writePvPt, writePvSafetensors } from '../../steering/formats/personaVectorsPt.js';
 import { loadPersona, savePersona } from '../../steering/personaFile.js';
-import { PersonaVector } from '../../steering/PersonaVector.js';
-import { TOOL_VERSION } from '../../version.js';
+import { defaultLayers } from '../../steering/resolveSteering.js';
+import { atomicWrite } from '../../util/atomicWrite.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { DEFAULT_MODEL_DIR } from '../../model/defaultModel.js';
-import { numberArg } from '../common.js';
+import { layersArg, numberArg } from '../common.js';
+
+/** The llama.cpp command that steers like `persona run --persona NAME --alpha ALPHA` with a default export. */
+export function llamaCppEquivalent(gguf: string, alpha: number | string = 'ALPHA'): string {
+  return `llama-cli -m MODEL.gguf --control-vector-scaled ${gguf} ${alpha}`;
+}
 
 export function exportCommand(): Command {
   return new Command('export')
-    .description("write a persona as a llama.cpp / repeng control vector (GGUF) or in persona_vectors' [L+1, H] layout (.pt or safetensors)")
-    .argument('<persona>', 'persona file')
+    .description(
+      "write a persona as a llama.cpp / repeng control vector (GGUF) or in persona_vectors' [L+1, H] layout (.pt or safetensors, with a FILE.json record beside it).\n" +
+        "A default GGUF export holds the persona's recommended layer(s) only, so llama.cpp's plain --control-vector steers like persona run:\n" +
+        `  persona run --persona P --alpha A   ≡   ${llamaCppEquivalent('P.gguf', 'A')}\n` +
+        '(llama.cpp adds the direction at every position and after the same block, so this matches --positions all --units gap; --control-vector FILE is A = 1).',
+    )
+    .argument('<persona>', 'persona name or file')
     .addOption(new Option('--format <f>', "gguf (direction.N for block N ≥ 1), pv (persona_vectors' [L+1, H] as safetensors) or pt (the same as torch.save's .pt)").choices(['gguf', 'pv', 'pt']).default('gguf'))
     .requiredOption('--out <file>', 'output file')
-    .option('--scale <k>', 'multiply the vectors (e.g. to bake in an alpha)', numberArg('--scale'), 1)
-    .option('--layers <list>', 'comma-separated blocks to export (gguf; default: all but block 0)')
-    .action(async (file: string, o: { format: string; out: string; scale: number; layers?: string }) => {
+    .option('--scale <k>', 'multiply the vectors (e.g. to bake in an alpha; the recorded alpha range is divided by k)', numberArg('--scale'), 1)
+    .option('--layers <list>', 'blocks to export (gguf), e.g. 3 or 2-5 (default: the recommended layer(s))', layersArg('--layers'))
+    .option('--all-layers', 'gguf: every block 1…L−1 (llama.cpp then steers all of them unless given --control-vector-layer-range)')
+    .action(async (file: string, o: { format: string; out: string; scale: number; layers?: number[]; allLayers?: boolean }) => {
       await checkOutputTarget(o.out);
-      const p = (await loadPersona(file)).scale(o.scale);
-      if (o.format === 'pt') {
-        if (o.layers) throw new InvalidArgumentError('--layers applies to --format gguf only: a persona_vectors .pt holds every layer.');
-        await writePvPt(o.out, p.vectors);
-      } else if (o.format === 'pv') {
-        await writePvSafetensors(o.out, p.vectors, { name: p.name });
-      } else {
-        const layers = o.layers ? o.layers.split(',').map((x) => Number(x.trim())) : p.vectors.map((_, l) => l).filter((l) => l > 0);
+      const loaded = await loadPersona(file);
+      const p = o.scale === 1 ? loaded : loaded.scale(o.scale);
+      if (o.format !== 'gguf' && (o.layers || o.allLayers)) throw new InvalidArgumentError(`--layers applies to --format gguf only (so does --all-layers): a persona_vectors file holds every layer.`);
+      if (o.layers && o.allLayers) throw new InvalidArgumentError('Give --layers or --all-layers, not both.');
+      if (o.format === 'gguf') {
+        const layers = o.allLayers ? p.vectors.map((_, l) => l).filter((l) => l > 0) : o.layers ?? defaultLayers(p);
         const directions = new Map<number, Float32Array>();
         for (const l of layers) {
-          if (!Number.isInteger(l) || l < 1 || l >= p.numLayers) throw new InvalidArgumentError(`--layers: block ${l} cannot be exported (llama.cpp control vectors cover blocks 1..${p.numLayers - 1}).`);
+          if (!Number.isInteger(l) || l < 1 || l >= p.numLayers) {
+            throw new InvalidArgumentError(
+              `block ${l} cannot be exported: llama.cpp control vectors cover blocks 1..${p.numLayers - 1} (it never steers block 0)${o.layers ? '' : `, and ${l} is the persona's recommended layer; choose another with --layers`}.`,
+            );
+          }
           directions.set(l, p.layer(l));
         }
-        await writeControlVectorGguf(o.out, { modelHint: p.meta.model.modelType, hiddenSize: p.hiddenSize, directions });
+        await writeControlVectorGguf(o.out, { modelHint: p.meta.model.modelType, hiddenSize: p.hiddenSize, directions, personaMeta: JSON.stringify(exportedMeta(p, layers)) });
+        const steers = defaultLayers(p);
+        process.stdout.write(`wrote ${o.out} (block${layers.length > 1 ? 's' : ''} ${layers.join(', ')}).\n`);
+        if (!o.allLayers && !o.layers) process.stdout.write(`llama.cpp steers like \`persona run --persona ${p.name} --alpha A\` (layer ${steers.join(', ')}) with:\n  ${llamaCppEquivalent(o.out, 'A')}\n`);
+        return;
       }
-      process.stdout.write(`wrote ${o.out}\n`);
+      const all = p.vectors.map((_, l) => l);
+      if (o.format === 'pt') await writePvPt(o.out, p.vectors);
+      else await writePvSafetensors(o.out, p.vectors, { name: p.name });
+      await atomicWrite(exportSidecarPath(o.out), JSON.stringify(exportedMeta(p, all), null, 1) + '\n');
+      process.stdout.write(`wrote ${o.out} and its record ${exportSidecarPath(o.out)}\n`);
     });
 }
 
 export function importCommand(): Command {
   return new Command('import')
-    .description("read a GGUF control vector (repeng, llama.cpp) or a persona_vectors file (.pt or safetensors) into a persona file")
+    .description("read a GGUF control vector (repeng, llama.cpp) or a persona_vectors file (.pt or safetensors) into a persona file; a file this toolkit exported comes back as it was")
     .argument('<file>', '.gguf, .pt or .safetensors')
     .requiredOption('--out <file>', 'persona file to write')
     .option('-m, --model <model>', 'the model the vector belongs to (checks the hidden size and layer count)', DEFAULT_MODEL_DIR)
@@ -53,32 +74,8 @@ export function importCommand(): Command {
       await checkOutputTarget(o.out); // before a hub model is fetched
       const src = await resolveModelSource(o.model);
       const c = await loadConfig(src.dir);
-      const L = c.numHiddenLayers;
-      const H = c.hiddenSize;
-      let vectors: Float32Array[];
-      if (file.endsWith('.gguf')) {
-        const cv = await readControlVectorGguf(file, { hiddenSize: H, numLayers: L });
-        vectors = Array.from({ length: L }, (_, l) => cv.directions.get(l) ?? new Float32Array(H));
-      } else if (/\.(pt|pth)$/i.test(file)) {
-        vectors = (await readPvPt(file, { hiddenSize: H, numLayers: L })).vectors;
-      } else {
-        vectors = (await readPvSafetensors(file, { hiddenSize: H, numLayers: L })).vectors;
-      }
-      const norms = vectors.map((v) => Math.hypot(...v));
-      const { layer: best, rule } = defaultImportLayer(vectors);
-      const persona = new PersonaVector(vectors, {
-        name: o.name ?? path.basename(file).replace(/\.[^.]+$/, ''),
-        description: `imported from ${path.basename(file)}`,
-        model: { id: src.id, modelType: c.modelType, hiddenSize: H, numLayers: L },
-        method: 'mean-diff',
-        positions: 'response-mean',
-        recommendedLayer: best,
-        alphaRange: [-2, 2],
-        layers: norms.map((norm, layer) => ({ layer, norm, residNorm: 0, separation: 0 })),
-        createdAt: new Date().toISOString(),
-        toolVersion: TOOL_VERSION,
-      });
+      const { persona, how } = await importVectors(file, c, { id: src.id, name: o.name });
       await savePersona(persona, o.out);
-      process.stdout.write(`wrote ${o.out} (${norms.filter((n) => n > 0).length} non-zero layers; default layer ${best}: ${rule})\n`);
+      process.stdout.write(`wrote ${o.out} (${persona.meta.layers.filter((s) => s.norm > 0).length} non-zero layers; ${how})\n`);
     });
 }

@@ -26,7 +26,15 @@ export interface ControlVectorDirections {
   hiddenSize: number;
   /** 0-based decoder block → direction [hiddenSize], added to that block's output. */
   directions: Map<number, Float32Array>;
+  /**
+   * `persona_vectors.meta`: this toolkit's own record of the persona (JSON, see `exportedMeta`), which
+   * llama.cpp and repeng ignore; absent in files made elsewhere.
+   */
+  personaMeta?: string;
 }
+
+/** The GGUF key holding this toolkit's persona record (llama.cpp reads no metadata of a control vector). */
+export const PERSONA_META_KEY = 'persona_vectors.meta';
 
 /**
  * What the model expects of a control vector read for it.
@@ -93,6 +101,7 @@ export function encodeControlVectorGguf(cv: ControlVectorDirections): Uint8Array
     [`${ARCH}.model_hint`, { type: 'string', value: cv.modelHint }],
     [`${ARCH}.layer_count`, { type: 'uint32', value: tensors.length }],
   ]);
+  if (cv.personaMeta !== undefined) metadata.set(PERSONA_META_KEY, { type: 'string', value: cv.personaMeta });
   return encodeGguf({ metadata, tensors });
 }
 
@@ -169,7 +178,14 @@ export function decodeControlVectorGguf(input: Uint8Array | GgufFile, options: R
     if (!v.every(Number.isFinite)) fail(`tensor ${t.name} contains NaN or Infinity.`);
     directions.set(block, v);
   }
-  return { modelHint, hiddenSize: hiddenSize!, directions: new Map([...directions].sort((a, b) => a[0] - b[0])) };
+  const meta = gguf.metadata.get(PERSONA_META_KEY);
+  if (meta && meta.type !== 'string') fail(`${PERSONA_META_KEY} must be a string, but it is a ${meta.type}.`);
+  return {
+    modelHint,
+    hiddenSize: hiddenSize!,
+    directions: new Map([...directions].sort((a, b) => a[0] - b[0])),
+    ...(meta ? { personaMeta: meta.value as string } : {}),
+  };
 }
 
 /**
