@@ -138,9 +138,6 @@ export function chatRequestSchema(limits: ChatLimits) {
       if ((b.persona !== undefined || given.length) && b.steering) ctx.addIssue({ code: 'custom', path: ['steering'], message: 'give either persona/alpha/… or steering: [...], not both' });
       if (b.persona === undefined && given.length) ctx.addIssue({ code: 'custom', path: ['persona'], message: `${given.join(', ')} need${given.length === 1 ? 's' : ''} a persona` });
       if (b.persona !== undefined) checkSteering(b, ctx, []);
-      if (b.steering && new Set(b.steering.map((e) => e.positions ?? 'all')).size > 1) {
-        ctx.addIssue({ code: 'custom', path: ['steering'], message: 'every entry must use the same positions for now (one forward pass applies one positions mode per row)' });
-      }
       if (b.top_logprobs && !b.logprobs) ctx.addIssue({ code: 'custom', path: ['top_logprobs'], message: 'top_logprobs needs logprobs: true' });
     });
 }

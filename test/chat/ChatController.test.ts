@@ -34,7 +34,7 @@ describe('ChatController', () => {
     expect(engine.rows[0].intervention).toBeNull();
     await chat.command({ type: 'alpha', value: -6 });
     await chat.ask('two');
-    expect(engine.rows[1].intervention!.delta![4 + 1]).toBe(-24); // -6 × gap vector (0, 4, 0, 0) at layer 1
+    expect(engine.rows[1].intervention!.response!.delta![4 + 1]).toBe(-24); // -6 × gap vector (0, 4, 0, 0) at layer 1
     await chat.command({ type: 'steer', on: false });
     await chat.ask('three');
     expect(engine.rows[2].intervention).toBeNull();

@@ -31,13 +31,14 @@ describe('ChatSession', () => {
     const p = fakePersona();
     const s = new ChatSession(shape, { persona: p, alpha: 2 });
     const iv = s.intervention()!;
-    expect(iv.positions).toBe('all');
-    expect([...iv.delta!.subarray(4, 8)]).toEqual([0, 8, 0, 0]); // layer 1: 2 × (0, 4, 0, 0)
-    expect([...iv.delta!.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+    // positions 'all': the same steering on the prompt and on the response.
+    expect(iv.prompt).toBe(iv.response);
+    expect([...iv.response!.delta!.subarray(4, 8)]).toEqual([0, 8, 0, 0]); // layer 1: 2 × (0, 4, 0, 0)
+    expect([...iv.response!.delta!.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
     s.setLayer(-1);
     expect(s.layer).toBe(2);
     expect(s.layerIsDefault).toBe(false);
-    expect([...s.intervention()!.delta!.subarray(8, 12)]).toEqual([0, 0, 12, 0]);
+    expect([...s.intervention()!.response!.delta!.subarray(8, 12)]).toEqual([0, 0, 12, 0]);
     s.setSteering('toggle');
     expect(s.steering).toBe(false);
     expect(s.intervention()).toBeNull();

@@ -68,6 +68,16 @@ describe('steering fields through the openai client', () => {
     expect(r.echo).toHaveLength(2);
   });
 
+  it('steers each entry at its own positions', async () => {
+    const steering = [
+      { persona: 'formal', alpha: -6, layer: 1, positions: 'prompt' },
+      { persona: 'vivid', alpha: 6, layers: [3, 4], positions: 'response' },
+    ] as const;
+    const r = await ask({ steering });
+    expect(r.text).toBe(await library(steering.map((e) => ({ ...e, layers: 'layers' in e ? [...e.layers] : undefined }))));
+    expect(r.echo!.map((e) => (e as { positions: string }).positions)).toEqual(['prompt', 'response']);
+  });
+
   it.each([
     ['an unknown key in a steering entry', { steering: [{ persona: 'formal', alpha: 2, layerz: 3 }] }, 'steering.0'],
     ['both layer and layers', { persona: 'formal', alpha: 2, layer: 1, layers: [2] }, 'layers'],
@@ -79,7 +89,6 @@ describe('steering fields through the openai client', () => {
     ['a layer list that is not one', { persona: 'formal', alpha: 2, layers: '2-x' }, 'layers'],
     ['a layer the model does not have', { persona: 'formal', alpha: 2, layers: [2, 9] }, 'layers'],
     ['a layer of a list entry the model does not have', { steering: [{ persona: 'formal', alpha: 2, layers: '4-7' }] }, 'steering.0.layers'],
-    ['mixed positions in one request', { steering: [{ persona: 'formal', alpha: 2, positions: 'all' }, { persona: 'vivid', alpha: 2, positions: 'response' }] }, 'steering'],
     ['steering fields without a persona', { layers: [1] }, 'persona'],
     ['a chat_template_kwargs key that is not read', { chat_template_kwargs: { enable_thinking: true, tools_mode: 1 } }, 'chat_template_kwargs'],
   ])('refuses %s with a 400 naming the field', async (_what, extra, param) => {
