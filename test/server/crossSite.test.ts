@@ -33,10 +33,10 @@ function raw(url: string, opts: { method?: string; headers?: Record<string, stri
   });
 }
 
-const formalUpload = async (name: string, extra: object = {}) => ({
-  meta: { ...JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8')), name, ...extra },
-  vectors: (await fs.readFile(path.join(PERSONAS, 'formal.persona.safetensors'))).toString('base64'),
-});
+const formalUpload = async (name: string, extra: object = {}) => {
+  const meta = JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
+  return { meta: { ...meta, name, ...extra }, vectors: (await fs.readFile(path.join(PERSONAS, meta.vectors))).toString('base64') };
+};
 
 describe('requests from web pages of other sites', () => {
   it('refuses a cross-origin text/plain POST to the persona and chat endpoints, and stores nothing', async () => {

@@ -33,7 +33,8 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 }
 
 const formalMeta = async () => JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
-const formalVectors = () => fs.readFile(path.join(PERSONAS, 'formal.persona.safetensors'));
+// The sidecar's name is content-addressed: the JSON's `vectors` field says which file it is.
+const formalVectors = async () => fs.readFile(path.join(PERSONAS, (await formalMeta()).vectors));
 
 describe('hostile and malformed requests', () => {
   it.each([
@@ -155,7 +156,8 @@ describe('persona endpoints', () => {
   it('list the personas with description, recommended layer and alpha range, and show one', async () => {
     const list = await (await fetch(`${t.server.url}/v1/personas`)).json();
     const formal = list.data.find((p: { id: string }) => p.id === 'formal');
-    expect(formal).toMatchObject({ description: expect.stringMatching(/formal/), recommended_layer: 1, alpha_range: [-8, 8], fits_model: true });
+    const meta = await formalMeta();
+    expect(formal).toMatchObject({ description: expect.stringMatching(/formal/), recommended_layer: meta.recommendedLayer, alpha_range: meta.alphaRange, fits_model: true });
     const one = await (await fetch(`${t.server.url}/v1/personas/formal`)).json();
     expect(one.layers).toHaveLength(6);
     expect((await fetch(`${t.server.url}/v1/personas/nobody`)).status).toBe(404);
@@ -180,7 +182,7 @@ describe('persona endpoints', () => {
 
   it('reject a corrupt or unfitting upload and write no file', async () => {
     const before = await snapshot(t.personasDir);
-    const good = await formalMeta();
+    const { vectorsSha256, vectorsBytes, ...good } = await formalMeta(); // without the pair check, so each case reaches its own check
     const vectors = await formalVectors();
     const nanVectors = encodeSafetensors(Object.fromEntries(Array.from({ length: 6 }, (_, l) => [`layers.${l}`, { shape: [256], data: new Float32Array(256).fill(l === 2 ? NaN : 0.1) }])), {});
     const smallVectors = encodeSafetensors(Object.fromEntries(Array.from({ length: 6 }, (_, l) => [`layers.${l}`, { shape: [128], data: new Float32Array(128).fill(0.1) }])), {});
@@ -193,6 +195,7 @@ describe('persona endpoints', () => {
       ['meta missing fields', { meta: { name: 'bad5' }, vectors: vectors.toString('base64') }, /malformed/],
       ['vectors not base64', { meta: { ...good, name: 'bad6' }, vectors: '%%%not-base64%%%' }, /base64/],
       ['no meta', { vectors: vectors.toString('base64') }, /meta/],
+      ['vectors other than the meta describes', { meta: { ...good, name: 'bad7', vectorsSha256, vectorsBytes }, vectors: Buffer.from(nanVectors).toString('base64') }, /do not match/],
     ];
     for (const [what, body, message] of cases) {
       const r = await postJson(`${t.server.url}/v1/personas`, body);
@@ -211,7 +214,7 @@ describe('projections, reports and the page', () => {
     const read = async (completion: string) => (await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion })).body;
     const formal = await read('Dear Ana, I am most grateful for the tea. Kind regards.');
     const casual = await read('hey Ana!! thx for the tea lol, gonna drink it all :)');
-    expect(formal.layer).toBe(1);
+    expect(formal.layer).toBe((await formalMeta()).recommendedLayer);
     expect(formal.tokens.map((x: { token: string }) => x.token).join('')).toBe('Dear Ana, I am most grateful for the tea. Kind regards.');
     expect(formal.tokens.every((x: { projection: number }) => Number.isFinite(x.projection))).toBe(true);
     expect(formal.mean).toBeGreaterThan(casual.mean);
