@@ -158,13 +158,18 @@ async function removeUnreferencedSidecars(jsonPath: string, keep: string): Promi
  * @example const formal = await loadPersona('personas/formal.persona.json');
  */
 export async function loadPersona(jsonPath: string): Promise<PersonaVector> {
-  // A writer may commit a new JSON and remove the sidecar the old one named while this reads: read again.
+  // A writer may commit a new JSON and remove the sidecar the old one named while this reads: read
+  // again, twice at once, then while the JSON keeps changing (a writer at work) with growing pauses.
+  let previous: string | undefined;
   for (let attempt = 0; ; attempt++) {
     const text = await readPersonaJson(jsonPath);
     try {
       return await loadFromText(jsonPath, text);
     } catch (err) {
-      if (!(err instanceof SidecarMissingError) || attempt >= 3) throw err;
+      const writerBusy = attempt < 2 || text !== previous;
+      if (!(err instanceof SidecarMissingError) || !writerBusy || attempt >= 8) throw err;
+      previous = text;
+      if (attempt >= 2) await new Promise((r) => setTimeout(r, 2 ** attempt));
     }
   }
 }
