@@ -11,5 +11,6 @@ export function describeSpecialFile(st: Stats): string {
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
   if (st.isSocket()) return 'a socket';
   if (st.isDirectory()) return 'a folder';
+  if (st.isFile()) return 'a file';
   return 'not a regular file';
 }

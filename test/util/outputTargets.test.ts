@@ -93,7 +93,7 @@ describe('output targets', () => {
       expect(err, target).toBeInstanceOf(OutputFileError);
       expect(err!.message, target).toMatch(why);
     }
-    await expect(checkOutputTarget(blocker, { kind: 'dir' })).rejects.toThrow(/it is not a regular file|the output must be a folder/);
+    await expect(checkOutputTarget(blocker, { kind: 'dir' })).rejects.toThrow(/it is a file, and the output must be a folder/);
     expect(await listing(dir)).toEqual(['fifo.json', 'file', 'link.json']);
   });
 
