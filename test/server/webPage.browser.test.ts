@@ -2,6 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PERSONAS } from '../helpers/paths.js';
 import { startTestServer, TEST_OUTPUT, type TestServer } from './serverFixture.js';
 
 const CHROMIUM = process.env.PERSONA_CHROMIUM ?? '/usr/bin/chromium';
@@ -66,8 +67,10 @@ describe('the web page in headless Chromium', () => {
     expect(options.some((o) => /^formal — formal and professional/.test(o))).toBe(true);
     expect(options.some((o) => /^vivid/.test(o))).toBe(true);
     expect(await page.locator('#persona').inputValue()).toBe('formal');
-    expect(await page.locator('#persona-desc').innerText()).toMatch(/recommended layer 1, alpha −8 to \+8/);
-    expect(await page.locator('#layer').inputValue()).toBe('1');
+    const meta = JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
+    const sign = (x: number) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x);
+    expect(await page.locator('#persona-desc').innerText()).toContain(`recommended layer ${meta.recommendedLayer}, alpha ${sign(meta.alphaRange[0])} to ${sign(meta.alphaRange[1])}`);
+    expect(await page.locator('#layer').inputValue()).toBe(String(meta.recommendedLayer));
     await page.locator('#persona').selectOption('vivid');
     expect(await page.locator('#persona-desc').innerText()).toMatch(/vivid/);
     await page.locator('#persona').selectOption('formal');
