@@ -28,7 +28,8 @@ export function scatterPlot(o: ScatterPlotOptions): string {
   const title = plotTitle(W, o.title);
   const left = 72, right = 28, top = Math.max(52, title.bottom + 22);
   const plotW = W - left - right;
-  const colors = o.groups.map((_, i) => PALETTE[i % PALETTE.length]);
+  const palette = [...PALETTE, '#999999', '#8C564B', '#66A61E'];
+  const colors = o.groups.map((_, i) => palette[i % palette.length]);
   const leg = legend(o.groups.map((g, i) => ({ name: g.name, color: colors[i], swatch: 'box' as const })), 0, 0, plotW);
   const plotH = H - top - (58 + leg.height + 8);
   if (plotH < 80) throw new InvalidArgumentError(`scatterPlot ${W}×${H} is too small for its axes and legend`);
