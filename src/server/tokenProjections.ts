@@ -8,6 +8,7 @@ import { messageSchema, parseBody, toMessages } from './chatRequestSchema.js';
 import type { GenerationQueue } from './GenerationQueue.js';
 import type { PersonaStore } from './PersonaStore.js';
 import { personaNameSchema } from './personaName.js';
+import { project } from '../steering/project.js';
 
 /**
  * Most answer tokens one projection request may read. Each token is one more sequence to read (its
@@ -34,14 +35,7 @@ export async function tokenProjections(engine: Pick<EngineWorker, 'activations'>
   if (answerIds.length === 0) return [];
   const seqs = answerIds.map((id, i) => ({ promptIds: [...promptIds, ...answerIds.slice(0, i)], answerIds: [id] }));
   const { responseMean } = await engine.activations(seqs); // [N][L][H]
-  const v = persona.layer(layer); // [H]
-  const gap2 = persona.norm(layer) ** 2;
-  return responseMean.map((perLayer) => {
-    const h = perLayer[layer];
-    let dot = 0;
-    for (let i = 0; i < v.length; i++) dot += h[i] * v[i];
-    return gap2 > 0 ? dot / gap2 : 0;
-  });
+  return responseMean.map((perLayer) => project(perLayer[layer], persona, layer));
 }
 
 const projectionRequest = z

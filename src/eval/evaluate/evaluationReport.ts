@@ -4,6 +4,7 @@ import type { HtmlReportSpec, ReportCell, ReportExamples, ReportSection } from '
 import type { MetricSummary } from '../stats.js';
 import type { ConditionSummary } from './conditionSummary.js';
 import { fmtAlpha, type EvaluationResult, type PersonaEvaluation } from './evaluatePersonas.js';
+import { PROJECTION_UNITS_LABEL } from '../../steering/project.js';
 
 /**
  * A named SVG figure of a report (also written as PNG with `--png`).
@@ -176,7 +177,7 @@ export function evaluationReport(r: EvaluationResult, o: EvaluationReportOptions
     title: 'How these numbers were made',
     paragraphs: [
       `Each persona was evaluated in one batched generation: every question at every alpha (${r.settings.alphas.map(fmtAlpha).join(', ')}) × ${r.settings.samples} sample(s), sampled at temperature ${r.settings.temperature}, top-k ${r.settings.topK}, at most ${r.settings.maxNewTokens} new tokens, steering alpha · v added to the residual stream after the steered block at ${r.settings.positions} positions (${r.settings.units} units: alpha 1 moves the activation by one positive−negative gap). The answer to question q, sample s has seed ${r.settings.seed} + s·Q + q at every alpha, so differences between alphas are paired.`,
-      `Trait scorer: ${r.settings.scorer}. projection:NAME is the mean over the answer's tokens of the residual stream at NAME's steered layer, projected on its unit direction, read by the unsteered model (the persona-vectors paper's monitoring signal). perplexity is the answer's perplexity under the unsteered model (its end-of-turn token included); distinct-n is distinct word n-grams over all n-grams of the answer; length is the answer's tokens.`,
+      `Trait scorer: ${r.settings.scorer}. projection:NAME is the mean over the answer's tokens of the residual stream at NAME's steered layer, projected on its direction in ${PROJECTION_UNITS_LABEL}, read by the unsteered model (the persona-vectors paper's monitoring signal). perplexity is the answer's perplexity under the unsteered model (its end-of-turn token included); distinct-n is distinct word n-grams over all n-grams of the answer; length is the answer's tokens.`,
       `Intervals: Student-t intervals of the mean (${pct}%); Wilson intervals for the end-of-turn rate; entanglement deltas are paired t intervals. Timing: ${r.timing.generatedTokens} tokens generated in ${r.timing.generationSeconds.toFixed(1)} s (${r.timing.generationTokensPerSecond.toFixed(0)} tok/s), ${r.timing.seconds.toFixed(1)} s in all with scoring.`,
     ],
   });

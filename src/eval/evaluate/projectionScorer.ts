@@ -1,9 +1,9 @@
 import type { LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { dot } from '../../persona/aggregators.js';
 import { extractActivations } from '../../persona/extractActivations.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
 import { normalizeLayer } from '../../steering/PersonaVector.js';
+import { project } from '../../steering/project.js';
 import type { Scorer, ScoreItem } from '../scorers/Scorer.js';
 import { contentIds, itemIds } from './tokenizedItems.js';
 import type { UnsteeredReader } from './unsteeredReader.js';
@@ -20,8 +20,8 @@ export interface ProjectionTarget {
 
 /**
  * The persona-vectors paper's monitoring signal as a scorer: the mean over the answer's tokens of the
- * residual stream after block `layer`, projected on the persona's unit direction there (Chen et al.
- * 2025, "Persona Vectors", §monitoring). The answer is re-read by the unsteered model (one pooled
+ * residual stream after block `layer`, projected on the persona's direction there in gap units
+ * (`project`; Chen et al. 2025, "Persona Vectors", §monitoring). The answer is re-read by the unsteered model (one pooled
  * pass, no hooks), so the number says how much the text itself expresses the persona, not how much
  * was added. One metric per target, `projection:NAME`. Given an `unsteeredReader`, it shares that
  * reader's pass (e.g. with the perplexity scorer).
@@ -34,7 +34,7 @@ export function projectionScorer(model: LanguageModel, targets: ProjectionTarget
   const dirs = targets.map((t) => {
     t.persona.assertFits(model);
     const layer = normalizeLayer(t.layer, model.numLayers);
-    return { layer, unit: t.persona.unit(layer) };
+    return { layer, persona: t.persona };
   });
   return {
     name: 'projection',
@@ -42,7 +42,7 @@ export function projectionScorer(model: LanguageModel, targets: ProjectionTarget
     async score(items: ScoreItem[]) {
       if (items.length === 0) return [];
       const means = opts.reader ? (await opts.reader.read(items)).responseMean : await readAlone(items);
-      return means.map((perLayer) => Object.fromEntries(dirs.map((d, k) => [names[k], dot(perLayer[d.layer], d.unit)])));
+      return means.map((perLayer) => Object.fromEntries(dirs.map((d, k) => [names[k], project(perLayer[d.layer], d.persona, d.layer)])));
     },
   };
 
