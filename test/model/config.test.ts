@@ -67,6 +67,13 @@ describe('config validation', () => {
     });
   }
 
+  it('names a value nested 100,000 deep without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => normalizeConfig({ ...base, hidden_size: deep }, 'deep/config.json')).toThrow(/^deep\/config\.json: "hidden_size" is an array of 1 item; a whole number was expected/);
+    expect(() => normalizeConfig({ ...base, rope_scaling: { rope_type: deep } }, 'deep/config.json')).toThrow(/deep\/config.json: rope type "an array of 1 item" is not supported/);
+  });
+
   it('accepts the valid base config', () => {
     expect(normalizeConfig(base).numHiddenLayers).toBe(2);
   });

@@ -1,5 +1,6 @@
 import { ModelFileError } from '../../errors.js';
 import { CONFIG_LIMITS, type ConfigReader } from '../config/ConfigReader.js';
+import { describeValue } from '../config/describeValue.js';
 import type { LayerType, ModelConfig, RopeParams } from '../config/ModelConfig.js';
 import { isPerLayerTypeRope, readRopeParams } from '../config/readRope.js';
 import type { RawConfig } from './ArchitectureSpec.js';
@@ -81,7 +82,7 @@ function activation(r: ConfigReader, key: string): ModelConfig['hiddenAct'] {
     case 'gelu':
       return 'gelu';
     default:
-      throw new ModelFileError(`${r.source}: "${key}" is ${JSON.stringify(v)}, which is not supported (silu, gelu, gelu_pytorch_tanh).`);
+      throw new ModelFileError(`${r.source}: "${key}" is ${describeValue(v)}, which is not supported (silu, gelu, gelu_pytorch_tanh).`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { ModelFileError } from '../../errors.js';
+import { describeValue } from './describeValue.js';
 
 type Raw = Record<string, unknown>;
 
@@ -61,7 +62,7 @@ export class ConfigReader {
       if (fallback !== undefined) return fallback;
       this.fail(key, 'is missing; this architecture needs it.');
     }
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `is ${JSON.stringify(v)}; a finite number was expected.`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, `is ${describeValue(v)}; a finite number was expected.`);
     this.check(key, v, bounds);
     return v;
   }
@@ -73,7 +74,7 @@ export class ConfigReader {
       if (fallback !== undefined) return fallback;
       this.fail(key, 'is missing; this architecture needs it.');
     }
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, `is ${JSON.stringify(v)}; a whole number was expected.`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(key, `is ${describeValue(v)}; a whole number was expected.`);
     this.check(key, v, { min: 1, ...bounds });
     return v;
   }
@@ -96,7 +97,7 @@ export class ConfigReader {
     if (v === undefined || v === null) return [];
     const list = Array.isArray(v) ? v : [v];
     for (const id of list) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) this.fail(key, `holds ${JSON.stringify(id)}; token ids are whole numbers ≥ 0.`);
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) this.fail(key, `holds ${describeValue(id)}; token ids are whole numbers ≥ 0.`);
     }
     return list as number[];
   }

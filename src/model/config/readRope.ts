@@ -1,5 +1,6 @@
 import { UnsupportedModelError } from '../../errors.js';
 import { ConfigReader } from './ConfigReader.js';
+import { describeValue } from './describeValue.js';
 import type { RopeParams } from './ModelConfig.js';
 
 type Raw = Record<string, unknown>;
@@ -15,7 +16,8 @@ type Raw = Record<string, unknown>;
 export function readRopeParams(params: Raw | null | undefined, fallbackTheta: number, maxPositions: number, parent: ConfigReader = new ConfigReader({}), where = 'rope_scaling'): RopeParams {
   const p = params && typeof params === 'object' && !Array.isArray(params) ? params : {};
   const r = parent.nested(p, where);
-  const type = String(p.rope_type ?? p.type ?? 'default');
+  const rawType = p.rope_type ?? p.type ?? 'default';
+  const type = typeof rawType === 'string' ? rawType : describeValue(rawType);
   const positive = { min: 0, minExclusive: true };
   const base: RopeParams = {
     theta: r.num('rope_theta', positive, fallbackTheta),

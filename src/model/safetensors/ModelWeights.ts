@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError } from '../../errors.js';
 import { expectedTensorShapes } from '../architectures/expectedTensorShapes.js';
+import { describeValue } from '../config/describeValue.js';
 import type { ModelConfig } from '../config/ModelConfig.js';
 import { SafetensorsFile, readTensorFloat32, type TensorInfo } from './SafetensorsFile.js';
 
@@ -98,7 +99,7 @@ export class ModelWeights {
 /** A shard must be a plain file name in the model folder: no directories, no `..`, nothing absolute. */
 function checkShardName(index: string, tensor: string, shard: unknown): asserts shard is string {
   if (typeof shard !== 'string' || shard.length === 0) {
-    throw new ModelFileError(`${index}: weight_map gives tensor ${tensor} the shard ${JSON.stringify(shard)}; a file name was expected.`);
+    throw new ModelFileError(`${index}: weight_map gives tensor ${tensor} the shard ${describeValue(shard)}; a file name was expected.`);
   }
   if (shard !== path.basename(shard) || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
     throw new ModelFileError(`${index}: shard "${shard}" (for tensor ${tensor}) is not a file in the model folder; shard names may not contain directories or "..".`);

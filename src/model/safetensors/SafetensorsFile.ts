@@ -2,6 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError } from '../../errors.js';
+import { describeValue } from '../config/describeValue.js';
 import { DTYPE_BYTES, FLOAT_DTYPES, isKnownDtype, toFloat32Into, type SafetensorsDtype } from './dtypes.js';
 
 /** One tensor's entry in a safetensors header. Offsets are absolute in the file. */
@@ -120,24 +121,24 @@ function parseHeader(headerBuf: Buffer, where: string, file: string, dataStart: 
       continue;
     }
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new ModelFileError(`${where}: tensor ${name} has a malformed header entry ${JSON.stringify(entry)?.slice(0, 80)}.`);
+      throw new ModelFileError(`${where}: tensor ${name} has a malformed header entry ${describeValue(entry)}.`);
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e.dtype !== 'string' || !isKnownDtype(e.dtype)) {
-      throw new ModelFileError(`${where}: tensor ${name} has unknown dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')}).`);
+      throw new ModelFileError(`${where}: tensor ${name} has unknown dtype ${describeValue(e.dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')}).`);
     }
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new ModelFileError(`${where}: tensor ${name} has a malformed shape ${JSON.stringify(e.shape)}.`);
+      throw new ModelFileError(`${where}: tensor ${name} has a malformed shape ${describeValue(e.shape)}.`);
     }
     const offs = e.data_offsets;
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0) || offs[1] < offs[0]) {
-      throw new ModelFileError(`${where}: tensor ${name} has malformed data_offsets ${JSON.stringify(offs)}.`);
+      throw new ModelFileError(`${where}: tensor ${name} has malformed data_offsets ${describeValue(offs)}.`);
     }
     const numel = (e.shape as number[]).reduce((a, b) => a * b, 1);
     const needed = numel * DTYPE_BYTES[e.dtype];
     const byteLength = offs[1] - offs[0];
     if (!Number.isSafeInteger(needed) || byteLength !== needed) {
-      throw new ModelFileError(`${where}: tensor ${name} spans ${byteLength} bytes but shape ${JSON.stringify(e.shape)} × ${e.dtype} needs ${needed}.`);
+      throw new ModelFileError(`${where}: tensor ${name} spans ${byteLength} bytes but shape ${describeValue(e.shape)} × ${e.dtype} needs ${needed}.`);
     }
     if (dataStart + offs[1] > size) {
       throw new ModelFileError(
