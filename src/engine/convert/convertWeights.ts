@@ -19,6 +19,8 @@ import { quantizeMatrix } from './quantize.js';
 /** Bump when the converted layout changes, so old caches are rebuilt. */
 export const CONVERTER_VERSION = 3;
 const ALIGN = 4096;
+/** Bytes per write of the converted weights. */
+const WRITE_CHUNK_BYTES = 64 * 1024 * 1024;
 
 /** The project's cache folder: `PERSONA_CACHE`, else `$XDG_CACHE_HOME/persona-vectors`, else `~/.cache/persona-vectors`. */
 export function personaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -82,11 +84,17 @@ class WeightsWriter {
     if (pad) this.hash.update(new Uint8Array(pad));
     this.offset += pad;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.hash.update(bytes);
+    // In pieces: one write (or hash update) of 2 GiB or more hits Node's int32 length limit.
     let done = 0;
     while (done < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.offset + done);
-      done += bytesWritten;
+      const n = Math.min(WRITE_CHUNK_BYTES, bytes.length - done);
+      this.hash.update(bytes.subarray(done, done + n));
+      let written = 0;
+      while (written < n) {
+        const { bytesWritten } = await this.handle.write(bytes, done + written, n - written, this.offset + done + written);
+        written += bytesWritten;
+      }
+      done += n;
     }
     this.tensors[name] = { type, dims, offset: this.offset, length: bytes.length };
     this.offset += bytes.length;
