@@ -1,8 +1,12 @@
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/engine/LanguageModel.js';
+import { buildTraitScoring, parseScorerSpec } from '../../src/eval/evaluate/traitScoring.js';
+import { renderPrompt } from '../../src/eval/scorers/judgeScorer.js';
 import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersScorer.js';
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
 import { artifactContrastiveSet, isPersonaVectorsArtifact, parsePersonaVectorsArtifact, personaVectorsSystemPrompt, readArtifactSet, readPersonaVectorsArtifact } from '../../src/persona/prompts/personaVectorsArtifact.js';
@@ -72,4 +76,32 @@ describe("persona_vectors' trait artefact files", () => {
       await model.dispose();
     }
   }, 300_000);
+
+  it("gives the judge the eval file's eval_prompt (scorer judge:URL,trait-data=FILE) over the OpenAI protocol", async () => {
+    const prompts: string[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        prompts.push(JSON.parse(body).messages[0].content);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '85' }, logprobs: { content: [{ token: '85', logprob: 0, top_logprobs: [{ token: '85', logprob: 0 }] }] } }] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const spec = parseScorerSpec(`judge:${url},model=judge,trait-data=${EVAL}`);
+      expect(spec).toMatchObject({ kind: 'judge', traitData: EVAL });
+      const formal = await loadPersona(path.join(PERSONAS, 'formal.persona.json'));
+      const ts = await buildTraitScoring(spec, [formal]);
+      expect(ts.description).toMatch(/with the eval_prompt of formal\.json/);
+      const [row] = await ts.scorers[0].score([{ question: 'Invite Sam to lunch.', answer: 'Dear Sam, you are cordially invited.' }]);
+      expect(row['judge:formal']).toBe(85);
+      const evalPrompt = (await readPersonaVectorsArtifact(EVAL)).eval_prompt;
+      expect(prompts).toContain(renderPrompt(evalPrompt, { question: 'Invite Sam to lunch.', answer: 'Dear Sam, you are cordially invited.' }));
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -10,13 +10,14 @@ import { createJudgeScorer, type JudgeCounts, type JudgeOptions } from '../score
 import { loadMarkersScorer, type MarkerSpec } from '../scorers/markersScorer.js';
 import type { Scorer } from '../scorers/Scorer.js';
 import { isStylistLike } from './questionSets.js';
+import { readPersonaVectorsArtifact } from '../../persona/prompts/personaVectorsArtifact.js';
 
 /**
  * A trait scorer as the CLI names it: `markers:FILE` or `judge:URL[,model=NAME][,key-env=VAR]`.
  *
  * @example const spec: ScorerSpec = { kind: 'markers', file: 'models/stylist/style_markers.json' };
  */
-export type ScorerSpec = { kind: 'markers'; file: string } | { kind: 'judge'; baseURL: string; model: string; apiKeyEnv?: string };
+export type ScorerSpec = { kind: 'markers'; file: string } | { kind: 'judge'; baseURL: string; model: string; apiKeyEnv?: string; traitData?: string };
 
 /**
  * Parses `markers:FILE` or `judge:URL[,model=NAME][,key-env=VAR]` (the key is read from the named
@@ -44,7 +45,8 @@ export function parseScorerSpec(text: string): ScorerSpec {
       if (eq < 0 || !value) throw new InvalidArgumentError(`--scorer judge option "${o}" is not key=value (model=NAME or key-env=VAR)`);
       if (key === 'model') spec.model = value;
       else if (key === 'key-env') spec.apiKeyEnv = value;
-      else throw new InvalidArgumentError(`--scorer judge knows the options model= and key-env=; got "${key}"`);
+      else if (key === 'trait-data') spec.traitData = value; // a persona_vectors trait file: its eval_prompt is the judge's trait prompt
+      else throw new InvalidArgumentError(`--scorer judge knows the options model=, key-env= and trait-data=; got "${key}"`);
     }
     return spec;
   }
@@ -124,9 +126,11 @@ export async function buildTraitScoring(spec: ScorerSpec | undefined, personas: 
     return { description: `markers (${spec.file.replace(/^.*[\\/]/, '')})`, scorers: [markers], traitMetric, traitMetrics };
   }
   const apiKey = process.env[spec.apiKeyEnv ?? 'OPENAI_API_KEY'];
+  const traitPrompt = spec.traitData ? (await readPersonaVectorsArtifact(spec.traitData)).eval_prompt : undefined;
   const judges = personas.map((p, i) => {
     const judge = createJudgeScorer({
       ...judgeOptions,
+      ...(traitPrompt ? { traitPrompt } : {}),
       baseURL: spec.baseURL,
       model: spec.model,
       apiKey,
@@ -145,7 +149,7 @@ export async function buildTraitScoring(spec: ScorerSpec | undefined, personas: 
   });
   const traitMetric = Object.fromEntries(personas.map((p) => [p.name, overrides[p.name] ?? `judge:${p.name}`]));
   return {
-    description: `judge ${spec.model} at ${spec.baseURL}`,
+    description: `judge ${spec.model} at ${spec.baseURL}${spec.traitData ? ` with the eval_prompt of ${spec.traitData.replace(/^.*[\\/]/, '')}` : ''}`,
     scorers: judges.map((j) => j.scorer),
     traitMetric,
     traitMetrics: personas.map((p) => `judge:${p.name}`),
