@@ -77,7 +77,11 @@ export async function screenDataset(model: LanguageModel, o: ScreenOptions): Pro
   const resumed = done.size;
   let finished = 0;
   let screened = 0;
-  const report = () => o.onProgress?.({ phase: 'screen', done: finished, total, unit: 'samples' });
+  let reported = -1;
+  const report = () => {
+    reported = finished;
+    o.onProgress?.({ phase: 'screen', done: finished, total, unit: 'samples' });
+  };
   let batch: ChatSample[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -97,7 +101,7 @@ export async function screenDataset(model: LanguageModel, o: ScreenOptions): Pro
     if (batch.length === bs) await flush();
   }
   await flush();
-  report();
+  if (reported !== finished) report(); // samples skipped after the last batch, or all of them
   return { total, resumed, screened, checkpoint: o.checkpoint };
 }
 
