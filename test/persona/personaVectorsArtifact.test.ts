@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersS
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
 import { artifactContrastiveSet, isPersonaVectorsArtifact, parsePersonaVectorsArtifact, personaVectorsSystemPrompt, readArtifactSet, readPersonaVectorsArtifact } from '../../src/persona/prompts/personaVectorsArtifact.js';
 import { loadPersona } from '../../src/steering/personaFile.js';
-import { FIXTURES, PERSONAS, STYLIST } from '../helpers/paths.js';
+import { CLI, FIXTURES, PERSONAS, STYLIST } from '../helpers/paths.js';
 
 const DIR = path.join(FIXTURES, 'persona_vectors');
 const EXTRACT = path.join(DIR, 'trait_data_extract', 'formal.json');
@@ -104,4 +105,23 @@ describe("persona_vectors' trait artefact files", () => {
       server.close();
     }
   });
+
+  it('persona train --trait-data takes the published pair of files and says where a trait file given as a prompt file belongs', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pvtrain-'));
+    const out = path.join(dir, 'formal-pv.persona.json');
+    const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+    const r = run(['train', '--trait-data', `${EXTRACT},${EVAL}`, '--out', out, '--no-check', '--max-new-tokens', '24']);
+    expect(r.status, r.stderr).toBe(0);
+    const p = await loadPersona(out);
+    expect(p.meta.prompts?.positive).toBe(100); // 20 questions × 5 instruction pairs
+    expect(p.meta.prompts?.systemPositive?.[0]).toMatch(/^You are a formal assistant\. /);
+    const shipped = await loadPersona(path.join(PERSONAS, 'formal.persona.json'));
+    const cos = Math.max(...Array.from({ length: 6 }, (_, l) => p.unit(l).reduce((s, x, i) => s + x * shipped.unit(l)[i], 0)));
+    expect(cos).toBeGreaterThan(0.7);
+    const wrong = run(['train', '--positive-prompts', EXTRACT, '--negative-prompts', EXTRACT, '--out', out]);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stderr).toMatch(/is a persona_vectors trait file, not a prompt file: pass it as --trait-data/);
+    const neither = run(['train', '--out', out]);
+    expect(neither.stderr).toMatch(/Give --positive-prompts and --negative-prompts \(prompt files\), or --trait-data/);
+  }, 300_000);
 });

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
-import { readContrastiveFiles } from '../../persona/promptFiles.js';
+import { readTrainingPrompts } from '../../persona/prompts/personaVectorsArtifact.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import type { ExtractionMethod, ReadPositions } from '../../steering/PersonaVector.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
@@ -9,8 +9,9 @@ import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
 
 interface TrainFlags extends ModelFlags {
-  positivePrompts: string;
-  negativePrompts: string;
+  positivePrompts?: string;
+  negativePrompts?: string;
+  traitData?: string;
   out: string;
   name?: string;
   description?: string;
@@ -31,8 +32,9 @@ interface TrainFlags extends ModelFlags {
 export function trainCommand(): Command {
   const cmd = new Command('train')
     .description('learn a persona vector from positive and negative prompt files (one per line, or JSONL with system/user)')
-    .requiredOption('--positive-prompts <file>', 'prompts that elicit the persona')
-    .requiredOption('--negative-prompts <file>', 'prompts that elicit its opposite (row-aligned)')
+    .option('--positive-prompts <file>', 'prompts that elicit the persona')
+    .option('--negative-prompts <file>', 'prompts that elicit its opposite (row-aligned)')
+    .option('--trait-data <files>', "instead of prompt files, persona_vectors' trait files: extract.json[,eval.json] (every question under every instruction pair; --samples-per-question is their n_per_question)")
     .requiredOption('-o, --out <file>', 'persona file to write (name.persona.json; a .safetensors sidecar is written beside it)')
     .option('--name <name>', 'persona name (default: from the output file)')
     .option('--description <text>', 'what the persona is')
@@ -50,7 +52,7 @@ export function trainCommand(): Command {
     .option('--include-reasoning', 'with --thinking on: pool the thinking tokens with the answer\'s');
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: TrainFlags) => {
-    const { positive, negative } = await readContrastiveFiles(o.positivePrompts, o.negativePrompts);
+    const { positive, negative } = await readTrainingPrompts(o);
     const spec = o.scorer ? parseScorerSpec(o.scorer) : undefined;
     await checkOutputTarget(o.out); // a folder, FIFO, read-only or full disk is found before training
     const model = await openModel(o);

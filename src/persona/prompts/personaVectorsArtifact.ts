@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import type { ContrastiveSet, ContrastPrompt } from './PromptSet.js';
+import { readContrastiveFiles } from './readPromptFile.js';
 
 /**
  * persona_vectors' trait artefact (`data_generation/trait_data_extract/evil.json`,
@@ -135,4 +136,29 @@ export async function readArtifactSet(extractFile: string, evalFile?: string): P
   const extract = await readPersonaVectorsArtifact(extractFile);
   const evalArt = evalFile ? await readPersonaVectorsArtifact(evalFile) : undefined;
   return artifactContrastiveSet(extract, { trait: path.basename(extractFile).replace(/\.json$/i, ''), eval: evalArt });
+}
+
+/**
+ * The prompts `persona train` learns from: two prompt files, or persona_vectors' trait files
+ * (`--trait-data extract.json[,eval.json]`). A trait file given as a prompt file is pointed to
+ * `--trait-data` instead of failing as JSONL.
+ *
+ * @example const set = await readTrainingPrompts({ traitData: 'extract/evil.json,eval/evil.json' });
+ */
+export async function readTrainingPrompts(o: { positivePrompts?: string; negativePrompts?: string; traitData?: string }): Promise<ContrastiveSet> {
+  if (o.traitData) {
+    if (o.positivePrompts || o.negativePrompts) throw new InvalidArgumentError('Give either --trait-data or --positive-prompts/--negative-prompts, not both.');
+    const files = o.traitData.split(',').map((f) => f.trim()).filter(Boolean);
+    if (files.length < 1 || files.length > 2) throw new InvalidArgumentError(`--trait-data takes extract.json or extract.json,eval.json; got "${o.traitData}".`);
+    return readArtifactSet(files[0], files[1]);
+  }
+  if (!o.positivePrompts || !o.negativePrompts) {
+    throw new InvalidArgumentError("Give --positive-prompts and --negative-prompts (prompt files), or --trait-data extract.json[,eval.json] (persona_vectors' trait files).");
+  }
+  for (const f of [o.positivePrompts, o.negativePrompts]) {
+    if (!f.toLowerCase().endsWith('.json')) continue;
+    const json = await fs.readFile(f, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+    if (isPersonaVectorsArtifact(json)) throw new InvalidArgumentError(`${f} is a persona_vectors trait file, not a prompt file: pass it as --trait-data ${f}[,eval.json].`);
+  }
+  return readContrastiveFiles(o.positivePrompts, o.negativePrompts);
 }
