@@ -136,17 +136,22 @@ describe('the conversion cache', () => {
     const cacheRoot = await tmp('pv-sweep-');
     const folder = path.join(cacheRoot, 'converted', 'm-0123456789abcdef', 'f32');
     await fs.mkdir(folder, { recursive: true });
-    const dead = path.join(folder, `.weights.bin.${deadPid()}.0badf00d.tmp`);
+    const pid = deadPid();
+    const dead = path.join(folder, `.weights.bin.${pid}.0badf00d.tmp`);
+    const justDead = path.join(folder, `.weights.bin.${pid}.3badf00d.tmp`); // within the grace period
     const live = path.join(folder, `.weights.bin.${process.pid}.1badf00d.tmp`);
     const old = path.join(folder, `.manifest.json.${process.pid}.2badf00d.tmp`);
     const unrelated = path.join(folder, 'notes.tmp');
-    for (const f of [dead, live, old, unrelated]) await fs.writeFile(f, 'x'.repeat(10));
-    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-    await fs.utimes(old, twoHoursAgo, twoHoursAgo);
+    for (const f of [dead, justDead, live, old, unrelated]) await fs.writeFile(f, 'x'.repeat(10));
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    await fs.utimes(old, ago(2 * 3600_000), ago(2 * 3600_000));
+    await fs.utimes(dead, ago(5 * 60_000), ago(5 * 60_000));
     // ensureConverted sweeps once per cache root before it converts
     await convert(path.join(GOLDENS, 'llama'), cacheRoot);
     const left = await fs.readdir(folder);
-    expect(left.sort()).toEqual([path.basename(live), 'notes.tmp'].sort());
+    expect(left.sort()).toEqual([path.basename(justDead), path.basename(live), 'notes.tmp'].sort());
+    await fs.utimes(justDead, ago(3 * 60_000), ago(3 * 60_000));
+    expect((await sweepStaleTempFiles(cacheRoot)).map((r) => path.basename(r.file))).toEqual([path.basename(justDead)]);
     expect(await sweepStaleTempFiles(cacheRoot)).toEqual([]);
   });
 });

@@ -9,6 +9,11 @@ const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
  * alive (pids are reused; a live conversion writes to its file every few seconds).
  */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
+/**
+ * How old a temp file of a writer that no longer exists must be: a little grace, because a pid
+ * from another pid namespace (a container sharing the cache) looks dead from here.
+ */
+export const DEAD_WRITER_GRACE_MS = 2 * 60 * 1000;
 
 /** True when a process with this pid exists (ours included). */
 export function processAlive(pid: number): boolean {
@@ -23,7 +28,8 @@ export function processAlive(pid: number): boolean {
 /**
  * Removes the temp files that killed conversions left in the cache's `converted/` folders
  * (`.weights.bin.<pid>.<hex>.tmp` and the manifest's and graphs' temp files): those whose writer
- * process is gone, and those untouched for `STALE_TEMP_MS`. Returns what it removed with sizes.
+ * process is gone (after `DEAD_WRITER_GRACE_MS`), and those untouched for `STALE_TEMP_MS`.
+ * Returns what it removed with sizes.
  *
  * @example const removed = await sweepStaleTempFiles(personaCacheDir());
  */
@@ -48,7 +54,8 @@ export async function sweepStaleTempFiles(cacheRoot: string, now = Date.now()): 
       }
       if (!st.isFile()) continue;
       const pid = Number(m[1]);
-      const stale = !processAlive(pid) || now - st.mtimeMs > STALE_TEMP_MS;
+      const age = now - st.mtimeMs;
+      const stale = age > STALE_TEMP_MS || (age > DEAD_WRITER_GRACE_MS && !processAlive(pid));
       if (!stale) continue;
       await fs.rm(file, { force: true });
       removed.push({ file, bytes: st.size });
