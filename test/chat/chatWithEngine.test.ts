@@ -30,8 +30,10 @@ describe('the chat on the embedded model (engine worker)', () => {
   });
 
   it('reads a casual answer lower on the formal vector than a formal one', async () => {
-    const neg = await newChat({ alpha: -6 });
-    const pos = await newChat({ alpha: 6 });
+    // The ends of the persona's recommended (measured coherent) range.
+    const [lo, hi] = (await shippedPersona('formal')).meta.alphaRange;
+    const neg = await newChat({ alpha: lo });
+    const pos = await newChat({ alpha: hi });
     const a = await neg.ask(ASK);
     const b = await pos.ask(ASK);
     expect(styleScore(a.text).formality).toBeLessThan(styleScore(b.text).formality);
