@@ -58,6 +58,9 @@ describe('config validation', () => {
     ['heads not a multiple of kv heads', { num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 96 }, /num_attention_heads" \(6\) must be a multiple of num_key_value_heads \(4\)/],
     ['llama3 high_freq_factor below low_freq_factor', { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4 } }, /"rope_scaling.high_freq_factor" is 4; it must be greater than 4/],
     ['a fractional eos id', { eos_token_id: [1, 2.5] }, /"eos_token_id" holds 2.5/],
+    ['layer_types of the wrong length', { layer_types: ['full_attention'] }, /"layer_types" lists 1 layers but num_hidden_layers is 2/],
+    ['an unknown layer type', { layer_types: ['full_attention', 'linear_attention'] }, /"layer_types\[1\]" is "linear_attention"; supported: full_attention, sliding_attention/],
+    ['sliding layers without a window', { layer_types: ['sliding_attention', 'full_attention'] }, /"layer_types" has sliding_attention layers but there is no "sliding_window"/],
   ];
   for (const [what, patch, message] of bad) {
     it(`refuses ${what} with an error naming the key and the file`, () => {

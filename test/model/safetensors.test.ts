@@ -177,7 +177,7 @@ describe('the safetensors reader', () => {
       new RegExp(`model.safetensors: tensor model.layers.0.mlp.gate_proj.weight has shape \\[${raw.intermediate_size}, ${raw.hidden_size}\\] but config.json implies \\[${raw.intermediate_size * 2}, ${raw.hidden_size}\\]`),
     );
     expect(() => w.checkShapes(normalizeConfig({ ...raw, vocab_size: raw.vocab_size + 1 }))).toThrow(/tensor model.embed_tokens.weight has shape/);
-    expect(() => w.checkShapes(normalizeConfig({ ...raw, num_hidden_layers: raw.num_hidden_layers + 1 }))).toThrow(
+    expect(() => w.checkShapes(normalizeConfig({ ...raw, num_hidden_layers: raw.num_hidden_layers + 1, ...(raw.layer_types ? { layer_types: [...raw.layer_types, 'full_attention'] } : {}) }))).toThrow(
       new RegExp(`has no tensor model.layers.${raw.num_hidden_layers}.input_layernorm.weight, which its config.json`),
     );
   });

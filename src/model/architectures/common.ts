@@ -58,7 +58,7 @@ export function baseConfig(r: ConfigReader, architecture: string): ModelConfig {
     embeddingScale: 1,
     sandwichNorms: false,
     attentionScale: 1 / Math.sqrt(headDim),
-    layerTypes: layerTypes(raw, numHiddenLayers),
+    layerTypes: layerTypes(r, numHiddenLayers),
     slidingWindow,
     rope: { full_attention: rope, sliding_attention: rope },
     attnLogitSoftcapping: r.optNum('attn_logit_softcapping', POSITIVE),
@@ -86,12 +86,16 @@ function activation(r: ConfigReader, key: string): ModelConfig['hiddenAct'] {
   }
 }
 
-/** `layer_types` when present (transformers 5), else all full attention. */
-function layerTypes(raw: RawConfig, n: number): LayerType[] {
-  if (Array.isArray(raw.layer_types) && raw.layer_types.length === n) {
-    return raw.layer_types.map((t) => (t === 'sliding_attention' ? 'sliding_attention' : 'full_attention'));
-  }
-  return Array.from({ length: n }, () => 'full_attention' as LayerType);
+/** `layer_types` when present (transformers 5): one known type per layer; else all full attention. */
+function layerTypes(r: ConfigReader, n: number): LayerType[] {
+  const v = r.raw.layer_types;
+  if (v === undefined || v === null) return Array.from({ length: n }, () => 'full_attention' as LayerType);
+  if (!Array.isArray(v)) r.fail('layer_types', `is ${describeValue(v)}; a list of one attention type per layer was expected.`);
+  if (v.length !== n) r.fail('layer_types', `lists ${v.length} layers but num_hidden_layers is ${n}.`);
+  return v.map((t, i) => {
+    if (t !== 'full_attention' && t !== 'sliding_attention') r.fail(`layer_types[${i}]`, `is ${describeValue(t)}; supported: full_attention, sliding_attention.`);
+    return t;
+  });
 }
 
 /** Per-layer-type rope from `rope_parameters: {full_attention: {...}, sliding_attention: {...}}`. */

@@ -24,7 +24,12 @@ export function normalizeConfig(raw: Record<string, unknown>, source = 'config.j
   if (!spec) {
     throw new UnsupportedModelError(`${source}: model_type "${modelType}" is not supported. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
   }
-  return spec.normalize(new ConfigReader(r, source));
+  const reader = new ConfigReader(r, source);
+  const c = spec.normalize(reader);
+  if (c.layerTypes.includes('sliding_attention') && c.slidingWindow === null) {
+    reader.fail('layer_types', 'has sliding_attention layers but there is no "sliding_window" (or use_sliding_window is off).');
+  }
+  return c;
 }
 
 /** Reads `config.json` (and `generation_config.json`'s end-of-sequence ids) from a model folder. */
