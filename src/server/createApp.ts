@@ -15,6 +15,7 @@ import type { PersonaStore } from './PersonaStore.js';
 import type { ReportIndex } from './ReportIndex.js';
 import { projectionRoute } from './tokenProjections.js';
 import type { TokenizerThread } from './TokenizerThread.js';
+import { vectorFileUpload } from './vectorFileUpload.js';
 
 /**
  * Everything the HTTP app is built from (`startServer` assembles it).
@@ -289,8 +290,11 @@ export function createApp(d: AppDeps): Hono {
     }
   });
   app.post('/v1/personas', limit(d.maxUploadBytes), async (c) => {
-    const body = (await readJson(c)) as { meta?: unknown; vectors?: unknown };
-    if (typeof body !== 'object' || body === null) throw new ApiError(400, 'Send { "meta": <persona JSON>, "vectors": "<base64 safetensors>" }.');
+    const body = (await readJson(c)) as { meta?: unknown; vectors?: unknown; format?: unknown };
+    if (typeof body !== 'object' || body === null) throw new ApiError(400, 'Send { "meta": <persona JSON>, "vectors": "<base64 safetensors>" }, or a vector file made elsewhere: { "format": "gguf" | "pt" | "pv-safetensors", "file": "<base64>", "name": "…" }.');
+    if (body.format !== undefined) {
+      return c.json(await vectorFileUpload({ personas: d.personas, info: d.engine.info, modelId: d.modelId, maxFolderBytes: d.maxPersonaFolderBytes ?? 512 << 20 }, body), 201);
+    }
     if (typeof body.vectors !== 'string' || body.vectors.length === 0 || body.vectors.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body.vectors)) {
       throw new ApiError(400, 'vectors must be the persona\'s safetensors sidecar, base64-encoded.', 'invalid_request_error', { param: 'vectors' });
     }
