@@ -80,6 +80,16 @@ describe('the conversion cache', () => {
     expect(stored.weightsStamp.ino).toBe((await fs.stat(weights)).ino);
   });
 
+  it('refuses a checkpoint whose header disagrees with its config.json before converting anything', async () => {
+    const cacheRoot = await tmp('pv-cc-');
+    const copy = await tmp('pv-model-');
+    for (const f of await fs.readdir(path.join(GOLDENS, 'qwen3'))) await fs.copyFile(path.join(GOLDENS, 'qwen3', f), path.join(copy, f));
+    const raw = JSON.parse(await fs.readFile(path.join(copy, 'config.json'), 'utf8'));
+    await fs.writeFile(path.join(copy, 'config.json'), JSON.stringify({ ...raw, num_key_value_heads: raw.num_attention_heads }));
+    await expect(convert(copy, cacheRoot)).rejects.toThrow(/model.safetensors: tensor model.layers.0.self_attn.k_proj.weight has shape \[\d+, \d+\] but config.json implies/);
+    expect(await listConversionCache(cacheRoot)).toEqual([]);
+  });
+
   it('an abort signal stops a conversion between tensors and leaves neither a temp file nor a manifest', async () => {
     const cacheRoot = await tmp('pv-cc-');
     const ac = new AbortController();
