@@ -7,6 +7,7 @@ import { buildTraitScoring, defaultScorerSpec, parseScorerSpec } from '../../eva
 import { personaFromDescription } from '../../eval/layers/contrastPrompts.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { loadPersona, savePersona } from '../../steering/personaFile.js';
+import { parseLayerList } from '../../steering/parseLayerList.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, numberArg } from '../common.js';
 import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepSettings, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
@@ -21,6 +22,7 @@ interface EvaluateFlags extends EvaluationFlags {
   save?: string;
   numPrompts?: number;
   layer: string[];
+  operator: 'add' | 'ablate-add';
   samples: number;
   compare?: boolean;
   compareAlpha?: number;
@@ -39,25 +41,27 @@ const HELP: EvaluationHelp = {
 };
 
 /**
- * Parses repeated `--layer` flags: `3` steers every persona at layer 3, `formal=2` one persona.
+ * Parses repeated `--layer` flags: `3` (or `2-4`, `2,5`) steers every persona there, `formal=2`
+ * (or `formal=2-4`) one persona. A single layer stays a number.
  *
  * @example parseLayerFlags(['formal=2', 'vivid=4']); // { formal: 2, vivid: 4 }
  * @example parseLayerFlags(['3']); // 3
+ * @example parseLayerFlags(['2-4']); // [2, 3, 4]
  */
-export function parseLayerFlags(flags: string[]): number | Record<string, number> | undefined {
+export function parseLayerFlags(flags: string[]): number | number[] | Record<string, number | number[]> | undefined {
   if (flags.length === 0) return undefined;
-  const int = (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`--layer takes an integer or NAME=INTEGER; got "${v}".`);
-    return n;
+  const layers = (v: string) => {
+    const ls = parseLayerList(v);
+    if (v.trim() === '' || !ls) throw new InvalidArgumentError(`--layer takes an integer or NAME=INTEGER (or a list such as 2-4 or 2,5 for either); got "${v}".`);
+    return ls.length === 1 ? ls[0] : ls;
   };
   const named = flags.filter((f) => f.includes('='));
   if (named.length === 0) {
     if (flags.length > 1) throw new InvalidArgumentError('--layer without a persona name applies to every persona; give it once.');
-    return int(flags[0]);
+    return layers(flags[0]);
   }
   if (named.length !== flags.length) throw new InvalidArgumentError('--layer: give either one layer for every persona or NAME=L for each.');
-  return Object.fromEntries(named.map((f) => [f.slice(0, f.indexOf('=')), int(f.slice(f.indexOf('=') + 1))]));
+  return Object.fromEntries(named.map((f) => [f.slice(0, f.indexOf('=')), layers(f.slice(f.indexOf('=') + 1))]));
 }
 
 /**
@@ -71,9 +75,12 @@ export function evaluateCommand(): Command {
     .option('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, [])
     .option('--personality <text>', 'or a one-line description: the vector is computed (as analyze-layers --personality does), its layer and alpha range measured by the steering check, and the persona saved (--save)')
     .option('--save <file>', 'with --personality: where to save the computed persona (default: beside --output, NAME.persona.json)')
-    .option('--num-prompts <n>', 'with --personality: contrastive pairs for the vector (default 32)', intArg('--num-prompts'));
+    .option('--num-prompts <n>', 'with --personality: contrastive pairs for the vector (default 64, as create)', intArg('--num-prompts'));
   const own = {
-    layers: [new Option('--layer <l>', "layer to steer: L for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)").argParser(collect).default([])],
+    layers: [
+      new Option('--layer <l>', "layer(s) to steer: L, 2-4 or 2,5 for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)").argParser(collect).default([]),
+      new Option('--operator <op>', 'add alpha·v (default), or ablate-add: remove the direction, then add alpha·v').choices(['add', 'ablate-add']).default('add'),
+    ],
     prompts: [new Option('--samples <n>', 'answers per question and alpha').argParser(intArg('--samples')).default(1)],
     measures: [
       new Option('--compare', "also answer unsteered with each persona's system prompt (and its opposite): a side-by-side of unsteered, steered and prompted"),
@@ -98,7 +105,7 @@ export function evaluateCommand(): Command {
       const spec = scorer ?? defaultScorerSpec(model.dir);
       if (o.personality) {
         const onProgress = progressBar(process.stderr);
-        const made = await personaFromDescription(model, o.personality, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, batchSize: o.batchSize, onProgress, signal });
+        const made = await personaFromDescription(model, o.personality, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, onProgress, signal });
         const recorded = await recordSteering({ scorer: spec, seed: o.seed })(model, made.persona, onProgress, signal);
         const file = o.save ?? path.join(path.dirname(o.output), `${recorded.name}.persona.json`);
         await savePersona(recorded, file);
@@ -115,6 +122,7 @@ export function evaluateCommand(): Command {
         questionSet: o.questions ? path.basename(o.questions) : qs.name,
         alphas: o.alphas,
         layer,
+        operator: o.operator,
         samples: o.samples,
         traitScoring,
         compare: o.compare,

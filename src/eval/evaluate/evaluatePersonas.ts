@@ -2,7 +2,7 @@ import type { GeneratedText, LanguageModel, Prompt } from '../../engine/Language
 import type { Positions } from '../../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';
-import { resolveSteering, type Units } from '../../steering/resolveSteering.js';
+import { defaultLayers, resolveSteering, type Units } from '../../steering/resolveSteering.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { TOOL_VERSION } from '../../version.js';
 import { distinctNScorer, perplexityScorer } from '../scorers/coherenceScorers.js';
@@ -46,7 +46,12 @@ export interface EvaluateOptions extends SweepOptions {
   /** Steering strengths (default −8…8); 0 is added when missing, as every delta is against it. */
   alphas?: number[];
   /** The layer to steer: one for every persona, or per persona name (default: each persona's recommended layer). */
-  layer?: number | Record<string, number>;
+  layer?: number | number[] | Record<string, number | number[]>;
+  /**
+   * How each sweep row steers (default `add`: alpha·v); `ablate-add` first removes the direction,
+   * then adds alpha·v. `ablate` and `cap` take no alpha, so they are not alpha sweeps.
+   */
+  operator?: 'add' | 'ablate-add';
   /** Answers per question and alpha (default 1), each with its own seed. */
   samples?: number;
   /** Also answer under the persona's system prompt (and the opposite one when known) for a side-by-side. */
@@ -109,7 +114,11 @@ export interface PersonaEvaluation {
   name: string;
   file?: string;
   description?: string;
+  /** The first steered layer (where projections are read). */
   layer: number;
+  /** Every steered layer. */
+  layers: number[];
+  operator: 'add' | 'ablate-add';
   /** ‖v‖ at the layer (the raw difference alpha multiplies in gap units). */
   norm: number;
   units: Units;
@@ -242,15 +251,23 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   // ---- generation: one batched sweep per persona ------------------------------------------------
   const metas: RowMeta[] = [];
   const answers: GeneratedText[] = [];
-  const layerOf = (p: PersonaVector) => (typeof o.layer === 'number' ? o.layer : o.layer?.[p.name]) ?? p.meta.recommendedLayer;
-  if (o.layer && typeof o.layer === 'object') for (const n of Object.keys(o.layer)) if (!names.includes(n)) throw new InvalidArgumentError(`A layer is given for persona "${n}", which is not evaluated (${names.join(', ')}).`);
-  const layers = personas.map((p) => normalizeLayer(layerOf(p.persona), model.numLayers));
+  const perName = o.layer && typeof o.layer === 'object' && !Array.isArray(o.layer) ? o.layer : undefined;
+  const layerOf = (p: PersonaVector): number[] => {
+    const given = perName ? perName[p.name] : (o.layer as number | number[] | undefined);
+    return given === undefined ? defaultLayers(p) : Array.isArray(given) ? given : [given];
+  };
+  if (perName) for (const n of Object.keys(perName)) if (!names.includes(n)) throw new InvalidArgumentError(`A layer is given for persona "${n}", which is not evaluated (${names.join(', ')}).`);
+  const operator = o.operator ?? 'add';
+  if (operator !== 'add' && operator !== 'ablate-add') throw new InvalidArgumentError(`evaluate sweeps alpha, so its operator is add or ablate-add; got ${JSON.stringify(operator)}.`);
+  const steeredLayers = personas.map((p) => [...new Set(layerOf(p.persona).map((l) => normalizeLayer(l, model.numLayers)))]);
+  // The layer reported and projected on: the first steered one.
+  const layers = steeredLayers.map((ls) => ls[0]);
   let generationSeconds = 0;
   for (const [pi, { persona }] of personas.entries()) {
     const rows: SweepRow[] = [];
     const push = (meta: RowMeta, prompt: Prompt, alpha: number) => {
       metas.push(meta);
-      rows.push({ prompt, seed: meta.seed, intervention: alpha === 0 ? null : resolveSteering(model, [{ persona, alpha, layer: layers[pi], units, positions }]) });
+      rows.push({ prompt, seed: meta.seed, intervention: alpha === 0 ? null : resolveSteering(model, [{ persona, alpha, layers: steeredLayers[pi], units, positions, operator }]) });
     };
     for (const alpha of alphas)
       for (let s = 0; s < samples; s++)
@@ -304,6 +321,8 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
       ...(file ? { file } : {}),
       ...(persona.meta.description ? { description: persona.meta.description } : {}),
       layer: layers[pi],
+      layers: steeredLayers[pi],
+      operator,
       norm: persona.norm(layers[pi]),
       units,
       ...(traits.traitMetric[persona.name] ? { traitMetric: traits.traitMetric[persona.name] } : {}),

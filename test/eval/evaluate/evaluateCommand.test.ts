@@ -57,3 +57,10 @@ describe('persona evaluate and analyze-layers on the command line', () => {
     expect(() => parseTraitMetricFlags(['formality'])).toThrow(/persona=metric/);
   });
 });
+
+describe('evaluate steering settings', () => {
+  it('parses layer lists for every persona or per persona', () => {
+    expect(parseLayerFlags(['2-4'])).toEqual([2, 3, 4]);
+    expect(parseLayerFlags(['formal=1,3', 'vivid=5'])).toEqual({ formal: [1, 3], vivid: 5 });
+  });
+});
