@@ -274,15 +274,29 @@ export function decodeGguf(bytes: Uint8Array, source = 'GGUF data'): GgufFile {
 }
 
 /**
- * Reads and parses a GGUF file (see `decodeGguf`); a missing file is a `PersonaFileError` too.
+ * The largest GGUF file `readGguf` reads into memory by default: a control vector is a few MB
+ * (80 layers × 8192 floats is 2.6 MB); a model file is refused before it is read.
+ */
+export const MAX_GGUF_FILE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Reads and parses a GGUF file (see `decodeGguf`); a missing file, or one over `maxBytes`, is a
+ * `PersonaFileError` too.
  *
  * @example const gguf = await readGguf('vectors/happy.gguf');
  */
-export async function readGguf(file: string): Promise<GgufFile> {
+export async function readGguf(file: string, opts: { maxBytes?: number } = {}): Promise<GgufFile> {
+  const maxBytes = opts.maxBytes ?? MAX_GGUF_FILE_BYTES;
   let bytes: Uint8Array;
   try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new PersonaFileError(`${file} is not a regular file.`);
+    if (st.size > maxBytes) {
+      throw new PersonaFileError(`${file} is ${(st.size / 2 ** 20).toFixed(0)} MiB; a GGUF control vector is at most a few MB (this reader stops at ${maxBytes / 2 ** 20} MiB). Is it a model file?`);
+    }
     bytes = await fs.readFile(file);
   } catch (err) {
+    if (err instanceof PersonaFileError) throw err;
     throw new PersonaFileError(`Cannot read GGUF file ${file}: ${(err as Error).message}`, { cause: err });
   }
   return decodeGguf(bytes, path.basename(file));

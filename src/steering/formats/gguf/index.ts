@@ -12,5 +12,5 @@ export {
   type GgufValue,
   type GgufValueTypeName,
 } from './ggufTypes.js';
-export { decodeGguf, readGguf, ggufTensorFloat32, GGUF_LIMITS, type GgufFile, type GgufTensorInfo } from './decodeGguf.js';
+export { decodeGguf, readGguf, ggufTensorFloat32, GGUF_LIMITS, MAX_GGUF_FILE_BYTES, type GgufFile, type GgufTensorInfo } from './decodeGguf.js';
 export { encodeGguf, writeGguf, type GgufTensorToWrite, type GgufToWrite } from './encodeGguf.js';

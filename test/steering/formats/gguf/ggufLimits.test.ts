@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, PersonaFileError } from '../../../../src/errors.js';
-import { GGUF_LIMITS, decodeGguf } from '../../../../src/steering/formats/gguf/decodeGguf.js';
+import { GGUF_LIMITS, MAX_GGUF_FILE_BYTES, decodeGguf, readGguf } from '../../../../src/steering/formats/gguf/decodeGguf.js';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { encodeGguf } from '../../../../src/steering/formats/gguf/encodeGguf.js';
 import { GGUF_VALUE_TYPE } from '../../../../src/steering/formats/gguf/ggufTypes.js';
 
@@ -55,5 +58,16 @@ describe('GGUF decoding limits', () => {
     const g = decodeGguf(encodeGguf({ metadata: new Map([['tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: tokens }]]), tensors: [] }));
     const v = g.metadata.get('tokenizer.ggml.tokens');
     expect(v?.type === 'array' && v.value.length).toBe(150_000);
+  });
+
+  it('refuses a file larger than a control vector can be (a sparse 600 MiB file) before reading it, and a folder', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pv-gguf-'));
+    const file = path.join(dir, 'model.gguf');
+    await fs.writeFile(file, 'GGUF');
+    await fs.truncate(file, MAX_GGUF_FILE_BYTES + 2 ** 20);
+    await expect(readGguf(file)).rejects.toThrow(/model.gguf is 513 MiB; a GGUF control vector is at most a few MB \(this reader stops at 512 MiB\). Is it a model file\?/);
+    await expect(readGguf(dir)).rejects.toThrow(/is not a regular file/);
+    await expect(readGguf(path.join(dir, 'none.gguf'))).rejects.toThrow(PersonaFileError);
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });
