@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,10 +88,16 @@ describe('config validation', () => {
     await expect(loadConfig(dir)).rejects.toThrow(`${path.join(dir, 'config.json')}: "head_dim" is 127.5`);
     await fs.rm(path.join(dir, 'config.json'));
     await fs.mkdir(path.join(dir, 'config.json'));
-    await expect(loadConfig(dir)).rejects.toThrow(/Cannot read .*config\.json: EISDIR/);
+    await expect(loadConfig(dir)).rejects.toThrow(/config\.json is not a regular file/);
     await fs.rm(path.join(dir, 'config.json'), { recursive: true });
     await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(base));
     await fs.writeFile(path.join(dir, 'generation_config.json'), '{not json');
     await expect(loadConfig(dir)).rejects.toThrow(/generation_config\.json is not valid JSON/);
+    await fs.rm(path.join(dir, 'generation_config.json'));
+    execFileSync('mkfifo', [path.join(dir, 'generation_config.json')]);
+    await expect(loadConfig(dir)).rejects.toThrow(/generation_config\.json is not a regular file/);
+    await fs.rm(path.join(dir, 'config.json'));
+    execFileSync('mkfifo', [path.join(dir, 'config.json')]);
+    await expect(loadConfig(dir)).rejects.toThrow(/config\.json is not a regular file/);
   });
 });

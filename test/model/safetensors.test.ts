@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,15 @@ describe('the safetensors reader', () => {
     await fs.writeFile(f('dtype.safetensors'), header({ w: { dtype: 'F8_E9', shape: [1], data_offsets: [0, 1] } }, 1));
     await expect(SafetensorsFile.open(f('dtype.safetensors'))).rejects.toThrow(/unknown dtype "F8_E9"/);
     await expect(SafetensorsFile.open(f('dtype.safetensors'))).rejects.toBeInstanceOf(ModelFileError);
+  });
+
+  it('refuses a FIFO or a folder named model.safetensors instead of waiting on it', async () => {
+    const dir = await tmpdir();
+    execFileSync('mkfifo', [path.join(dir, 'model.safetensors')]);
+    await expect(ModelWeights.open(dir)).rejects.toThrow(/model.safetensors is not a regular file; a safetensors file was expected/);
+    await fs.rm(path.join(dir, 'model.safetensors'));
+    await fs.mkdir(path.join(dir, 'model.safetensors'));
+    await expect(SafetensorsFile.open(path.join(dir, 'model.safetensors'))).rejects.toThrow(/is not a regular file/);
   });
 
   it('says what is missing when a folder has no weights', async () => {

@@ -37,8 +37,11 @@ export async function loadConfig(dir: string): Promise<ModelConfig> {
   const file = path.join(dir, 'config.json');
   let text: string;
   try {
+    // Reading a FIFO would wait for a writer forever; a folder or device is no config either.
+    if (!(await fs.stat(file)).isFile()) throw new ModelFileError(`${file} is not a regular file.`);
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof ModelFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and model.safetensors.`, { cause: err });
     throw new ModelFileError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
@@ -52,10 +55,14 @@ export async function loadConfig(dir: string): Promise<ModelConfig> {
   const config = normalizeConfig(raw, file);
   const genFile = path.join(dir, 'generation_config.json');
   let genText: string | null = null;
-  try {
-    genText = await fs.readFile(genFile, 'utf8');
-  } catch {
-    // generation_config.json is optional
+  const genStat = await fs.stat(genFile).catch(() => null); // generation_config.json is optional
+  if (genStat && !genStat.isFile()) throw new ModelFileError(`${genFile} is not a regular file.`);
+  if (genStat) {
+    try {
+      genText = await fs.readFile(genFile, 'utf8');
+    } catch (err) {
+      throw new ModelFileError(`Cannot read ${genFile}: ${(err as Error).message}`, { cause: err });
+    }
   }
   if (genText !== null) {
     let gen: Record<string, unknown>;

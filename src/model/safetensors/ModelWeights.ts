@@ -23,6 +23,7 @@ export class ModelWeights {
     const index = path.join(dir, 'model.safetensors.index.json');
     if (await exists(index)) {
       let weightMap: unknown;
+      if (!(await fs.stat(index)).isFile()) throw new ModelFileError(`${index} is not a regular file.`);
       try {
         weightMap = JSON.parse(await fs.readFile(index, 'utf8'))?.weight_map;
       } catch (err) {

@@ -56,14 +56,15 @@ export class SafetensorsFile {
   static async open(file: string): Promise<SafetensorsFile> {
     let handle: fs.FileHandle;
     try {
+      // Before opening: opening a FIFO for reading would wait for a writer forever.
+      if (!(await fs.stat(file)).isFile()) throw new ModelFileError(`${file} is not a regular file; a safetensors file was expected.`);
       handle = await fs.open(file, 'r');
     } catch (err) {
+      if (err instanceof ModelFileError) throw err;
       throw new ModelFileError(`Cannot open safetensors file ${file}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      const stat = await handle.stat();
-      if (!stat.isFile()) throw new ModelFileError(`${file} is not a regular file.`);
-      const size = stat.size;
+      const size = (await handle.stat()).size;
       const where = path.basename(file);
       if (size < 8) throw new ModelFileError(`${where} is truncated: ${size} bytes, too short for a safetensors header. Re-download the file.`);
       const lenBuf = Buffer.alloc(8);
