@@ -5,6 +5,7 @@ import type { EngineWorker, RowResult, WorkerRow } from '../engine/worker/Engine
 import { PersonaError } from '../errors.js';
 import { normalizeLayer } from '../steering/PersonaVector.js';
 import { resolveSteering, type SteerSpec } from '../steering/resolveSteering.js';
+import { monitorField, responseMeans, startRequestMonitor } from './requestMonitor.js';
 import { ApiError } from './ApiError.js';
 import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
 import { chatRequestSchema, parseBody, steeringEntries, toMessages, type ChatLimits, type SteerEntry } from './chatRequestSchema.js';
@@ -18,7 +19,7 @@ import { StopMatcher } from './StopMatcher.js';
  * @example const ctx: ChatCompletionContext = { engine, encodePrompt, decode, queue, personas, limits, modelId: engine.info.id };
  */
 export interface ChatCompletionContext {
-  engine: Pick<EngineWorker, 'info'>;
+  engine: Pick<EngineWorker, 'info'> & Partial<Pick<EngineWorker, 'activations'>>;
   /**
    * Token ids of messages with the chat template applied, as the engine will encode them — on this
    * thread, so counting a prompt never waits behind a running batch in the worker.
@@ -303,7 +304,9 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   // request is answered as soon as its own rows end, not when the whole batch does.
   const needResult = topLogprobs !== null;
   const done = new AbortController();
-  const extras = { persona_steering: echo.length ? echo : null };
+  const monitor = b.monitor ? await startRequestMonitor(ctx, b.monitor, promptIds, signal) : undefined;
+  const extras = { persona_steering: echo.length ? echo : null, ...(monitor ? { persona_monitor: monitorField(monitor) } : {}) };
+  const monitorEnd = async (ends: ChoiceEnd[]) => (monitor ? { persona_monitor: monitorField(monitor, await responseMeans(ctx, monitor, promptIds, ends.map((e) => e.tokenIds), ctx.engine.info.stopTokenIds)) } : {});
 
   const stream = b.stream === true;
   let send: (obj: unknown) => void = () => {};
@@ -388,6 +391,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
     // The answer is ready when its rows end (or with the engine's result); an engine error rejects.
     const { ends, usage } = await Promise.race([finished, pending.then(() => finished)]);
     if (!ends) return new Response(null, { status: 499 });
+    const monitored = await monitorEnd(ends);
     return Response.json({
       id,
       object: 'chat.completion',
@@ -404,16 +408,18 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
       usage,
       ...(b.return_token_ids ? { prompt_token_ids: promptIds } : {}),
       ...extras,
+      ...monitored,
     });
   }
 
   send(chunk(rows.map((_, i) => ({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })), extras));
-  finished.then(({ ends, usage }) => {
+  finished.then(async ({ ends, usage }) => {
     if (!ends) return end();
     ends.forEach((e, i) => {
       if (e.rest.content || e.rest.reasoning) send(chunk([{ index: i, delta: delta(e.rest), logprobs: null, finish_reason: null }]));
       send(chunk([{ index: i, delta: {}, logprobs: e.logprobs, finish_reason: e.finishReason, ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}) }]));
     });
+    if (monitor) send(chunk([], await monitorEnd(ends).catch((err: Error) => ({ persona_monitor_error: err.message }))));
     if (b.stream_options?.include_usage) send(chunk([], { usage }));
     send('[DONE]');
     end();
