@@ -183,8 +183,11 @@ export class ChatController {
           s.setSteering(input.on);
           return info(`steering ${s.steering ? 'on' : 'off'}${s.steering && s.alpha === 0 ? ' (alpha is 0: ↑/↓ or /alpha to steer)' : ''}`);
         case 'layer':
-          s.setLayer(input.layer);
-          return info(`layer ${s.layer}${s.layerIsDefault ? ' (the persona\'s recommended layer)' : ''}`);
+          s.setLayer(input.layers);
+          return info(`layer ${s.layers?.join(', ')}${s.layerIsDefault ? " (the persona's recommended layer)" : ''}`);
+        case 'operator':
+          s.setOperator(input.operator, input.cap);
+          return info(`operator ${s.operator}${s.cap !== undefined ? ` ${s.cap}` : ''}${s.usesAlpha ? `, alpha ${formatAlpha(s.alpha)}` : ' (alpha not used)'}`);
         case 'persona':
           return input.ref === null ? info(await this.listPersonas()) : info(this.switchPersona(await resolvePersonaRef(input.ref, this.opts.personaDirs)));
         case 'history':

@@ -2,7 +2,7 @@ import type { ChatMessage } from '../engine/LanguageModel.js';
 import type { RowIntervention } from '../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../errors.js';
 import { normalizeLayer, type PersonaVector } from '../steering/PersonaVector.js';
-import { resolveSteering } from '../steering/resolveSteering.js';
+import { defaultLayers, OPERATORS, resolveSteering, type Operator } from '../steering/resolveSteering.js';
 
 /**
  * The shape of the model being chatted with (an `EngineWorker`'s `info` has it).
@@ -43,8 +43,12 @@ export interface ChatSessionOptions {
   alpha?: number;
   /** Alpha change per ↑/↓ (default: a sixteenth of the persona's alpha range, 0.5 without one). */
   alphaStep?: number;
-  /** Layer to steer (default: the persona's recommended layer; negative counts from the end). */
-  layer?: number | null;
+  /** Layer(s) to steer (default: the persona's recommended layer(s); negative counts from the end). */
+  layer?: number | number[] | null;
+  /** How to steer (default `add`). */
+  operator?: Operator;
+  /** For the cap operator: the largest projection allowed on the unit vector. */
+  cap?: number;
   steering?: boolean;
   system?: string;
 }
@@ -88,7 +92,9 @@ export class ChatSession {
   last: LastAnswer | null = null;
   /** Tokens the last answer's prompt and answer took in the model's context. */
   contextTokens = 0;
-  private layerOverride: number | null;
+  private layerOverride: number[] | null;
+  operator: Operator = 'add';
+  cap: number | undefined;
   private stepOverride: number | undefined;
 
   constructor(readonly model: ChatModelShape, opts: ChatSessionOptions = {}) {
@@ -101,12 +107,18 @@ export class ChatSession {
     if (opts.persona) this.setPersona(opts.persona);
     if (opts.layer !== undefined && opts.layer !== null) this.setLayer(opts.layer);
     if (opts.alpha !== undefined) this.setAlpha(opts.alpha);
+    if (opts.operator !== undefined) this.setOperator(opts.operator, opts.cap);
   }
 
-  /** The decoder layer steered and measured (0-based), or null without a persona. */
-  get layer(): number | null {
+  /** The decoder layers steered (0-based), or null without a persona. */
+  get layers(): number[] | null {
     if (this.layerOverride !== null) return this.layerOverride;
-    return this.persona ? this.persona.meta.recommendedLayer : null;
+    return this.persona ? defaultLayers(this.persona) : null;
+  }
+
+  /** The layer measured (the first one steered), or null without a persona. */
+  get layer(): number | null {
+    return this.layers?.[0] ?? null;
   }
 
   /** True when the layer is the persona's recommended one (not set with `/layer` or `--layer`). */
@@ -142,9 +154,28 @@ export class ChatSession {
     this.steering = on === 'toggle' ? !this.steering : on;
   }
 
-  /** Steers at `layer` (negative from the end), or back at the persona's recommended layer with null. */
-  setLayer(layer: number | null): void {
-    this.layerOverride = layer === null ? null : normalizeLayer(layer, this.model.numLayers);
+  /** Steers at `layer` or layers (negative from the end), or back at the persona's recommended layer(s) with null. */
+  setLayer(layer: number | number[] | null): void {
+    if (layer === null) {
+      this.layerOverride = null;
+      return;
+    }
+    const ls = [...new Set((Array.isArray(layer) ? layer : [layer]).map((l) => normalizeLayer(l, this.model.numLayers)))];
+    if (ls.length === 0) throw new InvalidArgumentError('Give at least one layer.');
+    this.layerOverride = ls;
+  }
+
+  /** How the persona steers: add alpha·v, ablate or cap its direction, or ablate then add. */
+  setOperator(operator: Operator, cap?: number): void {
+    if (!OPERATORS.includes(operator)) throw new InvalidArgumentError(`operator must be one of ${OPERATORS.join(', ')}; got ${JSON.stringify(operator)}.`);
+    if (operator === 'cap' && (typeof cap !== 'number' || !Number.isFinite(cap))) throw new InvalidArgumentError('The cap operator needs a finite cap.');
+    this.operator = operator;
+    this.cap = operator === 'cap' ? cap : undefined;
+  }
+
+  /** True when the operator uses alpha (add, ablate-add). */
+  get usesAlpha(): boolean {
+    return this.operator === 'add' || this.operator === 'ablate-add';
   }
 
   /** Switches persona (it must fit the model); alpha, steering and the conversation stay. */
@@ -163,13 +194,13 @@ export class ChatSession {
 
   /** Whether the next answer is steered (a persona, steering on and alpha ≠ 0). */
   get steers(): boolean {
-    return this.steering && this.persona !== null && this.alpha !== 0;
+    return this.steering && this.persona !== null && (!this.usesAlpha || this.alpha !== 0);
   }
 
   /** The steering for the next answer; null when it is not steered (so it is exactly the unsteered model). */
   intervention(): RowIntervention | null {
     if (!this.steers) return null;
-    return resolveSteering(this.model, [{ persona: this.persona!, alpha: this.alpha, layer: this.layer ?? undefined }]);
+    return resolveSteering(this.model, [{ persona: this.persona!, alpha: this.usesAlpha ? this.alpha : undefined, layers: this.layers ?? undefined, operator: this.operator, cap: this.cap }]);
   }
 
   /** The whole conversation as chat messages: system prompt, history and (when given) the next user message. */

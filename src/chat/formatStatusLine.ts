@@ -29,8 +29,9 @@ export function formatStatusLine(session: ChatSession, opts: StatusLineOptions =
   const add = (label: string, value: string, paint: (s: string) => string = st.bold) => parts.push([label + value, st.dim(label) + paint(value)]);
   if (session.persona) {
     add('', session.persona.name, st.cyan);
-    add('alpha ', formatAlpha(session.alpha));
-    add('layer ', String(session.layer));
+    if (session.operator !== 'add') add('', session.operator + (session.cap !== undefined ? ` ${session.cap}` : ''), st.yellow);
+    if (session.usesAlpha) add('alpha ', formatAlpha(session.alpha));
+    add(session.layers && session.layers.length > 1 ? 'layers ' : 'layer ', session.layers?.join(',') ?? String(session.layer));
     add('steering ', session.steering ? 'on' : 'OFF', session.steering ? st.green : st.red);
   } else {
     add('', 'no persona (/persona NAME)', st.yellow);
@@ -57,6 +58,7 @@ export function formatStatusLine(session: ChatSession, opts: StatusLineOptions =
  * @example formatAnswerLabel(session); // 'model [formal alpha -6.0 layer 1] › ' or 'model [unsteered] › '
  */
 export function formatAnswerLabel(session: ChatSession, style: Style = makeStyle(false)): string {
-  const how = session.steers ? `${session.persona!.name} alpha ${formatAlpha(session.alpha)} layer ${session.layer}` : 'unsteered';
+  const op = session.operator === 'add' ? '' : ` ${session.operator}${session.cap !== undefined ? ` ${session.cap}` : ''}`;
+  const how = session.steers ? `${session.persona!.name}${op}${session.usesAlpha ? ` alpha ${formatAlpha(session.alpha)}` : ''} layer ${session.layers?.join(',') ?? session.layer}` : 'unsteered';
   return style.bold('model ') + style.dim(`[${how}]`) + style.bold(' › ');
 }

@@ -103,9 +103,15 @@ describe('ChatController', () => {
   it('carries out the setting commands and reports a bad one as an error, not a crash', async () => {
     const { chat, session } = setup();
     expect((await chat.command({ type: 'alpha', value: 1.5 })).text).toBe('alpha +1.5');
-    expect((await chat.command({ type: 'layer', layer: 2 })).text).toBe('layer 2');
-    expect((await chat.command({ type: 'layer', layer: 7 })).kind).toBe('error');
-    expect((await chat.command({ type: 'layer', layer: null })).text).toMatch(/layer 1 \(the persona's recommended layer\)/);
+    expect((await chat.command({ type: 'layer', layers: [2] })).text).toBe('layer 2');
+    expect((await chat.command({ type: 'layer', layers: [7] })).kind).toBe('error');
+    expect((await chat.command({ type: 'layer', layers: null })).text).toMatch(/layer 1 \(the persona's recommended layer\)/);
+    expect((await chat.command({ type: 'layer', layers: [1, 2] })).text).toBe('layer 1, 2');
+    expect((await chat.command({ type: 'operator', operator: 'ablate' })).text).toBe('operator ablate (alpha not used)');
+    expect(session.steers).toBe(true);
+    expect(session.intervention()!.response!.clamps.map((c) => c.layer)).toEqual([1, 2]);
+    expect((await chat.command({ type: 'operator', operator: 'add' })).text).toBe('operator add, alpha +1.5');
+    await chat.command({ type: 'layer', layers: null });
     await chat.ask('Hi');
     expect((await chat.command({ type: 'history' })).text).toBe('you: Hi\nmodel: Dear Sam, kind regards.');
     expect((await chat.command({ type: 'reset' })).text).toMatch(/conversation cleared/);

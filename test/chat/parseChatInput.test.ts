@@ -40,10 +40,15 @@ describe('parseChatInput', () => {
     expect(parseChatInput('/persona')).toEqual({ type: 'persona', ref: null });
   });
 
-  it('reads /layer as an integer, or back to the default without one', () => {
-    expect(parseChatInput('/layer 3')).toEqual({ type: 'layer', layer: 3 });
-    expect(parseChatInput('/layer -1')).toEqual({ type: 'layer', layer: -1 });
-    expect(parseChatInput('/layer')).toEqual({ type: 'layer', layer: null });
+  it('reads /layer as an integer or a list, or back to the default without one; /operator with its cap', () => {
+    expect(parseChatInput('/layer 3')).toEqual({ type: 'layer', layers: [3] });
+    expect(parseChatInput('/layer -1')).toEqual({ type: 'layer', layers: [-1] });
+    expect(parseChatInput('/layer 2-4')).toEqual({ type: 'layer', layers: [2, 3, 4] });
+    expect(parseChatInput('/layer')).toEqual({ type: 'layer', layers: null });
+    expect(parseChatInput('/operator ablate')).toEqual({ type: 'operator', operator: 'ablate' });
+    expect(parseChatInput('/operator cap 1.5')).toEqual({ type: 'operator', operator: 'cap', cap: 1.5 });
+    expect(parseChatInput('/operator cap').type).toBe('invalid');
+    expect(parseChatInput('/operator blend').type).toBe('invalid');
     expect(parseChatInput('/layer 1.5').type).toBe('invalid');
   });
 

@@ -9,13 +9,16 @@ import { parsePrecision } from '../../engine/convert/Precision.js';
 import { validateSampling } from '../../engine/generate/sampling.js';
 import { EngineWorker } from '../../engine/worker/EngineWorker.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
-import { intArg, modelOptions, numberArg, type ModelFlags } from '../common.js';
+import { OPERATORS, type Operator } from '../../steering/resolveSteering.js';
+import { intArg, layersArg, modelOptions, numberArg, type ModelFlags } from '../common.js';
 
 interface ChatFlags extends ModelFlags {
   persona?: string;
   alpha: number;
   alphaStep?: number;
-  layer?: number;
+  layer?: number[];
+  operator: Operator;
+  cap?: number;
   system?: string;
   maxNewTokens: number;
   temperature: number;
@@ -43,7 +46,9 @@ export function chatCommand(): Command {
     .option('-p, --persona <name|file>', `a persona shipped with the embedded model (formal, vivid) or a persona file (default with the embedded model: ${DEFAULT_CHAT_PERSONA})`)
     .option('-a, --alpha <alpha>', 'starting alpha; 0 is the unsteered model', numberArg('--alpha'), 0)
     .option('--alpha-step <step>', "alpha change per ↑/↓ (default: 1/16 of the persona's alpha range, 1 for the shipped personas)", numberArg('--alpha-step'))
-    .option('--layer <l>', "decoder layer to steer and measure (default: the persona's recommended layer)", intArg('--layer'))
+    .option('--layer <l>', "decoder layer(s) to steer, e.g. 3, 2-4 or 2,5; the first is measured (default: the persona's recommended layer)", layersArg('--layer'))
+    .addOption(new Option('--operator <op>', 'add alpha·v; ablate or cap the direction; ablate-add (remove, then add alpha·v); /operator changes it live').choices(OPERATORS as string[]).default('add'))
+    .option('--cap <c>', 'for --operator cap: the largest projection allowed on the unit vector', numberArg('--cap'))
     .option('--system <text>', 'system prompt')
     .option('--max-new-tokens <n>', 'most tokens per answer', intArg('--max-new-tokens'), 128)
     .option('--temperature <t>', '0 = greedy (answers change only with alpha and the conversation)', numberArg('--temperature'), 0)
@@ -64,7 +69,7 @@ export function chatCommand(): Command {
     const engine = await EngineWorker.start({ model: o.revision ? `${o.model}@${o.revision}` : o.model, precision, device: o.device, threads: o.threads });
     if (process.stderr.isTTY) process.stderr.write('\x1b[2K\r');
     try {
-      const session = new ChatSession(engine.info, { persona, alpha: o.alpha, alphaStep: o.alphaStep, layer: o.layer, system: o.system });
+      const session = new ChatSession(engine.info, { persona, alpha: o.alpha, alphaStep: o.alphaStep, layer: o.layer, operator: o.operator, cap: o.cap, system: o.system });
       const chat = new ChatController(engine, session, {
         personaDirs,
         maxNewTokens: o.maxNewTokens,
