@@ -55,11 +55,20 @@ export async function hashFile(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** A file's stamp: size, mtime, ctime and inode (any write, copy or restore changes one of them). */
+/**
+ * A file's stamp: size, mtime, ctime and inode (any write, copy or restore changes one of them).
+ *
+ * @example stampOf(await fs.stat('weights.bin'));
+ */
 export function stampOf(st: Stats): WeightsStamp {
   return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
 }
 
+/**
+ * True when two stamps are of the same, unchanged file.
+ *
+ * @example sameStamp(stampOf(st), manifest.weightsStamp);
+ */
 export function sameStamp(a: WeightsStamp, b: WeightsStamp | undefined): boolean {
   return !!b && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }

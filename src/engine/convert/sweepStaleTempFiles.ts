@@ -7,15 +7,23 @@ const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 /**
  * How old a temp file must be before it is removed although a process with its writer's pid is
  * alive (pids are reused; a live conversion writes to its file every few seconds).
+ *
+ * @example Date.now() - st.mtimeMs > STALE_TEMP_MS;
  */
 export const STALE_TEMP_MS = 60 * 60 * 1000;
 /**
  * How old a temp file of a writer that no longer exists must be: a little grace, because a pid
  * from another pid namespace (a container sharing the cache) looks dead from here.
+ *
+ * @example Date.now() - st.mtimeMs > DEAD_WRITER_GRACE_MS && !processAlive(pid);
  */
 export const DEAD_WRITER_GRACE_MS = 2 * 60 * 1000;
 
-/** True when a process with this pid exists (ours included). */
+/**
+ * True when a process with this pid exists (ours included).
+ *
+ * @example processAlive(process.pid); // true
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -64,7 +72,11 @@ export async function sweepStaleTempFiles(cacheRoot: string, now = Date.now()): 
   return removed;
 }
 
-/** Every `converted/<model>-<key>/<precision>` folder under a cache root. */
+/**
+ * Every `converted/<model>-<key>/<precision>` folder under a cache root.
+ *
+ * @example await convertedFolders(personaCacheDir()); // ['…/converted/stylist-0cd5…/f32']
+ */
 export async function convertedFolders(cacheRoot: string): Promise<string[]> {
   const root = path.join(cacheRoot, 'converted');
   const out: string[] = [];

@@ -16,6 +16,8 @@ export interface NumberBounds {
  * The largest values the toolkit accepts, well above every published checkpoint of the supported
  * families (the rope tables alone are max_position_embeddings × head_dim floats), so a typo such
  * as `num_hidden_layers: 1e9` is an error naming the key rather than an out-of-memory crash.
+ *
+ * @example CONFIG_LIMITS.num_hidden_layers; // 1024
  */
 export const CONFIG_LIMITS = {
   hidden_size: 1 << 17,

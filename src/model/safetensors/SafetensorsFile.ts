@@ -21,6 +21,8 @@ const MAX_HEADER = 100 * 1024 * 1024;
 /**
  * Bytes read per `read()` call: a multi-GB tensor is read in pieces of this size straight into its
  * destination, far below the 2 GiB a single read may ask for.
+ *
+ * @example await readTensorFloat32(info, READ_CHUNK_BYTES / 4); // smaller reads
  */
 export const READ_CHUNK_BYTES = 64 * 1024 * 1024;
 
@@ -28,9 +30,15 @@ export const READ_CHUNK_BYTES = 64 * 1024 * 1024;
  * The most elements one tensor may have to be read whole (the JavaScript typed-array limit, 2³²):
  * a bigger tensor is refused with a `ModelFileError` before anything is allocated. Ranges of it can
  * still be read with `readTensorBytes(info, { start, length })`.
+ *
+ * @example if (numel > MAX_TENSOR_ELEMENTS) await readTensorBytes(info, { start: 0, length: 1 << 20 });
  */
 export const MAX_TENSOR_ELEMENTS = 2 ** 32;
-/** The most bytes one tensor's raw read may return (Node's largest Buffer, 4 GiB). */
+/**
+ * The most bytes one tensor's raw read may return (Node's largest Buffer, 4 GiB).
+ *
+ * @example info.byteLength <= MAX_TENSOR_BYTES;
+ */
 export const MAX_TENSOR_BYTES: number = bufferConstants.MAX_LENGTH;
 
 /**

@@ -57,6 +57,8 @@ const MAX_DIMS = 4;
  * file at most `MAX_METADATA_VALUES` in all (a model's vocabulary, ~262k tokens, fits; a 50 MB
  * array of bytes is refused at once instead of costing gigabytes of objects). Counts are also
  * checked against the bytes left in the file before anything is read.
+ *
+ * @example GGUF_LIMITS.MAX_ARRAY_ITEMS; // 1048576
  */
 export const GGUF_LIMITS = { MAX_ARRAY_ITEMS: 1 << 20, MAX_METADATA_VALUES: 1 << 21 } as const;
 
@@ -276,6 +278,8 @@ export function decodeGguf(bytes: Uint8Array, source = 'GGUF data'): GgufFile {
 /**
  * The largest GGUF file `readGguf` reads into memory by default: a control vector is a few MB
  * (80 layers × 8192 floats is 2.6 MB); a model file is refused before it is read.
+ *
+ * @example await readGguf(file, { maxBytes: 2 * MAX_GGUF_FILE_BYTES });
  */
 export const MAX_GGUF_FILE_BYTES = 512 * 1024 * 1024;
 
