@@ -4,6 +4,7 @@ import { POSITIONS } from '../engine/generate/Intervention.js';
 import { UNITS } from '../steering/resolveSteering.js';
 import { ApiError } from './ApiError.js';
 import { personaNameSchema } from './personaName.js';
+import { parseLayerList } from '../steering/parseLayerList.js';
 
 /**
  * Bounds a chat request is checked against (server settings).
@@ -19,24 +20,6 @@ export interface ChatLimits {
 
 const alphaSchema = z.number().min(-1e4).max(1e4);
 const layerSchema = z.number().int();
-
-/**
- * Layers as a list (`[2, 3, 5]`) or a string (`"2-5"`, `"2,3,5"`, `"1,3-4"`), sorted and deduplicated.
- *
- * @example parseLayerList('2-4,7'); // [2, 3, 4, 7]
- */
-export function parseLayerList(value: string): number[] | null {
-  const out = new Set<number>();
-  for (const part of value.split(',')) {
-    const m = /^\s*(-?\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) return null;
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || b - a > 1024) return null;
-    for (let l = a; l <= b; l++) out.add(l);
-  }
-  return [...out].sort((x, y) => x - y);
-}
 
 const layersSchema = z.union([
   z.array(layerSchema).min(1).max(1024),
