@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/engine/LanguageModel.js';
+import { readQuestionSet } from '../../src/eval/evaluate/questionSets.js';
 import { buildTraitScoring, parseScorerSpec } from '../../src/eval/evaluate/traitScoring.js';
 import { renderPrompt } from '../../src/eval/scorers/judgeScorer.js';
 import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersScorer.js';
@@ -124,4 +125,10 @@ describe("persona_vectors' trait artefact files", () => {
     const neither = run(['train', '--out', out]);
     expect(neither.stderr).toMatch(/Give --positive-prompts and --negative-prompts \(prompt files\), or --trait-data/);
   }, 300_000);
+
+  it("asks the eval file's questions when evaluate or analyze-layers get it as --questions", async () => {
+    const q = await readQuestionSet(EVAL, STYLIST);
+    expect(q.evaluation).toEqual((await readPersonaVectorsArtifact(EVAL)).questions);
+    expect(q.extraction.some((x) => q.evaluation.includes(x))).toBe(false);
+  });
 });

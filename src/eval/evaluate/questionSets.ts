@@ -5,6 +5,8 @@
  * training distribution and it answers those poorly whatever the steering; any other model is asked
  * the built-in `QUESTION_BANK`, in a seeded order.
  */
+import { isPersonaVectorsArtifact, readPersonaVectorsArtifact } from '../../persona/prompts/personaVectorsArtifact.js';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
@@ -211,13 +213,20 @@ export function defaultQuestionSet(modelDir: string, numQuestions: number, seed 
  * @example const qs = await readQuestionSet('my-questions.txt', model.dir);
  */
 export async function readQuestionSet(file: string, modelDir: string, numQuestions?: number): Promise<QuestionSet> {
-  const prompts = await readPromptFile(file);
+  // A persona_vectors trait file (trait_data_eval/X.json): its questions are the evaluation questions.
+  const prompts = (await isArtifactFile(file)) ? (await readPersonaVectorsArtifact(file)).questions.map((user) => ({ user, system: undefined })) : await readPromptFile(file);
   if (prompts.some((p) => p.system)) throw new InvalidArgumentError(`${file}: evaluation questions are asked without a system prompt (steering is what changes); remove the "system" fields.`);
   if (numQuestions !== undefined) checkCount(numQuestions);
   const evaluation = prompts.map((p) => p.user).slice(0, numQuestions ?? prompts.length);
   const fallback = defaultQuestionSet(modelDir, 1);
   const asked = new Set(evaluation);
   return { name: 'file', evaluation, extraction: fallback.extraction.filter((q) => !asked.has(q)) };
+}
+
+async function isArtifactFile(file: string): Promise<boolean> {
+  if (!/\.json$/i.test(file)) return false;
+  const json = await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
+  return isPersonaVectorsArtifact(json);
 }
 
 function checkCount(n: number): void {
