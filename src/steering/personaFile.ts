@@ -9,6 +9,7 @@ import { atomicWrite } from '../util/atomicWrite.js';
 import { checkOutputTarget } from '../util/checkOutputTarget.js';
 import { withFileLock } from '../util/withFileLock.js';
 import { wrapWriteError } from '../util/wrapWriteError.js';
+import { locatePersona } from './locatePersona.js';
 import { PersonaVector, type PersonaMeta } from './PersonaVector.js';
 
 export const PERSONA_FORMAT = 'persona-vectors/persona@1';
@@ -30,6 +31,7 @@ const metaSchema = z.object({
   method: z.enum(['mean-diff', 'pca', 'pca-centred', 'probe']),
   positions: z.enum(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']),
   recommendedLayer: z.number().int().nonnegative(),
+  recommendedLayers: z.array(z.number().int().nonnegative()).min(1).optional(),
   alphaRange: z.tuple([z.number(), z.number()]),
   layers: z.array(layerStats),
   prompts: z
@@ -150,14 +152,16 @@ async function removeUnreferencedSidecars(jsonPath: string, keep: string): Promi
 }
 
 /**
- * Loads and validates a persona file (schema, sidecar present, shapes, no NaN/Inf). The
- * sidecar must be a regular file in the JSON's folder (no `../`, absolute path or link out of
+ * Loads and validates a persona file (schema, sidecar present, shapes, no NaN/Inf). `ref` is a
+ * path or a persona name (`'formal'`: the shipped personas and `$PERSONA_PATH`, see `locatePersona`).
+ * The sidecar must be a regular file in the JSON's folder (no `../`, absolute path or link out of
  * it) and match the `vectorsSha256`/`vectorsBytes` the JSON carries; files written before those
  * fields existed (the shipped personas among them) still load, without the check.
  *
- * @example const formal = await loadPersona('personas/formal.persona.json');
+ * @example const formal = await loadPersona('formal');   // or 'personas/formal.persona.json'
  */
-export async function loadPersona(jsonPath: string): Promise<PersonaVector> {
+export async function loadPersona(ref: string): Promise<PersonaVector> {
+  const jsonPath = await locatePersona(ref);
   // A writer may commit a new JSON and remove the sidecar the old one named while this reads: read
   // again, twice at once, then while the JSON keeps changing (a writer at work) with growing pauses.
   let previous: string | undefined;
