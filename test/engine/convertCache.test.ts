@@ -90,6 +90,13 @@ describe('the conversion cache', () => {
     expect(await listConversionCache(cacheRoot)).toEqual([]);
   });
 
+  it('says which cache folder it cannot write and how to move the cache', async () => {
+    const root = await tmp('pv-cc-');
+    const cacheRoot = path.join(root, 'cache');
+    await fs.writeFile(cacheRoot, 'a file where the cache folder should be');
+    await expect(convert(path.join(GOLDENS, 'llama'), cacheRoot)).rejects.toThrow(/Cannot write converted weights into the cache folder .*cache[/\\]converted[/\\].*: .*Set PERSONA_CACHE to a writable folder/);
+  });
+
   it('an abort signal stops a conversion between tensors and leaves neither a temp file nor a manifest', async () => {
     const cacheRoot = await tmp('pv-cc-');
     const ac = new AbortController();

@@ -8,6 +8,7 @@ import type { ModelWeights } from '../../model/safetensors/ModelWeights.js';
 import { atomicWrite, tempPathFor } from '../../util/atomicWrite.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { DataType, type DataTypeId } from '../onnx/onnxProto.js';
+import { PersonaError } from '../../errors.js';
 import { ConversionInterruptedError } from './ConversionInterruptedError.js';
 import type { ConvertedSource, ConvertedWeights, StoredLinear, StoredTensor } from './ConvertedWeights.js';
 import { hashFile, readConvertedManifest, stampOf, sameStamp } from './convertedManifest.js';
@@ -185,10 +186,10 @@ export async function ensureConverted(
     const problem = await verifyWeights(folder, found.manifest, manifestPath);
     if (!problem) return { folder, manifest: found.manifest };
     warn(`The conversion cache in ${folder} does not verify (${problem}); converting again.`);
-    await fs.rm(manifestPath, { force: true });
+    await fs.rm(manifestPath, { force: true }).catch(() => {});
   } else if (found.problem) {
     warn(`The conversion cache manifest ${manifestPath} ${found.problem}; converting again.`);
-    await fs.rm(manifestPath, { force: true });
+    await fs.rm(manifestPath, { force: true }).catch(() => {});
   }
   return convert(dir, weights, config, precision, folder, key, opts);
 }
@@ -234,9 +235,18 @@ async function convert(
 ): Promise<{ folder: string; manifest: ConvertedWeights }> {
   const manifestPath = path.join(folder, 'manifest.json');
   const source = await describeSource(dir, weights);
-  await fs.mkdir(folder, { recursive: true });
   const weightsPath = path.join(folder, 'weights.bin');
   const tmp = tempPathFor(weightsPath);
+  let handle: fs.FileHandle;
+  try {
+    await fs.mkdir(folder, { recursive: true });
+    handle = await fs.open(tmp, 'w');
+  } catch (err) {
+    throw new PersonaError(
+      `Cannot write converted weights into the cache folder ${folder}: ${(err as Error).message}. Set PERSONA_CACHE to a writable folder.`,
+      { cause: err },
+    );
+  }
   const stop: StopFlag = { reason: null };
   let bySignal = false;
   const onSignal = () => {
@@ -250,7 +260,6 @@ async function convert(
   if (isMainThread) process.once('SIGINT', onSignal);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
-  const handle = await fs.open(tmp, 'w');
   try {
     const w = new WeightsWriter(handle, stop);
     const linears = await writeAll(w, weights, config, precision, stop, opts.onProgress);

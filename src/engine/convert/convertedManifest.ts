@@ -14,7 +14,8 @@ export async function readConvertedManifest(file: string, version: number): Prom
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return {};
     return { problem: `cannot be read (${(err as Error).message})` };
   }
   let m: ConvertedWeights;
