@@ -289,6 +289,11 @@ async function convert(
       // Nothing else handles Ctrl-C: end the process as the default handler would have.
       process.kill(process.pid, 'SIGINT');
     }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof PersonaError) && typeof code === 'string') {
+      const hint = code === 'ENOSPC' ? ' The disk is full: free some space or set PERSONA_CACHE to a folder on another disk.' : '';
+      throw new PersonaError(`Writing converted weights into ${folder} failed (${code}): ${(err as Error).message}.${hint} Nothing was left in the cache.`, { cause: err });
+    }
     throw err;
   } finally {
     if (isMainThread) process.removeListener('SIGINT', onSignal);
