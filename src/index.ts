@@ -13,7 +13,7 @@ export { loadModel, LanguageModel, type Prompt, type ChatMessage, type GenerateT
 export { computePersonaVector, type ComputePersonaOptions } from './persona/computePersonaVector.js';
 export { trainPersona, type TrainOptions, type SteeringRecorder } from './persona/trainPersona.js';
 export { recommendSteering, recordSteering, withRecommendation, steeringSummary, RECOMMENDER_DEFAULTS, type SteeringCheck, type SteeringRecommendation, type RecommendOptions } from './eval/layers/recommendSteering.js';
-export { extractActivations } from './persona/extractActivations.js';
+export { extractActivations } from './engine/extractActivations.js';
 export { readPromptFile, readContrastiveFiles } from './persona/promptFiles.js';
 export { PersonaVector, type PersonaMeta } from './steering/PersonaVector.js';
 export { savePersona, loadPersona } from './steering/personaFile.js';
@@ -61,7 +61,7 @@ export { buildTraitScoring, parseScorerSpec } from './eval/evaluate/traitScoring
 export { projectionScorer } from './eval/evaluate/projectionScorer.js';
 export { unsteeredReader } from './eval/evaluate/unsteeredReader.js';
 export { unsteeredLogProbSource } from './eval/evaluate/unsteeredLogProbSource.js';
-export { measureEvaluationSpeed, randomModelFolder } from './eval/evaluate/measureEvaluationSpeed.js';
+export { measureEvaluationSpeed, randomModelFolder } from './bench/measureEvaluationSpeed.js';
 export { analyzeLayers } from './eval/layers/analyzeLayers.js';
 export { layerReport, layerFigures } from './eval/layers/layerReport.js';
 export { startServer, type PersonaServer, type ServeOptions } from './server/startServer.js';

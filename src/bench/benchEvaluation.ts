@@ -1,6 +1,6 @@
 import type { Precision } from '../engine/convert/Precision.js';
 import { loadModel } from '../engine/LanguageModel.js';
-import { copyChatTokenizer, measureEvaluationSpeed } from '../eval/evaluate/measureEvaluationSpeed.js';
+import { copyChatTokenizer, measureEvaluationSpeed } from './measureEvaluationSpeed.js';
 
 /** `persona bench --evaluation`: an evaluation's throughput beside batched decode, in one process. */
 export interface EvaluationBench {

@@ -8,7 +8,7 @@ import { TOOL_VERSION } from '../version.js';
 import { lenientCohensD } from '../util/effectSize.js';
 import { AGGREGATORS, dot } from './aggregators.js';
 import type { ContrastPrompt } from './prompts/PromptSet.js';
-import { extractActivations } from './extractActivations.js';
+import { extractActivations } from '../engine/extractActivations.js';
 
 export interface ComputePersonaOptions {
   model: LanguageModel;

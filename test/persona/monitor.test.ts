@@ -10,7 +10,7 @@ import { MONITOR_UNIT, monitorProjections } from '../../src/eval/monitor/monitor
 import { parseChatLine, readChatJsonl } from '../../src/eval/monitor/readChatJsonl.js';
 import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersScorer.js';
 import { dot } from '../../src/persona/aggregators.js';
-import { extractActivations } from '../../src/persona/extractActivations.js';
+import { extractActivations } from '../../src/engine/extractActivations.js';
 import { loadPersona } from '../../src/steering/personaFile.js';
 import type { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { CLI, PERSONAS, ROOT, STYLIST } from '../helpers/paths.js';

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PersonaError } from '../../errors.js';
 import { StreamingDecoder } from '../../model/tokenizer/StreamingDecoder.js';
-import { extractActivations } from '../../persona/extractActivations.js';
+import { extractActivations } from '../extractActivations.js';
 import { loadModel, type LanguageModel } from '../LanguageModel.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerRow } from './protocol.js';
 

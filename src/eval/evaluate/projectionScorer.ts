@@ -1,6 +1,6 @@
 import type { LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { extractActivations } from '../../persona/extractActivations.js';
+import { extractActivations } from '../../engine/extractActivations.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
 import { normalizeLayer } from '../../steering/PersonaVector.js';
 import { project } from '../../steering/project.js';

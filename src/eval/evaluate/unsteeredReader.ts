@@ -1,5 +1,5 @@
 import type { LanguageModel } from '../../engine/LanguageModel.js';
-import { extractActivations } from '../../persona/extractActivations.js';
+import { extractActivations } from '../../engine/extractActivations.js';
 import type { AnswerLogProb } from '../scorers/coherenceScorers.js';
 import type { ScoreItem } from '../scorers/Scorer.js';
 import { contentIds, itemIds } from './tokenizedItems.js';

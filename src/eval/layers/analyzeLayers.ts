@@ -3,7 +3,7 @@ import type { Positions } from '../../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { answerTokens } from '../../persona/computePersonaVector.js';
 import { dot } from '../../persona/aggregators.js';
-import { extractActivations } from '../../persona/extractActivations.js';
+import { extractActivations } from '../../engine/extractActivations.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';
 import type { Units } from '../../steering/resolveSteering.js';
 import type { ProgressCallback } from '../../util/progress.js';
@@ -35,6 +35,8 @@ export interface AnalyzeLayersOptions extends SweepOptions {
   coherenceFloor?: number;
   /** Lowest distinct-2 of a coherent cell as a share of the unsteered one (default 0.85). */
   repetitionFloor?: number;
+  /** Highest perplexity of a coherent cell as a multiple of the unsteered one (default 2). */
+  perplexityCeiling?: number;
   /** Screening alpha (default 4) and layers kept for the whole grid (default 3; Infinity = every layer). */
   screenAlpha?: number;
   keepLayers?: number;
@@ -91,13 +93,13 @@ export interface LayerAnalysis {
   toolVersion: string;
   model: { id: string; revision?: string; precision: string; numLayers: number; hiddenSize: number };
   persona: { name: string; description?: string; source?: string; recordedLayer: number };
-  settings: { alphas: number[]; layers: number[]; coherenceFloor: number; repetitionFloor: number; screenAlpha: number; keepLayers: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: Units; positions: Positions; level: number; scorer: string; probeFolds: number; contrastPairs: number; questions: number; batchSize: number };
+  settings: { alphas: number[]; layers: number[]; coherenceFloor: number; repetitionFloor: number; perplexityCeiling: number; screenAlpha: number; keepLayers: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: Units; positions: Positions; level: number; scorer: string; probeFolds: number; contrastPairs: number; questions: number; batchSize: number };
   /** What the steering effect is measured in: the persona's trait metric, or `projection:NAME`. */
   metric: string;
   /** With a projection metric: the layer it is read at (the most separable one). */
   projectionLayer?: number;
   questions: string[];
-  baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary };
+  baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary; perplexity: number };
   layers: LayerResult[];
   recommendation: LayerRecommendation;
   timing: { seconds: number; generatedTokens: number };
@@ -167,7 +169,7 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
     toolVersion: TOOL_VERSION,
     model: { id: model.id, ...(model.revision ? { revision: model.revision } : {}), precision: model.precision, numLayers: L, hiddenSize: model.hiddenSize },
     persona: { name: persona.name, ...(persona.meta.description ? { description: persona.meta.description } : {}), ...(o.source ? { source: o.source } : {}), recordedLayer: persona.meta.recommendedLayer },
-    settings: { alphas: [...s.alphas, 0].sort((a, b) => a - b), layers, coherenceFloor: s.coherenceFloor, repetitionFloor: s.repetitionFloor, screenAlpha: s.screenAlpha, keepLayers: s.keepLayers, maxNewTokens, temperature, topK, seed, units, positions, level: s.level, scorer: s.scorer, probeFolds, contrastPairs: P, questions: check.questions.length, batchSize },
+    settings: { alphas: [...s.alphas, 0].sort((a, b) => a - b), layers, coherenceFloor: s.coherenceFloor, repetitionFloor: s.repetitionFloor, perplexityCeiling: s.perplexityCeiling, screenAlpha: s.screenAlpha, keepLayers: s.keepLayers, maxNewTokens, temperature, topK, seed, units, positions, level: s.level, scorer: s.scorer, probeFolds, contrastPairs: P, questions: check.questions.length, batchSize },
     metric: check.recommendation.metric,
     ...(check.projectionLayer !== undefined ? { projectionLayer: check.projectionLayer } : {}),
     questions: check.questions,

@@ -1,7 +1,7 @@
 import type { ChatMessage, LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { dot } from '../../persona/aggregators.js';
-import { extractActivations } from '../../persona/extractActivations.js';
+import { extractActivations } from '../../engine/extractActivations.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';
 import type { ProgressCallback } from '../../util/progress.js';
 

@@ -3,7 +3,7 @@ import type { LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
 import { dot } from '../../persona/aggregators.js';
 import { answerTokens } from '../../persona/computePersonaVector.js';
-import { extractActivations } from '../../persona/extractActivations.js';
+import { extractActivations } from '../../engine/extractActivations.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { monitorDirections, MONITOR_UNIT, type MonitorTarget } from '../monitor/monitorProjections.js';
 import { readChatJsonl, type ChatSample } from '../monitor/readChatJsonl.js';

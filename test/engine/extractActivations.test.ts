@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadModel } from '../../src/engine/LanguageModel.js';
 import { scoreContinuations } from '../../src/engine/generate/scoreContinuations.js';
-import { extractActivations } from '../../src/persona/extractActivations.js';
+import { extractActivations } from '../../src/engine/extractActivations.js';
 import { GOLDENS, STYLIST } from '../helpers/paths.js';
 
 /** The Gemma 3 golden with a final logit softcap turned on and the stylist's tokenizer (the golden has none). */

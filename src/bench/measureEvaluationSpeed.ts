@@ -1,14 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { decode } from '../../bench/benchEngine.js';
-import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
-import type { LanguageModel } from '../../engine/LanguageModel.js';
-import { InvalidArgumentError } from '../../errors.js';
-import { DEFAULT_MODEL_DIR } from '../../model/defaultModel.js';
-import { PersonaVector } from '../../steering/PersonaVector.js';
-import { mulberry32 } from '../random.js';
-import { evaluatePersonas } from './evaluatePersonas.js';
-import { defaultQuestionSet } from './questionSets.js';
+import { decode } from './decodeTiming.js';
+import { writeRandomCheckpoint } from './randomCheckpoint.js';
+import type { LanguageModel } from '../engine/LanguageModel.js';
+import { InvalidArgumentError } from '../errors.js';
+import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
+import { PersonaVector } from '../steering/PersonaVector.js';
+import { mulberry32 } from '../eval/random.js';
+import { evaluatePersonas } from '../eval/evaluate/evaluatePersonas.js';
+import { defaultQuestionSet } from '../eval/evaluate/questionSets.js';
 
 /**
  * Options of {@link measureEvaluationSpeed}.

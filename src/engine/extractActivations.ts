@@ -1,8 +1,8 @@
 import { PersonaError } from '../errors.js';
-import type { LanguageModel } from '../engine/LanguageModel.js';
-import type { DecoderSession } from '../engine/DecoderSession.js';
-import { logSumExp } from '../engine/generate/sampling.js';
-import { KVCache } from '../engine/KVCache.js';
+import type { LanguageModel } from './LanguageModel.js';
+import type { DecoderSession } from './DecoderSession.js';
+import { logSumExp } from './generate/sampling.js';
+import { KVCache } from './KVCache.js';
 import type { ProgressCallback } from '../util/progress.js';
 
 /** One prompt+answer sequence to read activations from. */

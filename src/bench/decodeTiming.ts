@@ -1,0 +1,83 @@
+import type { DecoderSession } from '../engine/DecoderSession.js';
+import { KVCache } from '../engine/KVCache.js';
+
+/**
+ * Timing of single forward calls on a session over random tokens: prefill, and decode steps after a
+ * filled cache. Shared by the engine bench and the evaluation-speed measurement.
+ */
+
+/** The median of some timings. */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Deterministic random token ids (xorshift). */
+export function randomIds(n: number, vocab: number, seed: number): number[] {
+  let s = seed >>> 0 || 1;
+  return Array.from({ length: n }, () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % vocab;
+  });
+}
+
+/** Seconds for one prefill of B rows of T random tokens (optionally pooling, as extraction does). */
+export async function prefill(s: DecoderSession, T: number, B = 1, pool = false): Promise<number> {
+  const ids = randomIds(B * T, s.config.vocabSize, T + B);
+  const t = performance.now();
+  await s.run({
+    inputIds: ids,
+    batch: B,
+    seq: T,
+    positions: Array.from({ length: B * T }, (_, i) => i % T),
+    keyMask: new Uint8Array(B * T).fill(1),
+    poolWeights: pool ? new Float32Array(B * 2 * T).fill(1 / T) : undefined,
+    pools: 2,
+  });
+  return (performance.now() - t) / 1000;
+}
+
+/** A cache filled with `ctx` positions, and a function that times one decode step on it. */
+export async function decoder(s: DecoderSession, ctx: number, B: number, steps: number, steer?: Float32Array): Promise<() => Promise<number>> {
+  const c = s.config;
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, ctx + steps + 1);
+  const ids = randomIds(B * ctx, c.vocabSize, ctx * 7 + B);
+  for (let s0 = 0; s0 < ctx; s0 += 256) {
+    const T = Math.min(256, ctx - s0);
+    const S = s0 + T;
+    const inputIds: number[] = [];
+    const positions: number[] = [];
+    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) (inputIds.push(ids[b * ctx + t]), positions.push(t));
+    const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache });
+    cache.append(res.newK, res.newV, T);
+  }
+  let i = 0;
+  return async () => {
+    const S = cache.length + 1;
+    const t = performance.now();
+    const res = await s.run({
+      inputIds: randomIds(B, c.vocabSize, ++i),
+      batch: B,
+      seq: 1,
+      positions: new Array(B).fill(cache.length),
+      keyMask: new Uint8Array(B * S).fill(1),
+      cache,
+      steer: steer ? { delta: steer } : undefined,
+    });
+    cache.append(res.newK, res.newV, 1);
+    return (performance.now() - t) / 1000;
+  };
+}
+
+/**
+ * Decode `steps` tokens per row after `ctx` cached random tokens; returns seconds per step (median).
+ * What `decode_tok_s` reports, as batch / this.
+ *
+ * @example const tokS = 8 / (await decode(session, 128, 8, 16)); // decode_tok_s.ctx128_b8
+ */
+export async function decode(s: DecoderSession, ctx: number, B: number, steps: number): Promise<number> {
+  const step = await decoder(s, ctx, B, steps);
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) times.push(await step());
+  return median(times);
+}
+
