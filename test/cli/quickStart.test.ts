@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCliAsync as runCli } from '../helpers/cli.js';
 
 function rowsOf(out: string, label: RegExp): string[] {
   return out.split('\n').filter((l) => label.test(l));
 }
 
 describe('persona quick-start demos', () => {
-  it('chat holds a scripted two-turn conversation unsteered and steered, and the two differ', () => {
-    const r = runCli(['quick-start', '--demo', 'chat']);
+  it('chat holds a scripted two-turn conversation unsteered and steered, and the two differ', async () => {
+    const r = await runCli(['quick-start', '--demo', 'chat']);
     expect(r.code, r.err).toBe(0);
     expect(rowsOf(r.out, /^you › /).length).toBe(2);
     const unsteered = rowsOf(r.out, /^unsteered\s*│/);
@@ -23,7 +23,7 @@ describe('persona quick-start demos', () => {
   it('create makes a persona from a description, saves it where asked and steers with it', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qs-create-'));
     const out = path.join(dir, 'made.persona.json');
-    const r = runCli(['quick-start', '--demo', 'create', '--out', out]);
+    const r = await runCli(['quick-start', '--demo', 'create', '--out', out]);
     expect(r.code, r.err).toBe(0);
     const saved = JSON.parse(await fs.readFile(out, 'utf8'));
     expect(saved.description).toBe('formal and professional');
@@ -33,8 +33,8 @@ describe('persona quick-start demos', () => {
     expect(new Set(rows.map((l) => l.split('│')[1])).size).toBeGreaterThan(1);
   });
 
-  it('evaluate prints the trait score with an interval and the end-of-turn rate at every alpha', () => {
-    const r = runCli(['quick-start', '--demo', 'evaluate', '--persona', 'vivid']);
+  it('evaluate prints the trait score with an interval and the end-of-turn rate at every alpha', async () => {
+    const r = await runCli(['quick-start', '--demo', 'evaluate', '--persona', 'vivid']);
     expect(r.code, r.err).toBe(0);
     const rows = r.out.split('\n').filter((l) => /^\s*-?\d+(\.\d+)?\s+-?\d\.\d\d \[-?\d\.\d\d, -?\d\.\d\d\]\s+\d+%$/.test(l));
     expect(rows.length).toBe(5);
@@ -42,8 +42,8 @@ describe('persona quick-start demos', () => {
     expect(means[4]).toBeGreaterThan(means[0]);
   });
 
-  it('an unknown persona is an error that lists the shipped ones', () => {
-    const r = runCli(['quick-start', '--persona', 'nobody']);
+  it('an unknown persona is an error that lists the shipped ones', async () => {
+    const r = await runCli(['quick-start', '--persona', 'nobody']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/No shipped persona "nobody".*formal.*vivid/);
   });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runProcess } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
 
-/** Runs a command and returns its exit code and both outputs together. */
-function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
-  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, stdout: r.stdout ?? '' };
+/** Runs a command (without blocking the test worker) and returns its exit code and both outputs together. */
+async function sh(cmd: string, args: string[], cwd: string) {
+  const r = await runProcess(cmd, args, { cwd, timeout: 300_000 });
+  return { code: r.code, out: `${r.out}${r.err}`, stdout: r.out };
 }
 
 /** The README's first library example, verbatim. */
@@ -33,19 +33,19 @@ describe('the npm package, installed into a new project', () => {
   it('packs, installs offline from the npm cache with no warning and no download, and the README example and commands work there', async () => {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'pv-pack-'));
     // dist/ is built by the test setup; packing without scripts leaves it untouched for the other tests.
-    const pack = sh('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], ROOT);
+    const pack = await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], ROOT);
     expect(pack.code, pack.out).toBe(0);
     const tarball = path.join(tmp, (await fs.readdir(tmp)).find((f) => f.endsWith('.tgz'))!);
 
     let app = await emptyProject(tmp, 'app');
-    let install = sh('npm', [...INSTALL, '--offline', tarball], app);
+    let install = await sh('npm', [...INSTALL, '--offline', tarball], app);
     if (install.code !== 0 && /ENOTCACHED/.test(install.out)) {
       // `npm ci` caches tarballs but not registry metadata: fill the cache once (online), then install
       // again offline into a fresh project.
-      const warm = sh('npm', [...INSTALL, '--prefer-offline', tarball], await emptyProject(tmp, 'warm'));
+      const warm = await sh('npm', [...INSTALL, '--prefer-offline', tarball], await emptyProject(tmp, 'warm'));
       expect(warm.code, `filling the npm cache failed (is the registry reachable?):\n${warm.out}`).toBe(0);
       app = await emptyProject(tmp, 'app2');
-      install = sh('npm', [...INSTALL, '--offline', tarball], app);
+      install = await sh('npm', [...INSTALL, '--offline', tarball], app);
     }
     expect(install.code, install.out).toBe(0);
     expect(install.out).not.toMatch(/npm warn/i);
@@ -53,20 +53,20 @@ describe('the npm package, installed into a new project', () => {
     if (existsSync(ortBin)) expect((await fs.readdir(ortBin)).filter((f) => /cuda|tensorrt/.test(f))).toEqual([]);
 
     await fs.writeFile(path.join(app, 'example.mjs'), readmeExample());
-    const example = sh(process.execPath, ['example.mjs'], app);
+    const example = await sh(process.execPath, ['example.mjs'], app);
     expect(example.code, example.out).toBe(0);
     expect(example.stdout.trim().length).toBeGreaterThan(10);
 
-    const run = sh('npx', ['--offline', 'persona-vectors', 'run', '--persona', 'formal', '--alpha', '2', '--prompt', 'Thank Sam for the gift.', '--max-new-tokens', '16'], app);
+    const run = await sh('npx', ['--offline', 'persona-vectors', 'run', '--persona', 'formal', '--alpha', '2', '--prompt', 'Thank Sam for the gift.', '--max-new-tokens', '16'], app);
     expect(run.code, run.out).toBe(0);
     expect(run.stdout.trim().length).toBeGreaterThan(5);
     expect(run.out).not.toMatch(/npm warn/i);
 
-    const short = sh('npx', ['--offline', 'persona', '--version'], app);
+    const short = await sh('npx', ['--offline', 'persona', '--version'], app);
     expect(short.code, short.out).toBe(0);
     expect(short.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version);
 
-    const quick = sh('npx', ['--offline', 'persona-vectors', 'quick-start'], app);
+    const quick = await sh('npx', ['--offline', 'persona-vectors', 'quick-start'], app);
     expect(quick.code, quick.out).toBe(0);
     expect(quick.stdout).toMatch(/Next: npx persona-vectors run --persona formal/);
     await fs.rm(tmp, { recursive: true, force: true });
