@@ -21,6 +21,7 @@ interface AnalyzeFlags extends EvaluationFlags {
   layers?: number[];
   coherenceFloor: number;
   repetitionFloor: number;
+  perplexityCeiling: number;
   keepLayers: number;
   save?: string;
   numPrompts?: number;
@@ -46,7 +47,7 @@ const HELP: EvaluationHelp = {
  */
 export function analyzeLayersCommand(): Command {
   const cmd = new Command('analyze-layers')
-    .description('per layer: separation (Cohen\'s d, held-out probe), vector vs residual norm, steering effect and coherence over an alpha grid (one batched sweep per layer); recommends a layer and alpha range; JSON + HTML with a layer × alpha heat map')
+    .description("per layer: separation (Cohen's d, held-out probe), vector vs residual norm, steering effect and coherence; recommends a layer and the alpha range measured coherent, with the effect's 95% interval, by the same rule train and create use (every layer screened at ±4 in one batched sweep, the best --keep-layers over the alpha grid; docs/methods.md), or says the vector does not measurably steer the model; JSON + HTML with layer × alpha heat maps")
     .option('-p, --persona <file>', 'persona file to analyse')
     .option('--personality <text>', 'or a one-line description: the vector is computed first (as persona create does) and saved (--save)')
     .option('--save <file>', 'with --personality: where to save the computed persona, with the verdict recorded (default: beside --output, NAME.persona.json)');
@@ -55,10 +56,11 @@ export function analyzeLayersCommand(): Command {
       new Option('--layers <list>', 'layers to analyse (default all)').argParser(listArg('--layers')),
       new Option('--coherence-floor <rate>', 'lowest end-of-turn rate of a coherent cell').argParser(numberArg('--coherence-floor')).default(RECOMMENDER_DEFAULTS.coherenceFloor),
       new Option('--repetition-floor <share>', "lowest mean distinct-2 of a coherent cell, as a share of the unsteered answers'").argParser(numberArg('--repetition-floor')).default(RECOMMENDER_DEFAULTS.repetitionFloor),
+      new Option('--perplexity-ceiling <x>', "highest perplexity (under the unsteered model) of a coherent cell, as a multiple of the unsteered answers'").argParser(numberArg('--perplexity-ceiling')).default(RECOMMENDER_DEFAULTS.perplexityCeiling),
       new Option('--keep-layers <n>', 'layers the ±4 screen keeps for the whole alpha grid (0 = every layer)').argParser(intArg('--keep-layers')).default(RECOMMENDER_DEFAULTS.keepLayers),
     ],
     prompts: [
-      new Option('--num-prompts <n>', 'contrastive pairs re-answered for separation (default: all of the model\'s contrast questions, at most 64)').argParser(intArg('--num-prompts')),
+      new Option('--num-prompts <n>', 'with --persona: contrastive pairs re-answered for separation (default: the model\'s contrast questions, at most 64); with --personality: pairs the vector is computed from (default 64, as create)').argParser(intArg('--num-prompts')),
       new Option('--positive-prompts <file>', "prompts for the positive side of separation (default: the persona's recorded system prompts over the model's contrast questions)"),
       new Option('--negative-prompts <file>', 'prompts for the negative side, row-aligned'),
     ],
@@ -81,7 +83,7 @@ export function analyzeLayersCommand(): Command {
         persona = fromFile;
         contrast = files ?? contrastFromPersona(persona, qs.extraction, Math.min(o.numPrompts ?? 64, qs.extraction.length));
       } else {
-        const made = await personaFromDescription(model, o.personality!, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, maxNewTokens: o.maxNewTokens, batchSize: o.batchSize, onProgress, signal });
+        const made = await personaFromDescription(model, o.personality!, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, onProgress, signal });
         persona = made.persona;
         contrast = files ?? made.separation;
       }
@@ -95,6 +97,7 @@ export function analyzeLayersCommand(): Command {
         layers: o.layers,
         coherenceFloor: o.coherenceFloor,
         repetitionFloor: o.repetitionFloor,
+        perplexityCeiling: o.perplexityCeiling,
         keepLayers: o.keepLayers === 0 ? Infinity : o.keepLayers,
         traitScoring,
         source: o.persona ?? `description: ${o.personality}`,

@@ -40,7 +40,7 @@ export function generatePromptsCommand(): Command {
 }
 
 export function createCommand(): Command {
-  const cmd = promptOptions(new Command('create').description('make a persona from a one-line description: build contrastive prompts, answer them, compute the vector, pick the layer'))
+  const cmd = promptOptions(new Command('create').description('make a persona from a one-line description: build contrastive prompts, answer them, compute the vector, measure the layer and alpha range that steer it coherently (or that it does not measurably steer)'))
     .requiredOption('-o, --output <file>', 'persona file to write')
     .option('--name <name>', 'persona name')
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)

@@ -31,7 +31,7 @@ interface TrainFlags extends ModelFlags {
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
-    .description('learn a persona vector from positive and negative prompt files (one per line, or JSONL with system/user)')
+    .description('learn a persona vector from positive and negative prompt files (one per line, or JSONL with system/user and optionally a given "assistant" answer), then measure which layer and alpha range steer it coherently on held-out requests (or that it does not measurably steer; docs/methods.md)')
     .option('--positive-prompts <file>', 'prompts that elicit the persona')
     .option('--negative-prompts <file>', 'prompts that elicit its opposite (row-aligned)')
     .option('--trait-data <files>', "instead of prompt files, persona_vectors' trait files: extract.json[,eval.json] (every question under every instruction pair; --samples-per-question is their n_per_question)")

@@ -2,7 +2,7 @@ import type { LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { computePersonaVector } from '../../persona/computePersonaVector.js';
 import type { ContrastPrompt } from '../../persona/prompts/PromptSet.js';
-import { buildContrastiveSet } from '../../persona/prompts/buildContrastiveSet.js';
+import { createPromptSet } from '../../persona/createPromptSet.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
 import type { ProgressCallback } from '../../util/progress.js';
 
@@ -46,43 +46,37 @@ export function contrastFromPersona(persona: PersonaVector, questions: readonly 
  * @example await personaFromDescription(model, 'vivid and creative', questions, { numPrompts: 32, seed: 1 });
  */
 export interface DescriptionPersonaOptions {
-  /** Contrastive pairs for the vector (default 32); as many other pairs are kept for separation. */
+  /** Contrastive pairs for the vector (default 64, as `persona create`). */
   numPrompts?: number;
   seed?: number;
-  maxNewTokens?: number;
   name?: string;
-  batchSize?: number;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
 }
 
 /**
- * A persona vector from a one-line description, for the layer analysis: instruction pairs from
- * `describePersona` over the first half of `questions` make the vector (as `persona create` does),
- * and the same instruction pairs over the other half give fresh contrastive pairs for separation, so
- * separation is measured on answers the vector never saw.
+ * A persona vector from a one-line description, made exactly as `persona create` makes it (the
+ * built-in contrastive set for the description, 64 pairs, answers of 48 tokens at T = 0.8, top-k 50,
+ * the seed), so `analyze-layers --personality` and `evaluate --personality` judge the same vector
+ * `create` writes; the separation pairs are the persona's own system prompts over `questions`.
  *
  * @example const { persona, separation } = await personaFromDescription(model, 'formal and professional', questionSet.extraction);
  */
 export async function personaFromDescription(model: LanguageModel, description: string, questions: readonly string[], o: DescriptionPersonaOptions = {}): Promise<{ persona: PersonaVector; separation: ContrastPairs }> {
   const unique = [...new Set(questions)];
-  if (unique.length < 4) throw new InvalidArgumentError(`A persona from a description needs at least 4 distinct questions (half for the vector, half for separation); got ${unique.length}.`);
-  const half = Math.floor(unique.length / 2);
-  const numPrompts = o.numPrompts ?? Math.min(32, half);
-  const build = (qs: string[]) => buildContrastiveSet({ description, numPrompts, seed: o.seed ?? 0, heldOut: 0, questions: qs });
-  const train = build(unique.slice(0, half));
-  const held = build(unique.slice(half));
+  if (unique.length < 2) throw new InvalidArgumentError(`Separation needs at least 2 distinct questions; got ${unique.length}.`);
+  const seed = o.seed ?? 0;
+  const set = await createPromptSet({ personality: description, numPrompts: o.numPrompts ?? 64, seed });
   const { persona } = await computePersonaVector({
     model,
-    positivePrompts: train.positive,
-    negativePrompts: train.negative,
+    positivePrompts: set.positive,
+    negativePrompts: set.negative,
     name: o.name ?? (description.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') || 'persona'),
     description,
-    maxNewTokens: o.maxNewTokens ?? 48,
-    sampling: { temperature: 0.8, topK: 50, seed: o.seed ?? 0 },
-    batchSize: o.batchSize,
+    maxNewTokens: 48,
+    sampling: { temperature: 0.8, topK: 50, seed },
     onProgress: o.onProgress,
     signal: o.signal,
   });
-  return { persona, separation: { positive: held.positive, negative: held.negative } };
+  return { persona, separation: contrastFromPersona(persona, unique, Math.min(64, unique.length)) };
 }

@@ -26,7 +26,7 @@ export function effectHeatmap(a: LayerAnalysis): string {
     meaning: { high: `toward ${a.persona.name} (${a.metric} up)`, low: `away from ${a.persona.name} (${a.metric} down)` },
     highlight: rec ? { row: a.layers.findIndex((l) => l.layer === rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` } : undefined,
     dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
-    dimmedLabel: `incoherent: end-of-turn rate under ${a.settings.coherenceFloor} or distinct-2 under ${a.settings.repetitionFloor} × unsteered (blank: screened out)`,
+    dimmedLabel: `incoherent: end-of-turn rate under ${a.settings.coherenceFloor}, distinct-2 under ${a.settings.repetitionFloor} × or perplexity over ${a.settings.perplexityCeiling} × unsteered (–: screened out)`,
   });
 }
 
@@ -145,11 +145,11 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       kind: 'table',
       title: 'Per cell',
       caption: `${a.metric}: mean [${pct}% t interval]; effect: paired change against the unsteered answers; ended: Wilson interval. Unsteered: ${a.metric} ${a.baseline.metric.mean.toFixed(2)}, ended ${a.baseline.ended.rate.toFixed(2)}.`,
-      header: ['layer', 'alpha', a.metric, 'effect', 'ended', 'distinct-2', 'coherent'],
+      header: ['layer', 'alpha', a.metric, 'effect', 'ended', 'distinct-2', 'perplexity', 'coherent'],
       rows: a.layers.flatMap((l) => alphas.flatMap((x): ReportCell[][] => {
         const c = l.cells.find((y) => y.alpha === x);
         if (!c) return [];
-        return [[l.layer, fmtAlpha(x), { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi }, { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi }, { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi }, finite(c.distinct2.mean), c.coherent ? 'yes' : 'no']];
+        return [[l.layer, fmtAlpha(x), { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi }, { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi }, { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi }, finite(c.distinct2.mean), finite(c.perplexity), c.coherent ? 'yes' : 'no']];
       })),
       digits: 2,
     },
@@ -158,7 +158,7 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       title: 'How these numbers were made',
       paragraphs: [
         `First every layer was screened at alpha ±${a.settings.screenAlpha} in one batched generation (each row carries its own layer and alpha); the ${a.settings.keepLayers} layers with the largest screen score ((effect at +${a.settings.screenAlpha} − effect at −${a.settings.screenAlpha}) / 2) were then measured at every alpha (${alphas.map(fmtAlpha).join(', ')}, ${a.settings.units} units, ${a.settings.positions} positions) in a second one. ${a.settings.questions} held-out questions per cell, sampled at temperature ${a.settings.temperature}, top-k ${a.settings.topK}, at most ${a.settings.maxNewTokens} new tokens; question i has seed ${a.settings.seed} + i in every cell and in the shared unsteered baseline, so effects are paired differences. Trait scorer: ${a.settings.scorer}${a.projectionLayer !== undefined ? `; the effect is the answers' projection on the persona direction at layer ${a.projectionLayer}, read unsteered` : ''}.`,
-        `A cell is coherent when at least ${a.settings.coherenceFloor} of its answers end their turn and its mean distinct-2 is at least ${a.settings.repetitionFloor} × the unsteered answers'. A layer's coherent range walks out from alpha 0 on each side and stops before the first incoherent cell. The recommendation is the coherent positive-alpha cell with the largest mean effect among those whose ${pct}% interval lies above zero; the advertised range is that layer's coherent range. When no cell qualifies, the verdict is that the vector does not measurably steer this model. Separation is shown but not used: on small models every layer separates, and the most separable one often steers worst. The same rule and defaults serve persona train, create and analyze-layers.`,
+        `A cell is coherent when at least ${a.settings.coherenceFloor} of its answers end their turn, its mean distinct-2 is at least ${a.settings.repetitionFloor} × the unsteered answers' and the perplexity of its answers under the unsteered model (geometric mean) at most ${a.settings.perplexityCeiling} × theirs (unsteered: ${a.baseline.perplexity.toFixed(2)}). A layer's coherent range walks out from alpha 0 on each side and stops before the first incoherent cell. The recommendation is the coherent positive-alpha cell with the largest mean effect among those whose ${pct}% interval lies above zero; the advertised range is that layer's coherent range. When no cell qualifies, the verdict is that the vector does not measurably steer this model. Separation is shown but not used: on small models every layer separates, and the most separable one often steers worst. The same rule and defaults serve persona train, create and analyze-layers.`,
       ],
     },
   ];

@@ -11,7 +11,9 @@ import { defaultQuestionSet } from '../evaluate/questionSets.js';
 import { sweepSettings, type SweepOptions } from '../evaluate/sweepOptions.js';
 import type { TokenizedItem } from '../evaluate/tokenizedItems.js';
 import { buildTraitScoring, defaultScorerSpec, NO_TRAIT_SCORING, type ScorerSpec } from '../evaluate/traitScoring.js';
-import { distinctNScorer } from '../scorers/coherenceScorers.js';
+import { distinctNScorer, perplexityScorer } from '../scorers/coherenceScorers.js';
+import { unsteeredLogProbSource } from '../evaluate/unsteeredLogProbSource.js';
+import { unsteeredReader } from '../evaluate/unsteeredReader.js';
 import type { Scorer, ScoreValue } from '../scorers/Scorer.js';
 import type { MetricSummary } from '../stats.js';
 
@@ -30,6 +32,8 @@ export const RECOMMENDER_DEFAULTS = Object.freeze({
   coherenceFloor: 0.8,
   /** Lowest mean distinct-2 of a coherent cell, as a share of the unsteered answers' mean distinct-2. */
   repetitionFloor: 0.85,
+  /** Highest perplexity (geometric mean, under the unsteered model) of a coherent cell, as a multiple of the unsteered answers'. */
+  perplexityCeiling: 4,
   numQuestions: 32,
   /** Answer length: long enough that unsteered answers end their turn, so the end-of-turn rate measures steering. */
   maxNewTokens: 64,
@@ -55,6 +59,7 @@ export interface RecommendOptions extends SweepOptions {
   keepLayers?: number;
   coherenceFloor?: number;
   repetitionFloor?: number;
+  perplexityCeiling?: number;
   level?: number;
   batchSize?: number;
   onProgress?: ProgressCallback;
@@ -72,7 +77,9 @@ export interface SteeringCell {
   effect: PairedDelta;
   ended: EndedSummary;
   distinct2: MetricSummary;
-  /** End-of-turn rate at or above the floor and distinct-2 at or above the repetition bound. */
+  /** Geometric mean perplexity of the answers under the unsteered model. */
+  perplexity: number;
+  /** End-of-turn rate at or above the floor, distinct-2 at or above the repetition bound, perplexity under the ceiling. */
   coherent: boolean;
 }
 
@@ -113,11 +120,11 @@ export type SteeringRecommendation =
 export interface SteeringCheck {
   recommendation: SteeringRecommendation;
   layers: SteeringLayer[];
-  baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary };
+  baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary; perplexity: number };
   /** With a projection metric: the layer it is read at (the persona's most separable one). */
   projectionLayer?: number;
   questions: string[];
-  settings: { alphas: number[]; screenAlpha: number; keepLayers: number; coherenceFloor: number; repetitionFloor: number; level: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: string; positions: string; scorer: string };
+  settings: { alphas: number[]; screenAlpha: number; keepLayers: number; coherenceFloor: number; repetitionFloor: number; perplexityCeiling: number; level: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: string; positions: string; scorer: string };
   generatedTokens: number;
 }
 
@@ -126,8 +133,9 @@ export interface SteeringCheck {
  * On held-out requests, each answered unsteered once (the paired baseline): (1) every candidate layer
  * is steered at ±screenAlpha, all layers in one batched sweep (each row carries its own layer and
  * alpha); (2) the `keepLayers` layers with the largest screen score are measured over the whole alpha
- * grid, again in one sweep. A cell is coherent when its end-of-turn rate is at least `coherenceFloor`
- * and its mean distinct-2 at least `repetitionFloor` × the unsteered one. A layer's coherent range is
+ * grid, again in one sweep. A cell is coherent when its end-of-turn rate is at least `coherenceFloor`,
+ * its mean distinct-2 at least `repetitionFloor` × the unsteered one, and the perplexity of its
+ * answers under the unsteered model (geometric mean) at most `perplexityCeiling` × the unsteered one. A layer's coherent range is
  * the widest interval around 0 whose every cell is coherent. The recommended layer and alpha are the
  * coherent positive cell with the largest mean effect among cells whose interval excludes 0 toward the
  * persona; the range is that layer's coherent range. When no cell qualifies, the verdict is
@@ -154,6 +162,8 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   if (!(floor >= 0 && floor <= 1)) throw new InvalidArgumentError(`The coherence floor is an end-of-turn rate in [0, 1]; got ${floor}.`);
   const repetitionFloor = o.repetitionFloor ?? RECOMMENDER_DEFAULTS.repetitionFloor;
   if (!(repetitionFloor >= 0 && repetitionFloor <= 1)) throw new InvalidArgumentError(`The repetition floor is a share of the unsteered distinct-2 in [0, 1]; got ${repetitionFloor}.`);
+  const perplexityCeiling = o.perplexityCeiling ?? RECOMMENDER_DEFAULTS.perplexityCeiling;
+  if (!(perplexityCeiling >= 1)) throw new InvalidArgumentError(`The perplexity ceiling is a multiple of the unsteered perplexity, at least 1; got ${perplexityCeiling}.`);
   const level = o.level ?? RECOMMENDER_DEFAULTS.level;
   const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
   const questions = o.questions ?? defaultQuestionSet(model.dir, RECOMMENDER_DEFAULTS.numQuestions, seed).evaluation;
@@ -167,11 +177,13 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   // ---- the effect metric: the persona's trait metric, else its own projection ---------------------
   let metric = traits.traitMetric[persona.name];
   let projectionLayer: number | undefined;
-  const scorers: Scorer[] = [...traits.scorers, distinctNScorer([2])];
+  // One unsteered read-back per list of answers gives the perplexity (and the projection, when it is the metric).
+  const reader = unsteeredReader(model, { batchSize });
+  const scorers: Scorer[] = [...traits.scorers, distinctNScorer([2]), perplexityScorer(unsteeredLogProbSource(model, { reader }))];
   if (!metric) {
     projectionLayer = persona.meta.layers.reduce((a, b) => (b.separation > a.separation ? b : a)).layer;
     metric = `projection:${persona.name}`;
-    scorers.push(projectionScorer(model, [{ persona, layer: projectionLayer }], { batchSize }));
+    scorers.push(projectionScorer(model, [{ persona, layer: projectionLayer }], { reader }));
   }
   const metricSource: 'scorer' | 'projection' = projectionLayer === undefined ? 'scorer' : 'projection';
   const score = async (items: TokenizedItem[]) => {
@@ -191,6 +203,8 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   const baseValues = base.scores.map((s) => s[metric] ?? null);
   const baseSummary = summarizeCondition(base.scores, base.answers.map((a) => a.ended), base.answers.map((a) => a.tokens.length), [metric, 'distinct2'], level);
   const minDistinct2 = repetitionFloor * (Number.isFinite(baseSummary.metrics.distinct2.mean) ? baseSummary.metrics.distinct2.mean : 0);
+  const basePerplexity = geometricMean(base.scores.map((r) => r.perplexity ?? null));
+  const maxPerplexity = perplexityCeiling * basePerplexity;
 
   // Cells of (layer, alpha) pairs, all in one batched sweep: rows carry their own layer and alpha.
   const measure = async (pairs: Array<{ layer: number; alpha: number }>, phase: string): Promise<SteeringCell[]> => {
@@ -205,7 +219,9 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
       const ans = answers.slice(k * Q, (k + 1) * Q);
       const s = summarizeCondition(part, ans.map((a) => a.ended), ans.map((a) => a.tokens.length), [metric, 'distinct2'], level);
       const d2 = s.metrics.distinct2.mean;
-      return { alpha, metric: s.metrics[metric], effect: pairedDelta(part.map((r) => r[metric] ?? null), baseValues, level), ended: s.ended, distinct2: s.metrics.distinct2, coherent: s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2 };
+      const ppl = geometricMean(part.map((r) => r.perplexity ?? null));
+      const coherent = s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2 && !(ppl > maxPerplexity);
+      return { alpha, metric: s.metrics[metric], effect: pairedDelta(part.map((r) => r[metric] ?? null), baseValues, level), ended: s.ended, distinct2: s.metrics.distinct2, perplexity: ppl, coherent };
     });
   };
 
@@ -257,7 +273,7 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
       alphaRange: range,
       effect: cell.effect,
       ended: cell.ended,
-      reason: `Layer ${winner.layer} at alpha ${cell.alpha} moves ${metric} by ${fmt(cell.effect)} (${pct(level)} CI) on ${Q} held-out requests while ${pct(cell.ended.rate)} of answers end their turn${evidence}; every alpha in [${range.join(', ')}] stays coherent there (end-of-turn ≥ ${pct(floor)}, distinct-2 ≥ ${pct(repetitionFloor)} of unsteered).`,
+      reason: `Layer ${winner.layer} at alpha ${cell.alpha} moves ${metric} by ${fmt(cell.effect)} (${pct(level)} CI) on ${Q} held-out requests while ${pct(cell.ended.rate)} of answers end their turn${evidence}; every alpha in [${range.join(', ')}] stays coherent there (end-of-turn ≥ ${pct(floor)}, distinct-2 ≥ ${pct(repetitionFloor)} and perplexity ≤ ${perplexityCeiling}× of unsteered).`,
     };
   } else {
     const measured = result.filter((r) => r.measured).map((r) => {
@@ -279,10 +295,10 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   return {
     recommendation,
     layers: result,
-    baseline: { metric: baseSummary.metrics[metric], ended: baseSummary.ended, distinct2: baseSummary.metrics.distinct2 },
+    baseline: { metric: baseSummary.metrics[metric], ended: baseSummary.ended, distinct2: baseSummary.metrics.distinct2, perplexity: basePerplexity },
     ...(projectionLayer !== undefined ? { projectionLayer } : {}),
     questions: [...questions],
-    settings: { alphas, screenAlpha, keepLayers: Math.min(keepLayers, layers.length), coherenceFloor: floor, repetitionFloor, level, maxNewTokens, temperature, topK, seed, units, positions, scorer: traits.scorers.length ? traits.description : 'none (projection)' },
+    settings: { alphas, screenAlpha, keepLayers: Math.min(keepLayers, layers.length), coherenceFloor: floor, repetitionFloor, perplexityCeiling, level, maxNewTokens, temperature, topK, seed, units, positions, scorer: traits.scorers.length ? traits.description : 'none (projection)' },
     generatedTokens,
   };
 }
@@ -355,6 +371,12 @@ export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alp
     ...weak,
     `steer with: --layer ${v.layer} --alpha ${v.alpha}`,
   ];
+}
+
+/** exp(mean log x) over the scored values (NaN when none). */
+function geometricMean(xs: ReadonlyArray<ScoreValue | undefined>): number {
+  const v = xs.filter((x): x is number => typeof x === 'number' && x > 0 && Number.isFinite(x));
+  return v.length ? Math.exp(v.reduce((s, x) => s + Math.log(x), 0) / v.length) : NaN;
 }
 
 /**
