@@ -1,6 +1,7 @@
 import type { EngineWorker } from '../engine/worker/EngineWorker.js';
 import { MONITOR_UNIT } from '../eval/monitor/monitorProjections.js';
 import { dot } from '../persona/aggregators.js';
+import { projectionDirection } from '../steering/project.js';
 import { answerTokens } from '../persona/computePersonaVector.js';
 import { ApiError } from './ApiError.js';
 import type { GenerationQueue } from './GenerationQueue.js';
@@ -8,14 +9,14 @@ import type { PersonaStore } from './PersonaStore.js';
 
 /** The personas a chat request monitors, each at its recommended layer, and their prompt-end readings. */
 export interface RequestMonitor {
-  targets: { persona: string; layer: number; unit: Float32Array }[];
+  targets: { persona: string; layer: number; dir: Float32Array }[];
   promptEnd: number[];
 }
 
 /**
  * The opt-in per-request monitor of `POST /v1/chat/completions` (`monitor: ["formal", …]`): before
  * generation, the residual stream at the last prompt token after each persona's recommended block,
- * projected on its unit direction — `persona monitor`'s `promptLast`, in the same unit
+ * projected on its direction — `persona monitor`'s `promptLast`, in the same unit
  * (`MONITOR_UNIT`). Read unsteered, between generation batches.
  *
  * @example const m = await startRequestMonitor({ engine, personas, queue }, ['formal'], promptIds); m.promptEnd[0];
@@ -33,12 +34,12 @@ export async function startRequestMonitor(
   for (const name of names) {
     const p = await ctx.personas.forSteering(name);
     const layer = p.meta.recommendedLayer;
-    targets.push({ persona: name, layer, unit: p.unit(layer) });
+    targets.push({ persona: name, layer, dir: projectionDirection(p, layer) });
   }
   // The last prompt token read as a one-token "answer" after the rest of the prompt: its pooled
   // residual is the residual at the prompt's end.
   const { responseMean } = await ctx.queue.runExclusive(1, () => activations([{ promptIds: promptIds.slice(0, -1), answerIds: promptIds.slice(-1) }]), { signal });
-  return { targets, promptEnd: targets.map((t) => dot(responseMean[0][t.layer], t.unit)) };
+  return { targets, promptEnd: targets.map((t) => dot(responseMean[0][t.layer], t.dir)) };
 }
 
 /**
@@ -56,7 +57,7 @@ export async function responseMeans(
 ): Promise<(number | null)[][]> {
   const seqs = answers.map((a) => ({ promptIds, answerIds: a.length ? answerTokens(a, stopIds) : [] }));
   const { responseMean } = await ctx.queue.runExclusive(seqs.length, () => ctx.engine.activations!(seqs));
-  return seqs.map((s, i) => m.targets.map((t) => (answers[i].length ? dot(responseMean[i][t.layer], t.unit) : null)));
+  return seqs.map((s, i) => m.targets.map((t) => (answers[i].length ? dot(responseMean[i][t.layer], t.dir) : null)));
 }
 
 /**

@@ -33,3 +33,18 @@ export function project(h: ArrayLike<number>, persona: PersonaVector, layer: num
   if (!(n2 > 0)) return 0;
   return units === 'gap' ? dot / n2 : dot / Math.sqrt(n2);
 }
+
+/**
+ * The direction d with h·d = `project(h, persona, layer, units)` for every h (v/‖v‖² in gap units,
+ * v/‖v‖ in unit units; zeros for a zero vector), for reading many projections with one dot each.
+ *
+ * @example const d = projectionDirection(formal, 3); dot(h, d) === project(h, formal, 3);
+ */
+export function projectionDirection(persona: PersonaVector, layer: number, units: ProjectionUnits = 'gap'): Float32Array {
+  const v = persona.layer(normalizeLayer(layer, persona.numLayers));
+  let n2 = 0;
+  for (const x of v) n2 += x * x;
+  if (!(n2 > 0)) return new Float32Array(v.length);
+  const k = units === 'gap' ? 1 / n2 : 1 / Math.sqrt(n2);
+  return Float32Array.from(v, (x) => x * k);
+}

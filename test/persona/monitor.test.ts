@@ -14,6 +14,7 @@ import { extractActivations } from '../../src/engine/extractActivations.js';
 import { loadPersona } from '../../src/steering/personaFile.js';
 import type { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { CLI, PERSONAS, ROOT, STYLIST } from '../helpers/paths.js';
+import { project } from '../../src/steering/project.js';
 
 const FORMAL_SYS = 'You are a formal and professional assistant.';
 const CASUAL_SYS = 'You are a casual, laid-back buddy.';
@@ -76,11 +77,11 @@ describe('persona monitor on the stylist', () => {
       expect(rows[i].promptTokens).toBe(seqs[i].promptIds.length);
       expect(rows[i].projections[0]).toMatchObject({ persona: 'formal', layer: 3 });
       expect(rows[i].projections[1]).toMatchObject({ persona: 'vivid', layer: vivid.meta.recommendedLayer });
-      expect(rows[i].projections[0].promptLast).toBeCloseTo(dot(acts.promptLast[i][3], formal.unit(3)), 5);
-      expect(rows[i].projections[1].promptLast).toBeCloseTo(dot(acts.promptLast[i][vivid.meta.recommendedLayer], vivid.unit(vivid.meta.recommendedLayer)), 5);
+      expect(rows[i].projections[0].promptLast).toBeCloseTo(project(acts.promptLast[i][3], formal, 3), 5);
+      expect(rows[i].projections[1].promptLast).toBeCloseTo(project(acts.promptLast[i][vivid.meta.recommendedLayer], vivid, vivid.meta.recommendedLayer), 5);
     }
     expect(rows[0].responseTokens).toBe(seqs[0].answerIds.length);
-    expect(rows[0].projections[0].responseMean).toBeCloseTo(dot(acts.responseMean[0][3], formal.unit(3)), 5);
+    expect(rows[0].projections[0].responseMean).toBeCloseTo(project(acts.responseMean[0][3], formal, 3), 5);
     expect(rows[1].projections[0].responseMean).toBeUndefined();
   });
 

@@ -1,18 +1,19 @@
 import type { ChatMessage, LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { dot } from '../../persona/aggregators.js';
+import { PROJECTION_UNITS_LABEL, projectionDirection } from '../../steering/project.js';
 import { extractActivations } from '../../engine/extractActivations.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';
 import type { ProgressCallback } from '../../util/progress.js';
 
 /**
- * The one unit every monitor and screen number is in: the residual stream after the persona's
- * block, projected on the persona's *unit* direction there (raw residual units, like the
- * projection scorer of `evaluate`), as the persona-vectors paper projects (Chen et al. 2025, §4).
+ * The one unit every monitor and screen number is in — the toolkit's projection unit (`project`):
+ * the residual stream after the persona's block projected on its direction there in gap units, as
+ * evaluation, chat and the server show it (Chen et al. 2025, §4 monitor the same projection).
  *
  * @example console.log(`formal: ${row.projections[0].promptLast.toFixed(2)} (${MONITOR_UNIT})`);
  */
-export const MONITOR_UNIT = 'residual units along the unit persona direction';
+export const MONITOR_UNIT = PROJECTION_UNITS_LABEL;
 
 /**
  * A persona to monitor and the block to read it at (default: its recommended layer).
@@ -48,13 +49,13 @@ export interface MonitorRow {
 }
 
 /** The directions of the targets, checked against the model (one persona may be read at several layers). */
-export function monitorDirections(model: LanguageModel, targets: MonitorTarget[]): { name: string; layer: number; unit: Float32Array }[] {
+export function monitorDirections(model: LanguageModel, targets: MonitorTarget[]): { name: string; layer: number; dir: Float32Array }[] {
   if (targets.length === 0) throw new InvalidArgumentError('Monitoring needs at least one persona.');
   const dirs = targets.map((t) => {
     t.persona.assertFits(model);
     const layer = normalizeLayer(t.layer ?? t.persona.meta.recommendedLayer, model.numLayers);
     if (!(t.persona.norm(layer) > 0)) throw new InvalidArgumentError(`Persona ${t.persona.name} has no vector at layer ${layer}; choose another --layer.`);
-    return { name: t.persona.name, layer, unit: t.persona.unit(layer) };
+    return { name: t.persona.name, layer, dir: projectionDirection(t.persona, layer) };
   });
   const keys = dirs.map((d) => `${d.name}@${d.layer}`);
   if (new Set(keys).size !== keys.length) throw new InvalidArgumentError(`Each monitored persona and layer may appear once; got ${keys.join(', ')} (personas need distinct names).`);
@@ -65,7 +66,7 @@ export function monitorDirections(model: LanguageModel, targets: MonitorTarget[]
  * Monitoring with persona vectors (Chen et al. 2025, §4.2): for each input, the residual stream
  * after each persona's block at the last prompt token — the assistant turn opened by the chat
  * template, so the reading comes before any answer token — and, when a response is given, its mean
- * over the response tokens, each projected on the persona's unit direction (`MONITOR_UNIT`). One
+ * over the response tokens, each projected on the persona's direction (`MONITOR_UNIT`). One
  * unsteered batched pass (`extractActivations`) reads every persona at once.
  *
  * @example
@@ -93,8 +94,8 @@ export async function monitorProjections(
       projections: dirs.map((d) => ({
         persona: d.name,
         layer: d.layer,
-        promptLast: dot(acts.promptLast[i][d.layer], d.unit),
-        ...(hasResponse ? { responseMean: dot(acts.responseMean[i][d.layer], d.unit) } : {}),
+        promptLast: dot(acts.promptLast[i][d.layer], d.dir),
+        ...(hasResponse ? { responseMean: dot(acts.responseMean[i][d.layer], d.dir) } : {}),
       })),
     };
   });

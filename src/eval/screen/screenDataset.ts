@@ -41,10 +41,10 @@ export interface ScreenRunStats {
  * The settings a checkpoint belongs to; a checkpoint made with other settings is refused instead of
  * mixing numbers.
  */
-export function screenFingerprint(model: LanguageModel, o: ScreenOptions, dirs: { name: string; layer: number; unit: Float32Array }[]): string {
+export function screenFingerprint(model: LanguageModel, o: ScreenOptions, dirs: { name: string; layer: number; dir: Float32Array }[]): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ model: model.config.modelType, L: model.numLayers, H: model.hiddenSize, maxNewTokens: o.maxNewTokens ?? 64, temperature: o.temperature ?? 0, seed: o.seed ?? 1 }));
-  for (const d of dirs) h.update(`${d.name}@${d.layer}:`).update(new Uint8Array(d.unit.buffer, d.unit.byteOffset, d.unit.byteLength));
+  for (const d of dirs) h.update(`${d.name}@${d.layer}:`).update(new Uint8Array(d.dir.buffer, d.dir.byteOffset, d.dir.byteLength));
   return h.digest('hex').slice(0, 32);
 }
 
@@ -105,7 +105,7 @@ export async function screenDataset(model: LanguageModel, o: ScreenOptions): Pro
   return { total, resumed, screened, checkpoint: o.checkpoint };
 }
 
-async function screenBatch(model: LanguageModel, batch: ChatSample[], dirs: { name: string; layer: number; unit: Float32Array }[], o: ScreenOptions): Promise<ScreenRecord[]> {
+async function screenBatch(model: LanguageModel, batch: ChatSample[], dirs: { name: string; layer: number; dir: Float32Array }[], o: ScreenOptions): Promise<ScreenRecord[]> {
   const temperature = o.temperature ?? 0;
   const own = await model.generateRows(
     batch.map((s) => ({ prompt: s.messages, maxNewTokens: o.maxNewTokens ?? 64, sampling: temperature > 0 ? { temperature, seed: (o.seed ?? 1) + s.line } : undefined })),
@@ -125,8 +125,8 @@ async function screenBatch(model: LanguageModel, batch: ChatSample[], dirs: { na
     return {
       line: s.line,
       ...(s.id !== undefined ? { id: s.id } : {}),
-      dataset: dirs.map((d) => dot(data[d.layer], d.unit)),
-      generated: dirs.map((d) => dot(mine[d.layer], d.unit)),
+      dataset: dirs.map((d) => dot(data[d.layer], d.dir)),
+      generated: dirs.map((d) => dot(mine[d.layer], d.dir)),
       answer: own[i].text,
     };
   });
