@@ -12,6 +12,7 @@
 export { loadModel, LanguageModel, type Prompt, type ChatMessage, type GenerateTextOptions, type GeneratedText, type LoadModelOptions } from './engine/LanguageModel.js';
 export { computePersonaVector, type ComputePersonaOptions } from './persona/computePersonaVector.js';
 export { trainPersona, type TrainOptions, type SteeringRecorder } from './persona/trainPersona.js';
+export { compareMethods, comparisonReport, type MethodComparison } from './eval/layers/compareMethods.js';
 export { recommendSteering, recordSteering, withRecommendation, steeringSummary, RECOMMENDER_DEFAULTS, type SteeringCheck, type SteeringRecommendation, type RecommendOptions } from './eval/layers/recommendSteering.js';
 export { extractActivations } from './engine/extractActivations.js';
 export { readPromptFile, readContrastiveFiles } from './persona/promptFiles.js';

@@ -8,6 +8,9 @@ import { contrastFromPersona, personaFromDescription, type ContrastPairs } from 
 import { layerFigures, layerReport } from '../../eval/layers/layerReport.js';
 import { RECOMMENDER_DEFAULTS, steeringSummary, withRecommendation } from '../../eval/layers/recommendSteering.js';
 import { savePersona } from '../../steering/personaFile.js';
+import { compareMethods, comparisonReport, comparisonSummary } from '../../eval/layers/compareMethods.js';
+import { createPromptSet } from '../../persona/createPromptSet.js';
+import type { ExtractionMethod } from '../../steering/PersonaVector.js';
 import { readContrastiveFiles } from '../../persona/promptFiles.js';
 import { loadPersona } from '../../steering/personaFile.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
@@ -24,6 +27,7 @@ interface AnalyzeFlags extends EvaluationFlags {
   perplexityCeiling: number;
   keepLayers: number;
   save?: string;
+  methods?: string[];
   numPrompts?: number;
   positivePrompts?: string;
   negativePrompts?: string;
@@ -50,6 +54,7 @@ export function analyzeLayersCommand(): Command {
     .description("per layer: separation (Cohen's d, held-out probe), vector vs residual norm, steering effect and coherence; recommends a layer and the alpha range measured coherent, with the effect's 95% interval, by the same rule train and create use (every layer screened at ±4 in one batched sweep, the best --keep-layers over the alpha grid; docs/methods.md), or says the vector does not measurably steer the model; JSON + HTML with layer × alpha heat maps")
     .option('-p, --persona <file>', 'persona file to analyse')
     .option('--personality <text>', 'or a one-line description: the vector is computed first (as persona create does) and saved (--save)')
+    .option('--methods <list>', 'compare extraction methods (mean-diff,pca,pca-centred,probe) on the same answers of --positive-prompts/--negative-prompts or --personality: one steering check per method, effect and coherence heat maps per method, cosines between their directions per layer, one recommendation per method and an overall one', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
     .option('--save <file>', 'with --personality: where to save the computed persona, with the verdict recorded (default: beside --output, NAME.persona.json)');
   const own = {
     layers: [
@@ -67,6 +72,7 @@ export function analyzeLayersCommand(): Command {
   };
   for (const o of evaluationOptions(HELP, own)) cmd.addOption(o);
   return cmd.action(async (o: AnalyzeFlags) => {
+    if (o.methods) return compareMethodsAction(o);
     if (!!o.persona === !!o.personality) throw new InvalidArgumentError('Give exactly one of --persona FILE or --personality "description".');
     if (!!o.positivePrompts !== !!o.negativePrompts) throw new InvalidArgumentError('--positive-prompts and --negative-prompts go together.');
     if (o.save && !o.personality) throw new InvalidArgumentError('--save saves the persona computed from --personality; with --persona FILE the persona is already a file.');
@@ -117,5 +123,44 @@ export function analyzeLayersCommand(): Command {
       process.stdout.write(steeringSummary(analysis.recommendation).join('\n') + '\n');
       process.stdout.write(`wrote ${written.join(', ')}\n`);
     });
+  });
+}
+
+/** `analyze-layers --methods a,b,…`: the methods compared on the same answers, one report. */
+async function compareMethodsAction(o: AnalyzeFlags): Promise<void> {
+  if (o.persona) throw new InvalidArgumentError('--methods recomputes the vector with each method, so it needs the prompts: give --positive-prompts and --negative-prompts (or --personality), not --persona.');
+  if (!o.personality && !o.positivePrompts) throw new InvalidArgumentError('--methods needs --positive-prompts and --negative-prompts, or --personality "description".');
+  if (o.personality && o.positivePrompts) throw new InvalidArgumentError('--methods takes either the prompt files or --personality, not both.');
+  if (!!o.positivePrompts !== !!o.negativePrompts) throw new InvalidArgumentError('--positive-prompts and --negative-prompts go together.');
+  for (const flag of ['save'] as const) if (o[flag]) throw new InvalidArgumentError(`--${flag} is not used with --methods (each method's vector is in the JSON result's checks, not saved as a persona).`);
+  const overrides = parseTraitMetricFlags(o.traitMetric);
+  const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
+  const files = o.positivePrompts ? await readContrastiveFiles(o.positivePrompts, o.negativePrompts!) : undefined;
+  await withModel(o, async (model, signal) => {
+    const qs = await questionSetFor(o, model.dir);
+    const set = files ?? (await createPromptSet({ personality: o.personality!, numPrompts: o.numPrompts ?? 64, seed: o.seed }));
+    const name = o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') || 'persona' : path.basename(o.positivePrompts!).replace(/(-pos)?\.(jsonl|txt)$/, '');
+    const c = await compareMethods(model, {
+      ...sweepSettings(o),
+      positivePrompts: set.positive,
+      negativePrompts: set.negative,
+      methods: o.methods as ExtractionMethod[],
+      name,
+      description: o.personality,
+      questions: qs.evaluation,
+      alphas: o.alphas.filter((a) => a !== 0),
+      layers: o.layers,
+      coherenceFloor: o.coherenceFloor,
+      repetitionFloor: o.repetitionFloor,
+      perplexityCeiling: o.perplexityCeiling,
+      keepLayers: o.keepLayers === 0 ? Infinity : o.keepLayers,
+      scorer,
+      traitMetricOverrides: overrides,
+      onProgress: progressBar(process.stderr),
+      signal,
+    });
+    const written = await writeEvaluationFiles(o, c, () => comparisonReport(c), () => []);
+    process.stdout.write(comparisonSummary(c).join('\n') + '\n');
+    process.stdout.write(`wrote ${written.join(', ')}\n`);
   });
 }
