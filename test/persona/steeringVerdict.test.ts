@@ -38,6 +38,19 @@ describe('a description whose vector does not measurably steer the stylist', () 
     expect(saved.meta.alphaRange).toEqual([0, 0]);
   }, 900_000);
 
+  it('gets the verdict from evaluate --personality, which saves the persona it computed (--save)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-eval-'));
+    const saved = path.join(dir, 'kept', 'cheer.persona.json');
+    const r = persona(['evaluate', '--personality', CHEERFUL, '--save', saved, '--output', path.join(dir, 'e.json'), '--alphas', '-4,4', '--num-questions', '8', '--no-perplexity']);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout).toContain('this vector does not measurably steer this model');
+    expect(r.stdout).not.toMatch(/steer with/i);
+    const p = await loadPersona(saved);
+    expect(p.meta.steering?.verdict).toBe('does-not-steer');
+    const e = JSON.parse(readFileSync(path.join(dir, 'e.json'), 'utf8'));
+    expect(e.personas[0].name).toBe('cheerful');
+  }, 900_000);
+
   it('gets the verdict from create too, and the persona file records it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-create-'));
     const out = path.join(dir, 'cheerful.persona.json');
