@@ -120,7 +120,7 @@ export interface LayerAnalysis {
  *   questions: qs.evaluation, contrast: contrastFromPersona(formal, qs.extraction),
  *   traitScoring: await buildTraitScoring({ kind: 'markers', file: 'models/stylist/style_markers.json' }, [formal]),
  * });
- * analysis.recommendation; // { verdict: 'steers', layer: 1, alpha: 8, alphaRange: [-8, 8], effect: { mean: 0.6, … }, … }
+ * analysis.recommendation; // { verdict: 'steers', layer: 4, alpha: 4, alphaRange: [-4, 4], effect: { mean: 0.41, lo: 0.15, … }, … }
  */
 export async function analyzeLayers(model: LanguageModel, persona: PersonaVector, o: AnalyzeLayersOptions): Promise<LayerAnalysis> {
   const t0 = performance.now();

@@ -144,7 +144,7 @@ export interface SteeringCheck {
  *
  * @example
  * const { recommendation: r } = await recommendSteering(model, formal, { traitScoring });
- * // r = { verdict: 'steers', layer: 1, alpha: 8, alphaRange: [-8, 8], effect: { mean: 0.9, lo: 0.7, … }, … }
+ * // r = { verdict: 'steers', layer: 4, alpha: 4, alphaRange: [-4, 4], effect: { mean: 0.41, lo: 0.15, … }, … }
  */
 export async function recommendSteering(model: LanguageModel, persona: PersonaVector, o: RecommendOptions = {}): Promise<SteeringCheck> {
   persona.assertFits(model);
