@@ -28,6 +28,13 @@ function promptBlock(screen: string): { status: string; input: string } | null {
 /** Waits until the chat is at its prompt with a status line matching `status`. */
 const atPrompt = (t: TmuxTerminal, status: RegExp) => t.waitFor((s) => status.test(promptBlock(s)?.status ?? ''));
 
+/**
+ * The alpha scenarios below steer formal at layer 1 in steps of 1 (where ±6 reads casual / formal),
+ * whatever layer and range the shipped persona records; the persona test reads those from its file.
+ */
+const AT_LAYER_1 = ['--layer', '1', '--alpha-step', '1'];
+const layerOf = (name: string): number => JSON.parse(readFileSync(path.join(ROOT, 'personas', `${name}.persona.json`), 'utf8')).recommendedLayer;
+
 const proj = (status: string) => Number(/proj ([-+]\d+\.\d+)/.exec(status)![1]);
 const contextUsed = (status: string) => Number(/(\d+)\/512 tokens/.exec(status)![1]);
 
@@ -44,7 +51,7 @@ async function withChat(name: string, args: string[], body: (t: TmuxTerminal) =>
 
 describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
   it('arrow keys and /alpha change alpha between answers, the next answer follows, and the history is kept', () =>
-    withChat('alpha', ['--max-new-tokens', '64'], async (t) => {
+    withChat('alpha', ['--max-new-tokens', '64', ...AT_LAYER_1], async (t) => {
       const ask = 'Please thank Sam for the lovely flowers.';
       await atPrompt(t, /^formal │ alpha 0\.0 │ layer 1 │ steering on │ 0 turns/);
 
@@ -95,7 +102,7 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
 
   // +8 greedy never closes its turn: 300 tokens take a while to stream.
   it('Ctrl-C stops a running answer without quitting; a second Ctrl-C at the prompt quits cleanly', () =>
-    withChat('ctrlc', ['--alpha', '8', '--max-new-tokens', '300'], async (t) => {
+    withChat('ctrlc', ['--alpha', '8', '--max-new-tokens', '300', ...AT_LAYER_1], async (t) => {
       await atPrompt(t, /alpha \+8\.0/);
       t.type('Hello');
       await t.waitFor(/model \[formal alpha \+8\.0 layer 1\] › \S/, 30_000, 5);
@@ -126,13 +133,13 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
 
   it('switches persona, toggles steering with Ctrl-T and /steer, shows help and explains bad input', () =>
     withChat('persona', ['--alpha', '1.2'], async (t) => {
-      await atPrompt(t, /^formal │ alpha \+1\.2 │ layer 1 │ steering on/);
+      await atPrompt(t, new RegExp(`^formal │ alpha \\+1\\.2 │ layer ${layerOf('formal')} │ steering on`));
       t.send('C-t');
       await atPrompt(t, /steering OFF/);
       t.type('/steer on');
       await atPrompt(t, /steering on/);
       t.type('/persona vivid');
-      let s = await atPrompt(t, /^vivid │ alpha \+1\.2 │ layer 5 │ steering on/);
+      let s = await atPrompt(t, new RegExp(`^vivid │ alpha \\+1\\.2 │ layer ${layerOf('vivid')} │ steering on`));
       expect(s).toMatch(/persona vivid: vivid, creative imagery/);
       t.type('/alpha lots');
       s = await t.waitFor(/alpha must be a number; got "lots"\./);
@@ -144,7 +151,7 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
       s = await t.waitFor(/Ctrl-T +steering on \/ off/);
       t.type('Describe a quiet harbour.');
       s = await atPrompt(t, /1 turn ·/);
-      expect(answerAfter(s, 'model [vivid alpha +1.2 layer 5] › ').length).toBeGreaterThan(10);
+      expect(answerAfter(s, `model [vivid alpha +1.2 layer ${layerOf('vivid')}] › `).length).toBeGreaterThan(10);
       t.type('/quit');
       s = await t.waitFor(/EXIT=\d+/);
       expect(s).toMatch(/bye\nEXIT=0$/);
@@ -153,7 +160,7 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
 
 describe('persona chat without a terminal', () => {
   it('reads messages and commands from piped lines and prints each answer with the status line', () => {
-    const r = spawnSync(process.execPath, [CLI, 'chat', '--max-new-tokens', '48'], {
+    const r = spawnSync(process.execPath, [CLI, 'chat', '--max-new-tokens', '48', ...AT_LAYER_1], {
       input: 'Please thank Sam for the lovely flowers.\n/alpha -6\nPlease thank Sam for the lovely flowers.\n',
       encoding: 'utf8',
       timeout: 120_000,
