@@ -80,15 +80,19 @@ describe('extraction methods on the stylist (formal prompts)', () => {
     await expect(computePersonaVector({ model, ...BASE, positivePrompts: positive.slice(0, 2), negativePrompts: negative.slice(0, 2), positions: 'answer-token' })).rejects.toThrow(/assistant prefixes/);
   });
 
-  // Measured with this same check (docs/methods.md): which methods steer formality at their recommended setting.
+  // Measured with this same check (docs/methods.md): which methods and readings steer formality at their recommended setting.
   const steers: Array<[string, ExtractionMethod, ReadPositions, 'given' | 'generated' | 'ab']> = [
     ['pca (uncentred)', 'pca', 'response-mean', 'given'],
     ['probe', 'probe', 'response-mean', 'given'],
+    ['prompt_avg_diff (prompt-mean)', 'mean-diff', 'prompt-mean', 'generated'],
+    ['CAA (answer-token on the A/B set)', 'mean-diff', 'answer-token', 'ab'],
   ];
   for (const [label, method, positions, source] of steers) {
     it(`${label} steers formality at its recommended layer and alpha, with an interval above zero`, async () => {
       const model = await stylist();
-      const { persona } = await computePersonaVector({ model, ...BASE, method, positions, positivePrompts: source === 'given' ? givenPos : positive, negativePrompts: source === 'given' ? givenNeg : negative });
+      const ab = source === 'ab' ? await readContrastiveFiles(path.join(ROOT, 'data/stylist/formal-ab-pos.jsonl'), path.join(ROOT, 'data/stylist/formal-ab-neg.jsonl')) : undefined;
+      const [pp, nn] = ab ? [ab.positive, ab.negative] : source === 'given' ? [givenPos, givenNeg] : [positive, negative];
+      const { persona } = await computePersonaVector({ model, ...BASE, method, positions, positivePrompts: pp, negativePrompts: nn });
       const c = await check(persona);
       expect(c.recommendation.verdict, describeCheck(c)).toBe('steers');
       expect(c.recommendation.effect!.lo, describeCheck(c)).toBeGreaterThan(0);
@@ -99,6 +103,13 @@ describe('extraction methods on the stylist (formal prompts)', () => {
     const model = await stylist();
     const { persona } = await computePersonaVector({ model, ...BASE, method: 'pca-centred', positivePrompts: givenPos, negativePrompts: givenNeg });
     for (let l = 0; l < 6; l++) expect(Math.abs(cosine(persona.layer(l), generated.persona.layer(l))), `layer ${l}`).toBeLessThan(0.3);
+    const c = await check(persona);
+    expect(c.recommendation.verdict, describeCheck(c)).toBe('does-not-steer');
+  }, 600_000);
+
+  it('prompt_last_diff (prompt-last) does not measurably steer formality (its coherent cells never clear zero)', async () => {
+    const model = await stylist();
+    const { persona } = await computePersonaVector({ model, ...BASE, positions: 'prompt-last', positivePrompts: positive, negativePrompts: negative });
     const c = await check(persona);
     expect(c.recommendation.verdict, describeCheck(c)).toBe('does-not-steer');
   }, 600_000);
