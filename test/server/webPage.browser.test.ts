@@ -79,12 +79,15 @@ describe('the web page in headless Chromium', () => {
 
   it('answers side by side, unsteered and steered, and the slider changes the next steered answer without reloading', async () => {
     await page.locator('#max-tokens').fill('24');
+    // The slider spans ± the larger end of the persona's recommended range.
+    const { alphaRange } = JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
+    const span = Math.max(Math.abs(alphaRange[0]), Math.abs(alphaRange[1]));
     const slider = page.locator('#alpha');
     await slider.focus();
-    await page.keyboard.press('Home'); // alpha −8
-    expect(await page.locator('#alpha-value').innerText()).toBe('−8');
+    await page.keyboard.press('Home'); // alpha −span
+    expect(await page.locator('#alpha-value').innerText()).toBe(`−${span}`);
     const casual = await send('Thank Ana for the tea.');
-    expect(casual.alpha).toBe('-8');
+    expect(casual.alpha).toBe(String(-span));
     expect(casual.unsteered).toMatch(/\w/);
     expect(casual.steered).toMatch(/\w/);
     expect(casual.steered).not.toBe(casual.unsteered);
@@ -92,10 +95,10 @@ describe('the web page in headless Chromium', () => {
 
     await page.locator('#clear').click();
     await slider.focus();
-    await page.keyboard.press('End'); // alpha +8
-    expect(await page.locator('#alpha-value').innerText()).toBe('+8');
+    await page.keyboard.press('End'); // alpha +span
+    expect(await page.locator('#alpha-value').innerText()).toBe(`+${span}`);
     const formal = await send('Thank Ana for the tea.');
-    expect(formal.alpha).toBe('8');
+    expect(formal.alpha).toBe(String(span));
     expect(formal.unsteered).toBe(casual.unsteered); // same message, greedy: the unsteered side is unchanged
     expect(formal.steered).not.toBe(casual.steered);
     await shot('03-side-by-side-alpha-plus-8');
