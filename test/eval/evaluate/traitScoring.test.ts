@@ -25,7 +25,7 @@ describe('trait scoring', () => {
     expect(parseScorerSpec('judge:http://127.0.0.1:8080/v1,model=qwen,key-env=MY_KEY')).toEqual({ kind: 'judge', baseURL: 'http://127.0.0.1:8080/v1', model: 'qwen', apiKeyEnv: 'MY_KEY' });
     expect(parseScorerSpec('judge:http://h/v1')).toEqual({ kind: 'judge', baseURL: 'http://h/v1', model: 'default' });
     expect(() => parseScorerSpec('markers:')).toThrow(/needs the marker-list JSON file/);
-    expect(() => parseScorerSpec('judge:http://h/v1,temp=1')).toThrow(/model= and key-env=/);
+    expect(() => parseScorerSpec('judge:http://h/v1,temp=1')).toThrow(/model=, key-env= and trait-data=; got "temp"/);
     expect(() => parseScorerSpec('regex:x')).toThrow(/markers:FILE or judge:URL/);
   });
 
