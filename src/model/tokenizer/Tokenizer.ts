@@ -294,6 +294,9 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** The `model.type`s of tokenizer.json the tokenizer library implements. */
+const MODEL_TYPES = ['BPE', 'WordPiece', 'Unigram'];
+
 /** A short description of any JSON value for a message (never stringifies a deep value whole). */
 function shortValue(v: unknown): string {
   if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
@@ -317,6 +320,11 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
     }
   };
   const model = json.model as Raw | undefined;
+  // The tokenizer library falls back to a "legacy" model for any other type, which encodes to
+  // undefined ids: refuse what it cannot really read.
+  if (model?.type !== undefined && !MODEL_TYPES.includes(model.type as string)) {
+    throw new ModelFileError(`${where} has a model of type ${shortValue(model.type)}; the tokenizer reads ${MODEL_TYPES.join(', ')}. The file is damaged or from an unsupported tokenizer.`);
+  }
   const vocab = model?.vocab;
   if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {
     for (const [token, id] of Object.entries(vocab as Raw)) check(id, token);

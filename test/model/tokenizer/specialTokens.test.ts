@@ -134,6 +134,22 @@ describe('bounded tokenizer files', () => {
     const err = await loadTokenizer(await withVocabId(12.5, 'vocab')).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/"zzq" the id 12.5/);
   });
+
+  it('refuses a model type the tokenizer cannot read and an id that is a deep value, naming the file', async () => {
+    const dir = await withVocabId(7, 'vocab');
+    const json = JSON.parse(await fs.readFile(path.join(dir, 'tokenizer.json'), 'utf8'));
+    json.model.type = 'Mystery';
+    await fs.writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const err = await loadTokenizer(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelFileError);
+    expect((err as Error).message).toMatch(/model of type "Mystery"; the tokenizer reads BPE, WordPiece, Unigram/);
+    json.model.type = 'BPE';
+    const text = JSON.stringify(json).replace('"zzq":7', `"zzq":${'['.repeat(100_000)}1${']'.repeat(100_000)}`);
+    await fs.writeFile(path.join(dir, 'tokenizer.json'), text);
+    const deepErr = await loadTokenizer(dir).catch((e: unknown) => e);
+    expect(deepErr).toBeInstanceOf(ModelFileError);
+    expect((deepErr as Error).message).toMatch(/"zzq" the id a list of 1/);
+  });
 });
 
 describe('bounded chat templates', () => {
