@@ -361,7 +361,11 @@ export function recordSteering(o: RecommendOptions & { scorer?: ScorerSpec } = {
  */
 export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alphaRange?: [number, number] | null): string[] {
   const weak = v.metricSource === 'projection' ? [`note: the only trait measure was the persona's own projection (${v.metric}), weaker evidence than an independent scorer; give --scorer for one.`] : [];
-  if (v.verdict === 'does-not-steer') return [`verdict: this vector does not measurably steer this model. ${v.reason}`, ...weak];
+  if (v.verdict === 'does-not-steer') {
+    // The recorded reason states the verdict itself; print it once.
+    const why = v.reason.replace(/^This vector does not measurably steer this model:\s*/, '');
+    return [`verdict: this vector does not measurably steer this model. ${why.charAt(0).toUpperCase()}${why.slice(1)}`, ...weak];
+  }
   const e = v.effect!;
   const range = ('alphaRange' in v ? v.alphaRange : alphaRange) ?? null;
   const ended = typeof v.ended === 'number' ? v.ended : v.ended?.rate;
