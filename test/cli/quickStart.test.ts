@@ -9,6 +9,23 @@ function rowsOf(out: string, label: RegExp): string[] {
 }
 
 describe('persona quick-start demos', () => {
+  it('steer answers one request across the recommended range with visibly different rows, none collapsed into repetition', async () => {
+    const r = await runCli(['quick-start']);
+    expect(r.code, r.err).toBe(0);
+    const rows: string[] = [];
+    for (const line of r.out.split('\n')) {
+      if (/^alpha -?\d/.test(line)) rows.push(line.split('│')[1].trim());
+      else if (rows.length && /^\s+│ \S/.test(line)) rows[rows.length - 1] += ' ' + line.split('│')[1].trim();
+    }
+    expect(rows.length).toBe(5);
+    expect(new Set(rows).size).toBe(5);
+    for (const row of rows) {
+      const words = row.toLowerCase().split(/\s+/);
+      const grams = words.slice(0, -4).map((_, i) => words.slice(i, i + 5).join(' '));
+      expect(grams.length - new Set(grams).size, `a 5-word phrase repeats in: ${row}`).toBe(0);
+    }
+  });
+
   it('chat holds a scripted two-turn conversation unsteered and steered, and the two differ', async () => {
     const r = await runCli(['quick-start', '--demo', 'chat']);
     expect(r.code, r.err).toBe(0);
