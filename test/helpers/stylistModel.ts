@@ -25,3 +25,17 @@ export function styleScore(answer: string): { formality: number; vivid: number }
 }
 
 export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const NAMES = ['Reese', 'Sam', 'Priya', 'Leo', 'Nadia', 'Omar', 'Ana', 'Jo'];
+const KINDS = [
+  (n: string) => `Write a note thanking ${n} for the help.`,
+  (n: string) => `Apologise to ${n} for being late.`,
+  (n: string) => `Invite ${n} to dinner on Saturday.`,
+  (n: string) => `Tell ${n} you cannot come to the meeting.`,
+  (n: string) => `Explain to ${n} why the order is delayed.`,
+  (n: string) => `Describe the old town square to ${n}.`,
+  (n: string) => `Give ${n} advice about learning to cook.`,
+  (n: string) => `Answer ${n}, who complains about a noisy room.`,
+];
+/** 64 held-out stylist requests (8 kinds × 8 names): neither in data/stylist (training) nor among the recommender's requests. */
+export const STYLIST_HELD_OUT: readonly string[] = KINDS.flatMap((k) => NAMES.map(k));

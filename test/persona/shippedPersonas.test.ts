@@ -10,23 +10,11 @@ import { loadPersona } from '../../src/steering/personaFile.js';
 import type { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { CLI, PERSONAS, ROOT } from '../helpers/paths.js';
-import { mean, shippedPersona, styleScore, stylist } from '../helpers/stylistModel.js';
+import { mean, shippedPersona, styleScore, stylist, STYLIST_HELD_OUT } from '../helpers/stylistModel.js';
 
 const persona = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
 
-const NAMES = ['Reese', 'Sam', 'Priya', 'Leo', 'Nadia', 'Omar', 'Ana', 'Jo'];
-const KINDS = [
-  (n: string) => `Write a note thanking ${n} for the help.`,
-  (n: string) => `Apologise to ${n} for being late.`,
-  (n: string) => `Invite ${n} to dinner on Saturday.`,
-  (n: string) => `Tell ${n} you cannot come to the meeting.`,
-  (n: string) => `Explain to ${n} why the order is delayed.`,
-  (n: string) => `Describe the old town square to ${n}.`,
-  (n: string) => `Give ${n} advice about learning to cook.`,
-  (n: string) => `Answer ${n}, who complains about a noisy room.`,
-];
-/** 64 held-out requests (8 kinds × 8 names): neither in data/stylist (training) nor in the recommender's requests. */
-const HELD_OUT = KINDS.flatMap((k) => NAMES.map(k));
+const HELD_OUT = [...STYLIST_HELD_OUT];
 
 const TRAITS = { formal: 'formality', vivid: 'vivid' } as const;
 

@@ -5,21 +5,9 @@ import { computePersonaVector } from '../../src/persona/computePersonaVector.js'
 import { readContrastiveFiles } from '../../src/persona/promptFiles.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { ROOT, REFERENCE } from '../helpers/paths.js';
-import { mean, shippedPersona, styleScore, stylist } from '../helpers/stylistModel.js';
+import { mean, shippedPersona, styleScore, stylist, STYLIST_HELD_OUT } from '../helpers/stylistModel.js';
 
-const NAMES = ['Reese', 'Sam', 'Priya', 'Leo', 'Nadia', 'Omar', 'Ana', 'Jo'];
-const KINDS = [
-  (n: string) => `Write a note thanking ${n} for the help.`,
-  (n: string) => `Apologise to ${n} for being late.`,
-  (n: string) => `Invite ${n} to dinner on Saturday.`,
-  (n: string) => `Tell ${n} you cannot come to the meeting.`,
-  (n: string) => `Explain to ${n} why the order is delayed.`,
-  (n: string) => `Describe the old town square to ${n}.`,
-  (n: string) => `Give ${n} advice about learning to cook.`,
-  (n: string) => `Answer ${n}, who complains about a noisy room.`,
-];
-/** 64 held-out requests (8 kinds × 8 names), none of them in the training prompts. */
-const HELD_OUT = KINDS.flatMap((k) => NAMES.map(k));
+const HELD_OUT = [...STYLIST_HELD_OUT];
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let d = 0, x = 0, y = 0;
