@@ -41,6 +41,8 @@ export interface BenchOptions {
   threads: number;
   decodeSteps: number;
   reps: number;
+  /** Only load, RSS, prefill and decode (a later round of an interleaved comparison): no steering or train phases. */
+  figuresOnly?: boolean;
   onProgress?: ProgressCallback;
   log?: (line: string) => void;
 }
@@ -99,6 +101,28 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     log(`${precision}: decode ${name}: ${decode_tok_s[name].toFixed(2)} tok/s`);
   }
 
+  const bpt = bytesPerToken(manifest);
+  const bound_decode_tok_s = bounds.readBandwidth / bpt;
+  const bound_prefill_tok_s = bounds.matmulFlops / prefillFlopsPerToken(c, manifest, 128);
+  const figures = {
+    precision,
+    load_ms,
+    rss_mib,
+    bytes_per_token: bpt,
+    prefill_tok_s,
+    decode_tok_s,
+    bound_decode_tok_s,
+    bound_prefill_tok_s,
+    decode_share_of_bound: decode_tok_s.ctx128_b1 / bound_decode_tok_s,
+    prefill_share_of_bound: prefill_tok_s['128'] / bound_prefill_tok_s,
+    batch8_over_batch1: decode_tok_s.ctx128_b8 / decode_tok_s.ctx128_b1,
+  };
+  if (o.figuresOnly) {
+    await session.release();
+    const nan = Number.NaN;
+    return { ...figures, steering_overhead: nan, train_answer_tok_s: nan, train_activation_tok_s: nan, train_answer_over_decode_b8: nan, train_activation_over_prefill: nan };
+  }
+
   // Steering overhead: the steered graph with a non-zero vector vs a graph built without the add,
   // both opened fresh: the session above has served every prefill and batch size by now (its memory
   // arena grown with them), and against a fresh plain session its q4 steps read 1.4–8% slower in
@@ -135,22 +159,9 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   log(`${precision}: train answers ${train_answer_tok_s.toFixed(1)} tok/s, activations ${train_activation_tok_s.toFixed(1)} tok/s`);
   await session.release();
 
-  const bpt = bytesPerToken(manifest);
-  const bound_decode_tok_s = bounds.readBandwidth / bpt;
-  const bound_prefill_tok_s = bounds.matmulFlops / prefillFlopsPerToken(c, manifest, 128);
   return {
-    precision,
-    load_ms,
-    rss_mib,
-    bytes_per_token: bpt,
-    prefill_tok_s,
-    decode_tok_s,
-    bound_decode_tok_s,
-    bound_prefill_tok_s,
-    decode_share_of_bound: decode_tok_s.ctx128_b1 / bound_decode_tok_s,
-    prefill_share_of_bound: prefill_tok_s['128'] / bound_prefill_tok_s,
+    ...figures,
     steering_overhead,
-    batch8_over_batch1: decode_tok_s.ctx128_b8 / decode_tok_s.ctx128_b1,
     train_answer_tok_s,
     train_activation_tok_s,
     train_answer_over_decode_b8: train_answer_tok_s / decode_tok_s.ctx128_b8,

@@ -39,3 +39,24 @@ export function compareEngines(ours: Partial<Record<Precision, PrecisionResult>>
   }
   return out;
 }
+
+/** The figures an interleaved round compares (tok/s; higher is better). */
+export type EngineFigure = 'decode_ctx128' | 'decode_ctx1024' | 'prefill_128' | 'prefill_512';
+
+/**
+ * Our figures of one round, named as {@link llamaCppFigures} names theirs.
+ *
+ * @example interleaveRounds(async () => ourFigures(await oursOnce()), async () => llamaCppFigures(await theirsOnce()), 3);
+ */
+export function ourFigures(r: PrecisionResult): Record<EngineFigure, number> {
+  return { decode_ctx128: r.decode_tok_s.ctx128_b1, decode_ctx1024: r.decode_tok_s.ctx1024_b1, prefill_128: r.prefill_tok_s['128'], prefill_512: r.prefill_tok_s['512'] };
+}
+
+/**
+ * llama.cpp's figures of one round (decode after 128 / 1,024 tokens, prefill of 128 / 512).
+ *
+ * @example llamaCppFigures(comparison.results.q4_0!).decode_ctx128;
+ */
+export function llamaCppFigures(t: { decode_tok_s: Record<number, number>; prefill_tok_s: Record<number, number> }): Record<EngineFigure, number> {
+  return { decode_ctx128: t.decode_tok_s[128], decode_ctx1024: t.decode_tok_s[1024], prefill_128: t.prefill_tok_s[128], prefill_512: t.prefill_tok_s[512] };
+}

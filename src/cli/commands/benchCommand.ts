@@ -6,7 +6,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { benchPrecision, type PrecisionResult } from '../../bench/benchEngine.js';
 import { benchEvaluation } from '../../bench/benchEvaluation.js';
-import { compareEngines, LLAMA_CPP_TYPE } from '../../bench/compareEngines.js';
+import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from '../../bench/compareEngines.js';
+import { interleaveRounds, type InterleavedResult } from '../../bench/interleaveRounds.js';
 import type { LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
 import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
 import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
@@ -23,6 +24,8 @@ interface BenchFlags {
   threads: number;
   steps: number;
   reps: number;
+  rounds?: number;
+  figuresOnly?: boolean;
   vs?: string;
   evaluation?: boolean;
   json?: boolean;
@@ -38,6 +41,8 @@ export function benchCommand(): Command {
     .option('--steps <n>', 'decode steps per measurement', intArg('--steps'), 16)
     .option('--reps <n>', 'repetitions of each prefill measurement (median)', intArg('--reps'), 3)
     .option('--vs <engine>', 'also run the same shape through another engine in the same run: llama.cpp')
+    .option('--rounds <n>', 'with --vs: interleaved rounds (ours, theirs, ours, theirs …) per precision, default 3; each ratio is their median with its range', intArg('--rounds'))
+    .option('--figures-only', '(internal) with --child: only load, RSS, prefill and decode')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
     .option('--json', 'print one JSON object')
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
@@ -48,7 +53,7 @@ export function benchCommand(): Command {
       const log = (l: string) => process.stderr.write(`${l}\n`);
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
       if (o.child) {
-        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, log, onProgress: progressBar(process.stderr) });
+        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, figuresOnly: o.figuresOnly, log, onProgress: progressBar(process.stderr) });
         if (o.evaluation) {
           log(`${precisions[0]}: evaluation (5 alphas × 32 questions × 48 tokens, scored)…`);
           r.evaluation = await benchEvaluation(dir, precisions[0], o.threads);
@@ -57,33 +62,61 @@ export function benchCommand(): Command {
         process.stdout.write(JSON.stringify(r) + '\n');
         return;
       }
+      if (o.vs && o.vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only; got ${o.vs}`);
+      if (o.rounds !== undefined && !o.vs) throw new Error('--rounds interleaves our engine with another one: it needs --vs llama.cpp.');
+      const rounds = o.rounds ?? 3;
+      if (rounds < 1) throw new Error(`--rounds must be at least 1; got ${rounds}`);
       await writeRandomCheckpoint(dir, raw, { onProgress: progressBar(process.stderr) });
       log(`measuring the machine's bounds (${o.threads} threads)…`);
       const bounds: MachineBounds = await measureMachineBounds(o.threads);
       log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
-      const results: Partial<Record<Precision, PrecisionResult>> = {};
-      for (const p of precisions) {
-        // One process per precision, so RSS is that precision's own.
-        const r = spawnSync(process.execPath, [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), ...(o.evaluation ? ['--evaluation'] : []), '--child', JSON.stringify(bounds)], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-          encoding: 'utf8',
-          maxBuffer: 1 << 24,
-        });
+      // One process per precision and round, so RSS is that precision's own.
+      const ours = (p: Precision, figuresOnly: boolean): PrecisionResult => {
+        const args = [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps)];
+        if (o.evaluation && !figuresOnly) args.push('--evaluation');
+        if (figuresOnly) args.push('--figures-only');
+        const r = spawnSync(process.execPath, [...args, '--child', JSON.stringify(bounds)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
         if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
-        results[p] = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      }
+        return JSON.parse(r.stdout.trim().split('\n').pop()!);
+      };
+      const results: Partial<Record<Precision, PrecisionResult>> = {};
       let vs: LlamaCppComparison | undefined;
-      if (o.vs) {
-        if (o.vs !== 'llama.cpp') throw new Error(`--vs supports llama.cpp only; got ${o.vs}`);
+      const interleaved: Partial<Record<Precision, InterleavedResult & { theirs: string }>> = {};
+      if (!o.vs) {
+        for (const p of precisions) results[p] = ours(p, false);
+      } else {
         const { runLlamaCppComparison } = await import('../../bench/llamaCpp/index.js');
-        vs = await runLlamaCppComparison({ config: raw, types: precisions.map((p) => LLAMA_CPP_TYPE[p]), threads: o.threads, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
+        vs = { engine: '', threads: o.threads, results: {}, errors: {} };
+        for (const p of precisions) {
+          const type = LLAMA_CPP_TYPE[p];
+          // Ours, theirs, ours, theirs …: the first round of ours is the full measurement, later ones only the compared figures.
+          const run = await interleaveRounds(
+            async (round) => {
+              log(`round ${round + 1}/${rounds}: ours ${p}`);
+              const r = ours(p, round > 0);
+              if (round === 0) results[p] = r;
+              return ourFigures(r);
+            },
+            async (round) => {
+              log(`round ${round + 1}/${rounds}: llama.cpp ${type}`);
+              const c = await runLlamaCppComparison({ config: raw, types: [type], threads: o.threads, repeats: o.reps, decodeTokens: o.steps, seed: round + 1, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
+              vs!.engine = c.engine;
+              const t = c.results[type];
+              if (!t) throw new Error(`llama.cpp ${type} failed in round ${round + 1}: ${c.errors[type]}`);
+              if (round === 0) vs!.results[type] = t;
+              return llamaCppFigures(t);
+            },
+            rounds,
+          );
+          interleaved[p] = { theirs: type, ...run };
+        }
       }
       const report = {
         machine: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism?.() ?? os.cpus().length, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, date: new Date().toISOString() },
         shape: { config: path.basename(o.config), model_type: raw.model_type, layers: raw.num_hidden_layers, hidden: raw.hidden_size },
         bounds: { read_bandwidth_GBps: bounds.readBandwidth / 1e9, matmul_GFLOPs: bounds.matmulFlops / 1e9, threads: bounds.threads },
         results,
-        ...(vs ? { vs_llama_cpp: vs, ours_over_llama_cpp: compareEngines(results, vs) } : {}),
+        ...(vs ? { vs_llama_cpp: vs, rounds, ours_over_llama_cpp: interleaved } : {}),
       };
       if (o.json) {
         process.stdout.write(JSON.stringify(report, null, 1) + '\n');
@@ -99,13 +132,11 @@ export function benchCommand(): Command {
             '\n',
         );
       }
-      if (vs) {
-        for (const r of compareEngines(results, vs))
-          process.stdout.write(
-            `${r.ours} vs llama.cpp ${r.theirs}: decode ${r.decode_ctx128.ours_tok_s.toFixed(1)} / ${r.decode_ctx128.theirs_tok_s.toFixed(1)} tok/s = ${r.decode_ctx128.ratio.toFixed(2)}×  ` +
-              `prefill 128 ${r.prefill['128'].ours_tok_s.toFixed(0)} / ${r.prefill['128'].theirs_tok_s.toFixed(0)} = ${r.prefill['128'].ratio.toFixed(2)}×  RSS ${r.rss_mib.ours.toFixed(0)} / ${r.rss_mib.theirs.toFixed(0)} MiB\n`,
-          );
-        for (const [type, err] of Object.entries(vs.errors)) process.stdout.write(`llama.cpp ${type}: ${err}\n`);
+      for (const [p, x] of Object.entries(interleaved)) {
+        const f = (k: string) => `${x.ratios[k].median.toFixed(2)}× (${x.ratios[k].min.toFixed(2)}–${x.ratios[k].max.toFixed(2)})`;
+        process.stdout.write(
+          `${p} vs llama.cpp ${x.theirs}, median of ${rounds} interleaved rounds (range): decode 128 ctx ${f('decode_ctx128')}  1024 ctx ${f('decode_ctx1024')}  prefill 128 ${f('prefill_128')}  512 ${f('prefill_512')}\n`,
+        );
       }
     });
 }
