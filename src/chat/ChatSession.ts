@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../engine/LanguageModel.js';
-import type { RowIntervention } from '../engine/generate/Intervention.js';
+import type { Intervention } from '../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../errors.js';
 import { normalizeLayer, type PersonaVector } from '../steering/PersonaVector.js';
 import { defaultLayers, OPERATORS, resolveSteering, type Operator } from '../steering/resolveSteering.js';
@@ -198,7 +198,7 @@ export class ChatSession {
   }
 
   /** The steering for the next answer; null when it is not steered (so it is exactly the unsteered model). */
-  intervention(): RowIntervention | null {
+  intervention(): Intervention | null {
     if (!this.steers) return null;
     return resolveSteering(this.model, [{ persona: this.persona!, alpha: this.usesAlpha ? this.alpha : undefined, layers: this.layers ?? undefined, operator: this.operator, cap: this.cap }]);
   }

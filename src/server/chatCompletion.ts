@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { ChatMessage } from '../engine/LanguageModel.js';
-import type { RowIntervention } from '../engine/generate/Intervention.js';
+import type { Intervention } from '../engine/generate/Intervention.js';
 import type { EngineWorker, RowResult, WorkerRow } from '../engine/worker/EngineWorker.js';
 import { PersonaError } from '../errors.js';
 import { normalizeLayer } from '../steering/PersonaVector.js';
@@ -101,7 +101,7 @@ export async function resolveRequestSteering(
   ctx: Pick<ChatCompletionContext, 'engine' | 'personas'>,
   entries: SteerEntry[],
   opts: { list?: boolean } = {},
-): Promise<{ intervention: RowIntervention | null; echo: SteeringEcho[] }> {
+): Promise<{ intervention: Intervention | null; echo: SteeringEcho[] }> {
   if (entries.length === 0) return { intervention: null, echo: [] };
   const isList = opts.list === true;
   const specs: SteerSpec[] = [];

@@ -53,9 +53,6 @@ export interface Intervention {
   response: SteerPhase | null;
 }
 
-/** @deprecated The old name of {@link Intervention}. */
-export type RowIntervention = Intervention;
-
 function isEmptyPhase(p: SteerPhase | null | undefined): boolean {
   return !p || (p.delta === null && p.clamps.length === 0);
 }

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { Prompt } from '../LanguageModel.js';
-import type { RowIntervention } from '../generate/Intervention.js';
+import type { Intervention } from '../generate/Intervention.js';
 import type { SamplingOptions } from '../generate/sampling.js';
 import type { FinishReason } from '../generate/generateBatch.js';
 
@@ -18,7 +18,7 @@ export interface WorkerRow {
   prompt: Prompt;
   maxNewTokens?: number;
   sampling?: SamplingOptions;
-  intervention?: RowIntervention | null;
+  intervention?: Intervention | null;
   /** Render the chat template with thinking on (`enable_thinking`). */
   thinking?: boolean;
 }

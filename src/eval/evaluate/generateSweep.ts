@@ -1,5 +1,5 @@
 import type { GeneratedText, LanguageModel, Prompt } from '../../engine/LanguageModel.js';
-import type { RowIntervention } from '../../engine/generate/Intervention.js';
+import type { Intervention } from '../../engine/generate/Intervention.js';
 import type { SamplingOptions } from '../../engine/generate/sampling.js';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
 import type { ProgressCallback } from '../../util/progress.js';
@@ -12,7 +12,7 @@ import { splitAnswerTokens } from '../../model/tokenizer/splitReasoning.js';
  */
 export interface SweepRow {
   prompt: Prompt;
-  intervention: RowIntervention | null;
+  intervention: Intervention | null;
   seed: number;
 }
 
