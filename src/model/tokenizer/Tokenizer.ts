@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ModelFileError } from '../../errors.js';
+import { describeValue } from '../config/describeValue.js';
 import {
   applyChatTemplate,
   NoChatTemplateError,
@@ -297,15 +298,6 @@ function escapeRegExp(s: string): string {
 /** The `model.type`s of tokenizer.json the tokenizer library implements. */
 const MODEL_TYPES = ['BPE', 'WordPiece', 'Unigram'];
 
-/** A short description of any JSON value for a message (never stringifies a deep value whole). */
-function shortValue(v: unknown): string {
-  if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
-  if (Array.isArray(v)) return `a list of ${v.length}`;
-  if (typeof v === 'object') return `an object with keys ${Object.keys(v as object).slice(0, 5).join(', ') || '(none)'}`;
-  return typeof v;
-}
-
 /**
  * Checks every id of `tokenizer.json` (vocabulary and added tokens) before the tokenizer library
  * sees it: one id of 1e9 would make it build a billion-entry table. Returns the special added tokens.
@@ -315,7 +307,7 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
   const check = (id: unknown, token: string) => {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_TOKEN_ID) {
       throw new ModelFileError(
-        `${where} gives the token ${JSON.stringify(token.slice(0, 40))} the id ${shortValue(id)}; ids must be whole numbers from 0 to ${MAX_TOKEN_ID - 1}. The file is damaged or not a tokenizer; download it again.`,
+        `${where} gives the token ${JSON.stringify(token.slice(0, 40))} the id ${describeValue(id)}; ids must be whole numbers from 0 to ${MAX_TOKEN_ID - 1}. The file is damaged or not a tokenizer; download it again.`,
       );
     }
   };
@@ -323,7 +315,7 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
   // The tokenizer library falls back to a "legacy" model for any other type, which encodes to
   // undefined ids: refuse what it cannot really read.
   if (model?.type !== undefined && !MODEL_TYPES.includes(model.type as string)) {
-    throw new ModelFileError(`${where} has a model of type ${shortValue(model.type)}; the tokenizer reads ${MODEL_TYPES.join(', ')}. The file is damaged or from an unsupported tokenizer.`);
+    throw new ModelFileError(`${where} has a model of type ${describeValue(model.type)}; the tokenizer reads ${MODEL_TYPES.join(', ')}. The file is damaged or from an unsupported tokenizer.`);
   }
   const vocab = model?.vocab;
   if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {
@@ -334,7 +326,7 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
   if (added !== undefined && !Array.isArray(added)) throw new ModelFileError(`${where} has "added_tokens" that is not a list.`);
   for (const t of (added ?? []) as Raw[]) {
     const content = typeof t?.content === 'string' ? t.content : null;
-    if (content === null || content === '') throw new ModelFileError(`${where} has an added token without a "content" string (got ${shortValue(t)}).`);
+    if (content === null || content === '') throw new ModelFileError(`${where} has an added token without a "content" string (got ${describeValue(t)}).`);
     check(t.id, content);
     if (t.special === true) specials.set(content, { content, id: t.id as number, lstrip: t.lstrip === true, rstrip: t.rstrip === true });
   }

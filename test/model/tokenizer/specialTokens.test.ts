@@ -148,7 +148,7 @@ describe('bounded tokenizer files', () => {
     await fs.writeFile(path.join(dir, 'tokenizer.json'), text);
     const deepErr = await loadTokenizer(dir).catch((e: unknown) => e);
     expect(deepErr).toBeInstanceOf(ModelFileError);
-    expect((deepErr as Error).message).toMatch(/"zzq" the id a list of 1/);
+    expect((deepErr as Error).message).toMatch(/"zzq" the id an array of 1 item/);
   });
 });
 
