@@ -2,13 +2,15 @@ import type { ConvertedWeights } from '../engine/convert/ConvertedWeights.js';
 import type { Precision } from '../engine/convert/Precision.js';
 import { DecoderSession } from '../engine/DecoderSession.js';
 import { generateBatch } from '../engine/generate/generateBatch.js';
-import { GENERATION_GRAPH } from '../engine/graph/GraphOptions.js';
+import { CLAMP_GRAPH, GENERATION_GRAPH, type GraphOptions } from '../engine/graph/GraphOptions.js';
 import { openDecoder } from '../engine/openDecoder.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { EvaluationBench } from './benchEvaluation.js';
 import { decode, decoder, median, prefill, randomIds } from './decodeTiming.js';
+import { spreadOf, type RatioSpread } from './interleaveRounds.js';
 import type { MachineBounds } from './machineBounds.js';
+import { profileSteering } from './steeringProfile.js';
 
 export interface PrecisionResult {
   precision: Precision;
@@ -25,6 +27,14 @@ export interface PrecisionResult {
   prefill_share_of_bound: number;
   /** Steered decode step over the same step in a graph without the steering add, minus 1 (median of interleaved pairs). */
   steering_overhead: number;
+  /** The same paired measurement split into 3 rounds (one median per round): the method's own run-to-run spread. */
+  steering_overhead_rounds: number[];
+  /**
+   * The steering nodes' share of a steered decode step's kernel time at 128 context, from
+   * onnxruntime's per-node profile (median and range of 3 fresh sessions): the steering add per
+   * block, and, in the clamp graph (ablate / cap), every clamp op plus the add.
+   */
+  steering_profile_share: { add: RatioSpread; clamp: RatioSpread };
   batch8_over_batch1: number;
   /** The answer phase of `train` (batched sampled generation) and its activation pass. */
   train_answer_tok_s: number;
@@ -120,7 +130,8 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   if (o.figuresOnly) {
     await session.release();
     const nan = Number.NaN;
-    return { ...figures, steering_overhead: nan, train_answer_tok_s: nan, train_activation_tok_s: nan, train_answer_over_decode_b8: nan, train_activation_over_prefill: nan };
+    const none = { median: nan, min: nan, max: nan, rounds: [] };
+    return { ...figures, steering_overhead: nan, steering_overhead_rounds: [], steering_profile_share: { add: none, clamp: none }, train_answer_tok_s: nan, train_activation_tok_s: nan, train_answer_over_decode_b8: nan, train_activation_over_prefill: nan };
   }
 
   // Steering overhead: the steered graph with a non-zero vector vs a graph built without the add,
@@ -141,9 +152,19 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     ratios.push(on / (await stepOff()));
   }
   const steering_overhead = median(ratios) - 1;
+  const third = Math.ceil(n / 3);
+  const steering_overhead_rounds = [0, 1, 2].map((k) => ratios.slice(k * third, (k + 1) * third)).filter((x) => x.length).map((x) => median(x) - 1);
   await plain.release();
   await steered.release();
-  log(`${precision}: steering overhead ${(steering_overhead * 100).toFixed(2)}%`);
+  log(`${precision}: steering overhead ${(steering_overhead * 100).toFixed(2)}% (rounds ${steering_overhead_rounds.map((x) => (x * 100).toFixed(2)).join(', ')}%)`);
+  const profiled = async (graph: GraphOptions): Promise<RatioSpread> => {
+    const shares: number[] = [];
+    for (let r = 0; r < 3; r++) shares.push((await profileSteering(folder, manifest, c, graph, { threads: o.threads, ctx: fit(128), steps: o.decodeSteps })).share);
+    return spreadOf(shares);
+  };
+  const steering_profile_share = { add: await profiled(GENERATION_GRAPH), clamp: await profiled(CLAMP_GRAPH) };
+  const pct = (x: RatioSpread) => `${(x.median * 100).toFixed(2)}% (${(x.min * 100).toFixed(2)}–${(x.max * 100).toFixed(2)})`;
+  log(`${precision}: steering ops in the onnxruntime profile: add ${pct(steering_profile_share.add)}, clamp graph ${pct(steering_profile_share.clamp)} of a step`);
 
   // train phases: sampled answers for 8 prompts of 64 tokens, then the pooled activation pass.
   const prompts = Array.from({ length: 8 }, (_, b) => randomIds(64, c.vocabSize, 100 + b));
@@ -162,6 +183,8 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   return {
     ...figures,
     steering_overhead,
+    steering_overhead_rounds,
+    steering_profile_share,
     train_answer_tok_s,
     train_activation_tok_s,
     train_answer_over_decode_b8: train_answer_tok_s / decode_tok_s.ctx128_b8,

@@ -19,6 +19,15 @@ describe('persona bench', () => {
       expect(x.bound_decode_tok_s).toBeGreaterThan(0);
       expect(x.bound_prefill_tok_s).toBeGreaterThan(0);
       expect(Number.isFinite(x.steering_overhead)).toBe(true);
+      expect(x.steering_overhead_rounds).toHaveLength(3);
+      // The profile's share of the steering ops: the add alone is a small part of a step, the clamp graph's ops a larger one.
+      const { add, clamp } = x.steering_profile_share;
+      expect(add.rounds).toHaveLength(3);
+      expect(add.median).toBeGreaterThan(0);
+      expect(add.median).toBeLessThan(0.2);
+      expect(add.min).toBeLessThanOrEqual(add.median);
+      expect(add.max).toBeGreaterThanOrEqual(add.median);
+      expect(clamp.median).toBeGreaterThan(add.median);
       expect(x.rss_mib).toBeGreaterThan(10);
     }
     // q4 reads fewer bytes per token than f32
