@@ -8,11 +8,12 @@ npx tsc -p tsconfig.build.json
 persona() { node bin/persona.js "$@"; }
 recommended() { node -e "const a = JSON.parse(require('fs').readFileSync('$1', 'utf8')); if (!a.recommendation) process.exit(1); console.log(a.recommendation.layer)"; }
 
-# 1. Layer analysis of each shipped persona: separation, norms, and a layer × alpha steering sweep
-#    over 64 held-out stylist requests; recommends a layer and an alpha range (coherence floor 0.7).
+# 1. Layer analysis of each shipped persona: separation, norms, and the layer × alpha steering check
+#    with the recommender's own defaults (docs/methods.md), so it names the layer and range the
+#    persona file records.
 for name in formal vivid; do
   persona analyze-layers --persona "personas/$name.persona.json" --output "results/$name.layers.json" \
-    --html "results/$name.layers.html" --png --num-questions 64 --coherence-floor 0.7 --seed 0 --batch-size 128
+    --html "results/$name.layers.html" --png --seed 0 --batch-size 128
 done
 
 # 2. Both personas evaluated against each other, each steered at the layer its analysis recommends:
