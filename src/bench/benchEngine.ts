@@ -43,11 +43,29 @@ export interface PrecisionResult {
   train_answer_over_decode_b8: number;
   /** train_activation_tok_s / prefill_tok_s['128'] (the persona issue asks ≥ 0.6). */
   train_activation_over_prefill: number;
+  /** Decode (batch 1) after each context of `--contexts`, with the process's peak RSS so far. */
+  context_sweep?: ContextSweepPoint[];
   /** With `--evaluation`. */
   evaluation?: EvaluationBench;
 }
 
+/** One context length of the sweep. */
+export interface ContextSweepPoint {
+  requested: number;
+  /** The context measured: `requested`, capped by the model's positions. */
+  ctx: number;
+  decode_tok_s: number;
+  /** One prompt of `ctx` tokens, for contexts of 4,096 and more. */
+  prefill_tok_s?: number;
+  /** The process's peak RSS after this point (monotonic over the sweep). */
+  peak_rss_mib: number;
+  /** The f32 KV cache of the decode measurement. */
+  kv_cache_mib: number;
+}
+
 export interface BenchOptions {
+  /** Contexts of the decode sweep (default none). */
+  contexts?: number[];
   threads: number;
   decodeSteps: number;
   reps: number;
@@ -178,6 +196,18 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   await prefill(session, 64 + newTokens, 8, true);
   const train_activation_tok_s = (8 * (64 + newTokens)) / ((performance.now() - t) / 1000);
   log(`${precision}: train answers ${train_answer_tok_s.toFixed(1)} tok/s, activations ${train_activation_tok_s.toFixed(1)} tok/s`);
+
+  // Context sweep, last (its caches grow the process's peak RSS): decode after each context, batch 1,
+  // capped by the model's positions; the prefill of one prompt that long where it is ≥ 4,096 tokens.
+  const context_sweep: ContextSweepPoint[] = [];
+  for (const requested of o.contexts ?? []) {
+    const ctx = fit(requested);
+    const point: ContextSweepPoint = { requested, ctx, decode_tok_s: 1 / (await decode(session, ctx, 1, o.decodeSteps)), peak_rss_mib: process.resourceUsage().maxRSS / 1024, kv_cache_mib: (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20) };
+    if (requested >= 4096) point.prefill_tok_s = ctx / (await prefill(session, ctx));
+    point.peak_rss_mib = process.resourceUsage().maxRSS / 1024;
+    context_sweep.push(point);
+    log(`${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s${point.prefill_tok_s ? `, prefill ${point.prefill_tok_s.toFixed(1)} tok/s` : ''}, peak RSS ${point.peak_rss_mib.toFixed(0)} MiB (KV cache ${point.kv_cache_mib.toFixed(0)} MiB)`);
+  }
   await session.release();
 
   return {
@@ -189,5 +219,6 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     train_activation_tok_s,
     train_answer_over_decode_b8: train_answer_tok_s / decode_tok_s.ctx128_b8,
     train_activation_over_prefill: train_activation_tok_s / prefill_tok_s['128'],
+    context_sweep,
   };
 }

@@ -11,6 +11,7 @@ describe('persona bench', () => {
     const r = spawnSync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--json'], { encoding: 'utf8', timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
+    const config_max = JSON.parse(readFileSync(config, 'utf8')).max_position_embeddings;
     expect(report.bounds.read_bandwidth_GBps).toBeGreaterThan(0);
     expect(report.bounds.matmul_GFLOPs).toBeGreaterThan(0);
     for (const p of ['f32', 'q4']) {
@@ -28,6 +29,17 @@ describe('persona bench', () => {
       expect(add.min).toBeLessThanOrEqual(add.median);
       expect(add.max).toBeGreaterThanOrEqual(add.median);
       expect(clamp.median).toBeGreaterThan(add.median);
+      // The context sweep, capped by the model's positions, with the process's peak RSS rising (never falling) along it.
+      expect(x.context_sweep.map((p: { requested: number }) => p.requested)).toEqual([128, 1024, 4096, 8192]);
+      for (const p of x.context_sweep) {
+        expect(p.ctx).toBeLessThanOrEqual(Math.min(p.requested, config_max));
+        expect(p.decode_tok_s).toBeGreaterThan(0);
+        expect(p.kv_cache_mib).toBeGreaterThan(0);
+      }
+      expect(x.context_sweep[3].prefill_tok_s).toBeGreaterThan(0);
+      expect(x.context_sweep[0].prefill_tok_s).toBeUndefined();
+      const peaks = x.context_sweep.map((p: { peak_rss_mib: number }) => p.peak_rss_mib);
+      expect([...peaks].sort((a, b) => a - b)).toEqual(peaks);
       expect(x.rss_mib).toBeGreaterThan(10);
     }
     // q4 reads fewer bytes per token than f32

@@ -25,6 +25,7 @@ interface BenchFlags {
   steps: number;
   reps: number;
   rounds?: number;
+  contexts: string;
   figuresOnly?: boolean;
   vs?: string;
   evaluation?: boolean;
@@ -42,6 +43,7 @@ export function benchCommand(): Command {
     .option('--reps <n>', 'repetitions of each prefill measurement (median)', intArg('--reps'), 3)
     .option('--vs <engine>', 'also run the same shape through another engine in the same run: llama.cpp')
     .option('--rounds <n>', 'with --vs: interleaved rounds (ours, theirs, ours, theirs …) per precision, default 3; each ratio is their median with its range', intArg('--rounds'))
+    .option('--contexts <list>', 'contexts of the decode sweep (capped by the model\'s positions; prefill too from 4096); "" for none', '128,1024,4096,8192')
     .option('--figures-only', '(internal) with --child: only load, RSS, prefill and decode')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
     .option('--json', 'print one JSON object')
@@ -51,9 +53,14 @@ export function benchCommand(): Command {
       const key = createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 12);
       const dir = path.join(personaCacheDir(), 'bench', `${raw.model_type}-${key}`);
       const log = (l: string) => process.stderr.write(`${l}\n`);
+      const contexts = o.contexts.split(',').filter((x) => x.trim()).map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`--contexts takes positive integers; got "${x}"`);
+        return n;
+      });
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
       if (o.child) {
-        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, figuresOnly: o.figuresOnly, log, onProgress: progressBar(process.stderr) });
+        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, figuresOnly: o.figuresOnly, contexts, log, onProgress: progressBar(process.stderr) });
         if (o.evaluation) {
           log(`${precisions[0]}: evaluation (5 alphas × 32 questions × 48 tokens, scored)…`);
           r.evaluation = await benchEvaluation(dir, precisions[0], o.threads);
@@ -72,7 +79,7 @@ export function benchCommand(): Command {
       log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
       // One process per precision and round, so RSS is that precision's own.
       const ours = (p: Precision, figuresOnly: boolean): PrecisionResult => {
-        const args = [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps)];
+        const args = [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), '--contexts', o.contexts];
         if (o.evaluation && !figuresOnly) args.push('--evaluation');
         if (figuresOnly) args.push('--figures-only');
         const r = spawnSync(process.execPath, [...args, '--child', JSON.stringify(bounds)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -128,6 +135,7 @@ export function benchCommand(): Command {
             `prefill ${r.prefill_tok_s['128'].toFixed(1)} tok/s (bound ${r.bound_prefill_tok_s.toFixed(1)}, ${(r.prefill_share_of_bound * 100).toFixed(0)}%)  ` +
             `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}% (rounds ${r.steering_overhead_rounds.map((x) => (x * 100).toFixed(1)).join(', ')}; profile: add ${(r.steering_profile_share.add.median * 100).toFixed(2)}%, clamp ${(r.steering_profile_share.clamp.median * 100).toFixed(1)}%)  RSS ${r.rss_mib.toFixed(0)} MiB\n` +
             `     train answers ${r.train_answer_tok_s.toFixed(1)} tok/s (${r.train_answer_over_decode_b8.toFixed(2)} × batch-8 decode), activations ${r.train_activation_tok_s.toFixed(1)} tok/s (${r.train_activation_over_prefill.toFixed(2)} × prefill)` +
+            (r.context_sweep?.length ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s${x.prefill_tok_s ? ` (prefill ${x.prefill_tok_s.toFixed(0)})` : ''}, peak RSS ${x.peak_rss_mib.toFixed(0)} MiB`).join('; ')}` : '') +
             (r.evaluation ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)` : '') +
             '\n',
         );
