@@ -7,6 +7,7 @@ import { openDecoder } from '../engine/openDecoder.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { EvaluationBench } from './benchEvaluation.js';
+import type { TrainBench } from './benchTrain.js';
 import { decode, decoder, median, prefill, randomIds } from './decodeTiming.js';
 import { spreadOf, type RatioSpread } from './interleaveRounds.js';
 import type { MachineBounds } from './machineBounds.js';
@@ -45,6 +46,8 @@ export interface PrecisionResult {
   train_activation_over_prefill: number;
   /** Decode (batch 1) after each context of `--contexts`, with the process's peak RSS so far. */
   context_sweep?: ContextSweepPoint[];
+  /** With `--train`: one whole `train` and its phases. */
+  train?: TrainBench;
   /** With `--evaluation`. */
   evaluation?: EvaluationBench;
 }

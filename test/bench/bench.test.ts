@@ -60,6 +60,20 @@ describe('persona bench', () => {
     expect(r.stderr).toMatch(/f32: evaluation [\d.]+ tok\/s = [\d.]+ × batched decode/);
   });
 
+  it('with --train, times one whole train with its layer check and splits the time into the phases train reported', () => {
+    const config = path.join(STYLIST, 'config.json');
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', '--json'], { encoding: 'utf8', timeout: 600_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout).results.q4.train;
+    expect([t.positive_prompts, t.negative_prompts, t.max_new_tokens]).toEqual([20, 20, 64]);
+    const names = t.phases.map((p: { phase: string }) => p.phase);
+    expect(names).toContain('answers');
+    expect(names).toContain('steering check');
+    const shares = t.phases.reduce((n: number, p: { share: number }) => n + p.share, 0);
+    expect(shares).toBeCloseTo(1, 6);
+    expect(Number.isInteger(t.recommended_layer)).toBe(true);
+  }, 600_000);
+
   it('lays out a random checkpoint with exactly the tensors of the config', () => {
     const raw = JSON.parse(readFileSync(path.join(GOLDENS, 'qwen3', 'config.json'), 'utf8'));
     const names = checkpointTensors(raw).map((t) => t.name);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { benchPrecision, type PrecisionResult } from '../../bench/benchEngine.js';
 import { benchEvaluation } from '../../bench/benchEvaluation.js';
+import { benchTrain } from '../../bench/benchTrain.js';
 import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from '../../bench/compareEngines.js';
 import { interleaveRounds, type InterleavedResult } from '../../bench/interleaveRounds.js';
 import type { LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
@@ -29,6 +30,7 @@ interface BenchFlags {
   figuresOnly?: boolean;
   vs?: string;
   evaluation?: boolean;
+  train?: boolean;
   json?: boolean;
   child?: string;
 }
@@ -46,6 +48,7 @@ export function benchCommand(): Command {
     .option('--contexts <list>', 'contexts of the decode sweep (capped by the model\'s positions; prefill too from 4096); "" for none', '128,1024,4096,8192')
     .option('--figures-only', '(internal) with --child: only load, RSS, prefill and decode')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
+    .option('--train', 'also time one whole train (20 + 20 prompts, 64-token answers, its layer check included) with the share of each phase')
     .option('--json', 'print one JSON object')
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
     .action(async (o: BenchFlags) => {
@@ -66,6 +69,11 @@ export function benchCommand(): Command {
           r.evaluation = await benchEvaluation(dir, precisions[0], o.threads);
           log(`${precisions[0]}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode`);
         }
+        if (o.train) {
+          log(`${precisions[0]}: train (20 + 20 prompts, 64-token answers, layer check)…`);
+          r.train = await benchTrain(dir, precisions[0], o.threads);
+          log(`${precisions[0]}: train ${r.train.total_s.toFixed(1)} s: ${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')}`);
+        }
         process.stdout.write(JSON.stringify(r) + '\n');
         return;
       }
@@ -81,6 +89,7 @@ export function benchCommand(): Command {
       const ours = (p: Precision, figuresOnly: boolean): PrecisionResult => {
         const args = [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), '--contexts', o.contexts];
         if (o.evaluation && !figuresOnly) args.push('--evaluation');
+        if (o.train && !figuresOnly) args.push('--train');
         if (figuresOnly) args.push('--figures-only');
         const r = spawnSync(process.execPath, [...args, '--child', JSON.stringify(bounds)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
         if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
@@ -136,6 +145,7 @@ export function benchCommand(): Command {
             `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}% (rounds ${r.steering_overhead_rounds.map((x) => (x * 100).toFixed(1)).join(', ')}; profile: add ${(r.steering_profile_share.add.median * 100).toFixed(2)}%, clamp ${(r.steering_profile_share.clamp.median * 100).toFixed(1)}%)  RSS ${r.rss_mib.toFixed(0)} MiB\n` +
             `     train answers ${r.train_answer_tok_s.toFixed(1)} tok/s (${r.train_answer_over_decode_b8.toFixed(2)} × batch-8 decode), activations ${r.train_activation_tok_s.toFixed(1)} tok/s (${r.train_activation_over_prefill.toFixed(2)} × prefill)` +
             (r.context_sweep?.length ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s${x.prefill_tok_s ? ` (prefill ${x.prefill_tok_s.toFixed(0)})` : ''}, peak RSS ${x.peak_rss_mib.toFixed(0)} MiB`).join('; ')}` : '') +
+            (r.train ? `\n     train ${r.train.total_s.toFixed(1)} s (${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')})` : '') +
             (r.evaluation ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)` : '') +
             '\n',
         );

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import type { Precision } from '../engine/convert/Precision.js';
+import { loadModel } from '../engine/LanguageModel.js';
+import { recordSteering } from '../eval/layers/recommendSteering.js';
+import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
+import { trainPersona } from '../persona/trainPersona.js';
+import { copyChatTokenizer } from './measureEvaluationSpeed.js';
+
+/** `persona bench --train`: one whole `train`, its layer choice included, with the time of each phase. */
+export interface TrainBench {
+  positive_prompts: number;
+  negative_prompts: number;
+  max_new_tokens: number;
+  total_s: number;
+  /** Seconds and share of the total per progress phase of `train` (answers, activations, steering check …), in the order they ran. */
+  phases: { phase: string; seconds: number; share: number }[];
+  recommended_layer: number;
+  /** The steering check's verdict (random weights: usually that it does not steer). */
+  verdict?: string;
+}
+
+const TOPICS = ['the weather', 'a river', 'breakfast', 'a library', 'the night sky', 'a train station', 'gardening', 'an old bridge', 'the sea', 'a market', 'winter', 'a mountain road', 'music', 'a small town', 'rain', 'a museum', 'coffee', 'the harbour', 'autumn', 'a bicycle'];
+
+/**
+ * Times the library's `trainPersona` as it is, with the layer check (`recordSteering`, markers
+ * scorer of the embedded stylist), on a bench folder of random weights (the stylist's chat
+ * tokenizer copied in): `pairs` positive and `pairs` negative prompts, `maxNewTokens`-token answers.
+ * Phases are read from train's own progress events: a phase runs from its first event to the next
+ * phase's first event.
+ *
+ * @example const t = await benchTrain(dir, 'q4', 2); t.phases.map((p) => `${p.phase} ${(p.share * 100).toFixed(0)}%`);
+ */
+export async function benchTrain(dir: string, precision: Precision, threads: number, o: { pairs?: number; maxNewTokens?: number } = {}): Promise<TrainBench> {
+  const pairs = o.pairs ?? 20;
+  const maxNewTokens = o.maxNewTokens ?? 64;
+  await copyChatTokenizer(dir);
+  const model = await loadModel(dir, { precision, threads });
+  try {
+    const ask = (i: number) => `Describe ${TOPICS[i % TOPICS.length]} in two sentences.`;
+    const positivePrompts = Array.from({ length: pairs }, (_, i) => ({ system: 'Answer in a formal, precise register.', user: ask(i) }));
+    const negativePrompts = Array.from({ length: pairs }, (_, i) => ({ system: 'Answer casually, like texting a friend.', user: ask(i) }));
+    const starts: { phase: string; t: number }[] = [];
+    const t0 = performance.now();
+    const persona = await trainPersona({
+      model,
+      positivePrompts,
+      negativePrompts,
+      name: 'formal',
+      maxNewTokens,
+      recommend: recordSteering({ scorer: { kind: 'markers', file: path.join(DEFAULT_MODEL_DIR, 'style_markers.json') }, seed: 0 }),
+      onProgress: (p) => {
+        if (starts.at(-1)?.phase !== p.phase && !starts.some((s) => s.phase === p.phase)) starts.push({ phase: p.phase, t: performance.now() });
+      },
+    });
+    const t1 = performance.now();
+    const total = (t1 - t0) / 1000;
+    const bounds = [{ phase: 'before the first progress event', t: t0 }, ...starts];
+    const phases = bounds
+      .map((s, i) => ({ phase: s.phase, seconds: ((bounds[i + 1]?.t ?? t1) - s.t) / 1000 }))
+      .filter((p) => p.seconds > 0 || p.phase !== 'before the first progress event')
+      .map((p) => ({ ...p, share: p.seconds / total }));
+    return { positive_prompts: pairs, negative_prompts: pairs, max_new_tokens: maxNewTokens, total_s: total, phases, recommended_layer: persona.meta.recommendedLayer, verdict: persona.meta.steering?.verdict };
+  } finally {
+    await model.dispose();
+  }
+}
