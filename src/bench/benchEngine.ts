@@ -44,7 +44,7 @@ export interface PrecisionResult {
   train_answer_over_decode_b8: number;
   /** train_activation_tok_s / prefill_tok_s['128'] (the persona issue asks ≥ 0.6). */
   train_activation_over_prefill: number;
-  /** Decode (batch 1) after each context of `--contexts`, with the process's peak RSS so far. */
+  /** Decode (batch 1) after each context of `--contexts`, with the process's RSS. */
   context_sweep?: ContextSweepPoint[];
   /** With `--train`: one whole `train` and its phases. */
   train?: TrainBench;
@@ -60,8 +60,10 @@ export interface ContextSweepPoint {
   decode_tok_s: number;
   /** One prompt of `ctx` tokens, for contexts of 4,096 and more. */
   prefill_tok_s?: number;
-  /** The process's peak RSS after this point (monotonic over the sweep). */
-  peak_rss_mib: number;
+  /** The process's RSS right after this point's decode (and prefill), its cache not yet collected. */
+  rss_mib: number;
+  /** The process's peak RSS so far (monotonic; includes the untimed conversion pass at the start, so it is an upper bound). */
+  process_peak_rss_mib: number;
   /** The f32 KV cache of the decode measurement. */
   kv_cache_mib: number;
 }
@@ -205,11 +207,12 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   const context_sweep: ContextSweepPoint[] = [];
   for (const requested of o.contexts ?? []) {
     const ctx = fit(requested);
-    const point: ContextSweepPoint = { requested, ctx, decode_tok_s: 1 / (await decode(session, ctx, 1, o.decodeSteps)), peak_rss_mib: process.resourceUsage().maxRSS / 1024, kv_cache_mib: (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20) };
+    const point: ContextSweepPoint = { requested, ctx, decode_tok_s: 1 / (await decode(session, ctx, 1, o.decodeSteps)), rss_mib: 0, process_peak_rss_mib: 0, kv_cache_mib: (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20) };
     if (requested >= 4096) point.prefill_tok_s = ctx / (await prefill(session, ctx));
-    point.peak_rss_mib = process.resourceUsage().maxRSS / 1024;
+    point.rss_mib = process.memoryUsage().rss / (1 << 20);
+    point.process_peak_rss_mib = process.resourceUsage().maxRSS / 1024;
     context_sweep.push(point);
-    log(`${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s${point.prefill_tok_s ? `, prefill ${point.prefill_tok_s.toFixed(1)} tok/s` : ''}, peak RSS ${point.peak_rss_mib.toFixed(0)} MiB (KV cache ${point.kv_cache_mib.toFixed(0)} MiB)`);
+    log(`${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s${point.prefill_tok_s ? `, prefill ${point.prefill_tok_s.toFixed(1)} tok/s` : ''}, RSS ${point.rss_mib.toFixed(0)} MiB (process peak ${point.process_peak_rss_mib.toFixed(0)}) (KV cache ${point.kv_cache_mib.toFixed(0)} MiB)`);
   }
   await session.release();
 

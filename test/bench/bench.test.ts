@@ -38,7 +38,8 @@ describe('persona bench', () => {
       }
       expect(x.context_sweep[3].prefill_tok_s).toBeGreaterThan(0);
       expect(x.context_sweep[0].prefill_tok_s).toBeUndefined();
-      const peaks = x.context_sweep.map((p: { peak_rss_mib: number }) => p.peak_rss_mib);
+      const peaks = x.context_sweep.map((p: { process_peak_rss_mib: number }) => p.process_peak_rss_mib);
+      for (const p of x.context_sweep) expect(p.rss_mib).toBeLessThanOrEqual(p.process_peak_rss_mib + 1);
       expect([...peaks].sort((a, b) => a - b)).toEqual(peaks);
       expect(x.rss_mib).toBeGreaterThan(10);
     }

@@ -144,7 +144,7 @@ export function benchCommand(): Command {
             `prefill ${r.prefill_tok_s['128'].toFixed(1)} tok/s (bound ${r.bound_prefill_tok_s.toFixed(1)}, ${(r.prefill_share_of_bound * 100).toFixed(0)}%)  ` +
             `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}% (rounds ${r.steering_overhead_rounds.map((x) => (x * 100).toFixed(1)).join(', ')}; profile: add ${(r.steering_profile_share.add.median * 100).toFixed(2)}%, clamp ${(r.steering_profile_share.clamp.median * 100).toFixed(1)}%)  RSS ${r.rss_mib.toFixed(0)} MiB\n` +
             `     train answers ${r.train_answer_tok_s.toFixed(1)} tok/s (${r.train_answer_over_decode_b8.toFixed(2)} × batch-8 decode), activations ${r.train_activation_tok_s.toFixed(1)} tok/s (${r.train_activation_over_prefill.toFixed(2)} × prefill)` +
-            (r.context_sweep?.length ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s${x.prefill_tok_s ? ` (prefill ${x.prefill_tok_s.toFixed(0)})` : ''}, peak RSS ${x.peak_rss_mib.toFixed(0)} MiB`).join('; ')}` : '') +
+            (r.context_sweep?.length ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s${x.prefill_tok_s ? ` (prefill ${x.prefill_tok_s.toFixed(0)})` : ''}, RSS ${x.rss_mib.toFixed(0)} MiB`).join('; ')}` : '') +
             (r.train ? `\n     train ${r.train.total_s.toFixed(1)} s (${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')})` : '') +
             (r.evaluation ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)` : '') +
             '\n',
