@@ -315,7 +315,7 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
   // The tokenizer library falls back to a "legacy" model for any other type, which encodes to
   // undefined ids: refuse what it cannot really read.
   if (model?.type !== undefined && !MODEL_TYPES.includes(model.type as string)) {
-    throw new ModelFileError(`${where} has a model of type ${describeValue(model.type)}; the tokenizer reads ${MODEL_TYPES.join(', ')}. The file is damaged or from an unsupported tokenizer.`);
+    throw new ModelFileError(`${where} could not be loaded: its model type ${describeValue(model.type)} is not one the tokenizer reads (${MODEL_TYPES.join(', ')}). The file is damaged or from an unsupported tokenizer.`);
   }
   const vocab = model?.vocab;
   if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {

@@ -142,7 +142,7 @@ describe('bounded tokenizer files', () => {
     await fs.writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
     const err = await loadTokenizer(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFileError);
-    expect((err as Error).message).toMatch(/model of type "Mystery"; the tokenizer reads BPE, WordPiece, Unigram/);
+    expect((err as Error).message).toMatch(/could not be loaded: its model type "Mystery" is not one the tokenizer reads \(BPE, WordPiece, Unigram\)/);
     json.model.type = 'BPE';
     const text = JSON.stringify(json).replace('"zzq":7', `"zzq":${'['.repeat(100_000)}1${']'.repeat(100_000)}`);
     await fs.writeFile(path.join(dir, 'tokenizer.json'), text);
