@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/cli.js';
 import path from 'node:path';
 import { CLI, GOLDENS, STYLIST } from '../helpers/paths.js';
 import { checkpointTensors } from '../../src/bench/randomCheckpoint.js';
 import { readFileSync } from 'node:fs';
 
 describe('persona bench', () => {
-  it('measures every precision against bounds measured in the same run and prints the required fields', () => {
+  it('measures every precision against bounds measured in the same run and prints the required fields', async () => {
     const config = path.join(GOLDENS, 'qwen3', 'config.json');
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--json'], { encoding: 'utf8', timeout: 300_000 });
+    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--json'], { encoding: 'utf8', timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     const config_max = JSON.parse(readFileSync(config, 'utf8')).max_position_embeddings;
@@ -47,9 +47,9 @@ describe('persona bench', () => {
     expect(report.results.q4.bytes_per_token).toBeLessThan(report.results.f32.bytes_per_token / 3);
   });
 
-  it('with --evaluation, times a scored 5 × 32 evaluation and the train phases against batched decode and prefill of the same run', () => {
+  it('with --evaluation, times a scored 5 × 32 evaluation and the train phases against batched decode and prefill of the same run', async () => {
     const config = path.join(STYLIST, 'config.json');
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32', '--steps', '2', '--reps', '1', '--evaluation', '--json'], { encoding: 'utf8', timeout: 300_000 });
+    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32', '--steps', '2', '--reps', '1', '--evaluation', '--json'], { encoding: 'utf8', timeout: 300_000 });
     expect(r.status, r.stderr).toBe(0);
     const x = JSON.parse(r.stdout).results.f32;
     expect(x.evaluation.rows).toBe(160);
@@ -61,9 +61,9 @@ describe('persona bench', () => {
     expect(r.stderr).toMatch(/f32: evaluation [\d.]+ tok\/s = [\d.]+ × batched decode/);
   });
 
-  it('with --train, times one whole train with its layer check and splits the time into the phases train reported', () => {
+  it('with --train, times one whole train with its layer check and splits the time into the phases train reported', async () => {
     const config = path.join(STYLIST, 'config.json');
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', '--json'], { encoding: 'utf8', timeout: 600_000 });
+    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', '--json'], { encoding: 'utf8', timeout: 600_000 });
     expect(r.status, r.stderr).toBe(0);
     const t = JSON.parse(r.stdout).results.q4.train;
     expect([t.positive_prompts, t.negative_prompts, t.max_new_tokens]).toEqual([20, 20, 64]);
@@ -75,7 +75,7 @@ describe('persona bench', () => {
     expect(Number.isInteger(t.recommended_layer)).toBe(true);
   }, 600_000);
 
-  it('lays out a random checkpoint with exactly the tensors of the config', () => {
+  it('lays out a random checkpoint with exactly the tensors of the config', async () => {
     const raw = JSON.parse(readFileSync(path.join(GOLDENS, 'qwen3', 'config.json'), 'utf8'));
     const names = checkpointTensors(raw).map((t) => t.name);
     expect(names).toContain('model.layers.2.self_attn.q_norm.weight');

@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { spawnAsync } from '../helpers/cli.js';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,7 +102,7 @@ describe('persona screen on a stylist dataset with planted samples', () => {
     const before = await records();
     expect(before).toBeGreaterThanOrEqual(24);
     expect(before).toBeLessThan(N);
-    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
+    const r = await spawnAsync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
     expect(r.status, r.stderr).toBe(0);
     const done = Number(/screened (\d+) samples \(resumed: (\d+) were already/.exec(r.stderr)?.[1]);
     const resumed = Number(/resumed: (\d+)/.exec(r.stderr)?.[1]);
@@ -134,7 +135,7 @@ describe('persona screen on a stylist dataset with planted samples', () => {
       process.stdout.write(JSON.stringify({ heap, rss }));
       await model.dispose();
     `;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 600_000 });
+    const r = await spawnAsync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 600_000 });
     expect(r.status, r.stderr).toBe(0);
     const { heap, rss } = JSON.parse(r.stdout) as { heap: number[]; rss: number[] };
     expect(heap.length).toBe(10); // one reading per 200 samples, 2,000 in all

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { CLI, PERSONAS, ROOT } from '../helpers/paths.js';
 import { mean, shippedPersona, styleScore, stylist, STYLIST_HELD_OUT } from '../helpers/stylistModel.js';
 
-const persona = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
+const persona = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
 
 const HELD_OUT = [...STYLIST_HELD_OUT];
 
@@ -30,7 +30,7 @@ let out: string;
 beforeAll(async () => {
   // `npm run personas`, exactly, into a temporary folder.
   out = mkdtempSync(path.join(os.tmpdir(), 'pv-personas-'));
-  const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'make-personas.sh')], { encoding: 'utf8', env: { ...process.env, PERSONAS_OUT: out }, timeout: 900_000 });
+  const r = await spawnAsync('bash', [path.join(ROOT, 'scripts', 'make-personas.sh')], { encoding: 'utf8', env: { ...process.env, PERSONAS_OUT: out }, timeout: 900_000 });
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
   fresh = { formal: await loadPersona(path.join(out, 'formal.persona.json')), vivid: await loadPersona(path.join(out, 'vivid.persona.json')) };
 }, 900_000);
@@ -61,10 +61,10 @@ describe('the shipped personas', () => {
     expect(p.meta.alphaRange).toEqual(shipped.meta.alphaRange);
   }, 900_000);
 
-  it('name the same layer and range through the analyze-layers CLI as the file records', () => {
+  it('name the same layer and range through the analyze-layers CLI as the file records', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-al-'));
     const out = path.join(dir, 'formal.layers.json');
-    const r = persona(['analyze-layers', '--persona', path.join(PERSONAS, 'formal.persona.json'), '--output', out]);
+    const r = await persona(['analyze-layers', '--persona', path.join(PERSONAS, 'formal.persona.json'), '--output', out]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const shipped = JSON.parse(readFileSync(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
     const a = JSON.parse(readFileSync(out, 'utf8'));

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadPersona } from '../../src/steering/personaFile.js';
 import { CLI } from '../helpers/paths.js';
 
-const persona = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
+const persona = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
 
 // The stylist's corpus is formal/casual × vivid/plain: "cheerful and upbeat" is a trait it lacks, and
 // its vector (measured: every layer's effect interval includes 0) does not steer it.
@@ -16,7 +16,7 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from analyze-layers --personality, with no "steer with" line, and the saved persona records it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-'));
     const out = path.join(dir, 'cheerful.layers.json');
-    const r = persona(['analyze-layers', '--personality', CHEERFUL, '--output', out, '--html', path.join(dir, 'cheerful.layers.html')]);
+    const r = await persona(['analyze-layers', '--personality', CHEERFUL, '--output', out, '--html', path.join(dir, 'cheerful.layers.html')]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);
@@ -41,7 +41,7 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from evaluate --personality, which saves the persona it computed (--save)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-eval-'));
     const saved = path.join(dir, 'kept', 'cheer.persona.json');
-    const r = persona(['evaluate', '--personality', CHEERFUL, '--save', saved, '--output', path.join(dir, 'e.json'), '--alphas', '-4,4', '--num-questions', '8', '--no-perplexity']);
+    const r = await persona(['evaluate', '--personality', CHEERFUL, '--save', saved, '--output', path.join(dir, 'e.json'), '--alphas', '-4,4', '--num-questions', '8', '--no-perplexity']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);
@@ -54,7 +54,7 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from create too, and the persona file records it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-create-'));
     const out = path.join(dir, 'cheerful.persona.json');
-    const r = persona(['create', '--personality', CHEERFUL, '--output', out]);
+    const r = await persona(['create', '--personality', CHEERFUL, '--output', out]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);
