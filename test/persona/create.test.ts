@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,14 +8,14 @@ import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { CLI } from '../helpers/paths.js';
 import { mean, styleScore, stylist } from '../helpers/stylistModel.js';
 
-const persona = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 180_000 });
+const persona = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 180_000 });
 const REQUESTS = ['Thank Sam for the help.', 'Apologise to Ana for being late.', 'Invite Leo to dinner.', 'Decline a meeting with Jo.', 'Explain a delayed order to Omar.', 'Describe the square to Nadia.', 'Advise Priya on cooking.', 'Answer Reese about a noisy room.'];
 
 describe('persona create and generate-prompts', () => {
   it('create makes a persona from "formal and professional" that steers formality the right way', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-create-'));
     const out = path.join(dir, 'formal.persona.json');
-    const r = persona(['create', '--personality', 'formal and professional', '--output', out]);
+    const r = await persona(['create', '--personality', 'formal and professional', '--output', out]);
     expect(r.status, r.stderr).toBe(0);
     const p = await loadPersona(out);
     expect(p.meta.description).toBe('formal and professional');
@@ -28,16 +28,16 @@ describe('persona create and generate-prompts', () => {
     expect(hi - lo, `formality ${lo} at -8, ${hi} at +8`).toBeGreaterThan(0.5);
   });
 
-  it('generate-prompts writes editable files that train reads back', () => {
+  it('generate-prompts writes editable files that train reads back', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-gp-'));
-    const r = persona(['generate-prompts', '--personality', 'vivid and creative', '--output-dir', dir, '--num-prompts', '6']);
+    const r = await persona(['generate-prompts', '--personality', 'vivid and creative', '--output-dir', dir, '--num-prompts', '6']);
     expect(r.status, r.stderr).toBe(0);
     const pos = readFileSync(path.join(dir, 'positive.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const neg = readFileSync(path.join(dir, 'negative.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(pos.length).toBe(6);
     expect(pos.map((x) => x.user)).toEqual(neg.map((x) => x.user));
     expect(pos[0].system).not.toBe(neg[0].system);
-    const t = persona(['train', '--positive-prompts', path.join(dir, 'positive.jsonl'), '--negative-prompts', path.join(dir, 'negative.jsonl'), '--out', path.join(dir, 'v.persona.json'), '--no-check', '--max-new-tokens', '16']);
+    const t = await persona(['train', '--positive-prompts', path.join(dir, 'positive.jsonl'), '--negative-prompts', path.join(dir, 'negative.jsonl'), '--out', path.join(dir, 'v.persona.json'), '--no-check', '--max-new-tokens', '16']);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/wrote .*v\.persona\.json/);
   });

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawnAsync } from '../helpers/cli.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -20,7 +20,7 @@ const EXTRACT = path.join(DIR, 'trait_data_extract', 'formal.json');
 const EVAL = path.join(DIR, 'trait_data_eval', 'formal.json');
 
 describe("persona_vectors' trait artefact files", () => {
-  it('builds the system prompts as persona_vectors does: the trait for pos, "helpful" for neg, a/an by the first letter', () => {
+  it('builds the system prompts as persona_vectors does: the trait for pos, "helpful" for neg, a/an by the first letter', async () => {
     expect(personaVectorsSystemPrompt('evil', 'pos', 'Be cruel.')).toBe('You are an evil assistant. Be cruel.');
     expect(personaVectorsSystemPrompt('evil', 'neg', 'Be kind.')).toBe('You are a helpful assistant. Be kind.');
     expect(personaVectorsSystemPrompt('sycophantic', 'pos', 'Flatter.')).toBe('You are a sycophantic assistant. Flatter.');
@@ -110,8 +110,8 @@ describe("persona_vectors' trait artefact files", () => {
   it('persona train --trait-data takes the published pair of files and says where a trait file given as a prompt file belongs', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pvtrain-'));
     const out = path.join(dir, 'formal-pv.persona.json');
-    const run = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
-    const r = run(['train', '--trait-data', `${EXTRACT},${EVAL}`, '--out', out, '--no-check', '--max-new-tokens', '24']);
+    const run = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+    const r = await run(['train', '--trait-data', `${EXTRACT},${EVAL}`, '--out', out, '--no-check', '--max-new-tokens', '24']);
     expect(r.status, r.stderr).toBe(0);
     const p = await loadPersona(out);
     expect(p.meta.prompts?.positive).toBe(100); // 20 questions × 5 instruction pairs
@@ -119,10 +119,10 @@ describe("persona_vectors' trait artefact files", () => {
     const shipped = await loadPersona(path.join(PERSONAS, 'formal.persona.json'));
     const cos = Math.max(...Array.from({ length: 6 }, (_, l) => p.unit(l).reduce((s, x, i) => s + x * shipped.unit(l)[i], 0)));
     expect(cos).toBeGreaterThan(0.7);
-    const wrong = run(['train', '--positive-prompts', EXTRACT, '--negative-prompts', EXTRACT, '--out', out]);
+    const wrong = await run(['train', '--positive-prompts', EXTRACT, '--negative-prompts', EXTRACT, '--out', out]);
     expect(wrong.status).not.toBe(0);
     expect(wrong.stderr).toMatch(/is a persona_vectors trait file, not a prompt file: pass it as --trait-data/);
-    const neither = run(['train', '--out', out]);
+    const neither = await run(['train', '--out', out]);
     expect(neither.stderr).toMatch(/Give --positive-prompts and --negative-prompts \(prompt files\), or --trait-data/);
   }, 300_000);
 
