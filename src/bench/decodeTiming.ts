@@ -1,23 +1,17 @@
 import type { DecoderSession } from '../engine/DecoderSession.js';
 import { KVCache } from '../engine/KVCache.js';
+import { median } from '../util/numerics.js';
+import { randomInt, seededRandom } from '../util/random.js';
 
 /**
  * Timing of single forward calls on a session over random tokens: prefill, and decode steps after a
  * filled cache. Shared by the engine bench and the evaluation-speed measurement.
  */
 
-/** The median of some timings. */
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Deterministic random token ids (xorshift). */
+/** Deterministic random token ids. */
 export function randomIds(n: number, vocab: number, seed: number): number[] {
-  let s = seed >>> 0 || 1;
-  return Array.from({ length: n }, () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % vocab;
-  });
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, () => randomInt(rand, vocab));
 }
 
 /** Seconds for one prefill of B rows of T random tokens (optionally pooling, as extraction does). */

@@ -1,3 +1,5 @@
+import { median } from '../util/numerics.js';
+
 /** The spread of a ratio over rounds: the median and the range of the per-round ratios. */
 export interface RatioSpread {
   median: number;
@@ -18,12 +20,6 @@ export interface InterleavedResult {
   ratios: Record<string, RatioSpread>;
   /** `a0 b0 a1 b1 …`: the order the sides were run in. */
   order: string[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { LanguageModel } from '../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { PersonaVector } from '../steering/PersonaVector.js';
-import { mulberry32 } from '../eval/random.js';
+import { seededRandom } from '../util/random.js';
 import { evaluatePersonas } from '../eval/evaluate/evaluatePersonas.js';
 import { defaultQuestionSet } from '../eval/evaluate/questionSets.js';
 
@@ -118,7 +118,7 @@ export async function batchedDecodeThroughput(model: LanguageModel, o: { batch?:
  * @example const p = randomPersona(model); p.numLayers === model.numLayers
  */
 export function randomPersona(model: LanguageModel, seed = 1): PersonaVector {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const L = model.numLayers, H = model.hiddenSize;
   const vectors = Array.from({ length: L }, () => {
     const v = Float32Array.from({ length: H }, () => rand() - 0.5);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { normalizeConfig } from '../model/config/loadConfig.js';
 import { atomicWrite, tempPathFor } from '../util/atomicWrite.js';
 import type { ProgressCallback } from '../util/progress.js';
+import { seededWords } from '../util/random.js';
 
 /** The tensors of a Llama-family checkpoint for a config, with their HF names and shapes. */
 export function checkpointTensors(raw: Record<string, unknown>): { name: string; shape: number[]; norm: boolean }[] {
@@ -71,7 +72,7 @@ export async function writeRandomCheckpoint(dir: string, raw: Record<string, unk
     lenBuf.writeBigUInt64LE(BigInt(json.length));
     await fh.write(lenBuf);
     await fh.write(Buffer.from(json));
-    let s = (opts.seed ?? 1) >>> 0;
+    const next = seededWords(opts.seed ?? 1);
     const chunk = new Uint16Array(1 << 20);
     let done = 0;
     for (const t of tensors) {
@@ -82,9 +83,7 @@ export async function writeRandomCheckpoint(dir: string, raw: Record<string, unk
           if (t.norm) {
             chunk[i] = 0x3f80; // 1.0
           } else {
-            s ^= s << 13;
-            s ^= s >>> 17;
-            s ^= s << 5;
+            const s = next();
             // sign, exponent 2^-7..2^-6, random mantissa: |w| in [0.008, 0.03)
             chunk[i] = ((s >>> 31) << 15) | ((0x78 + ((s >>> 7) & 1)) << 7) | (s & 0x7f);
           }

@@ -3,7 +3,11 @@
  * intervals for metrics that are far from normal, Wilson intervals for rates, and Cohen's d.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { mulberry32, randomInt } from './random.js';
+import { checkValues, mean, quantileSorted, std } from '../util/numerics.js';
+import { randomInt, seededRandom } from '../util/random.js';
+
+/** The base numerics, from src/util/numerics.ts. */
+export { mean, variance, std, quantileSorted, median, quantile } from '../util/numerics.js';
 
 /** A point estimate with a two-sided confidence interval. */
 export interface Interval {
@@ -29,47 +33,8 @@ export interface MetricSummary {
   level: number;
 }
 
-function checkValues(xs: readonly number[], what: string): void {
-  if (xs.length === 0) throw new InvalidArgumentError(`${what} needs at least one value`);
-  for (const x of xs) if (!Number.isFinite(x)) throw new InvalidArgumentError(`${what}: values must be finite numbers, got ${x}`);
-}
-
 function checkLevel(level: number): void {
   if (!(level > 0 && level < 1)) throw new InvalidArgumentError(`confidence level must be in (0, 1), got ${level}`);
-}
-
-/**
- * Arithmetic mean.
- *
- * @example mean([1, 2, 3]); // 2
- */
-export function mean(xs: readonly number[]): number {
-  checkValues(xs, 'mean');
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
-
-/**
- * Sample variance (divides by n − 1); NaN for a single value.
- *
- * @example variance([1, 2, 3, 4, 5]); // 2.5
- */
-export function variance(xs: readonly number[]): number {
-  const m = mean(xs);
-  if (xs.length < 2) return NaN;
-  let s = 0;
-  for (const x of xs) s += (x - m) ** 2;
-  return s / (xs.length - 1);
-}
-
-/**
- * Sample standard deviation (divides by n − 1); NaN for a single value.
- *
- * @example std([2, 4, 4, 4, 5, 5, 7, 9]); // 2.138…
- */
-export function std(xs: readonly number[]): number {
-  return Math.sqrt(variance(xs));
 }
 
 // ---- special functions -------------------------------------------------------------------------
@@ -225,19 +190,6 @@ export function meanCI(xs: readonly number[], level = 0.95): Interval {
   return { estimate: m, lo: m - half, hi: m + half, level };
 }
 
-/**
- * Linear-interpolation quantile (R type 7, numpy's default) of values sorted ascending.
- *
- * @example quantileSorted([1, 2, 3, 4], 0.5); // 2.5
- */
-export function quantileSorted(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) throw new InvalidArgumentError('quantile needs at least one value');
-  const h = (sorted.length - 1) * p;
-  const i = Math.floor(h);
-  const f = h - i;
-  return i + 1 < sorted.length ? sorted[i] + f * (sorted[i + 1] - sorted[i]) : sorted[i];
-}
-
 /** Options of {@link bootstrapCI}. */
 export interface BootstrapOptions {
   /** The statistic of a sample (default: the mean). */
@@ -263,7 +215,7 @@ export function bootstrapCI(xs: readonly number[], o: BootstrapOptions = {}): In
   const stat = o.statistic ?? mean;
   const resamples = o.resamples ?? 2000;
   if (!(Number.isInteger(resamples) && resamples >= 1)) throw new InvalidArgumentError(`resamples must be a positive integer, got ${resamples}`);
-  const rand = mulberry32(o.seed ?? 1);
+  const rand = seededRandom(o.seed ?? 1);
   const n = xs.length;
   const sample = new Array<number>(n);
   const stats = new Array<number>(resamples);

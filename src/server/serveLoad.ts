@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atomicWrite } from '../util/atomicWrite.js';
+import { quantile } from '../util/numerics.js';
 
 /**
  * The part of a streamed chat completion chunk the load test reads (the `openai` client's chunks fit).
@@ -103,17 +104,6 @@ export function loadPrompt(i: number): string {
   return KINDS[i % KINDS.length].replace('{n}', NAMES[Math.floor(i / KINDS.length) % NAMES.length]);
 }
 
-/**
- * Nearest-rank percentile.
- *
- * @example percentile([3, 1, 2], 50); // 2
- */
-export function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
-
 async function runOne(o: LoadOptions & { maxTokens: number; temperature: number }, client: number, index: number, i: number): Promise<StreamRecord> {
   const prompt = loadPrompt(i);
   const steering = o.steering?.length ? o.steering[i % o.steering.length] : {};
@@ -163,13 +153,14 @@ function stats(records: StreamRecord[], wallMs: number): PhaseStats {
   const tokens = records.reduce((s, r) => s + r.completionTokens, 0);
   const lat = records.map((r) => r.latencyMs);
   const first = records.map((r) => r.firstTokenMs ?? r.latencyMs);
+  const q = (xs: number[], p: number): number => (xs.length ? quantile(xs, p) : NaN);
   return {
     requests: records.length,
     tokens,
     wallSeconds: wallMs / 1000,
     tokensPerSecond: tokens / (wallMs / 1000),
-    latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), max: Math.max(...lat) },
-    firstTokenMs: { p50: percentile(first, 50), p95: percentile(first, 95) },
+    latencyMs: { p50: q(lat, 0.5), p95: q(lat, 0.95), max: Math.max(...lat) },
+    firstTokenMs: { p50: q(first, 0.5), p95: q(first, 0.95) },
   };
 }
 

@@ -5,7 +5,7 @@ import { DEBUG_GRAPH } from '../../src/engine/graph/GraphOptions.js';
 import { verifyGolden } from '../../src/engine/verify/verifyGolden.js';
 import { generateBatch } from '../../src/engine/generate/generateBatch.js';
 import { readdirSync } from 'node:fs';
-import { seededRandom } from '../../src/engine/generate/sampling.js';
+import { seededRandom } from '../../src/util/random.js';
 import { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import type { ModelConfig } from '../../src/model/config/ModelConfig.js';

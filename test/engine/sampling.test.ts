@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sampleToken, seededRandom, validateSampling } from '../../src/engine/generate/sampling.js';
+import { sampleToken, validateSampling } from '../../src/engine/generate/sampling.js';
+import { seededRandom } from '../../src/util/random.js';
 import { stylist } from '../helpers/stylistModel.js';
 
 const logits = () => Float32Array.from([2, 1.5, 1, 0.2, -1, -3]);

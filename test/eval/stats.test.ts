@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, randomInt } from '../../src/eval/random.js';
+import { randomInt, seededRandom } from '../../src/util/random.js';
 import {
   bootstrapCI, cohensD, incompleteBeta, mean, meanCI, normalQuantile, quantileSorted, std, studentTCdf, studentTQuantile, summarize, variance, wilsonCI,
 } from '../../src/eval/stats.js';
@@ -102,14 +102,14 @@ describe('stats', () => {
   });
 
   it('draws the same uniform sequence from the same seed', () => {
-    const a = mulberry32(123), b = mulberry32(123), c = mulberry32(124);
+    const a = seededRandom(123), b = seededRandom(123), c = seededRandom(124);
     const sa = Array.from({ length: 5 }, a), sb = Array.from({ length: 5 }, b), sc = Array.from({ length: 5 }, c);
     expect(sa).toEqual(sb);
     expect(sa).not.toEqual(sc);
-    const r = mulberry32(7);
+    const r = seededRandom(7);
     const counts = new Array(10).fill(0);
     for (let i = 0; i < 10000; i++) counts[randomInt(r, 10)]++;
     for (const n of counts) expect(n).toBeGreaterThan(850);
-    expect(mulberry32(0)()).toBeGreaterThanOrEqual(0);
+    expect(seededRandom(0)()).toBeGreaterThanOrEqual(0);
   });
 });

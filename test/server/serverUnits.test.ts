@@ -4,7 +4,6 @@ import { ApiError } from '../../src/server/ApiError.js';
 import { chatRequestSchema, parseBody, steeringEntries } from '../../src/server/chatRequestSchema.js';
 import { GenerationQueue, type GeneratingEngine } from '../../src/server/GenerationQueue.js';
 import { personaNameProblem } from '../../src/server/personaName.js';
-import { percentile } from '../../src/server/serveLoad.js';
 import { StopMatcher } from '../../src/server/StopMatcher.js';
 
 /** An engine that finishes a job only when the test says so (numbered like EngineWorker's jobs). */
@@ -222,11 +221,3 @@ describe('the generation queue', () => {
   });
 });
 
-describe('percentiles', () => {
-  it('use the nearest rank', () => {
-    const xs = Array.from({ length: 20 }, (_, i) => i + 1);
-    expect(percentile(xs, 50)).toBe(10);
-    expect(percentile(xs, 95)).toBe(19);
-    expect(percentile([7], 95)).toBe(7);
-  });
-});

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
+import { median } from '../../util/numerics.js';
 import { ensureNodeLlamaCpp, type EnsureNodeLlamaCppOptions, type LlamaSequenceLike } from './nodeLlamaCpp.js';
 
 export { ensureNodeLlamaCpp, NODE_LLAMA_CPP_VERSION } from './nodeLlamaCpp.js';
@@ -78,12 +79,6 @@ export interface LlamaCppBenchResult {
      */
     load_avg_1m: [number, number];
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function positiveInts(xs: unknown, what: string): number[] {

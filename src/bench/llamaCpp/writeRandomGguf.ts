@@ -5,6 +5,7 @@ import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import { GGML_TYPE, type GgufValue } from '../../steering/formats/gguf/ggufTypes.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { streamGguf, ggufFileSize, type StreamedGguf, type StreamedTensor } from './streamGguf.js';
+import { seededWords } from '../../util/random.js';
 
 /**
  * The weight formats a benchmark GGUF can be written in. Matrices take the type; norm weights
@@ -51,45 +52,15 @@ export interface WriteRandomGgufOptions {
   onProgress?: ProgressCallback;
 }
 
-/**
- * xorshift128: a small, fast generator of 32-bit words, enough for weights whose values do not
- * matter (only their count and layout do).
- */
+/** A filler of random 32-bit words (the project's seeded PRNG), enough for weights whose values do not matter (only their count and layout do). */
 class Words {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    // splitmix32 spreads the seed over the four words, which must not all be zero.
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) | 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next() | 1;
+    this.next = seededWords(seed);
   }
   /** Fills `out` with random words. */
   fill(out: Uint32Array): void {
-    let { a, b, c, d } = this;
-    for (let i = 0; i < out.length; i++) {
-      let t = a ^ (a << 11);
-      a = b;
-      b = c;
-      c = d;
-      d = d ^ (d >>> 19) ^ (t ^ (t >>> 8));
-      out[i] = d;
-    }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
+    for (let i = 0; i < out.length; i++) out[i] = this.next();
   }
 }
 

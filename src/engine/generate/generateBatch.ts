@@ -3,7 +3,8 @@ import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
 import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
 import { splitsAtAnswer, type Intervention } from './Intervention.js';
-import { logSumExp, sampleToken, seededRandom, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
+import { seededRandom } from '../../util/random.js';
+import { logSumExp, sampleToken, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
 
 export interface GenerationRequest {
   promptIds: number[];

@@ -10,18 +10,6 @@ export interface SamplingOptions {
   seed?: number;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same text. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function validateSampling(s: SamplingOptions): void {
   const check = (name: string, v: number | undefined, ok: (v: number) => boolean, what: string) => {
     if (v !== undefined && (!Number.isFinite(v) || !ok(v))) throw new InvalidArgumentError(`${name} must be ${what}; got ${v}.`);

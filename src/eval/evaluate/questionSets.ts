@@ -12,7 +12,7 @@ import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { QUESTION_BANK } from '../../persona/prompts/questionBank.js';
 import { readPromptFile } from '../../persona/prompts/readPromptFile.js';
-import { seededShuffle } from '../../persona/prompts/seededShuffle.js';
+import { seededShuffle } from '../../util/random.js';
 
 /**
  * 64 held-out requests for the stylist, 8 of each of its kinds (apologise, invite, explain, thank,

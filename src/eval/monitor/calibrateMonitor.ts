@@ -1,6 +1,6 @@
 import type { ChatMessage, LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { mulberry32, randomInt } from '../random.js';
+import { randomInt, seededRandom } from '../../util/random.js';
 import { normalizeLayer } from '../../steering/PersonaVector.js';
 import { bootstrapCI, quantileSorted, type Interval } from '../stats.js';
 import { monitorProjections, MONITOR_UNIT, type MonitorTarget } from './monitorProjections.js';
@@ -71,7 +71,7 @@ function correlate(xs: number[], ys: number[], groups: number[][], resamples: nu
     return groups.length >= 2 ? pearson(mx, my) : 0;
   };
   // Stratified bootstrap: resample prompts within each system prompt, keep the systems.
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const stats = Array.from({ length: resamples }, () => systemMeans((g) => g.map(() => g[randomInt(rand, g.length)]))).sort((a, b) => a - b);
   return { pearson: r, systemPearson: { estimate: systemMeans((g) => g), lo: quantileSorted(stats, 0.025), hi: quantileSorted(stats, 0.975), level: 0.95 } };
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { describePersona } from './describePersona.js';
 import type { ContrastPrompt, ContrastiveSet } from './PromptSet.js';
 import { QUESTION_BANK } from './questionBank.js';
-import { seededShuffle } from './seededShuffle.js';
+import { seededShuffle } from '../../util/random.js';
 
 /**
  * Options of `buildContrastiveSet`.

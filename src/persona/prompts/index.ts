@@ -4,7 +4,7 @@ export { readPromptFile, readContrastiveFiles, readPromptDir, parsePromptText, d
 export { QUESTION_BANK } from './questionBank.js';
 export { describePersona, oppositeTrait, indefiniteArticle, ANTONYM_GROUPS, STYLE_PHRASINGS, TEMPLATE_COUNT, type PersonaDescription, type PersonaSide, type InstructionPair } from './describePersona.js';
 export { buildContrastiveSet, type BuildContrastiveSetOptions } from './buildContrastiveSet.js';
-export { seededShuffle } from './seededShuffle.js';
+export { seededShuffle } from '../../util/random.js';
 export {
   generateArtifacts,
   artifactPrompt,

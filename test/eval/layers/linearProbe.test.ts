@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { coherentRange } from '../../../src/eval/layers/analyzeLayers.js';
 import { fitLogistic, probeAccuracy } from '../../../src/eval/layers/linearProbe.js';
-import { mulberry32 } from '../../../src/eval/random.js';
+import { seededRandom } from '../../../src/util/random.js';
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
 }
 
 function cloud(n: number, H: number, shift: number, seed: number): Float32Array[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   return Array.from({ length: n }, () => Float32Array.from({ length: H }, (_, j) => gaussian(rand) + (j === 3 ? shift : 0)));
 }
 
@@ -26,7 +26,7 @@ describe('linear probe', () => {
 
   it('never tests on a pair it trained on: a probe that memorises questions gains nothing', () => {
     // pair i shares a question-specific offset on both sides; the class signal is tiny.
-    const rand = mulberry32(9);
+    const rand = seededRandom(9);
     const offsets = Array.from({ length: 16 }, () => Float32Array.from({ length: 8 }, () => 10 * gaussian(rand)));
     const pos = offsets.map((o) => o.map((x) => x + 0.01 * gaussian(rand)));
     const neg = offsets.map((o) => o.map((x) => x + 0.01 * gaussian(rand)));

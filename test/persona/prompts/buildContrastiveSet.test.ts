@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../../src/errors.js';
 import { buildContrastiveSet } from '../../../src/persona/prompts/buildContrastiveSet.js';
 import { describePersona } from '../../../src/persona/prompts/describePersona.js';
 import { QUESTION_BANK } from '../../../src/persona/prompts/questionBank.js';
-import { seededShuffle } from '../../../src/persona/prompts/seededShuffle.js';
+import { seededShuffle } from '../../../src/util/random.js';
 
 describe('buildContrastiveSet', () => {
   it('is deterministic for a seed and differs between seeds', () => {

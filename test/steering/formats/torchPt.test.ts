@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PersonaFileError } from '../../../src/errors.js';
-import { seededRandom } from '../../../src/engine/generate/sampling.js';
+import { seededRandom } from '../../../src/util/random.js';
 import { decodePvPt, encodePvPt, readPvFile, readPvPt, writePvPt } from '../../../src/steering/formats/personaVectorsPt.js';
 import { PtTensor, TorchPtError, decodeTorchPt, encodeTorchPt, readTorchPt, readZip, writeZip, type PtValue } from '../../../src/steering/formats/pt/index.js';
 import { FIXTURES } from '../../helpers/paths.js';
