@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { PersonaVector } from '../steering/PersonaVector.js';
 import { seededRandom } from '../util/random.js';
+import { readJsonFile } from '../util/readJsonFile.js';
 import { evaluatePersonas } from '../eval/evaluate/evaluatePersonas.js';
 import { defaultQuestionSet } from '../eval/evaluate/questionSets.js';
 
@@ -146,7 +147,7 @@ export function randomPersona(model: LanguageModel, seed = 1): PersonaVector {
  * @example const dir = await randomModelFolder('data/configs/qwen3-0.6b.json', path.join(os.tmpdir(), 'qwen3-0.6b-random'));
  */
 export async function randomModelFolder(configFile: string, dir: string, tokenizerFrom: string = DEFAULT_MODEL_DIR): Promise<string> {
-  const raw = JSON.parse(await fs.readFile(configFile, 'utf8')) as Record<string, unknown>;
+  const raw = (await readJsonFile(configFile, { errorClass: InvalidArgumentError })) as Record<string, unknown>;
   if (typeof raw.vocab_size === 'number' && raw.vocab_size < 8) throw new InvalidArgumentError(`${configFile}: vocab_size ${raw.vocab_size} is too small for a chat tokenizer.`);
   await writeRandomCheckpoint(dir, raw);
   await copyChatTokenizer(dir, tokenizerFrom);

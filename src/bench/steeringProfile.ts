@@ -8,6 +8,7 @@ import type { GraphOptions } from '../engine/graph/GraphOptions.js';
 import type { NodeDef } from '../engine/onnx/onnxProto.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { PersonaError } from '../errors.js';
+import { readJsonFile } from '../util/readJsonFile.js';
 import { decoder } from './decodeTiming.js';
 
 /**
@@ -97,7 +98,7 @@ export async function profileSteering(
   try {
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json'));
     if (files.length !== 1) throw new PersonaError(`onnxruntime wrote ${files.length} profile files into ${dir}; expected one.`);
-    const events = JSON.parse(await fs.readFile(path.join(dir, files[0]), 'utf8')) as ProfileEvent[];
+    const events = (await readJsonFile(path.join(dir, files[0]))) as ProfileEvent[];
     // One "model_run" event per run: keep the node events of the last `steps` runs.
     const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').length;
     let run = 0;

@@ -4,10 +4,9 @@ import path from 'node:path';
 import { PersonaError } from '../errors.js';
 import type { PersonaVector } from '../steering/PersonaVector.js';
 import { PERSONA_FORMAT, loadPersona, savePersona } from '../steering/personaFile.js';
+import { PERSONA_SUFFIX as SUFFIX, listPersonaFiles } from '../util/listPersonaFiles.js';
 import { ApiError } from './ApiError.js';
 import { personaNameProblem } from './personaName.js';
-
-const SUFFIX = '.persona.json';
 /** Longest description or system prompt an upload may carry, in characters. */
 const MAX_TEXT_FIELD = 4096;
 /** Largest persona metadata (JSON) an upload may carry. */
@@ -77,17 +76,7 @@ export class PersonaStore {
 
   /** Names of the persona files in the folder (sorted). */
   async names(): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = await fs.readdir(this.dir);
-    } catch {
-      return [];
-    }
-    return entries
-      .filter((f) => f.endsWith(SUFFIX))
-      .map((f) => f.slice(0, -SUFFIX.length))
-      .filter((n) => personaNameProblem(n) === null)
-      .sort();
+    return (await listPersonaFiles(this.dir)).map((e) => e.name).filter((n) => personaNameProblem(n) === null);
   }
 
   /**

@@ -2,18 +2,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PersonaFileError } from '../errors.js';
 import { DEFAULT_PERSONAS_DIR } from '../model/defaultModel.js';
+import { listPersonaFiles, type PersonaEntry } from '../util/listPersonaFiles.js';
 
-const SUFFIX = '.persona.json';
-
-/**
- * One persona file found in a folder: its name (the file name without `.persona.json`) and path.
- *
- * @example const [first]: PersonaEntry[] = await findPersonaFiles([DEFAULT_PERSONAS_DIR]);   // { name: 'formal', file: '…' }
- */
-export interface PersonaEntry {
-  name: string;
-  file: string;
-}
+export type { PersonaEntry } from '../util/listPersonaFiles.js';
 
 /**
  * The folders a persona name is looked up in, in order: the given ones, then each folder of
@@ -35,18 +26,7 @@ export function personaSearchDirs(dirs: string[] = []): string[] {
  */
 export async function findPersonaFiles(dirs: string[]): Promise<PersonaEntry[]> {
   const seen = new Map<string, PersonaEntry>();
-  for (const dir of dirs) {
-    let files: string[];
-    try {
-      files = (await fs.readdir(dir)).filter((f) => f.endsWith(SUFFIX)).sort();
-    } catch {
-      continue;
-    }
-    for (const f of files) {
-      const name = f.slice(0, -SUFFIX.length);
-      if (!seen.has(name)) seen.set(name, { name, file: path.join(dir, f) });
-    }
-  }
+  for (const dir of dirs) for (const e of await listPersonaFiles(dir)) if (!seen.has(e.name)) seen.set(e.name, e);
   return [...seen.values()];
 }
 

@@ -17,6 +17,8 @@ import { parsePrecision, type Precision } from '../../engine/convert/Precision.j
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
 import { progressBar } from '../../util/progress.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { readJsonFile } from '../../util/readJsonFile.js';
 import { intArg } from '../common.js';
 
 interface BenchFlags {
@@ -52,7 +54,7 @@ export function benchCommand(): Command {
     .option('--json', 'print one JSON object')
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
     .action(async (o: BenchFlags) => {
-      const raw = JSON.parse(await fs.readFile(o.config, 'utf8'));
+      const raw = (await readJsonFile(o.config, { errorClass: InvalidArgumentError })) as Record<string, unknown>;
       const key = createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 12);
       const dir = path.join(personaCacheDir(), 'bench', `${raw.model_type}-${key}`);
       const log = (l: string) => process.stderr.write(`${l}\n`);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CONVERTER_VERSION, personaCacheDir } from './convertWeights.js';
+import { readJsonFileIfValid } from '../../util/readJsonFile.js';
 import type { ConvertedWeights } from './ConvertedWeights.js';
 import { STALE_TEMP_MS, convertedFolders, processAlive, sweepStaleTempFiles } from './sweepStaleTempFiles.js';
 
@@ -53,12 +54,7 @@ async function describeEntry(folder: string): Promise<ConversionCacheEntry> {
   }
   const precision = path.basename(folder);
   const manifestPath = path.join(folder, 'manifest.json');
-  let m: Partial<ConvertedWeights> | null = null;
-  try {
-    m = JSON.parse(await fs.readFile(manifestPath, 'utf8'));
-  } catch {
-    m = null;
-  }
+  const m = ((await readJsonFileIfValid(manifestPath)) ?? null) as Partial<ConvertedWeights> | null;
   const lastUsed = m ? ((await fs.stat(manifestPath).catch(() => null))?.mtime ?? null) : newest ? new Date(newest) : null;
   const base = { folder, precision, bytes, lastUsed, busy };
   if (!m || typeof m !== 'object') return { ...base, model: null, revision: null, status: 'incomplete' };

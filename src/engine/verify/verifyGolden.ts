@@ -1,7 +1,7 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError } from '../../errors.js';
 import { SafetensorsFile } from '../../model/safetensors/index.js';
+import { readJsonFileIfValid } from '../../util/readJsonFile.js';
 import type { DecoderSession } from '../DecoderSession.js';
 import { interventionAt } from '../generate/Intervention.js';
 import { generateBatch } from '../generate/generateBatch.js';
@@ -44,12 +44,8 @@ interface GoldenMeta {
  */
 export async function verifyGolden(session: DecoderSession, goldenFile: string, tolerance = 1e-4): Promise<VerifyReport> {
   const gold = await SafetensorsFile.open(goldenFile);
-  let meta: GoldenMeta = {};
-  try {
-    meta = JSON.parse(await fs.readFile(path.join(path.dirname(goldenFile), 'golden.json'), 'utf8'));
-  } catch {
-    // golden.json is optional unless steer/gen keys are present
-  }
+  // golden.json is optional unless steer/gen keys are present
+  const meta = ((await readJsonFileIfValid(path.join(path.dirname(goldenFile), 'golden.json'))) ?? {}) as GoldenMeta;
   const c = session.config;
   const L = c.numHiddenLayers;
   const H = c.hiddenSize;

@@ -6,13 +6,13 @@
  * the built-in `QUESTION_BANK`, in a seeded order.
  */
 import { isPersonaVectorsArtifact, readPersonaVectorsArtifact } from '../../persona/prompts/personaVectorsArtifact.js';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { QUESTION_BANK } from '../../persona/prompts/questionBank.js';
 import { readPromptFile } from '../../persona/prompts/readPromptFile.js';
 import { seededShuffle } from '../../util/random.js';
+import { readJsonFileIfValid } from '../../util/readJsonFile.js';
 
 /**
  * 64 held-out requests for the stylist, 8 of each of its kinds (apologise, invite, explain, thank,
@@ -225,8 +225,7 @@ export async function readQuestionSet(file: string, modelDir: string, numQuestio
 
 async function isArtifactFile(file: string): Promise<boolean> {
   if (!/\.json$/i.test(file)) return false;
-  const json = await readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
-  return isPersonaVectorsArtifact(json);
+  return isPersonaVectorsArtifact(await readJsonFileIfValid(file));
 }
 
 function checkCount(n: number): void {

@@ -1,5 +1,5 @@
-import { promises as fs } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';
+import { readJsonFile } from '../../util/readJsonFile.js';
 import type { Scorer, ScoreItem } from './Scorer.js';
 
 /**
@@ -122,17 +122,6 @@ export function createMarkersScorer(spec: MarkerSpec): MarkersScorer {
  * row.formality; // 1
  */
 export async function loadMarkersScorer(jsonPath: string): Promise<MarkersScorer> {
-  let text: string;
-  try {
-    text = await fs.readFile(jsonPath, 'utf8');
-  } catch {
-    throw new InvalidArgumentError(`Marker file ${jsonPath} cannot be read (missing?).`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`Marker file ${jsonPath} is not valid JSON (${(err as Error).message}).`);
-  }
+  const json = await readJsonFile(jsonPath, { errorClass: InvalidArgumentError });
   return createMarkersScorer(parseMarkerSpec(json, `Marker file ${jsonPath}`));
 }

@@ -1,8 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError, UnsupportedModelError } from '../../errors.js';
+import { readJsonFile } from '../../util/readJsonFile.js';
 import { SUPPORTED_MODEL_TYPES, architectureFor } from '../architectures/index.js';
-import { idList } from '../architectures/common.js';
+import { baseConfig, idList } from '../architectures/common.js';
 import { ConfigReader } from './ConfigReader.js';
 import type { ModelConfig } from './ModelConfig.js';
 
@@ -25,7 +26,8 @@ export function normalizeConfig(raw: Record<string, unknown>, source = 'config.j
     throw new UnsupportedModelError(`${source}: model_type "${modelType}" is not supported. Supported model types: ${SUPPORTED_MODEL_TYPES.join(', ')}.`);
   }
   const reader = new ConfigReader(r, source);
-  const c = spec.normalize(reader);
+  const c = baseConfig(reader, spec);
+  spec.normalize?.(reader, c);
   if (c.layerTypes.includes('sliding_attention') && c.slidingWindow === null) {
     reader.fail('layer_types', 'has sliding_attention layers but there is no "sliding_window" (or use_sliding_window is off).');
   }
@@ -35,42 +37,15 @@ export function normalizeConfig(raw: Record<string, unknown>, source = 'config.j
 /** Reads `config.json` (and `generation_config.json`'s end-of-sequence ids) from a model folder. */
 export async function loadConfig(dir: string): Promise<ModelConfig> {
   const file = path.join(dir, 'config.json');
-  let text: string;
-  try {
-    // Reading a FIFO would wait for a writer forever; a folder or device is no config either.
-    if (!(await fs.stat(file)).isFile()) throw new ModelFileError(`${file} is not a regular file.`);
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if (err instanceof ModelFileError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and model.safetensors.`, { cause: err });
-    throw new ModelFileError(`Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  const missing = (f: string) => fs.stat(f).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  if (await missing(file)) {
+    throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and the weights (model.safetensors, or shards listed in model.safetensors.index.json).`);
   }
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFileError(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
-  const config = normalizeConfig(raw, file);
+  const config = normalizeConfig((await readJsonFile(file, { errorClass: ModelFileError })) as Record<string, unknown>, file);
   const genFile = path.join(dir, 'generation_config.json');
-  let genText: string | null = null;
-  const genStat = await fs.stat(genFile).catch(() => null); // generation_config.json is optional
-  if (genStat && !genStat.isFile()) throw new ModelFileError(`${genFile} is not a regular file.`);
-  if (genStat) {
-    try {
-      genText = await fs.readFile(genFile, 'utf8');
-    } catch (err) {
-      throw new ModelFileError(`Cannot read ${genFile}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  if (genText !== null) {
-    let gen: Record<string, unknown>;
-    try {
-      gen = JSON.parse(genText);
-    } catch (err) {
-      throw new ModelFileError(`${genFile} is not valid JSON: ${(err as Error).message}`, { cause: err });
-    }
+  // generation_config.json is optional; when present it must be a readable JSON file.
+  if (!(await missing(genFile))) {
+    const gen = (await readJsonFile(genFile, { errorClass: ModelFileError })) as Record<string, unknown> | null;
     if (gen && typeof gen === 'object') {
       config.eosTokenIds = [...new Set([...config.eosTokenIds, ...idList(gen.eos_token_id)])];
       if (config.padTokenId === null && typeof gen.pad_token_id === 'number' && Number.isInteger(gen.pad_token_id) && gen.pad_token_id >= 0) config.padTokenId = gen.pad_token_id;

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, ModelFileError } from '../../errors.js';
+import { readJsonFile } from '../../util/readJsonFile.js';
 import { lookupCachedFile, repoCacheDir } from './hubCache.js';
 import { checkFilename } from './hubIds.js';
 import { hubDownload, type HubDownloadOptions } from './hubDownload.js';
@@ -70,12 +71,7 @@ export async function snapshotDownload(repoId: string, opts: SnapshotDownloadOpt
 
 /** The shard files named in a `model.safetensors.index.json`, each once, in order. */
 async function shardNames(indexFile: string): Promise<string[]> {
-  let weightMap: unknown;
-  try {
-    weightMap = JSON.parse(await fs.readFile(indexFile, 'utf8')).weight_map;
-  } catch (err) {
-    throw new ModelFileError(`${indexFile} is not valid JSON: ${(err as Error).message}`, { cause: err });
-  }
+  const weightMap = ((await readJsonFile(indexFile, { errorClass: ModelFileError })) as { weight_map?: unknown } | null)?.weight_map;
   if (!weightMap || typeof weightMap !== 'object') throw new ModelFileError(`${indexFile} has no weight_map.`);
   const names = Object.values(weightMap as Record<string, unknown>);
   if (!names.every((n): n is string => typeof n === 'string')) throw new ModelFileError(`${indexFile} has a weight_map entry that is not a file name.`);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError } from '../../errors.js';
+import { readJsonFile } from '../../util/readJsonFile.js';
 import { expectedTensorShapes } from '../architectures/expectedTensorShapes.js';
 import { describeValue } from '../config/describeValue.js';
 import type { ModelConfig } from '../config/ModelConfig.js';
@@ -22,13 +23,7 @@ export class ModelWeights {
     const single = path.join(dir, 'model.safetensors');
     const index = path.join(dir, 'model.safetensors.index.json');
     if (await exists(index)) {
-      let weightMap: unknown;
-      if (!(await fs.stat(index)).isFile()) throw new ModelFileError(`${index} is not a regular file.`);
-      try {
-        weightMap = JSON.parse(await fs.readFile(index, 'utf8'))?.weight_map;
-      } catch (err) {
-        throw new ModelFileError(`${index} is not valid JSON: ${(err as Error).message}`, { cause: err });
-      }
+      const weightMap = ((await readJsonFile(index, { errorClass: ModelFileError })) as { weight_map?: unknown } | null)?.weight_map;
       if (!weightMap || typeof weightMap !== 'object' || Array.isArray(weightMap)) throw new ModelFileError(`${index} has no weight_map.`);
       const map = weightMap as Record<string, unknown>;
       for (const [name, shard] of Object.entries(map)) checkShardName(index, name, shard);

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ModelFileError } from '../../errors.js';
+import { readJsonFile } from '../../util/readJsonFile.js';
 import { describeValue } from '../config/describeValue.js';
 import {
   applyChatTemplate,
@@ -344,14 +345,9 @@ async function readText(file: string): Promise<string | null> {
 
 async function readJson(dir: string, name: string): Promise<Raw | null> {
   const file = path.join(dir, name);
-  const text = await readText(file);
-  if (text === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFileError(`${file} is not valid JSON (${(err as Error).message}); the file may be truncated, download it again.`, { cause: err });
-  }
+  const missing = await fs.stat(file).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  if (missing) return null;
+  const value = await readJsonFile(file, { errorClass: ModelFileError, hint: 'the file may be truncated, download it again.' });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ModelFileError(`${file} should hold a JSON object.`);
   }

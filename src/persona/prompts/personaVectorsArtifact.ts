@@ -1,6 +1,6 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
+import { readJsonFile, readJsonFileIfValid } from '../../util/readJsonFile.js';
 import type { ContrastiveSet, ContrastPrompt } from './PromptSet.js';
 import { readContrastiveFiles } from './readPromptFile.js';
 
@@ -62,19 +62,7 @@ export function parsePersonaVectorsArtifact(json: unknown, file: string): Person
  * @example const a = await readPersonaVectorsArtifact('trait_data_extract/evil.json');
  */
 export async function readPersonaVectorsArtifact(file: string): Promise<PersonaVectorsArtifact> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    throw new InvalidArgumentError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}.`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidArgumentError(`${file} is not valid JSON (${(err as Error).message}).`);
-  }
-  return parsePersonaVectorsArtifact(json, file);
+  return parsePersonaVectorsArtifact(await readJsonFile(file, { errorClass: InvalidArgumentError }), file);
 }
 
 /** "a" or "an" before a word, as persona_vectors' `a_or_an`. */
@@ -157,8 +145,7 @@ export async function readTrainingPrompts(o: { positivePrompts?: string; negativ
   }
   for (const f of [o.positivePrompts, o.negativePrompts]) {
     if (!f.toLowerCase().endsWith('.json')) continue;
-    const json = await fs.readFile(f, 'utf8').then((t) => JSON.parse(t) as unknown, () => undefined);
-    if (isPersonaVectorsArtifact(json)) throw new InvalidArgumentError(`${f} is a persona_vectors trait file, not a prompt file: pass it as --trait-data ${f}[,eval.json].`);
+    if (isPersonaVectorsArtifact(await readJsonFileIfValid(f))) throw new InvalidArgumentError(`${f} is a persona_vectors trait file, not a prompt file: pass it as --trait-data ${f}[,eval.json].`);
   }
   return readContrastiveFiles(o.positivePrompts, o.negativePrompts);
 }
