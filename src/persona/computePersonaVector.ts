@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { LanguageModel, Prompt } from '../engine/LanguageModel.js';
 import type { SamplingOptions } from '../engine/generate/sampling.js';
 import { InvalidArgumentError } from '../errors.js';
-import { PersonaVector, type ExtractionMethod, type LayerStats, type ReadPositions } from '../steering/PersonaVector.js';
+import { PersonaVector, type ExtractionMethod, type LayerStats, type PairFilterRecord, type ReadPositions } from '../steering/PersonaVector.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { lenientCohensD } from '../util/effectSize.js';
 import { AGGREGATORS, dot } from './aggregators.js';
+import { applyPairFilter, promptQuestion, type PairFilter } from './pairFilter.js';
 import type { ContrastPrompt } from './prompts/PromptSet.js';
 import { extractActivations } from '../engine/extractActivations.js';
 
@@ -32,7 +33,15 @@ export interface ComputePersonaOptions {
   /** Answer sampling (default T=0.8, seed 0). */
   sampling?: SamplingOptions;
   batchSize?: number;
-  /** Keep only pairs where this returns true (e.g. a scorer says the answers show the persona). */
+  /**
+   * Keep only the answer pairs this filter passes — persona_vectors' judge filter is
+   * `judgePairFilter` (positive trait ≥ 50, negative < 50, coherence ≥ 50 on both). Pairs are rows:
+   * it needs as many positive as negative prompts. The outcome is recorded in `meta.prompts.filter`.
+   */
+  pairFilter?: PairFilter;
+  /** With a filter: the fewest kept pairs that are not an error (default 10% of the pairs, at least 2). */
+  filterMinPairs?: number;
+  /** Keep only pairs where this returns true, one pair at a time (a simpler form of `pairFilter`). */
   filterPair?: (pos: string, neg: string, index: number) => boolean | Promise<boolean>;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
@@ -52,6 +61,8 @@ export interface PersonaComputation {
   positiveAnswers: string[];
   negativeAnswers: string[];
   keptPairs: number;
+  /** What the pair filter kept and dropped (with `pairFilter` or `filterPair`). */
+  filter?: PairFilterRecord;
 }
 
 /**
@@ -80,6 +91,10 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   const positions = o.positions ?? 'response-mean';
   if (!['response-mean', 'prompt-mean', 'prompt-last', 'answer-token'].includes(positions)) throw new InvalidArgumentError(`Unknown reading "${positions}"; choose response-mean, prompt-mean, prompt-last or answer-token.`);
   const paired = method !== 'mean-diff';
+  if (o.pairFilter && o.filterPair) throw new InvalidArgumentError('Give one pair filter: pairFilter or filterPair, not both.');
+  if ((o.pairFilter || o.filterPair) && o.positivePrompts.length !== o.negativePrompts.length) {
+    throw new InvalidArgumentError(`The pair filter judges prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`);
+  }
   if (paired && o.positivePrompts.length !== o.negativePrompts.length) {
     throw new InvalidArgumentError(`--method ${method} pairs prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`);
   }
@@ -139,13 +154,28 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   const nPos = posRows.length;
   let posIdx = Array.from({ length: nPos }, (_, i) => i);
   let negIdx = Array.from({ length: negRows.length }, (_, i) => nPos + i);
-  if (o.filterPair) {
-    const keep: number[] = [];
-    const n = Math.min(posIdx.length, negIdx.length);
-    for (let i = 0; i < n; i++) if (await o.filterPair(answers[posIdx[i]].text, answers[negIdx[i]].text, i)) keep.push(i);
-    if (keep.length === 0) throw new InvalidArgumentError('The pair filter rejected every pair: no answers showed the persona. Check the prompts or the scorer.');
-    posIdx = keep.map((i) => posIdx[i]);
-    negIdx = keep.map((i) => negIdx[i]);
+  let filterRecord: PairFilterRecord | undefined;
+  const filter: PairFilter | undefined =
+    o.pairFilter ??
+    (o.filterPair
+      ? {
+          description: 'a filterPair callback',
+          keep: async (pairs) => {
+            const keep: boolean[] = [];
+            for (let i = 0; i < pairs.length; i++) keep.push(await o.filterPair!(pairs[i].positive, pairs[i].negative, i));
+            return { keep };
+          },
+        }
+      : undefined);
+  if (filter) {
+    // Pair k is positive row k and negative row k (the same prompt and sample under the two sides).
+    o.onProgress?.({ phase: 'pair filter', done: 0, total: posIdx.length, unit: 'pairs' });
+    const pairs = posIdx.map((pi, k) => ({ question: promptQuestion(promptOnly(posRows[k])), positive: answers[pi].text, negative: answers[negIdx[k]].text }));
+    const { kept, record } = await applyPairFilter(filter, pairs, { minPairs: o.filterMinPairs, signal: o.signal });
+    o.onProgress?.({ phase: 'pair filter', done: posIdx.length, total: posIdx.length, unit: 'pairs' });
+    filterRecord = record;
+    posIdx = kept.map((i) => posIdx[i]);
+    negIdx = kept.map((i) => negIdx[i]);
   }
   const seqs = [...posIdx, ...negIdx].map((i) => {
     const a = answers[i];
@@ -189,13 +219,13 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     recommendedLayer: best.layer,
     alphaRange: [-4, 4],
     layers,
-    prompts: { positive: o.positivePrompts.length, negative: o.negativePrompts.length, sha256: hash, systemPositive: sysOf(o.positivePrompts), systemNegative: sysOf(o.negativePrompts) },
+    prompts: { positive: o.positivePrompts.length, negative: o.negativePrompts.length, sha256: hash, systemPositive: sysOf(o.positivePrompts), systemNegative: sysOf(o.negativePrompts), ...(samples > 1 ? { samplesPerQuestion: samples } : {}), ...(filterRecord ? { filter: filterRecord } : {}) },
     // SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the date, so a regeneration is byte-identical.
     createdAt: (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString(),
     toolVersion: TOOL_VERSION,
     systemPrompt: o.systemPrompt ?? sysOf(o.positivePrompts)[0],
   });
-  return { persona, positiveAnswers: posIdx.map((i) => answers[i].text), negativeAnswers: negIdx.map((i) => answers[i].text), keptPairs: P };
+  return { persona, positiveAnswers: posIdx.map((i) => answers[i].text), negativeAnswers: negIdx.map((i) => answers[i].text), keptPairs: P, ...(filterRecord ? { filter: filterRecord } : {}) };
 }
 
 /** A prompt's given answer (`assistant` on a {system, user} prompt), if any. */

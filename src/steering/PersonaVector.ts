@@ -42,13 +42,30 @@ export interface PersonaMeta {
   recommendedLayers?: number[];
   alphaRange: [number, number];
   layers: LayerStats[];
-  prompts?: { positive: number; negative: number; sha256: string; systemPositive?: string[]; systemNegative?: string[] };
+  prompts?: { positive: number; negative: number; sha256: string; systemPositive?: string[]; systemNegative?: string[]; samplesPerQuestion?: number; filter?: PairFilterRecord };
   createdAt: string;
   toolVersion: string;
   /** System prompt that elicits the persona (for evaluation's "prompted" baseline). */
   systemPrompt?: string;
   /** What the steering check measured (`recommendSteering`): whether the vector steers this model, and how much. */
   steering?: SteeringVerdict;
+}
+
+/**
+ * Which answer pairs the vector was learned from, when a filter chose them (`train --filter-judge`):
+ * what decided, its bounds, and how many pairs were kept and dropped.
+ *
+ * @example const f: PairFilterRecord = { by: 'judge gpt-4.1-mini at http://127.0.0.1:8000/v1', thresholds: { positive: 50, negative: 50, coherence: 50 }, pairs: 100, kept: 87, dropped: 13, unscored: 0 };
+ */
+export interface PairFilterRecord {
+  by: string;
+  /** Kept: positive trait ≥ `positive`, negative trait < `negative`, coherence ≥ `coherence` on both (judge scores 0–100). */
+  thresholds?: { positive: number; negative: number; coherence: number };
+  pairs: number;
+  kept: number;
+  dropped: number;
+  /** Dropped pairs with an answer the judge could not score. */
+  unscored?: number;
 }
 
 /**
@@ -70,6 +87,8 @@ export interface SteeringVerdict {
   /** End-of-turn rate at the recommended cell. */
   ended?: number;
   questions: number;
+  /** Where the held-out requests came from when not the model's own set (e.g. a trait artefact's eval file). */
+  questionsFrom?: string;
   seed: number;
   reason: string;
 }

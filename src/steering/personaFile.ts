@@ -35,7 +35,24 @@ const metaSchema = z.object({
   alphaRange: z.tuple([z.number(), z.number()]),
   layers: z.array(layerStats),
   prompts: z
-    .object({ positive: z.number(), negative: z.number(), sha256: z.string(), systemPositive: z.array(z.string()).optional(), systemNegative: z.array(z.string()).optional() })
+    .object({
+      positive: z.number(),
+      negative: z.number(),
+      sha256: z.string(),
+      systemPositive: z.array(z.string()).optional(),
+      systemNegative: z.array(z.string()).optional(),
+      samplesPerQuestion: z.number().int().positive().optional(),
+      filter: z
+        .object({
+          by: z.string(),
+          thresholds: z.object({ positive: z.number(), negative: z.number(), coherence: z.number() }).optional(),
+          pairs: z.number().int(),
+          kept: z.number().int(),
+          dropped: z.number().int(),
+          unscored: z.number().int().optional(),
+        })
+        .optional(),
+    })
     .optional(),
   createdAt: z.string(),
   toolVersion: z.string(),
@@ -50,6 +67,7 @@ const metaSchema = z.object({
       effect: z.object({ mean: z.number(), lo: z.number(), hi: z.number(), level: z.number() }).optional(),
       ended: z.number().optional(),
       questions: z.number().int(),
+      questionsFrom: z.string().optional(),
       seed: z.number().int(),
       reason: z.string(),
     })

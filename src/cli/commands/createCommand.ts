@@ -1,78 +1,122 @@
 import { Command } from 'commander';
-import { parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { createPromptSet } from '../../persona/createPromptSet.js';
+import { pairFilterSummary } from '../../persona/pairFilter.js';
+import { readTraitData, repeatSamples } from '../../persona/prompts/personaVectorsArtifact.js';
+import type { ContrastiveSet } from '../../persona/prompts/PromptSet.js';
 import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { pairFilterFromFlags, pairFilterOptions, samplesPerQuestionOption, steeringCheckFrom, traitDataOption, type PairFilterFlags, type TraitSource } from '../promptSourceOptions.js';
 
 interface PromptFlags {
-  personality: string;
+  personality?: string;
+  traitData?: string;
   numPrompts: number;
   seed: number;
   generator?: string;
   generatorModel?: string;
+  samplesPerQuestion: number;
 }
 
-function promptOptions(cmd: Command): Command {
+function promptOptions(cmd: Command, samplesHelp: string): Command {
   return cmd
-    .requiredOption('--personality <text>', 'one-line description, e.g. "formal and professional"')
-    .option('--num-prompts <n>', 'contrastive pairs', intArg('--num-prompts'), 64)
+    .option('--personality <text>', 'one-line description, e.g. "formal and professional"')
+    .addOption(traitDataOption())
+    .option('--num-prompts <n>', 'contrastive pairs (with --personality)', intArg('--num-prompts'), 64)
     .option('--seed <n>', 'seed for question choice and answer sampling', intArg('--seed'), 0)
     .option('--generator <g>', 'build richer prompts with a model: "local" (the --model itself) or an OpenAI-compatible base URL (OPENAI_API_KEY for a key)')
-    .option('--generator-model <name>', 'model name to ask the generator endpoint for');
+    .option('--generator-model <name>', 'model name to ask the generator endpoint for')
+    .addOption(samplesPerQuestionOption(samplesHelp));
+}
+
+/**
+ * The contrastive set of `create` / `generate-prompts`: a description (`--personality`) or
+ * persona_vectors' trait files (`--trait-data`, the mapping `train` uses); flags that only shape a
+ * description's prompts are an error beside trait files.
+ */
+async function promptSource(cmd: Command, o: PromptFlags & ModelFlags, model?: Parameters<typeof createPromptSet>[0]['model']): Promise<{ set: ContrastiveSet; source?: TraitSource }> {
+  if (!o.personality === !o.traitData) throw new InvalidArgumentError('Give --personality "a one-line description" or --trait-data extract.json[,eval.json] (persona_vectors\' trait files), one of the two.');
+  if (o.traitData) {
+    const given = (['numPrompts', 'generator', 'generatorModel'] as const).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (given.length) throw new InvalidArgumentError(`${given.map(flag).join(', ')} shape${given.length === 1 ? 's' : ''} the prompts built from --personality; with --trait-data the trait files give the prompts (every question under every instruction pair).`);
+    const source = await readTraitData(o.traitData);
+    return { set: source.set, source };
+  }
+  return { set: await createPromptSet({ ...o, personality: o.personality!, model, onProgress: progressBar(process.stderr) }) };
 }
 
 export function generatePromptsCommand(): Command {
-  const cmd = promptOptions(new Command('generate-prompts').description('write the contrastive prompt files for a description, to review and edit before `persona train`'))
-    .requiredOption('--output-dir <dir>', 'folder for positive.jsonl, negative.jsonl, questions-heldout.txt, persona.json');
+  const cmd = promptOptions(
+    new Command('generate-prompts').description('write the contrastive prompt files for a description or for persona_vectors\' trait files, to review and edit before `persona train`'),
+    'write every pair N times (block after block), so train answers each prompt N times as train --samples-per-question N would (persona_vectors\' n_per_question)',
+  ).requiredOption('--output-dir <dir>', 'folder for positive.jsonl, negative.jsonl, questions-heldout.txt, persona.json');
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: PromptFlags & ModelFlags & { outputDir: string }) => {
+    if (!(o.samplesPerQuestion >= 1)) throw new InvalidArgumentError(`--samples-per-question must be at least 1; got ${o.samplesPerQuestion}.`);
     await checkOutputTarget(o.outputDir, { kind: 'dir' });
-    const model = o.generator === 'local' ? await openModel(o) : undefined;
-    const set = await createPromptSet({ ...o, model, onProgress: progressBar(process.stderr) });
-    const paths = await writePromptFiles(set, o.outputDir);
-    process.stdout.write(`wrote ${set.positive.length} pairs:\n  ${Object.values(paths).join('\n  ')}\nnext: persona train --positive-prompts ${paths.positive} --negative-prompts ${paths.negative} --out my.persona.json\n`);
-    await model?.dispose();
+    const model = o.generator === 'local' && !o.traitData ? await openModel(o) : undefined;
+    try {
+      const { set } = await promptSource(cmd, o, model);
+      const written = repeatSamples(set, o.samplesPerQuestion);
+      const paths = await writePromptFiles(written, o.outputDir);
+      const times = o.samplesPerQuestion > 1 ? ` (${set.positive.length} pairs × ${o.samplesPerQuestion} samples)` : '';
+      process.stdout.write(`wrote ${written.positive.length} pairs${times}:\n  ${Object.values(paths).join('\n  ')}\nnext: persona train --positive-prompts ${paths.positive} --negative-prompts ${paths.negative} --out my.persona.json\n`);
+    } finally {
+      await model?.dispose();
+    }
   });
 }
 
 export function createCommand(): Command {
-  const cmd = promptOptions(new Command('create').description('make a persona from a one-line description: build contrastive prompts, answer them, compute the vector, measure the layer and alpha range that steer it coherently (or that it does not measurably steer)'))
+  const cmd = promptOptions(
+    new Command('create').description('make a persona from a one-line description or persona_vectors\' trait files: build contrastive prompts, answer them, compute the vector, measure the layer and alpha range that steer it coherently (or that it does not measurably steer)'),
+    "answers sampled per prompt (persona_vectors' n_per_question)",
+  )
     .requiredOption('-o, --output <file>', 'persona file to write')
     .option('--name <name>', 'persona name')
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8)
-    .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection)")
+    .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)")
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)');
-  for (const o of modelOptions()) cmd.addOption(o);
-  return cmd.action(async (o: PromptFlags & ModelFlags & { output: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
-    const spec = o.scorer ? parseScorerSpec(o.scorer) : undefined;
+  for (const o of [...pairFilterOptions(), ...modelOptions()]) cmd.addOption(o);
+  return cmd.action(async (o: PromptFlags & ModelFlags & PairFilterFlags & { output: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
+    if (!o.personality === !o.traitData) throw new InvalidArgumentError('Give --personality "a one-line description" or --trait-data extract.json[,eval.json] (persona_vectors\' trait files), one of the two.');
     await checkOutputTarget(o.output); // before the prompts are built and answered
     const model = await openModel(o);
     const ac = new AbortController();
     const onSig = () => ac.abort();
     process.once('SIGINT', onSig);
     try {
-      const set = await createPromptSet({ ...o, model, onProgress: progressBar(process.stderr) });
+      const { set, source } = await promptSource(cmd, o, model);
+      const description = o.personality ?? set.description ?? set.name!;
+      const name = o.name ?? (o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') : set.name!);
+      const check = steeringCheckFrom(o.scorer, source);
+      const { filter, minPairs } = await pairFilterFromFlags(o, { name: set.name ?? name, description }, source);
       const persona = await trainPersona({
         model,
         positivePrompts: set.positive,
         negativePrompts: set.negative,
-        name: o.name ?? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, ''),
-        description: o.personality,
+        name,
+        description,
+        samplesPerQuestion: o.samplesPerQuestion,
         maxNewTokens: o.maxNewTokens,
         sampling: { temperature: o.temperature, topK: 50, seed: o.seed },
+        pairFilter: filter,
+        filterMinPairs: minPairs,
         out: o.output,
-        recommend: o.check ? recordSteering({ scorer: spec, seed: o.seed }) : undefined,
+        recommend: o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined,
         signal: ac.signal,
         onProgress: progressBar(process.stderr),
       });
       const v = persona.meta.steering;
       const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
-      process.stdout.write(`wrote ${o.output}\n${lines.join('\n')}\n`);
+      const filtered = persona.meta.prompts?.filter;
+      process.stdout.write(`wrote ${o.output}\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
     } finally {
       process.removeListener('SIGINT', onSig);
       await model.dispose();

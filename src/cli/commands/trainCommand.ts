@@ -1,14 +1,16 @@
 import { Command, Option } from 'commander';
-import { parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
-import { readTrainingPrompts } from '../../persona/prompts/personaVectorsArtifact.js';
+import { pairFilterSummary } from '../../persona/pairFilter.js';
+import { readTraitData, readTrainingPrompts } from '../../persona/prompts/personaVectorsArtifact.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import type { ExtractionMethod, ReadPositions } from '../../steering/PersonaVector.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { pairFilterFromFlags, pairFilterOptions, samplesPerQuestionOption, steeringCheckFrom, traitDataOption, type PairFilterFlags } from '../promptSourceOptions.js';
 
-interface TrainFlags extends ModelFlags {
+interface TrainFlags extends ModelFlags, PairFilterFlags {
   positivePrompts?: string;
   negativePrompts?: string;
   traitData?: string;
@@ -34,14 +36,14 @@ export function trainCommand(): Command {
     .description('learn a persona vector from positive and negative prompt files (one per line, or JSONL with system/user and optionally a given "assistant" answer), then measure which layer and alpha range steer it coherently on held-out requests (or that it does not measurably steer; docs/methods.md)')
     .option('--positive-prompts <file>', 'prompts that elicit the persona')
     .option('--negative-prompts <file>', 'prompts that elicit its opposite (row-aligned)')
-    .option('--trait-data <files>', "instead of prompt files, persona_vectors' trait files: extract.json[,eval.json] (every question under every instruction pair; --samples-per-question is their n_per_question)")
+    .addOption(traitDataOption())
     .requiredOption('-o, --out <file>', 'persona file to write (name.persona.json; a .safetensors sidecar is written beside it)')
     .option('--name <name>', 'persona name (default: from the output file)')
     .option('--description <text>', 'what the persona is')
     .addOption(new Option('--method <m>', 'aggregator (docs/methods.md): mean-diff (persona_vectors, CAA), pca (uncentred PCA of pair differences: steering-vectors, llama.cpp cvector-generator; = repeng pca_center), pca-centred (repeng pca_diff), probe (logistic-regression direction)').choices(['mean-diff', 'pca', 'pca-centred', 'probe']).default('mean-diff'))
     .addOption(new Option('--read <p>', 'where activations are read: response-mean (persona_vectors response_avg_diff), prompt-mean (prompt_avg_diff), prompt-last (prompt_last_diff), answer-token (CAA A/B: the token after a given "assistant" prefix like "(A")').choices(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']).default('response-mean'))
     .addOption(new Option('--source <s>', 'generated: the model answers each prompt; given: every JSONL line carries its "assistant" answer, read with no generation (default: given when the lines carry answers)').choices(['generated', 'given']))
-    .option('--samples-per-question <n>', 'answers sampled per prompt (generated source)', intArg('--samples-per-question'), 1)
+    .addOption(samplesPerQuestionOption())
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8)
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
@@ -50,24 +52,29 @@ export function trainCommand(): Command {
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)')
     .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); the thinking is read as context, not as the answer").choices(['on', 'off']).default('off'))
     .option('--include-reasoning', 'with --thinking on: pool the thinking tokens with the answer\'s');
-  for (const o of modelOptions()) cmd.addOption(o);
+  for (const o of [...pairFilterOptions(), ...modelOptions()]) cmd.addOption(o);
   return cmd.action(async (o: TrainFlags) => {
-    const { positive, negative } = await readTrainingPrompts(o);
-    const spec = o.scorer ? parseScorerSpec(o.scorer) : undefined;
+    if (o.traitData && (o.positivePrompts || o.negativePrompts)) throw new InvalidArgumentError('Give either --trait-data or --positive-prompts/--negative-prompts, not both.');
+    const source = o.traitData ? await readTraitData(o.traitData) : undefined;
+    const set = source?.set ?? (await readTrainingPrompts(o));
+    const { positive, negative } = set;
+    const check = steeringCheckFrom(o.scorer, source);
+    const name = o.name ?? o.out.replace(/^.*\//, '').replace(/\.persona\.json$|\.json$/, '');
+    const description = o.description ?? set.description;
+    const { filter, minPairs } = await pairFilterFromFlags(o, { name: set.name ?? name, description: description ?? `answers that express the persona "${name}"` }, source);
     await checkOutputTarget(o.out); // a folder, FIFO, read-only or full disk is found before training
     const model = await openModel(o);
     const ac = new AbortController();
     const onSig = () => ac.abort();
     process.once('SIGINT', onSig);
     try {
-      const name = o.name ?? o.out.replace(/^.*\//, '').replace(/\.persona\.json$|\.json$/, '');
-      const recommend = o.check ? recordSteering({ scorer: spec, seed: o.seed }) : undefined;
+      const recommend = o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined;
       const persona = await trainPersona({
         model,
         positivePrompts: positive,
         negativePrompts: negative,
         name,
-        description: o.description,
+        description,
         method: o.method,
         positions: o.read,
         source: o.source,
@@ -77,6 +84,8 @@ export function trainCommand(): Command {
         batchSize: o.batchSize,
         thinking: o.thinking === 'on',
         includeReasoning: o.includeReasoning,
+        pairFilter: filter,
+        filterMinPairs: minPairs,
         out: o.out,
         recommend,
         signal: ac.signal,
@@ -84,7 +93,8 @@ export function trainCommand(): Command {
       });
       const v = persona.meta.steering;
       const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
-      process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers\n${lines.join('\n')}\n`);
+      const filtered = persona.meta.prompts?.filter;
+      process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
     } finally {
       process.removeListener('SIGINT', onSig);
       await model.dispose();

@@ -345,10 +345,14 @@ export function withRecommendation(persona: PersonaVector, check: Pick<SteeringC
  *
  * @example await trainPersona({ model, positivePrompts, negativePrompts, recommend: recordSteering({ seed: 0 }) });
  */
-export function recordSteering(o: RecommendOptions & { scorer?: ScorerSpec } = {}): SteeringRecorder {
+export function recordSteering(o: RecommendOptions & { scorer?: ScorerSpec; questionsFrom?: string } = {}): SteeringRecorder {
+  const { questionsFrom, scorer, ...rest } = o;
+  if (questionsFrom && !o.questions) throw new InvalidArgumentError('questionsFrom names where the held-out requests came from; give the questions too.');
   return async (model, persona, onProgress, signal) => {
-    const traitScoring = o.traitScoring ?? (await buildTraitScoring(o.scorer ?? defaultScorerSpec(model.dir), [persona]));
-    return withRecommendation(persona, await recommendSteering(model, persona, { onProgress, signal, ...o, traitScoring }));
+    const traitScoring = o.traitScoring ?? (await buildTraitScoring(scorer ?? defaultScorerSpec(model.dir), [persona]));
+    const recorded = withRecommendation(persona, await recommendSteering(model, persona, { onProgress, signal, ...rest, traitScoring }));
+    // Held-out requests other than the model's own set (a trait artefact's eval file) are named in the file.
+    return questionsFrom ? new PersonaVector(recorded.vectors, { ...recorded.meta, steering: { ...recorded.meta.steering!, questionsFrom } }) : recorded;
   };
 }
 
@@ -360,11 +364,12 @@ export function recordSteering(o: RecommendOptions & { scorer?: ScorerSpec } = {
  * @example steeringSummary(persona.meta.steering!, persona.meta.alphaRange); // ['recommended: layer 1, alpha +8, range [-4, 8]: formality +0.85 [0.51, 1.20] …', 'steer with: --layer 1 --alpha 8']
  */
 export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alphaRange?: [number, number] | null): string[] {
+  const from = 'questionsFrom' in v && v.questionsFrom ? [`the check asked ${v.questions} held-out requests from ${v.questionsFrom}`] : [];
   const weak = v.metricSource === 'projection' ? [`note: the only trait measure was the persona's own projection (${v.metric}), weaker evidence than an independent scorer; give --scorer for one.`] : [];
   if (v.verdict === 'does-not-steer') {
     // The recorded reason states the verdict itself; print it once.
     const why = v.reason.replace(/^This vector does not measurably steer this model:\s*/, '');
-    return [`verdict: this vector does not measurably steer this model. ${why.charAt(0).toUpperCase()}${why.slice(1)}`, ...weak];
+    return [`verdict: this vector does not measurably steer this model. ${why.charAt(0).toUpperCase()}${why.slice(1)}`, ...from, ...weak];
   }
   const e = v.effect!;
   const range = ('alphaRange' in v ? v.alphaRange : alphaRange) ?? null;
@@ -372,6 +377,7 @@ export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alp
   const sign = (x: number) => `${x >= 0 ? '+' : ''}${x}`;
   return [
     `recommended: layer ${v.layer}, alpha ${sign(v.alpha!)}${range ? `, coherent range [${range.map(sign).join(', ')}]` : ''}: ${v.metric} ${e.mean >= 0 ? '+' : ''}${e.mean.toFixed(2)} [${e.lo.toFixed(2)}, ${e.hi.toFixed(2)}] (${Math.round(e.level * 100)}% CI)${ended !== undefined ? `, ${(ended * 100).toFixed(0)}% of answers end their turn` : ''}`,
+    ...from,
     ...weak,
     `steer with: --layer ${v.layer} --alpha ${v.alpha}`,
   ];

@@ -127,18 +127,32 @@ export async function readArtifactSet(extractFile: string, evalFile?: string): P
 }
 
 /**
+ * persona_vectors' trait files as `--trait-data extract.json[,eval.json]` names them, read into one
+ * contrastive set (the one mapping of `train`, `create` and `generate-prompts`), with the files it came
+ * from: the judge prompt's file (the eval file, else the extract file) and, when the eval file gives
+ * questions not among the extract file's, those held-out questions.
+ *
+ * @example const { set, judgeFile, heldOutFile } = await readTraitData('extract/evil.json,eval/evil.json');
+ */
+export async function readTraitData(spec: string): Promise<{ set: ContrastiveSet; extractFile: string; evalFile?: string; judgeFile: string; heldOutFile?: string }> {
+  const files = spec.split(',').map((f) => f.trim()).filter(Boolean);
+  if (files.length < 1 || files.length > 2) throw new InvalidArgumentError(`--trait-data takes extract.json or extract.json,eval.json; got "${spec}".`);
+  const [extractFile, evalFile] = files;
+  const set = await readArtifactSet(extractFile, evalFile);
+  return { set, extractFile, ...(evalFile ? { evalFile } : {}), judgeFile: evalFile ?? extractFile, ...(set.questionsHeldOut?.length && evalFile ? { heldOutFile: evalFile } : {}) };
+}
+
+/**
  * The prompts `persona train` learns from: two prompt files, or persona_vectors' trait files
- * (`--trait-data extract.json[,eval.json]`). A trait file given as a prompt file is pointed to
- * `--trait-data` instead of failing as JSONL.
+ * (`--trait-data extract.json[,eval.json]`, {@link readTraitData}). A trait file given as a prompt
+ * file is pointed to `--trait-data` instead of failing as JSONL.
  *
  * @example const set = await readTrainingPrompts({ traitData: 'extract/evil.json,eval/evil.json' });
  */
 export async function readTrainingPrompts(o: { positivePrompts?: string; negativePrompts?: string; traitData?: string }): Promise<ContrastiveSet> {
   if (o.traitData) {
     if (o.positivePrompts || o.negativePrompts) throw new InvalidArgumentError('Give either --trait-data or --positive-prompts/--negative-prompts, not both.');
-    const files = o.traitData.split(',').map((f) => f.trim()).filter(Boolean);
-    if (files.length < 1 || files.length > 2) throw new InvalidArgumentError(`--trait-data takes extract.json or extract.json,eval.json; got "${o.traitData}".`);
-    return readArtifactSet(files[0], files[1]);
+    return (await readTraitData(o.traitData)).set;
   }
   if (!o.positivePrompts || !o.negativePrompts) {
     throw new InvalidArgumentError("Give --positive-prompts and --negative-prompts (prompt files), or --trait-data extract.json[,eval.json] (persona_vectors' trait files).");
@@ -148,4 +162,17 @@ export async function readTrainingPrompts(o: { positivePrompts?: string; negativ
     if (isPersonaVectorsArtifact(await readJsonFileIfValid(f))) throw new InvalidArgumentError(`${f} is a persona_vectors trait file, not a prompt file: pass it as --trait-data ${f}[,eval.json].`);
   }
   return readContrastiveFiles(o.positivePrompts, o.negativePrompts);
+}
+
+/**
+ * The set with each side repeated `n` times, block after block — the rows `computePersonaVector`
+ * answers with `samplesPerQuestion: n` — so training on the written files once per line samples
+ * what `--samples-per-question n` samples (persona_vectors' `n_per_question` as files).
+ *
+ * @example repeatSamples(set, 10).positive.length; // 10 × set.positive.length
+ */
+export function repeatSamples(set: ContrastiveSet, n: number): ContrastiveSet {
+  if (!(Number.isInteger(n) && n >= 1)) throw new InvalidArgumentError(`samples per question must be an integer ≥ 1; got ${n}.`);
+  const rep = <T>(xs: T[]) => Array.from({ length: n }, () => xs).flat();
+  return { ...set, positive: rep(set.positive), negative: rep(set.negative) };
 }
