@@ -88,7 +88,7 @@ export function bytesPerToken(m: ConvertedWeights): number {
     if (lin.kind === 'f32') bytes += m.tensors[lin.weight].length;
     else bytes += m.tensors[lin.b].length + m.tensors[lin.scales].length;
   }
-  if (!m.linears.lm_head) bytes += m.tensors['lm_head.weight']?.length ?? m.tensors['model.embed_tokens.weight'].length;
+  if (!m.linears.lm_head) bytes += m.tensors['lm_head.weight']?.length ?? m.tensors['embed.weight'].length;
   return bytes;
 }
 

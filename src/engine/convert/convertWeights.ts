@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { tensorPlan, type PlannedTensor } from '../../model/architectures/tensorPlan.js';
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { ModelWeights } from '../../model/safetensors/ModelWeights.js';
 import { atomicWrite, tempPathFor } from '../../util/atomicWrite.js';
@@ -18,7 +19,7 @@ import type { Precision } from './Precision.js';
 import { quantizeMatrix } from './quantize.js';
 
 /** Bump when the converted layout changes, so old caches are rebuilt. */
-export const CONVERTER_VERSION = 3;
+export const CONVERTER_VERSION = 4;
 const ALIGN = 4096;
 /** Bytes per write of the converted weights. */
 const WRITE_CHUNK_BYTES = 64 * 1024 * 1024;
@@ -156,15 +157,16 @@ const warnOnStderr = (message: string) => {
 };
 
 /**
- * Converts a checkpoint once into the engine's layout (fused qkv and gate/up, f32 transposed or
- * MatMulNBits blocks, Gemma norms as 1+w) in the project cache, and returns its manifest. Later
- * loads reuse it. The checkpoint's tensor shapes are checked against its config first. The
- * weights go to a temp file renamed into place, and the manifest (with the file's sha256) is
- * written last, so an interrupted conversion never leaves a cache that is taken for complete. A
- * cached file that no longer verifies (truncated, or bytes changed since it was written) is
- * rebuilt with a warning. Ctrl-C stops the conversion between tensors, removes the temp file and
- * then ends the process as Ctrl-C would (when nothing else listens for SIGINT). Stale temp files
- * of killed conversions are swept once per process.
+ * Converts a checkpoint once into the engine's layout (the architecture's tensor plan under the
+ * engine's names: fused qkv and gate/up, f32 transposed or MatMulNBits blocks, Gemma norms as
+ * 1+w) in the project cache, and returns its manifest. Later loads reuse it. The checkpoint's
+ * tensor shapes are checked against its config first. The weights go to a temp file renamed into
+ * place, and the manifest (with the file's sha256) is written last, so an interrupted conversion
+ * never leaves a cache that is taken for complete. A cached file that no longer verifies
+ * (truncated, or bytes changed since it was written) is rebuilt with a warning. Ctrl-C stops the
+ * conversion between tensors, removes the temp file and then ends the process as Ctrl-C would
+ * (when nothing else listens for SIGINT). Stale temp files of killed conversions are swept once
+ * per process.
  *
  * @example const { folder, manifest } = await ensureConverted(dir, weights, config, 'q4', { onProgress });
  */
@@ -301,6 +303,11 @@ async function convert(
   }
 }
 
+/**
+ * Writes the tensors of the architecture's plan under the engine's names: norms as stored (plus the
+ * norm offset), linears fused, transposed to [in, out] in f32 or quantised, the embedding in f32
+ * (f16 beside quantised linears), the output layer untied only when the checkpoint has one.
+ */
 async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig, precision: Precision, stop: StopFlag, onProgress?: ProgressCallback): Promise<Record<string, StoredLinear>> {
   const linears: Record<string, StoredLinear> = {};
   const total = [...weights.tensors.values()].reduce((a, t) => a + t.byteLength, 0);
@@ -313,16 +320,16 @@ async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig,
     onProgress?.({ phase: `convert to ${precision}`, done, total, unit: 'bytes' });
     return data;
   };
-  const maybe = async (name: string) => (weights.has(name) ? read(name) : undefined);
 
-  const linear = async (name: string, parts: string[], biasParts: string[] | null): Promise<void> => {
-    const mats = await Promise.all(parts.map(read));
-    const inDim = weights.info(parts[0]).shape[1];
-    const outDim = parts.reduce((a, p) => a + weights.info(p).shape[0], 0);
+  const linear = async (t: PlannedTensor): Promise<void> => {
+    const name = t.name;
+    const mats = await Promise.all(t.parts.map((p) => read(p.name)));
+    const inDim = weights.info(t.parts[0].name).shape[1];
+    const outDim = t.parts.reduce((a, p) => a + weights.info(p.name).shape[0], 0);
     const full = concatRows(mats); // [out, in]
     let bias: string | undefined;
-    if (biasParts && biasParts.every((b) => weights.has(b))) {
-      bias = await w.put(`${name}.bias`, DataType.FLOAT, [outDim], concatRows(await Promise.all(biasParts.map(read))));
+    if (t.biases.every((b) => weights.has(b.name))) {
+      bias = await w.put(`${name}.bias`, DataType.FLOAT, [outDim], concatRows(await Promise.all(t.biases.map((b) => read(b.name)))));
     }
     if (precision === 'f32') {
       const weight = await w.put(`${name}.weight`, DataType.FLOAT, [inDim, outDim], transpose(full, outDim, inDim));
@@ -332,46 +339,38 @@ async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig,
       linears[name] = { kind: 'nbits', b, scales, bias, in: inDim, out: outDim, bits, blockSize };
     }
   };
-  const norm = async (hfName: string): Promise<void> => {
-    const v = await read(hfName);
-    if (c.normWeightOffset) for (let i = 0; i < v.length; i++) v[i] += c.normWeightOffset;
-    await w.put(hfName, DataType.FLOAT, [v.length], v);
-  };
 
-  const embed = await read('model.embed_tokens.weight'); // [V, H]
-  if (precision === 'f32') await w.put('model.embed_tokens.weight', DataType.FLOAT, [c.vocabSize, c.hiddenSize], embed);
-  else await w.put('model.embed_tokens.weight', DataType.FLOAT16, [c.vocabSize, c.hiddenSize], toFloat16(embed));
-
-  for (let l = 0; l < c.numHiddenLayers; l++) {
-    const p = `model.layers.${l}`;
-    await norm(`${p}.input_layernorm.weight`);
-    await norm(`${p}.post_attention_layernorm.weight`);
-    if (c.sandwichNorms) {
-      await norm(`${p}.pre_feedforward_layernorm.weight`);
-      await norm(`${p}.post_feedforward_layernorm.weight`);
+  let embed: Float32Array | undefined; // [V, H]
+  for (const t of tensorPlan(c)) {
+    switch (t.kind) {
+      case 'embedding':
+        embed = await read(t.parts[0].name);
+        if (precision === 'f32') await w.put(`${t.name}.weight`, DataType.FLOAT, [c.vocabSize, c.hiddenSize], embed);
+        else await w.put(`${t.name}.weight`, DataType.FLOAT16, [c.vocabSize, c.hiddenSize], toFloat16(embed));
+        break;
+      case 'norm': {
+        const v = await read(t.parts[0].name);
+        if (c.normWeightOffset) for (let i = 0; i < v.length; i++) v[i] += c.normWeightOffset;
+        await w.put(`${t.name}.weight`, DataType.FLOAT, [v.length], v);
+        break;
+      }
+      case 'linear':
+        await linear(t);
+        break;
+      case 'output': {
+        // [V, H] as stored (Gemm with transB in f32; MatMulNBits' own layout when quantised).
+        const stored = t.parts[0].name;
+        const head = c.tieWordEmbeddings || !weights.has(stored) ? embed! : await read(stored);
+        if (precision === 'f32') {
+          if (head !== embed) await w.put(`${t.name}.weight`, DataType.FLOAT, [c.vocabSize, c.hiddenSize], head);
+        } else {
+          const { b, scales, bits, blockSize } = await putQuantized(w, t.name, head, c.vocabSize, c.hiddenSize, precision);
+          linears[t.name] = { kind: 'nbits', b, scales, in: c.hiddenSize, out: c.vocabSize, bits, blockSize };
+        }
+        break;
+      }
     }
-    if (c.qkNorm) {
-      await norm(`${p}.self_attn.q_norm.weight`);
-      await norm(`${p}.self_attn.k_norm.weight`);
-    }
-    const a = `${p}.self_attn`;
-    await linear(`${a}.qkv_proj`, [`${a}.q_proj.weight`, `${a}.k_proj.weight`, `${a}.v_proj.weight`], [`${a}.q_proj.bias`, `${a}.k_proj.bias`, `${a}.v_proj.bias`]);
-    await linear(`${a}.o_proj`, [`${a}.o_proj.weight`], [`${a}.o_proj.bias`]);
-    const m = `${p}.mlp`;
-    await linear(`${m}.gate_up_proj`, [`${m}.gate_proj.weight`, `${m}.up_proj.weight`], [`${m}.gate_proj.bias`, `${m}.up_proj.bias`]);
-    await linear(`${m}.down_proj`, [`${m}.down_proj.weight`], [`${m}.down_proj.bias`]);
   }
-  await norm('model.norm.weight');
-
-  // Output layer: [V, H] as stored (Gemm with transB in f32; MatMulNBits' own layout when quantised).
-  const head = c.tieWordEmbeddings || !weights.has('lm_head.weight') ? embed : await read('lm_head.weight');
-  if (precision === 'f32') {
-    if (head !== embed) await w.put('lm_head.weight', DataType.FLOAT, [c.vocabSize, c.hiddenSize], head);
-  } else {
-    const { b, scales, bits, blockSize } = await putQuantized(w, 'lm_head', head, c.vocabSize, c.hiddenSize, precision);
-    linears['lm_head'] = { kind: 'nbits', b, scales, in: c.hiddenSize, out: c.vocabSize, bits, blockSize };
-  }
-  void maybe;
   onProgress?.({ phase: `convert to ${precision}`, done: total, total, unit: 'bytes' });
   return linears;
 }

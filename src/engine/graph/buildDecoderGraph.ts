@@ -1,3 +1,4 @@
+import { TENSOR_NAMES } from '../../model/architectures/tensorPlan.js';
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { ConvertedWeights, StoredLinear } from '../convert/ConvertedWeights.js';
 import { GraphBuilder } from '../onnx/GraphBuilder.js';
@@ -20,6 +21,9 @@ import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
  *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
  *
  * "Layer l" is the residual stream after decoder block l (HF hidden_states[l+1]).
+ *
+ * Weights are named by role (`TENSOR_NAMES`: `embed`, `blocks.{l}.attn.qkv`, ...), as the converter
+ * wrote them from the architecture's tensor table; this file names no checkpoint tensor.
  */
 export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFile: string, opts: GraphOptions): GraphBuilder {
   const g = new GraphBuilder();
@@ -57,12 +61,13 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const poolWeights = opts.pooling ? g.input('pool_weights', DataType.FLOAT, ['batch', 'pools', 'seq']) : null;
 
   // Embedding: [B,T,H]
-  let x = g.op('Gather', ['model.embed_tokens.weight', inputIds], { axis: 0 });
-  if (w.tensors['model.embed_tokens.weight'].type !== DataType.FLOAT) x = g.op('Cast', [x], { to: DataType.FLOAT });
+  const embed = `${TENSOR_NAMES.embed}.weight`;
+  let x = g.op('Gather', [embed, inputIds], { axis: 0 });
+  if (w.tensors[embed].type !== DataType.FLOAT) x = g.op('Cast', [x], { to: DataType.FLOAT });
   if (c.embeddingScale !== 1) x = g.mul(x, g.f32([c.embeddingScale]));
   if (opts.hiddenStates) g.output(x, 'hidden_0', DataType.FLOAT, ['batch', 'seq', H]);
 
-  const norm = (v: string, weight: string) => g.op('RMSNormalization', [v, weight], { axis: -1, epsilon: { float: c.rmsNormEps } });
+  const norm = (v: string, role: string) => g.op('RMSNormalization', [v, `${role}.weight`], { axis: -1, epsilon: { float: c.rmsNormEps } });
   const linear = (v: string, name: string) => applyLinear(g, v, w.linears[name], w);
 
   // Steering: one input [L·B,1,H], split into the per-block [B,1,H] adds.
@@ -72,7 +77,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const cacheLength = g.op('Shape', ['past_k_0'], { start: 2, end: 3 }); // [1]
   for (let l = 0; l < L; l++) {
     x = g.scoped(`blocks.${l}`, () => {
-      const p = `model.layers.${l}`;
+      const n = TENSOR_NAMES.block(l);
       const layerType = c.layerTypes[l];
       const r = (rope[layerType] ?? rope.full_attention)!;
       const bias = layerType === 'sliding_attention' ? attnBiasSliding : attnBias;
@@ -81,14 +86,14 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       // Heads-major from the start: [B,T,heads,D] → [B,heads,T,D], the layout the cache, the 4-D
       // RotaryEmbedding and the grouped-query fold all use, so no reshapes sit around rope and the
       // new K/V rows leave the graph as they are (fewer nodes: per-node dispatch dominates decode).
-      const h = norm(x, `${p}.input_layernorm.weight`);
-      const qkv = g.reshape(linear(h, `${p}.self_attn.qkv_proj`), [0, 0, qH + 2 * kvH, D]); // [B,T,qH+2kvH,D]
+      const h = norm(x, n.attnNorm);
+      const qkv = g.reshape(linear(h, n.qkv), [0, 0, qH + 2 * kvH, D]); // [B,T,qH+2kvH,D]
       const [q0, k0, v0] = g.split(qkv, [qH, kvH, kvH], 2).map((t) => g.transpose(t, [0, 2, 1, 3])); // [B,heads,T,D]
       let q = q0;
       let k = k0;
       if (c.qkNorm) {
-        q = norm(q, `${p}.self_attn.q_norm.weight`);
-        k = norm(k, `${p}.self_attn.k_norm.weight`);
+        q = norm(q, n.qNorm);
+        k = norm(k, n.kNorm);
       }
       q = g.op('RotaryEmbedding', [q, r.cos, r.sin, positionIds], { interleaved: 0 });
       const newK = g.op('RotaryEmbedding', [k, r.cos, r.sin, positionIds], { interleaved: 0 }); // [B,kvH,T,D]
@@ -115,16 +120,16 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       const pNew = g.op('Slice', [probs, cacheLength, g.i64([Number.MAX_SAFE_INTEGER]), g.i64([3])]);
       const ctx = g.add(g.matmul(pPast, pastV), g.matmul(pNew, newV)); // [B,kvH,G·T,D]
       const merged = g.reshape(g.transpose(g.reshape(ctx, [0, qH, -1, D]), [0, 2, 1, 3]), [0, 0, qH * D]); // [B,T,qH·D]
-      let attnOut = linear(merged, `${p}.self_attn.o_proj`); // [B,T,H]
-      if (c.sandwichNorms) attnOut = norm(attnOut, `${p}.post_attention_layernorm.weight`);
+      let attnOut = linear(merged, n.o); // [B,T,H]
+      if (c.sandwichNorms) attnOut = norm(attnOut, n.attnOutNorm);
       let resid = g.add(x, attnOut);
 
       // --- MLP ---
-      const h2 = norm(resid, c.sandwichNorms ? `${p}.pre_feedforward_layernorm.weight` : `${p}.post_attention_layernorm.weight`);
-      const gu = linear(h2, `${p}.mlp.gate_up_proj`);
+      const h2 = norm(resid, n.mlpNorm);
+      const gu = linear(h2, n.gateUp);
       const [gate, up] = g.split(gu, [c.intermediateSize, c.intermediateSize], 2);
-      let mlpOut = linear(g.mul(activation(g, gate, c.hiddenAct), up), `${p}.mlp.down_proj`);
-      if (c.sandwichNorms) mlpOut = norm(mlpOut, `${p}.post_feedforward_layernorm.weight`);
+      let mlpOut = linear(g.mul(activation(g, gate, c.hiddenAct), up), n.down);
+      if (c.sandwichNorms) mlpOut = norm(mlpOut, n.mlpOutNorm);
       resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
 
       // --- steering: the one place per block where a persona vector enters (clamps, then the add) ---
@@ -142,7 +147,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
     g.output(g.matmul(g.unsqueeze(poolWeights, [1]), stacked), 'pooled', DataType.FLOAT, ['batch', L, 'pools', H]);
   }
 
-  const final = norm(x, 'model.norm.weight');
+  const final = norm(x, TENSOR_NAMES.finalNorm);
   if (opts.hiddenStates) g.output(final, 'final_norm', DataType.FLOAT, ['batch', 'seq', H]);
   const softcap = (logits: string) => {
     if (!c.finalLogitSoftcapping) return logits;
@@ -211,9 +216,10 @@ function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear, w: Converted
 
 /** The output layer on [N,H] → [N,V]: Gemm with transB over the [V,H] table, or MatMulNBits. */
 function outputLayer(g: GraphBuilder, x: string, c: ModelConfig, w: ConvertedWeights): string {
-  const q = w.linears['lm_head'];
+  const q = w.linears[TENSOR_NAMES.lmHead];
   if (q) return applyLinear(g, x, q, w);
-  const table = w.tensors['lm_head.weight'] ? 'lm_head.weight' : 'model.embed_tokens.weight';
+  const untied = `${TENSOR_NAMES.lmHead}.weight`;
+  const table = w.tensors[untied] ? untied : `${TENSOR_NAMES.embed}.weight`;
   return g.op('Gemm', [x, table], { transB: 1 });
 }
 

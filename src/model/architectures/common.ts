@@ -3,7 +3,27 @@ import { CONFIG_LIMITS, type ConfigReader } from '../config/ConfigReader.js';
 import { describeValue } from '../config/describeValue.js';
 import type { LayerType, ModelConfig, RopeParams } from '../config/ModelConfig.js';
 import { isPerLayerTypeRope, readRopeParams } from '../config/readRope.js';
-import type { RawConfig } from './ArchitectureSpec.js';
+import type { ArchitectureSpec, RawConfig, TensorTable } from './ArchitectureSpec.js';
+
+/**
+ * The Hugging Face Llama family's tensor names (Llama, Mistral, Qwen2/3, Gemma 3 share them);
+ * `q_norm`/`k_norm` are read only with the `qkNorm` feature.
+ */
+export const LLAMA_TENSORS: TensorTable = {
+  embed: 'model.embed_tokens',
+  finalNorm: 'model.norm',
+  lmHead: 'lm_head',
+  block: {
+    attnNorm: 'model.layers.{l}.input_layernorm',
+    qNorm: 'model.layers.{l}.self_attn.q_norm',
+    kNorm: 'model.layers.{l}.self_attn.k_norm',
+    qkv: ['model.layers.{l}.self_attn.q_proj', 'model.layers.{l}.self_attn.k_proj', 'model.layers.{l}.self_attn.v_proj'],
+    o: 'model.layers.{l}.self_attn.o_proj',
+    mlpNorm: 'model.layers.{l}.post_attention_layernorm',
+    gateUp: ['model.layers.{l}.mlp.gate_proj', 'model.layers.{l}.mlp.up_proj'],
+    down: 'model.layers.{l}.mlp.down_proj',
+  },
+};
 
 /** Token ids from a number or a list (`eos_token_id` in generation_config.json); other entries are dropped. */
 export function idList(v: unknown): number[] {
@@ -14,8 +34,11 @@ export function idList(v: unknown): number[] {
 
 const POSITIVE = { min: 0, minExclusive: true } as const;
 
-/** The fields every Llama-family config shares, read once and range-checked. */
-export function baseConfig(r: ConfigReader, architecture: string): ModelConfig {
+/**
+ * The fields every Llama-family config shares, read once and range-checked, with the spec's
+ * `features` set over them.
+ */
+export function baseConfig(r: ConfigReader, spec: Pick<ArchitectureSpec, 'name' | 'features'>): ModelConfig {
   const raw = r.raw;
   const hiddenSize = r.int('hidden_size', { max: CONFIG_LIMITS.hidden_size });
   const numAttentionHeads = r.int('num_attention_heads', { max: CONFIG_LIMITS.num_attention_heads });
@@ -38,7 +61,7 @@ export function baseConfig(r: ConfigReader, architecture: string): ModelConfig {
   const slidingWindow = r.optInt('sliding_window');
   return {
     modelType: String(raw.model_type),
-    architecture,
+    architecture: spec.name,
     hiddenSize,
     intermediateSize: r.int('intermediate_size', { max: CONFIG_LIMITS.intermediate_size }),
     numHiddenLayers,
@@ -50,8 +73,6 @@ export function baseConfig(r: ConfigReader, architecture: string): ModelConfig {
     maxPositionEmbeddings,
     tieWordEmbeddings: raw.tie_word_embeddings === undefined ? false : Boolean(raw.tie_word_embeddings),
     attentionBias: Boolean(raw.attention_bias),
-    outputBias: Boolean(raw.attention_bias),
-    mlpBias: Boolean(raw.mlp_bias),
     qkNorm: false,
     hiddenAct: activation(r, raw.hidden_act !== undefined ? 'hidden_act' : 'hidden_activation'),
     normWeightOffset: 0,
@@ -66,7 +87,14 @@ export function baseConfig(r: ConfigReader, architecture: string): ModelConfig {
     eosTokenIds: r.ids('eos_token_id'),
     bosTokenId: r.ids('bos_token_id')[0] ?? null,
     padTokenId: r.ids('pad_token_id')[0] ?? null,
+    ...spec.features,
   };
+}
+
+/** Qwen2/3: `sliding_window` counts only with `use_sliding_window` (or sliding `layer_types`). */
+export function qwenSlidingWindow(r: ConfigReader, c: ModelConfig): void {
+  if (r.raw.use_sliding_window !== true && !Array.isArray(r.raw.layer_types)) c.slidingWindow = null;
+  if (!c.layerTypes.includes('sliding_attention')) c.slidingWindow = null;
 }
 
 function activation(r: ConfigReader, key: string): ModelConfig['hiddenAct'] {
