@@ -11,7 +11,7 @@ import type { Precision } from './convert/Precision.js';
 import { DecoderSession, type Device, type SessionOptions } from './DecoderSession.js';
 import type { ConvertedWeights } from './convert/ConvertedWeights.js';
 import { CLAMP_GRAPH, SCORING_GRAPH } from './graph/GraphOptions.js';
-import { generateBatch, type FinishReason, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
+import { generateBatch, type FinishReason, type GenerateOptions, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
 import { hasClamps, sumInterventions, type Intervention } from './generate/Intervention.js';
 import type { SamplingOptions } from './generate/sampling.js';
 import { openDecoder } from './openDecoder.js';
@@ -207,14 +207,14 @@ export class LanguageModel {
    */
   async generateRows(
     rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: Intervention | null; thinking?: boolean }[],
-    opts: { logprobs?: number | null; signal?: AbortSignal; ignoreHooks?: boolean; onToken?: (e: TokenEvent) => boolean | void } = {},
+    opts: { logprobs?: number | null; signal?: AbortSignal; ignoreHooks?: boolean; onToken?: (e: TokenEvent) => boolean | void; onResidual?: GenerateOptions['onResidual'] } = {},
   ): Promise<GeneratedText[]> {
     const ids = rows.map((r) => this.encodePrompt(r.prompt, undefined, { thinking: r.thinking }));
     const merged = this.rowSteering(rows.map((r) => r.intervention), opts.ignoreHooks);
     const out = await generateBatch(
       await this.sessionFor(merged),
       rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? 64, sampling: r.sampling, intervention: merged[i] })),
-      { stopTokenIds: this.stopTokenIds, padTokenId: this.padTokenId, logprobs: opts.logprobs, signal: opts.signal, onToken: opts.onToken },
+      { stopTokenIds: this.stopTokenIds, padTokenId: this.padTokenId, logprobs: opts.logprobs, signal: opts.signal, onToken: opts.onToken, onResidual: opts.onResidual },
     );
     return out.map((r, i) => ({
       prompt: rows[i].prompt,

@@ -2,6 +2,7 @@ import type { RowResult, WorkerRow } from '../engine/worker/EngineWorker.js';
 import { ApiError } from './ApiError.js';
 
 type OnToken = (row: number, text: string, token: number, logprob?: number) => void;
+type OnMonitor = (row: number, token: number, values: number[]) => void;
 
 /**
  * What the queue needs of an engine (an `EngineWorker` is one).
@@ -9,7 +10,7 @@ type OnToken = (row: number, text: string, token: number, logprob?: number) => v
  * @example const engine: GeneratingEngine = await EngineWorker.start({ model: 'models/stylist' });
  */
 export interface GeneratingEngine {
-  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: OnToken }): Promise<RowResult[]>;
+  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: OnToken; onMonitor?: OnMonitor }): Promise<RowResult[]>;
   /** Stops one row of a job (`EngineWorker.cancel`). */
   cancel?(id: number, row?: number): void;
 }
@@ -25,6 +26,8 @@ export interface SubmitOptions {
   /** Aborting drops the request while it waits, or stops its rows while they generate. */
   signal?: AbortSignal;
   onToken?: OnToken;
+  /** Readings of rows with `monitor` directions (`EngineWorker.generate`). */
+  onMonitor?: OnMonitor;
 }
 
 /**
@@ -230,6 +233,10 @@ export class GenerationQueue {
           onToken: (row, ...rest) => {
             const o = owners[row];
             if (!o.w.gone) o.w.opts.onToken?.(o.row, ...rest);
+          },
+          onMonitor: (row, ...rest) => {
+            const o = owners[row];
+            if (!o.w.gone) o.w.opts.onMonitor?.(o.row, ...rest);
           },
         },
       );

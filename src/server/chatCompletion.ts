@@ -5,7 +5,7 @@ import type { EngineWorker, RowResult, WorkerRow } from '../engine/worker/Engine
 import { PersonaError } from '../errors.js';
 import { normalizeLayer } from '../steering/PersonaVector.js';
 import { resolveSteering, type SteerSpec } from '../steering/resolveSteering.js';
-import { monitorField, responseMeans, startRequestMonitor } from './requestMonitor.js';
+import { MonitorReadings, resolveMonitor } from './requestMonitor.js';
 import { ApiError } from './ApiError.js';
 import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
 import { chatRequestSchema, parseBody, steeringEntries, toMessages, type ChatLimits, type SteerEntry } from './chatRequestSchema.js';
@@ -19,7 +19,7 @@ import { StopMatcher } from './StopMatcher.js';
  * @example const ctx: ChatCompletionContext = { engine, encodePrompt, decode, queue, personas, limits, modelId: engine.info.id };
  */
 export interface ChatCompletionContext {
-  engine: Pick<EngineWorker, 'info'> & Partial<Pick<EngineWorker, 'activations'>>;
+  engine: Pick<EngineWorker, 'info'>;
   /**
    * Token ids of messages with the chat template applied, as the engine will encode them — on this
    * thread, so counting a prompt never waits behind a running batch in the worker.
@@ -265,6 +265,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const messages = toMessages(b);
   const { intervention, echo } = await resolveRequestSteering(ctx, steeringEntries(b), { list: b.steering !== undefined });
   const thinking = b.chat_template_kwargs?.enable_thinking === true;
+  const targets = b.monitor ? await resolveMonitor(ctx, b.monitor) : null;
 
   const context = ctx.engine.info.config.maxPositionEmbeddings;
   const chars = messages.reduce((n, m) => n + m.content.length, 0);
@@ -285,12 +286,15 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const maxNewTokens = asked ?? Math.min(ctx.limits.defaultMaxTokens, room);
   const n = b.n ?? 1;
   const seed = b.seed ?? randomInt(0, 2 ** 31);
+  // Monitored rows carry their directions; the engine reads them in the generation's own forward calls.
+  const monitor = targets ? new MonitorReadings(targets, n) : undefined;
   const rows: WorkerRow[] = Array.from({ length: n }, (_, i) => ({
     prompt: messages,
     maxNewTokens,
     sampling: { temperature: b.temperature ?? 1, topP: b.top_p ?? undefined, topK: b.top_k ?? undefined, minP: b.min_p ?? undefined, repetitionPenalty: b.repetition_penalty ?? undefined, seed: seed + i },
     intervention,
     ...(thinking ? { thinking } : {}),
+    ...(monitor ? { monitor: monitor.rowMonitor } : {}),
   }));
   const stops = b.stop === undefined || b.stop === null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop;
   const topLogprobs = b.logprobs ? (b.top_logprobs ?? 0) : null;
@@ -304,9 +308,18 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   // request is answered as soon as its own rows end, not when the whole batch does.
   const needResult = topLogprobs !== null;
   const done = new AbortController();
-  const monitor = b.monitor ? await startRequestMonitor(ctx, b.monitor, promptIds, signal) : undefined;
-  const extras = { persona_steering: echo.length ? echo : null, ...(monitor ? { persona_monitor: monitorField(monitor) } : {}) };
-  const monitorEnd = async (ends: ChoiceEnd[]) => (monitor ? { persona_monitor: monitorField(monitor, await responseMeans(ctx, monitor, promptIds, ends.map((e) => e.tokenIds), ctx.engine.info.stopTokenIds)) } : {});
+  const extras = { persona_steering: echo.length ? echo : null };
+  // A choice's answer tokens so far (its closing end-of-turn token is not part of the answer).
+  const answerLength = (c: Choice) => (c.ended === 'eos' ? c.tokens.length - 1 : c.tokens.length);
+  // Monitored: a choice is over once its answer tokens have all been read too (the last one is read
+  // in the next forward call, or the batch's closing one).
+  const over = () => choices.every((c, i) => c.ended && (!monitor || monitor.has(i, answerLength(c))));
+  const monitorField = (ends?: ChoiceEnd[]) => (monitor ? { persona_monitor: monitor.field(ends?.map((e) => e.tokenIds.length)) } : {});
+  // Per-token readings ride on the choice's next chunk: `persona_monitor: [{ token, values }]`.
+  const readings = (row: number) => {
+    const r = monitor?.take(row, answerLength(choices[row]));
+    return r?.length ? { persona_monitor: r } : {};
+  };
 
   const stream = b.stream === true;
   let send: (obj: unknown) => void = () => {};
@@ -354,6 +367,25 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
     };
   });
   const abort = AbortSignal.any([signal, done.signal]);
+  // The first chunk (the role) waits for a monitored request's prompt-end readings, so it carries them.
+  let roleSent = false;
+  const sendRole = () => {
+    if (!stream || roleSent) return;
+    roleSent = true;
+    send(chunk(rows.map((_, i) => ({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })), { ...extras, ...monitorField() }));
+  };
+  const maybeFinish = () => {
+    if (!over()) return;
+    if (!needResult) {
+      finish(
+        choices.map((x) => x.endFromStream(ctx.decode)),
+        choices.reduce((k, x) => k + x.tokens.length, 0),
+      );
+      done.abort(); // the rows are over; free their places in the batch
+    } else if (choices.every((x) => x.ended === 'stop' && x.matcher.stopped)) {
+      done.abort();
+    }
+  };
 
   // Admission (429 when full) happens here, before any byte is sent.
   const pending = ctx.queue.submit(rows, {
@@ -363,18 +395,21 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
       const c = choices[row];
       if (c.ended) return;
       const out = c.token(text, token, stopIds, maxNewTokens);
-      if (stream && (out.content || out.reasoning)) send(chunk([{ index: row, delta: delta(out), logprobs: null, finish_reason: null }]));
-      if (!choices.every((x) => x.ended)) return;
-      if (!needResult) {
-        finish(
-          choices.map((x) => x.endFromStream(ctx.decode)),
-          choices.reduce((n, x) => n + x.tokens.length, 0),
-        );
-        done.abort(); // the rows are over; free their places in the batch
-      } else if (choices.every((x) => x.ended === 'stop' && x.matcher.stopped)) {
-        done.abort();
+      if (stream && (out.content || out.reasoning)) {
+        sendRole();
+        send(chunk([{ index: row, delta: delta(out), logprobs: null, finish_reason: null, ...readings(row) }]));
       }
+      maybeFinish();
     },
+    ...(monitor
+      ? {
+          onMonitor: (row: number, token: number, values: number[]) => {
+            monitor.add(row, token, values);
+            if (token < 0) sendRole();
+            else maybeFinish();
+          },
+        }
+      : {}),
   });
   pending.then(
     (results) => {
@@ -391,7 +426,6 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
     // The answer is ready when its rows end (or with the engine's result); an engine error rejects.
     const { ends, usage } = await Promise.race([finished, pending.then(() => finished)]);
     if (!ends) return new Response(null, { status: 499 });
-    const monitored = await monitorEnd(ends);
     return Response.json({
       id,
       object: 'chat.completion',
@@ -408,23 +442,26 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
       usage,
       ...(b.return_token_ids ? { prompt_token_ids: promptIds } : {}),
       ...extras,
-      ...monitored,
+      ...monitorField(ends),
     });
   }
 
-  send(chunk(rows.map((_, i) => ({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })), extras));
-  finished.then(async ({ ends, usage }) => {
+  if (!monitor) sendRole();
+  finished.then(({ ends, usage }) => {
     if (!ends) return end();
+    sendRole();
     ends.forEach((e, i) => {
       if (e.rest.content || e.rest.reasoning) send(chunk([{ index: i, delta: delta(e.rest), logprobs: null, finish_reason: null }]));
-      send(chunk([{ index: i, delta: {}, logprobs: e.logprobs, finish_reason: e.finishReason, ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}) }]));
+      const last = monitor?.take(i, e.tokenIds.length);
+      send(chunk([{ index: i, delta: {}, logprobs: e.logprobs, finish_reason: e.finishReason, ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}), ...(last?.length ? { persona_monitor: last } : {}) }]));
     });
-    if (monitor) send(chunk([], await monitorEnd(ends).catch((err: Error) => ({ persona_monitor_error: err.message }))));
+    if (monitor) send(chunk([], monitorField(ends)));
     if (b.stream_options?.include_usage) send(chunk([], { usage }));
     send('[DONE]');
     end();
   });
   pending.catch((err: unknown) => {
+    sendRole();
     const e = err instanceof ApiError ? err : new ApiError(500, `Generation failed: ${(err as Error).message}`, 'server_error');
     send(e.body());
     send('[DONE]');

@@ -4,6 +4,7 @@ import { POSITIONS } from '../engine/generate/Intervention.js';
 import { UNITS } from '../steering/resolveSteering.js';
 import { ApiError } from './ApiError.js';
 import { personaNameSchema } from './personaName.js';
+import { monitorSchema } from './requestMonitor.js';
 import { parseLayerList } from '../steering/parseLayerList.js';
 
 /**
@@ -114,8 +115,8 @@ export function chatRequestSchema(limits: ChatLimits) {
       ...steeringFields,
       persona: personaNameSchema.optional(),
       steering: z.array(steerEntry).min(1).max(8).optional(),
-      /** Opt-in monitor: these personas' projections at the prompt end (before generation) and over each answer. */
-      monitor: z.array(personaNameSchema).min(1).max(8).optional(),
+      /** Opt-in monitor: these personas' projections at the prompt end (before generation) and at every answer token. */
+      monitor: monitorSchema.optional(),
       chat_template_kwargs: z.strictObject({ enable_thinking: z.boolean().optional() }, { error: 'only enable_thinking is read from chat_template_kwargs' }).nullish(),
     })
     .superRefine((b, ctx) => {

@@ -1,74 +1,152 @@
-import type { EngineWorker } from '../engine/worker/EngineWorker.js';
+import { z } from 'zod';
+import type { ModelInfo } from '../engine/worker/EngineWorker.js';
 import { MONITOR_UNIT } from '../eval/monitor/monitorProjections.js';
-import { dot } from '../persona/aggregators.js';
 import { projectionDirection } from '../steering/project.js';
-import { answerTokens } from '../persona/computePersonaVector.js';
+import { normalizeLayer } from '../steering/PersonaVector.js';
 import { ApiError } from './ApiError.js';
-import type { GenerationQueue } from './GenerationQueue.js';
 import type { PersonaStore } from './PersonaStore.js';
+import { personaNameSchema } from './personaName.js';
 
-/** The personas a chat request monitors, each at its recommended layer, and their prompt-end readings. */
-export interface RequestMonitor {
-  targets: { persona: string; layer: number; dir: Float32Array }[];
-  promptEnd: number[];
+/** Most personas one request may monitor. */
+export const MAX_MONITORED = 8;
+
+/**
+ * The `monitor` field of a chat request: persona names (each read at its recommended layer) or
+ * `{ persona, layer }` entries, at most `MAX_MONITORED`.
+ *
+ * @example monitorSchema.parse(['formal', { persona: 'vivid', layer: 1 }]);
+ */
+export const monitorSchema = z
+  .array(z.union([personaNameSchema, z.strictObject({ persona: personaNameSchema, layer: z.number().int() })], { error: 'each entry is a persona name or {persona, layer}' }), {
+    error: 'a list of persona names, e.g. ["formal", "vivid"]',
+  })
+  .min(1, { error: 'name at least one persona (leave monitor out to monitor none)' })
+  .max(MAX_MONITORED, { error: `at most ${MAX_MONITORED} personas per request` });
+
+/**
+ * One `monitor` entry as given.
+ *
+ * @example const e: MonitorEntry = { persona: 'formal', layer: 3 };
+ */
+export type MonitorEntry = z.infer<typeof monitorSchema>[number];
+
+/**
+ * A monitored persona: its name, the block read, and the direction d with h·d = `project(h, persona, layer)`.
+ *
+ * @example const t: MonitorTarget = { persona: 'formal', layer: 3, direction: projectionDirection(formal, 3) };
+ */
+export interface MonitorTarget {
+  persona: string;
+  layer: number;
+  direction: Float32Array;
 }
 
 /**
- * The opt-in per-request monitor of `POST /v1/chat/completions` (`monitor: ["formal", …]`): before
- * generation, the residual stream at the last prompt token after each persona's recommended block,
- * projected on its direction — `persona monitor`'s `promptLast`, in the same unit
- * (`MONITOR_UNIT`). Read unsteered, between generation batches.
+ * Resolves a request's `monitor` entries against the served personas. Every problem is a 400 naming
+ * the entry (`monitor.1: no persona named "x"…`, `monitor.0.layer: …`, a repeated entry).
  *
- * @example const m = await startRequestMonitor({ engine, personas, queue }, ['formal'], promptIds); m.promptEnd[0];
+ * @example const targets = await resolveMonitor({ engine, personas }, ['formal']);
  */
-export async function startRequestMonitor(
-  ctx: { engine: Partial<Pick<EngineWorker, 'activations'>>; personas: PersonaStore; queue: GenerationQueue },
-  names: string[],
-  promptIds: number[],
-  signal?: AbortSignal,
-): Promise<RequestMonitor> {
-  const activations = ctx.engine.activations?.bind(ctx.engine);
-  if (!activations) throw new ApiError(400, 'This server cannot read activations; monitor is not available.', 'invalid_request_error', { param: 'monitor' });
-  if (new Set(names).size !== names.length) throw new ApiError(400, 'monitor: each persona may appear once.', 'invalid_request_error', { param: 'monitor' });
-  const targets = [];
-  for (const name of names) {
-    const p = await ctx.personas.forSteering(name);
-    const layer = p.meta.recommendedLayer;
-    targets.push({ persona: name, layer, dir: projectionDirection(p, layer) });
+export async function resolveMonitor(ctx: { engine: { info: Pick<ModelInfo, 'numLayers'> }; personas: PersonaStore }, entries: MonitorEntry[]): Promise<MonitorTarget[]> {
+  const targets: MonitorTarget[] = [];
+  const bad = (param: string, message: string, code = 'invalid_value') => new ApiError(400, `${param}: ${message}`, 'invalid_request_error', { param, code });
+  for (const [i, e] of entries.entries()) {
+    const name = typeof e === 'string' ? e : e.persona;
+    let persona;
+    try {
+      persona = await ctx.personas.forSteering(name);
+    } catch (err) {
+      if (err instanceof ApiError && err.status < 500) throw bad(`monitor.${i}`, err.status === 404 ? `no persona named "${name}" on this server (GET /v1/personas lists them)` : err.message, err.code ?? 'invalid_value');
+      throw err;
+    }
+    let layer: number;
+    try {
+      layer = normalizeLayer(typeof e === 'string' ? persona.meta.recommendedLayer : e.layer, ctx.engine.info.numLayers);
+    } catch (err) {
+      throw bad(`monitor.${i}.layer`, (err as Error).message);
+    }
+    if (targets.some((t) => t.persona === name && t.layer === layer)) throw bad(`monitor.${i}`, `"${name}" at layer ${layer} is already monitored; each persona and layer once`);
+    targets.push({ persona: name, layer, direction: projectionDirection(persona, layer) });
   }
-  // The last prompt token read as a one-token "answer" after the rest of the prompt: its pooled
-  // residual is the residual at the prompt's end.
-  const { responseMean } = await ctx.queue.runExclusive(1, () => activations([{ promptIds: promptIds.slice(0, -1), answerIds: promptIds.slice(-1) }]), { signal });
-  return { targets, promptEnd: targets.map((t) => dot(responseMean[0][t.layer], t.dir)) };
+  return targets;
 }
 
 /**
- * Each choice's mean projection over its answer tokens (the closing end-of-turn token left out), per
- * monitored persona, read unsteered after the answers are generated.
+ * One request's monitor readings as they come from the engine (`WorkerRow.monitor`): the prompt-end
+ * values (read after prefill, before the first token is chosen) and each choice's per-token values
+ * (token i read in the forward call that chooses token i+1, or in the batch's closing call) — all from
+ * the generation's own forward passes, in `MONITOR_UNIT`, steering included.
  *
- * @example const means = await responseMeans({ engine, queue }, m, promptIds, [tokens], stopIds); // [choice][persona]
+ * @example const r = new MonitorReadings(targets, 1); r.add(0, -1, [14.2]); r.add(0, 0, [0.3]); r.tokens(0, 1);
  */
-export async function responseMeans(
-  ctx: { engine: Partial<Pick<EngineWorker, 'activations'>>; queue: GenerationQueue },
-  m: RequestMonitor,
-  promptIds: number[],
-  answers: number[][],
-  stopIds: number[],
-): Promise<(number | null)[][]> {
-  const seqs = answers.map((a) => ({ promptIds, answerIds: a.length ? answerTokens(a, stopIds) : [] }));
-  const { responseMean } = await ctx.queue.runExclusive(seqs.length, () => ctx.engine.activations!(seqs));
-  return seqs.map((s, i) => m.targets.map((t) => (answers[i].length ? dot(responseMean[i][t.layer], t.dir) : null)));
-}
+export class MonitorReadings {
+  /** Per persona, at the last prompt token; null until it is read. */
+  promptEnd: number[] | null = null;
+  /** [choice][token] → values per persona. */
+  private readonly perToken: number[][][];
+  /** How many readings of each choice have been handed out (streamed) so far. */
+  private readonly sent: number[];
 
-/**
- * The `persona_monitor` field of a reply: `{ unit, personas: [{ persona, layer, prompt_end, response_mean? }] }`,
- * `response_mean` holding one value per choice.
- *
- * @example res.persona_monitor.personas[0].prompt_end;
- */
-export function monitorField(m: RequestMonitor, means?: (number | null)[][]): unknown {
-  return {
-    unit: MONITOR_UNIT,
-    personas: m.targets.map((t, k) => ({ persona: t.persona, layer: t.layer, prompt_end: m.promptEnd[k], ...(means ? { response_mean: means.map((row) => row[k]) } : {}) })),
-  };
+  constructor(
+    readonly targets: MonitorTarget[],
+    choices: number,
+  ) {
+    this.perToken = Array.from({ length: choices }, () => []);
+    this.sent = new Array<number>(choices).fill(0);
+  }
+
+  /** The engine's directions for one row. */
+  get rowMonitor(): { layer: number; direction: Float32Array }[] {
+    return this.targets.map((t) => ({ layer: t.layer, direction: t.direction }));
+  }
+
+  /** Takes one engine reading (`token` −1: the prompt's end). */
+  add(choice: number, token: number, values: number[]): void {
+    if (token < 0) this.promptEnd ??= values;
+    else this.perToken[choice][token] = values;
+  }
+
+  /** Whether the first `n` tokens of a choice have been read. */
+  has(choice: number, n: number): boolean {
+    const row = this.perToken[choice];
+    for (let i = 0; i < n; i++) if (!row[i]) return false;
+    return true;
+  }
+
+  /** Readings of a choice not yet handed out, in token order, up to its first `limit` tokens: `[{ token, values }]`. */
+  take(choice: number, limit = Infinity): { token: number; values: number[] }[] {
+    const row = this.perToken[choice];
+    const out: { token: number; values: number[] }[] = [];
+    while (this.sent[choice] < Math.min(limit, row.length) && row[this.sent[choice]]) {
+      out.push({ token: this.sent[choice], values: row[this.sent[choice]] });
+      this.sent[choice]++;
+    }
+    return out;
+  }
+
+  /** Per persona, a choice's values over its first `n` answer tokens (those read). */
+  tokens(choice: number, n: number): number[][] {
+    const row = this.perToken[choice].slice(0, n).filter(Boolean);
+    return this.targets.map((_, k) => row.map((v) => v[k]));
+  }
+
+  /**
+   * The `persona_monitor` field: `{ unit, personas: [{ persona, layer, prompt_end, response_mean?, tokens? }] }`.
+   * With `answers` (each choice's answer length in tokens): `response_mean` and `tokens` hold one entry per choice.
+   *
+   * @example res.persona_monitor.personas[0].tokens[0]; // formal's value at each token of the first choice
+   */
+  field(answers?: number[]): unknown {
+    const per = answers?.map((n, c) => this.tokens(c, n));
+    const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
+    return {
+      unit: MONITOR_UNIT,
+      personas: this.targets.map((t, k) => ({
+        persona: t.persona,
+        layer: t.layer,
+        prompt_end: this.promptEnd?.[k] ?? null,
+        ...(per ? { response_mean: per.map((p) => mean(p[k])), tokens: per.map((p) => p[k]) } : {}),
+      })),
+    };
+  }
 }

@@ -44,6 +44,14 @@ export interface GenerateOptions {
   /** Number of top log-probabilities to report per token (0 = only the chosen token's). */
   logprobs?: number | null;
   signal?: AbortSignal;
+  /**
+   * Reads the residual stream after every block (steering included) at each row's newest position,
+   * from the generation's own forward calls (pooled in the graph; no extra pass): `token` −1 is the
+   * last prompt token (after prefill, before the first token is chosen), `token` i the i-th generated
+   * token (read when it is fed back, before token i+1 is chosen). `resid` is [B,L,H]; rows without a
+   * token i hold padding. Setting it adds one decode step at the end, so the last tokens are read too.
+   */
+  onResidual?: (e: { token: number; resid: Float32Array }) => void;
 }
 
 /**
@@ -107,8 +115,16 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       }
       for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[b][s];
     }
-    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache: opts.noCache ? undefined : cache, steer });
+    // With onResidual, pool each row's newest position (weight 1 at t = T−1): pooled [B,L,1,H].
+    const read = opts.onResidual && end >= T0;
+    let poolWeights: Float32Array | undefined;
+    if (read) {
+      poolWeights = new Float32Array(B * T);
+      for (let b = 0; b < B; b++) poolWeights[b * T + T - 1] = 1;
+    }
+    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache: opts.noCache ? undefined : cache, steer, poolWeights, pools: read ? 1 : undefined });
     if (!opts.noCache) cache.append(res.newK, res.newV, T);
+    if (read) opts.onResidual!({ token: end - 1 - T0, resid: res.pooled! });
     return res.logits;
   };
 
@@ -167,6 +183,12 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     if (done.every(Boolean)) break;
     const len = T0 + step;
     logits = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
+  }
+  // The tokens chosen in the last step have not been fed back yet: one more call reads them.
+  const len = T0 + step;
+  if (opts.onResidual && step > 0 && !opts.signal?.aborted && len <= c.maxPositionEmbeddings) {
+    if (opts.noCache) await run(0, len, answerSteer);
+    else await run(len - 1, len, answerSteer);
   }
   void cache;
   cache = undefined as unknown as KVCache;

@@ -25,6 +25,7 @@ interface Pending {
   resolve: (v: never) => void;
   reject: (e: Error) => void;
   onToken?: (row: number, text: string, token: number, logprob?: number) => void;
+  onMonitor?: (row: number, token: number, values: number[]) => void;
 }
 
 /**
@@ -78,6 +79,9 @@ export class EngineWorker {
       case 'token':
         p.onToken?.(m.row, m.text, m.token, m.logprob);
         return;
+      case 'monitor':
+        p.onMonitor?.(m.row, m.token, m.values);
+        return;
       case 'done':
         this.pending.delete(m.id);
         p.resolve(m.results as never);
@@ -96,17 +100,24 @@ export class EngineWorker {
     }
   }
 
-  private request<T>(msg: DistributiveOmit<Extract<ToWorker, { id: number }>, 'id'>, onToken?: Pending['onToken']): { id: number; promise: Promise<T> } {
+  private request<T>(msg: DistributiveOmit<Extract<ToWorker, { id: number }>, 'id'>, onToken?: Pending['onToken'], onMonitor?: Pending['onMonitor']): { id: number; promise: Promise<T> } {
     if (this.closed) throw new PersonaError('The engine is closed.');
     const id = this.nextId++;
-    const promise = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as never, reject, onToken }));
+    const promise = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as never, reject, onToken, onMonitor }));
     this.worker.postMessage({ ...msg, id } as ToWorker);
     return { id, promise };
   }
 
-  /** Generates rows (batched with other callers' rows); aborting the signal cancels them. */
-  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: (row: number, text: string, token: number, logprob?: number) => void } = {}): Promise<RowResult[]> {
-    const { id, promise } = this.request<RowResult[]>({ type: 'generate', rows, logprobs: opts.logprobs }, opts.onToken);
+  /**
+   * Generates rows (batched with other callers' rows); aborting the signal cancels them. Rows with
+   * `monitor` directions report their readings through `onMonitor` (token −1: the prompt's end),
+   * each before the next token is chosen.
+   */
+  generate(
+    rows: WorkerRow[],
+    opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: (row: number, text: string, token: number, logprob?: number) => void; onMonitor?: (row: number, token: number, values: number[]) => void } = {},
+  ): Promise<RowResult[]> {
+    const { id, promise } = this.request<RowResult[]>({ type: 'generate', rows, logprobs: opts.logprobs }, opts.onToken, opts.onMonitor);
     if (opts.signal) {
       const cancel = () => this.cancel(id);
       if (opts.signal.aborted) cancel();

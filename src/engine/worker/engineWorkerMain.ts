@@ -50,6 +50,24 @@ async function pump(): Promise<void> {
       job.rows.forEach((_, row) => owners.push({ job, row }));
     }
     const decoders = owners.map(() => new StreamingDecoder(model.tokenizer, { skipSpecialTokens: true }));
+    // Monitored rows: their readings from the generation's own forward calls (no extra pass).
+    const counts = owners.map(() => 0);
+    const monitored = owners.some((o) => o.job.rows[o.row].monitor?.length);
+    const L = model.numLayers;
+    const H = model.hiddenSize;
+    const onResidual = ({ token, resid }: { token: number; resid: Float32Array }) => {
+      owners.forEach((o, b) => {
+        const mon = o.job.rows[o.row].monitor;
+        if (!mon?.length || o.job.all || o.job.cancelled.has(o.row) || token >= counts[b]) return;
+        const values = mon.map(({ layer, direction }) => {
+          const h = resid.subarray((b * L + layer) * H, (b * L + layer + 1) * H); // [B,L,1,H] → row b, block layer
+          let d = 0;
+          for (let i = 0; i < H; i++) d += h[i] * direction[i];
+          return d;
+        });
+        send({ type: 'monitor', id: o.job.id, row: o.row, token, values });
+      });
+    };
     try {
       const results = await model.generateRows(
         owners.map((o) => o.job.rows[o.row]),
@@ -58,9 +76,11 @@ async function pump(): Promise<void> {
           onToken: (e) => {
             const o = owners[e.row];
             if (o.job.all || o.job.cancelled.has(o.row)) return true;
+            counts[e.row]++;
             send({ type: 'token', id: o.job.id, row: o.row, token: e.token, text: decoders[e.row].push(e.token), logprob: e.logprob });
             return false;
           },
+          ...(monitored ? { onResidual } : {}),
         },
       );
       for (const job of batch) {

@@ -21,6 +21,12 @@ export interface WorkerRow {
   intervention?: Intervention | null;
   /** Render the chat template with thinking on (`enable_thinking`). */
   thinking?: boolean;
+  /**
+   * Directions to read this row's residual stream on as it generates (the server's per-request
+   * monitor): for each, h·direction with h the stream after block `layer` — at the last prompt token
+   * and at every generated token — sent as `monitor` messages.
+   */
+  monitor?: { layer: number; direction: Float32Array }[];
 }
 
 export interface ModelInfo {
@@ -56,6 +62,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; info: ModelInfo }
   | { type: 'token'; id: number; row: number; token: number; text: string; logprob?: number }
+  /** A monitored row's readings (`WorkerRow.monitor`) at generated token `token` (−1: the last prompt token). */
+  | { type: 'monitor'; id: number; row: number; token: number; values: number[] }
   | { type: 'done'; id: number; results: RowResult[] }
   | { type: 'activations'; id: number; responseMean: Float32Array[][]; residNorm: number[] }
   | { type: 'encoded'; id: number; ids: number[] }
