@@ -9,10 +9,16 @@ import { seededRandom } from '../../src/util/random.js';
 import { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import type { ModelConfig } from '../../src/model/config/ModelConfig.js';
+import { ARCHITECTURES } from '../../src/model/architectures/index.js';
 import { GOLDENS } from '../helpers/paths.js';
 
-/** Every golden architecture in the fixtures. */
-const ARCHS = readdirSync(GOLDENS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+/** Every registered architecture: each has a golden in the fixtures, in a folder named after it. */
+const ARCHS = ARCHITECTURES.map((a) => a.name);
+
+it('has a transformers golden for every registered architecture, and none for an unregistered one', () => {
+  const folders = readdirSync(GOLDENS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  expect(folders.sort()).toEqual([...ARCHS].sort());
+});
 
 /** A random persona vector in a model's shape (seeded), for steering properties that hold for any vector. */
 function randomPersona(c: ModelConfig, seed: number, name: string): PersonaVector {
@@ -36,6 +42,7 @@ describe.each(ARCHS)('the %s golden', (arch) => {
 
   it('matches transformers on logits, every layer, steering and greedy text within 1e-4', async () => {
     const { session, config } = await openDecoder(dir, { graph: DEBUG_GRAPH });
+    expect(config.architecture).toBe(arch);
     const report = await verifyGolden(session, path.join(dir, 'golden.safetensors'));
     const failed = report.tensors.filter((t) => !t.ok).map((t) => `${t.name} ${t.maxRel}`);
     expect(failed).toEqual([]);
