@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJudgeScorer } from '../../src/eval/scorers/judgeScorer.js';
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
 import { judgePairFilter, parseFilterThresholds, PERSONA_VECTORS_THRESHOLDS } from '../../src/persona/pairFilter.js';
+import { readPersonaVectorsArtifact } from '../../src/persona/prompts/personaVectorsArtifact.js';
 import type { ContrastPrompt } from '../../src/persona/prompts/PromptSet.js';
 import { loadPersona } from '../../src/steering/personaFile.js';
 import type { PersonaVector } from '../../src/steering/PersonaVector.js';
@@ -115,6 +116,7 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     expect(judge.requests.some((q) => q.prompt.includes('formal and professional'))).toBe(true);
     expect(f.dropped).toBeGreaterThanOrEqual(cafe);
     expect(f.kept).toBeGreaterThan(2);
+    console.log(`train --filter-judge on 24 stylist formal pairs: kept ${f.kept}, dropped ${f.dropped}`);
     const plain = path.join(dir, 'plain.persona.json');
     const u = await persona([...common, '--out', plain]);
     expect(u.status, u.stderr.slice(-2000)).toBe(0);
@@ -143,22 +145,30 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     for (const r of [alone, markers, bad]) expect(r.status).not.toBe(0);
   });
 
-  it("persona create --trait-data --filter-judge grades the answers with the trait file's eval_prompt", async () => {
+  it("persona create --trait-data --filter-judge grades the answers with the trait file's eval_prompt, and its steering check asks the eval file's questions", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-filter-'));
     const out = path.join(dir, 'formal.persona.json');
     judge.requests.length = 0;
-    const r = await persona(['create', '--trait-data', `${EXTRACT},${EVAL}`, '--output', out, '--no-check', '--max-new-tokens', '24', '--filter-judge', `judge:${judge.url},model=judge`]);
+    const r = await persona(['create', '--trait-data', `${EXTRACT},${EVAL}`, '--output', out, '--max-new-tokens', '24', '--filter-judge', `judge:${judge.url},model=judge`, '--scorer', `judge:${judge.url},model=judge`]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const p = await loadPersona(out);
     const f = p.meta.prompts!.filter!;
     expect(f.pairs).toBe(100);
     expect(f.by).toBe(`judge judge at ${judge.url} with the eval_prompt of formal.json`);
     expect(r.stdout).toContain(`pair filter: kept ${f.kept} of 100 pairs`);
+    // the filter's gradings come first (200: both answers of 100 pairs), then the steering check's
     const traitPrompts = judge.requests.filter((q) => q.kind === 'trait');
-    expect(traitPrompts).toHaveLength(200);
+    expect(traitPrompts.length).toBeGreaterThan(200);
     expect(traitPrompts.every((q) => q.prompt.startsWith("You are evaluating whether the model's response displays the trait: **formal**"))).toBe(true);
+    const extractQuestions = (await readPersonaVectorsArtifact(EXTRACT)).questions;
+    const evalQuestions = (await readPersonaVectorsArtifact(EVAL)).questions;
+    expect(new Set(traitPrompts.slice(0, 200).map((q) => q.question))).toEqual(new Set(extractQuestions));
+    expect(new Set(traitPrompts.slice(200).map((q) => q.question))).toEqual(new Set(evalQuestions));
+    expect(p.meta.steering).toMatchObject({ questions: 20, questionsFrom: 'the eval file formal.json', metric: 'judge:formal' });
+    expect(r.stdout).toContain('the check asked 20 held-out requests from the eval file formal.json');
     // the cafe request is one of the extract file's 20 questions: its 5 pairs fail coherence
     expect(f.dropped).toBeGreaterThanOrEqual(5);
     expect(f.kept).toBeGreaterThan(10);
+    console.log(`create --trait-data --filter-judge: kept ${f.kept} of ${f.pairs} pairs; check: ${p.meta.steering?.verdict} L${p.meta.steering?.layer} alpha ${p.meta.steering?.alpha}`);
   }, 600_000);
 });
