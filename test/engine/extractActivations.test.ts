@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadModel } from '../../src/engine/LanguageModel.js';
-import { scoreContinuations } from '../../src/engine/generate/scoreContinuations.js';
+import { scoreContinuations } from '../helpers/scoreContinuations.js';
 import { extractActivations } from '../../src/engine/extractActivations.js';
 import { GOLDENS, STYLIST } from '../helpers/paths.js';
 

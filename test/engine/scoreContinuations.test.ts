@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { openDecoder } from '../../src/engine/openDecoder.js';
 import { DEBUG_GRAPH } from '../../src/engine/graph/GraphOptions.js';
-import { scoreContinuations } from '../../src/engine/generate/scoreContinuations.js';
+import { scoreContinuations } from '../helpers/scoreContinuations.js';
 import { GOLDENS } from '../helpers/paths.js';
 
 describe('continuation scoring', () => {

@@ -9,7 +9,7 @@ import { benchEvaluation } from '../../bench/benchEvaluation.js';
 import { benchTrain } from '../../bench/benchTrain.js';
 import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from '../../bench/compareEngines.js';
 import { interleaveRounds, type InterleavedResult } from '../../bench/interleaveRounds.js';
-import type { LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
+import { runLlamaCppComparison, type LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
 import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
 import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
 import { personaCacheDir } from '../../engine/convert/convertWeights.js';
@@ -103,7 +103,6 @@ export function benchCommand(): Command {
       if (!o.vs) {
         for (const p of precisions) results[p] = ours(p, false);
       } else {
-        const { runLlamaCppComparison } = await import('../../bench/llamaCpp/index.js');
         vs = { engine: '', threads: o.threads, results: {}, errors: {} };
         for (const p of precisions) {
           const type = LLAMA_CPP_TYPE[p];

@@ -94,7 +94,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   // The graph attends over the cache's whole capacity (masked beyond its length), so start small and
   // let it double as answers grow: a 1,024-token budget would otherwise make the first steps as slow
   // as decoding at 1,024 tokens of context.
-  let cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + Math.min(Math.max(...maxNew), 64) + 1);
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + Math.min(Math.max(...maxNew), 64) + 1);
   // keyMask per position: 1 for real tokens.
   const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 
@@ -190,8 +190,6 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     if (opts.noCache) await run(0, len, answerSteer);
     else await run(len - 1, len, answerSteer);
   }
-  void cache;
-  cache = undefined as unknown as KVCache;
   return rows;
 }
 

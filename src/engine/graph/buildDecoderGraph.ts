@@ -68,7 +68,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   if (opts.hiddenStates) g.output(x, 'hidden_0', DataType.FLOAT, ['batch', 'seq', H]);
 
   const norm = (v: string, role: string) => g.op('RMSNormalization', [v, `${role}.weight`], { axis: -1, epsilon: { float: c.rmsNormEps } });
-  const linear = (v: string, name: string) => applyLinear(g, v, w.linears[name], w);
+  const linear = (v: string, name: string) => applyLinear(g, v, w.linears[name]);
 
   // Steering: one input [L·B,1,H], split into the per-block [B,1,H] adds.
   const steer = opts.steering !== false ? g.opMulti('Split', [g.input('steer', DataType.FLOAT, ['steer_rows', 1, H])], L, { axis: 0, num_outputs: L }) : null;
@@ -203,7 +203,7 @@ function activation(g: GraphBuilder, x: string, act: ModelConfig['hiddenAct']): 
   }
 }
 
-function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear, w: ConvertedWeights): string {
+function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear): string {
   let y: string;
   if (lin.kind === 'f32') {
     y = g.matmul(x, lin.weight);
@@ -211,13 +211,12 @@ function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear, w: Converted
     y = g.op('MatMulNBits', [x, lin.b, lin.scales], { K: lin.in, N: lin.out, bits: lin.bits, block_size: lin.blockSize, accuracy_level: 4 }, undefined, 'com.microsoft');
   }
   return lin.bias ? g.add(y, lin.bias) : y;
-  void w;
 }
 
 /** The output layer on [N,H] → [N,V]: Gemm with transB over the [V,H] table, or MatMulNBits. */
 function outputLayer(g: GraphBuilder, x: string, c: ModelConfig, w: ConvertedWeights): string {
   const q = w.linears[TENSOR_NAMES.lmHead];
-  if (q) return applyLinear(g, x, q, w);
+  if (q) return applyLinear(g, x, q);
   const untied = `${TENSOR_NAMES.lmHead}.weight`;
   const table = w.tensors[untied] ? untied : `${TENSOR_NAMES.embed}.weight`;
   return g.op('Gemm', [x, table], { transB: 1 });

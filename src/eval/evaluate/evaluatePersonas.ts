@@ -216,7 +216,8 @@ type RowMeta = Omit<AnswerRecord, 'text' | 'ended' | 'tokens' | 'scores'>;
  * under the unsteered model, by distinct-n and by whether it ended its turn; each alpha gets the mean
  * and a 95% interval of every metric (Wilson for the end-of-turn rate). Entanglement: how each
  * persona moves every trait metric and every other persona's projection, as paired differences
- * against alpha 0. The seed's `evaluate_persona_vector.py`, with its comparison mode.
+ * against alpha 0. persona_vectors does the single-persona part with `eval/eval_persona.py` at a
+ * steering coefficient; the comparison of several personas is this toolkit's.
  *
  * @example
  * const result = await evaluatePersonas(model, {

@@ -106,7 +106,8 @@ export interface LayerAnalysis {
 }
 
 /**
- * Analyses every layer of a persona vector (the seed's `analyze_persona_layers.py`): separation of
+ * Analyses every layer of a persona vector (persona_vectors picks a layer by steering sweeps,
+ * `scripts/eval_steering.sh`; this measures every layer in one run): separation of
  * positive and negative answers (Cohen's d along the vector, held-out linear-probe accuracy, from
  * re-answered contrastive prompts), the vector's norm against the layer's residual norm, and the
  * steering effect and coherence over an alpha grid, measured and chosen by `recommendSteering` (the

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LanguageModel } from '../../../src/engine/LanguageModel.js';
-import { scoreContinuations } from '../../../src/engine/generate/scoreContinuations.js';
+import { scoreContinuations } from '../../helpers/scoreContinuations.js';
 import { projectionScorer } from '../../../src/eval/evaluate/projectionScorer.js';
 import { unsteeredLogProbSource } from '../../../src/eval/evaluate/unsteeredLogProbSource.js';
 import { unsteeredReader } from '../../../src/eval/evaluate/unsteeredReader.js';

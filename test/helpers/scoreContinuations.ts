@@ -1,8 +1,8 @@
-import type { DecoderSession } from '../DecoderSession.js';
-import { KVCache } from '../KVCache.js';
-import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
-import { splitsAtAnswer, type Intervention } from './Intervention.js';
-import { logSumExp } from './sampling.js';
+import type { DecoderSession } from '../../src/engine/DecoderSession.js';
+import { KVCache } from '../../src/engine/KVCache.js';
+import { leftPad, stackPhases, type SteerFeed } from '../../src/engine/generate/batchFeeds.js';
+import { splitsAtAnswer, type Intervention } from '../../src/engine/generate/Intervention.js';
+import { logSumExp } from '../../src/engine/generate/sampling.js';
 
 export interface ContinuationScore {
   /** Σ log p(answer token | prefix) under the model. */
@@ -13,7 +13,8 @@ export interface ContinuationScore {
 /**
  * Log-probability of given answers after their prompts (teacher forcing), batched: the prompts are
  * prefilled, then the answer tokens are fed one position at a time through the cache, reading the
- * last-position logits. Used for perplexity of steered answers under the unsteered model.
+ * last-position logits. The reference the scoring graph (`extractActivations`' log-probabilities,
+ * which read every answer position in one prefill) is tested against; nothing in src/ uses it.
  *
  * @example const [s] = await scoreContinuations(session, [{ promptIds, answerIds }], { padTokenId: 0 });
  */
