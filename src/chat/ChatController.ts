@@ -1,6 +1,7 @@
 import type { Prompt } from '../engine/LanguageModel.js';
 import type { SamplingOptions } from '../engine/generate/sampling.js';
-import type { RowResult, WorkerRow } from '../engine/worker/protocol.js';
+import type { GenerationHandle } from '../engine/worker/EngineWorker.js';
+import type { WorkerRow } from '../engine/worker/protocol.js';
 import { InvalidArgumentError, PersonaError } from '../errors.js';
 import type { PersonaVector } from '../steering/PersonaVector.js';
 import type { ChatSession } from './ChatSession.js';
@@ -17,7 +18,7 @@ import { formatAlpha } from './terminalText.js';
  */
 export interface ChatEngine {
   readonly info: { id: string; numLayers: number; hiddenSize: number; stopTokenIds: number[]; config: { maxPositionEmbeddings: number; modelType?: string } };
-  generate(rows: WorkerRow[], opts?: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void }): Promise<RowResult[]>;
+  generate(rows: WorkerRow[], opts?: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void }): Pick<GenerationHandle, 'result'>;
   activations(seqs: { promptIds: number[]; answerIds: number[] }[]): Promise<{ responseMean: Float32Array[][] }>;
   encode(prompt: Prompt): Promise<number[]>;
 }
@@ -141,7 +142,7 @@ export class ChatController {
         if (!piece) return;
         emit(splitter ? splitter.push(piece) : { content: piece, reasoning: '' });
       },
-    });
+    }).result;
     if (splitter) emit(splitter.flush());
     const stopped = r.finishReason === 'cancelled';
     const answer = (stopped || splitter ? shown : r.text).trim();

@@ -1,8 +1,11 @@
 import { InvalidArgumentError as CommanderArgError, Option } from 'commander';
+import { parsePrecision } from '../engine/convert/Precision.js';
+import { DEFAULTS } from '../engine/defaults.js';
 import { loadModel, type LanguageModel } from '../engine/LanguageModel.js';
-import { parsePrecision, type Precision } from '../engine/convert/Precision.js';
+import { DEVICES, type Device, type ModelSpec } from '../engine/ModelSpec.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { parseLayerList } from '../steering/parseLayerList.js';
+import { checkOutputTarget } from '../util/checkOutputTarget.js';
 import { progressBar } from '../util/progress.js';
 
 /** Parses a finite number option, with a message naming the flag. */
@@ -35,10 +38,11 @@ export function listArg(flag: string) {
   return (v: string): number[] => v.split(',').map((x) => numberArg(flag)(x.trim()));
 }
 
+/** The parsed values of the model flags (`modelOptions`). */
 export interface ModelFlags {
   model: string;
   precision: string;
-  device: 'cpu' | 'cuda' | 'coreml';
+  device: Device;
   threads?: number;
   revision?: string;
 }
@@ -47,14 +51,48 @@ export interface ModelFlags {
 export function modelOptions(): Option[] {
   return [
     new Option('-m, --model <model>', 'model folder or Hugging Face id (default: the embedded stylist)').default(DEFAULT_MODEL_DIR, 'embedded stylist'),
-    new Option('--precision <p>', 'weights: f32, q8 or q4').default('f32'),
-    new Option('--device <d>', 'execution provider').choices(['cpu', 'cuda', 'coreml']).default('cpu'),
+    new Option('--precision <p>', 'weights: f32, q8 or q4').default(DEFAULTS.model.precision),
+    new Option('--device <d>', 'execution provider').choices(DEVICES as string[]).default(DEFAULTS.model.device),
     new Option('--threads <n>', 'CPU threads').argParser(intArg('--threads')),
     new Option('--revision <rev>', 'hub revision (branch, tag or commit)'),
   ];
 }
 
+/**
+ * The model spec the flags describe, built once and handed unchanged to `loadModel`,
+ * `EngineWorker.start` or `startServer`.
+ *
+ * @example modelSpecFromFlags({ model: 'Qwen/Qwen3-0.6B', precision: 'q4', device: 'cpu', revision: 'main' });
+ */
+export function modelSpecFromFlags(f: ModelFlags): ModelSpec {
+  const spec: ModelSpec = { model: f.model, precision: parsePrecision(f.precision), device: f.device };
+  if (f.threads !== undefined) spec.threads = f.threads;
+  if (f.revision !== undefined) spec.revision = f.revision;
+  return spec;
+}
+
+/** Loads the model the flags name, with a progress bar on stderr. */
 export async function openModel(f: ModelFlags): Promise<LanguageModel> {
-  const precision: Precision = parsePrecision(f.precision);
-  return loadModel(f.model, { precision, device: f.device, threads: f.threads, revision: f.revision, onProgress: progressBar(process.stderr) });
+  return loadModel(modelSpecFromFlags(f), { onProgress: progressBar(process.stderr) });
+}
+
+/**
+ * Opens the model the flags name, runs `work` with it and a signal that Ctrl-C aborts, then lets go
+ * of the SIGINT handler and disposes of the model, whatever happened. Outputs that cannot be written
+ * (a folder, FIFO, read-only or full disk) are found before the model is loaded.
+ *
+ * @example await withModel(o, async (model, signal) => trainPersona({ model, signal, ... }));
+ */
+export async function withModel<T>(o: ModelFlags & { output?: string; html?: string }, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
+  for (const out of [o.output, o.html]) if (out) await checkOutputTarget(out);
+  const model = await openModel(o);
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once('SIGINT', onSig);
+  try {
+    return await work(model, ac.signal);
+  } finally {
+    process.removeListener('SIGINT', onSig);
+    await model.dispose();
+  }
 }

@@ -5,17 +5,18 @@
  * lifetime.
  */
 import { Option } from 'commander';
-import type { LanguageModel } from '../engine/LanguageModel.js';
+import { DEFAULTS } from '../engine/defaults.js';
 import { POSITIONS, type Positions } from '../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { NamedFigure } from '../eval/evaluate/evaluationReport.js';
-import { DEFAULT_ALPHAS } from '../eval/evaluate/evaluatePersonas.js';
 import { defaultQuestionSet, readQuestionSet, type QuestionSet } from '../eval/evaluate/questionSets.js';
 import { writeReportFiles } from '../eval/evaluate/writeReportFiles.js';
 import type { HtmlReportSpec } from '../eval/report/htmlReport.js';
 import { UNITS, type Units } from '../steering/resolveSteering.js';
-import { checkOutputTarget } from '../util/checkOutputTarget.js';
-import { intArg, listArg, modelOptions, numberArg, openModel, type ModelFlags } from './common.js';
+import { intArg, listArg, modelOptions, numberArg, type ModelFlags } from './common.js';
+
+/** The model's lifetime around a command's work (defined with the other model flags). */
+export { withModel } from './common.js';
 
 /** The parsed values of the shared flags (each command adds its own). */
 export interface EvaluationFlags extends ModelFlags {
@@ -46,7 +47,7 @@ export interface EvaluationHelp {
   traitMetric: string;
   /** Default answer length (48 unless the command says otherwise: analyze-layers uses the recommender's). */
   maxNewTokens?: number;
-  /** Default alpha grid (DEFAULT_ALPHAS unless the command says otherwise). */
+  /** Default alpha grid (`DEFAULTS.sweep.alphas` unless the command says otherwise). */
   alphasDefault?: readonly number[];
 }
 
@@ -74,21 +75,21 @@ export const collect = (v: string, prev: string[]) => [...prev, v];
 export function evaluationOptions(help: EvaluationHelp, own: OwnOptions): Option[] {
   return [
     new Option('-o, --output <file>', 'JSON result to write').makeOptionMandatory(),
-    new Option('--alphas <list>', help.alphas).argParser(listArg('--alphas')).default([...(help.alphasDefault ?? DEFAULT_ALPHAS)]),
+    new Option('--alphas <list>', help.alphas).argParser(listArg('--alphas')).default([...(help.alphasDefault ?? DEFAULTS.sweep.alphas)]),
     ...own.layers,
     new Option('--questions <file>', help.questions),
-    new Option('--num-questions <n>', help.numQuestions).argParser(intArg('--num-questions')).default(32),
+    new Option('--num-questions <n>', help.numQuestions).argParser(intArg('--num-questions')).default(DEFAULTS.sweep.numQuestions),
     ...own.prompts,
-    new Option('--max-new-tokens <n>', 'answer length').argParser(intArg('--max-new-tokens')).default(help.maxNewTokens ?? 48),
-    new Option('--temperature <t>', 'sampling temperature (0 = greedy)').argParser(numberArg('--temperature')).default(0.8),
-    new Option('--top-k <k>', 'top-k sampling').argParser(intArg('--top-k')).default(50),
-    new Option('--seed <n>', help.seed).argParser(intArg('--seed')).default(0),
+    new Option('--max-new-tokens <n>', 'answer length').argParser(intArg('--max-new-tokens')).default(help.maxNewTokens ?? DEFAULTS.sweep.maxNewTokens),
+    new Option('--temperature <t>', 'sampling temperature (0 = greedy)').argParser(numberArg('--temperature')).default(DEFAULTS.sampling.temperature),
+    new Option('--top-k <k>', 'top-k sampling').argParser(intArg('--top-k')).default(DEFAULTS.sampling.topK),
+    new Option('--seed <n>', help.seed).argParser(intArg('--seed')).default(DEFAULTS.sampling.seed),
     new Option('--scorer <spec>', help.scorer),
     new Option('--trait-metric <persona=metric>', help.traitMetric).argParser(collect).default([]),
     ...(own.measures ?? []),
     new Option('--units <u>', 'alpha units: gap (raw difference), unit, resid').choices(UNITS as string[]).default('gap'),
     new Option('--positions <p>', 'positions to steer').choices(POSITIONS as string[]).default('all'),
-    new Option('--batch-size <n>', 'rows per forward batch').argParser(intArg('--batch-size')).default(64),
+    new Option('--batch-size <n>', 'rows per forward batch').argParser(intArg('--batch-size')).default(DEFAULTS.sweep.batchSize),
     new Option('--html <file>', 'also write the self-contained HTML report'),
     new Option('--png', 'also write each plot as PNG beside the JSON (R.NAME.png)'),
     ...(own.report ?? []),
@@ -132,23 +133,4 @@ export function writeEvaluationFiles(o: EvaluationFlags, data: unknown, report: 
     html: o.html ? { file: o.html, spec: report() } : undefined,
     pngFigures: o.png ? figures() : undefined,
   });
-}
-
-/**
- * Opens the model the flags name, runs `work` with it and a signal that Ctrl-C aborts, then lets go
- * of the SIGINT handler and disposes of the model, whatever happened.
- */
-export async function withModel<T>(o: ModelFlags & { output?: string; html?: string }, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
-  // An output that cannot be written (a folder, FIFO, read-only or full disk) is found before the sweep runs.
-  for (const out of [o.output, o.html]) if (out) await checkOutputTarget(out);
-  const model = await openModel(o);
-  const ac = new AbortController();
-  const onSig = () => ac.abort();
-  process.once('SIGINT', onSig);
-  try {
-    return await work(model, ac.signal);
-  } finally {
-    process.removeListener('SIGINT', onSig);
-    await model.dispose();
-  }
 }

@@ -10,9 +10,10 @@ import { buildDecoderGraph } from './graph/buildDecoderGraph.js';
 import type { SteerFeed } from './generate/batchFeeds.js';
 import { CLAMP_SLOTS, graphKey, type GraphOptions } from './graph/GraphOptions.js';
 import type { KVCache } from './KVCache.js';
+import type { Device } from './ModelSpec.js';
 import { encodeModel } from './onnx/onnxProto.js';
 
-export type Device = 'cpu' | 'cuda' | 'coreml';
+export type { Device } from './ModelSpec.js';
 
 export interface SessionOptions {
   threads?: number;

@@ -1,20 +1,19 @@
 import { promises as fs } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
-import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { resolveModelSource } from '../model/resolveModel.js';
 import { StreamingDecoder } from '../model/tokenizer/StreamingDecoder.js';
 import { splitAnswerTokens } from '../model/tokenizer/splitReasoning.js';
 import { loadTokenizer, type Tokenizer } from '../model/tokenizer/Tokenizer.js';
 import type { ProgressCallback } from '../util/progress.js';
-import type { Precision } from './convert/Precision.js';
-import { DecoderSession, type Device, type SessionOptions } from './DecoderSession.js';
-import type { ConvertedWeights } from './convert/ConvertedWeights.js';
+import type { DecoderSession } from './DecoderSession.js';
+import { DEFAULTS } from './defaults.js';
 import { CLAMP_GRAPH, SCORING_GRAPH } from './graph/GraphOptions.js';
 import { generateBatch, type FinishReason, type GenerateOptions, type GenerationRequest, type TokenEvent } from './generate/generateBatch.js';
 import { hasClamps, sumInterventions, type Intervention } from './generate/Intervention.js';
 import type { SamplingOptions } from './generate/sampling.js';
-import { openDecoder } from './openDecoder.js';
+import { modelSpec, type ModelSpec, type Precision } from './ModelSpec.js';
+import { openDecoder, type SessionFactory } from './openDecoder.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -24,13 +23,30 @@ export interface ChatMessage {
 /** A prompt: plain user text (the chat template is applied), or a list of chat messages. */
 export type Prompt = string | { system?: string; user: string } | ChatMessage[];
 
-export interface LoadModelOptions {
-  precision?: Precision;
-  device?: Device;
-  threads?: number;
-  revision?: string;
+/** The settings of a `ModelSpec` (precision, device, threads, revision, cache root), plus download and conversion progress. */
+export interface LoadModelOptions extends Omit<Partial<ModelSpec>, 'model'> {
   onProgress?: ProgressCallback;
-  cacheRoot?: string;
+}
+
+/**
+ * What a `LanguageModel` is made of: where it came from, its config and tokenizer, the generation
+ * session, and a factory for the other graph variants (clamp, scoring), opened only when used.
+ *
+ * @example const { config, session, openSession } = await openDecoder(dir); new LanguageModel({ id: 'stylist', dir, config, tokenizer, session, precision: 'f32', openSession });
+ */
+export interface LanguageModelParts {
+  /** The hub id, or the local folder's name. */
+  id: string;
+  /** The folder holding config.json, tokenizer.json and the weights. */
+  dir: string;
+  /** The revision asked for, else the snapshot's commit (hub models only). */
+  revision?: string;
+  config: ModelConfig;
+  tokenizer: Tokenizer;
+  session: DecoderSession;
+  precision: Precision;
+  /** Opens the clamp and scoring graphs; without it, ablate/cap and answer scoring are refused. */
+  openSession?: SessionFactory;
 }
 
 export interface GenerateTextOptions {
@@ -78,21 +94,27 @@ export interface GeneratedText {
 export class LanguageModel {
   /** Steering installed with `addPersonaHook`: the same values per-call steering uses, summed into every row. */
   readonly hooks = new Set<Intervention>();
+  readonly id: string;
+  readonly dir: string;
+  readonly revision?: string;
+  readonly config: ModelConfig;
+  readonly tokenizer: Tokenizer;
+  readonly session: DecoderSession;
+  readonly precision: Precision;
+  private readonly openSession?: SessionFactory;
   private clampSession: Promise<DecoderSession> | null = null;
   private scoring: Promise<DecoderSession> | null = null;
 
-  constructor(
-    readonly id: string,
-    readonly dir: string,
-    readonly config: ModelConfig,
-    readonly tokenizer: Tokenizer,
-    readonly session: DecoderSession,
-    readonly precision: Precision,
-    readonly revision?: string,
-    private readonly folder?: string,
-    private readonly manifest?: ConvertedWeights,
-    private readonly sessionOptions: SessionOptions = {},
-  ) {}
+  constructor(parts: LanguageModelParts) {
+    this.id = parts.id;
+    this.dir = parts.dir;
+    this.revision = parts.revision;
+    this.config = parts.config;
+    this.tokenizer = parts.tokenizer;
+    this.session = parts.session;
+    this.precision = parts.precision;
+    this.openSession = parts.openSession;
+  }
 
   /**
    * The session for a batch: the main one, or — only when a row uses ablate/cap — a second session
@@ -100,8 +122,8 @@ export class LanguageModel {
    */
   async sessionFor(rows: (Intervention | null | undefined)[]): Promise<DecoderSession> {
     if (!rows.some(hasClamps)) return this.session;
-    if (!this.folder || !this.manifest) throw new InvalidArgumentError('ablate/cap need a model opened with loadModel.');
-    this.clampSession ??= DecoderSession.create(this.folder, this.manifest, this.config, CLAMP_GRAPH, this.sessionOptions);
+    if (!this.openSession) throw new InvalidArgumentError('ablate/cap need a model opened with loadModel.');
+    this.clampSession ??= this.openSession(CLAMP_GRAPH);
     return this.clampSession;
   }
 
@@ -110,8 +132,8 @@ export class LanguageModel {
    * teacher-forced pass), opened on first use: a second session, so its weights are loaded again.
    */
   scoringSession(): Promise<DecoderSession> {
-    if (!this.folder || !this.manifest) throw new InvalidArgumentError('Scoring answers needs a model opened with loadModel.');
-    this.scoring ??= DecoderSession.create(this.folder, this.manifest, this.config, SCORING_GRAPH, this.sessionOptions);
+    if (!this.openSession) throw new InvalidArgumentError('Scoring answers needs a model opened with loadModel.');
+    this.scoring ??= this.openSession(SCORING_GRAPH);
     return this.scoring;
   }
 
@@ -161,14 +183,14 @@ export class LanguageModel {
     if (own.length !== prompts.length) throw new InvalidArgumentError(`Got ${own.length} interventions for ${prompts.length} prompts.`);
     const per = this.rowSteering(own, opts.ignoreHooks);
     const ids = prompts.map((p) => this.encodePrompt(p, undefined, { thinking: opts.thinking }));
-    const bs = opts.batchSize ?? 16;
+    const bs = opts.batchSize ?? DEFAULTS.generation.batchSize;
     const out: GeneratedText[] = [];
     for (let start = 0; start < prompts.length; start += bs) {
       const end = Math.min(prompts.length, start + bs);
       const reqs: GenerationRequest[] = [];
       const decoders: { stream: StreamingDecoder; text: string }[] = [];
       for (let i = start; i < end; i++) {
-        reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? 64, sampling: rowSampling(opts.sampling, i), intervention: per[i] });
+        reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? DEFAULTS.generation.maxNewTokens, sampling: rowSampling(opts.sampling, i), intervention: per[i] });
         decoders.push({ stream: new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), text: '' });
       }
       const stops = opts.stopStrings ?? [];
@@ -213,7 +235,7 @@ export class LanguageModel {
     const merged = this.rowSteering(rows.map((r) => r.intervention), opts.ignoreHooks);
     const out = await generateBatch(
       await this.sessionFor(merged),
-      rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? 64, sampling: r.sampling, intervention: merged[i] })),
+      rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? DEFAULTS.generation.maxNewTokens, sampling: r.sampling, intervention: merged[i] })),
       { stopTokenIds: this.stopTokenIds, padTokenId: this.padTokenId, logprobs: opts.logprobs, signal: opts.signal, onToken: opts.onToken, onResidual: opts.onResidual },
     );
     return out.map((r, i) => ({
@@ -284,15 +306,17 @@ function rowSampling(s: SamplingOptions | undefined, index: number): SamplingOpt
 /**
  * Loads a model: a local folder, or a Hugging Face id (`Qwen/Qwen3-0.6B`, optionally `@revision`)
  * from the standard HF cache, downloaded when missing. Without an argument: the embedded stylist.
+ * Takes the id and its settings, or one `ModelSpec` (as the CLI builds it).
  *
  * @example const model = await loadModel('Qwen/Qwen3-0.6B', { precision: 'q4' });
+ * @example const same = await loadModel({ model: 'Qwen/Qwen3-0.6B', precision: 'q4' });
  */
-export async function loadModel(spec: string = DEFAULT_MODEL_DIR, opts: LoadModelOptions = {}): Promise<LanguageModel> {
-  const source = await resolveModelSource(spec, { revision: opts.revision, onProgress: opts.onProgress });
+export async function loadModel(spec?: string | ModelSpec, opts: LoadModelOptions = {}): Promise<LanguageModel> {
+  const s = modelSpec(spec, opts);
+  const source = await resolveModelSource(s.model, { revision: s.revision, onProgress: opts.onProgress });
   await fs.access(source.dir);
   const tokenizer = await loadTokenizer(source.dir);
-  const precision = opts.precision ?? 'f32';
-  const sessionOptions = { device: opts.device, threads: opts.threads };
-  const { config, session, folder, manifest } = await openDecoder(source.dir, { precision, ...sessionOptions, onProgress: opts.onProgress, cacheRoot: opts.cacheRoot });
-  return new LanguageModel(source.id, source.dir, config, tokenizer, session, precision, source.revision ?? source.commit, folder, manifest, sessionOptions);
+  const precision = s.precision ?? DEFAULTS.model.precision;
+  const { config, session, openSession } = await openDecoder(source.dir, { precision, device: s.device, threads: s.threads, onProgress: opts.onProgress, cacheRoot: s.cacheRoot });
+  return new LanguageModel({ id: source.id, dir: source.dir, revision: source.revision ?? source.commit, config, tokenizer, session, precision, openSession });
 }

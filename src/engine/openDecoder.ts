@@ -15,11 +15,16 @@ export interface OpenDecoderOptions extends SessionOptions {
   cacheRoot?: string;
 }
 
+/** Opens another session over the same converted weights, on another variant of the graph. */
+export type SessionFactory = (graph: GraphOptions) => Promise<DecoderSession>;
+
 export interface OpenedDecoder {
   config: ModelConfig;
   session: DecoderSession;
   folder: string;
   manifest: ConvertedWeights;
+  /** Opens a session on another graph variant (clamp, scoring) with the same weights and session options. */
+  openSession: SessionFactory;
 }
 
 /**
@@ -31,6 +36,8 @@ export async function openDecoder(dir: string, opts: OpenDecoderOptions = {}): P
   const config = await loadConfig(dir);
   const weights = await ModelWeights.open(dir);
   const { folder, manifest } = await ensureConverted(dir, weights, config, opts.precision ?? 'f32', { onProgress: opts.onProgress, cacheRoot: opts.cacheRoot });
-  const session = await DecoderSession.create(folder, manifest, config, opts.graph ?? GENERATION_GRAPH, opts);
-  return { config, session, folder, manifest };
+  const sessionOptions: SessionOptions = { device: opts.device, threads: opts.threads };
+  const openSession: SessionFactory = (graph) => DecoderSession.create(folder, manifest, config, graph, sessionOptions);
+  const session = await openSession(opts.graph ?? GENERATION_GRAPH);
+  return { config, session, folder, manifest, openSession };
 }

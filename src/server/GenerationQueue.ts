@@ -1,4 +1,4 @@
-import type { RowResult, WorkerRow } from '../engine/worker/EngineWorker.js';
+import type { GenerationHandle, RowResult, WorkerRow } from '../engine/worker/EngineWorker.js';
 import { ApiError } from './ApiError.js';
 
 type OnToken = (row: number, text: string, token: number, logprob?: number) => void;
@@ -10,9 +10,7 @@ type OnMonitor = (row: number, token: number, values: number[]) => void;
  * @example const engine: GeneratingEngine = await EngineWorker.start({ model: 'models/stylist' });
  */
 export interface GeneratingEngine {
-  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: OnToken; onMonitor?: OnMonitor }): Promise<RowResult[]>;
-  /** Stops one row of a job (`EngineWorker.cancel`). */
-  cancel?(id: number, row?: number): void;
+  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: OnToken; onMonitor?: OnMonitor }): Pick<GenerationHandle, 'result' | 'cancel'>;
 }
 
 /**
@@ -28,16 +26,6 @@ export interface SubmitOptions {
   onToken?: OnToken;
   /** Readings of rows with `monitor` directions (`EngineWorker.generate`). */
   onMonitor?: OnMonitor;
-}
-
-/**
- * The id the engine will give its next job. `EngineWorker` numbers jobs 1, 2, 3… and cancels a
- * single row only by job id, which `generate` does not return; the server owns its engine, so the
- * counter is read here, in one place, until the engine exposes per-row cancellation.
- */
-function nextJobId(engine: GeneratingEngine): number | undefined {
-  const id = (engine as { nextId?: unknown }).nextId;
-  return typeof id === 'number' ? id : undefined;
 }
 
 /**
@@ -215,17 +203,17 @@ export class GenerationQueue {
     const first = new Map(batch.map((w) => [w, owners.findIndex((o) => o.w === w)]));
     const logprobs = batch.reduce<number | null>((m, w) => (w.opts.logprobs === undefined || w.opts.logprobs === null ? m : Math.max(m ?? 0, w.opts.logprobs)), null);
     const job = new AbortController();
-    const id = nextJobId(this.engine);
+    let handle: Pick<GenerationHandle, 'cancel'> | undefined;
     const leave = (w: Waiting) => {
       if (w.gone) return;
       w.gone = true;
       this.settledRows += w.rows.length;
       if (batch.every((x) => x.gone)) return job.abort();
-      if (id !== undefined && this.engine.cancel) w.rows.forEach((_, r) => this.engine.cancel!(id, first.get(w)! + r));
+      w.rows.forEach((_, r) => handle?.cancel(first.get(w)! + r));
     };
     let p: Promise<RowResult[]>;
     try {
-      p = this.engine.generate(
+      const started = this.engine.generate(
         owners.map((o) => o.w.rows[o.row]),
         {
           logprobs,
@@ -240,6 +228,8 @@ export class GenerationQueue {
           },
         },
       );
+      handle = started;
+      p = started.result;
     } catch (err) {
       p = Promise.reject(err);
     }

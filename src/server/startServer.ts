@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
-import type { Precision } from '../engine/convert/Precision.js';
+import { DEFAULTS } from '../engine/defaults.js';
+import { modelSpec, type ModelSpec } from '../engine/ModelSpec.js';
 import { EngineWorker } from '../engine/worker/EngineWorker.js';
 import { PersonaError } from '../errors.js';
-import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR, PACKAGE_ROOT } from '../model/defaultModel.js';
+import { DEFAULT_PERSONAS_DIR, PACKAGE_ROOT } from '../model/defaultModel.js';
 import { loadTokenizer } from '../model/tokenizer/Tokenizer.js';
 import { sweepStaleWrites } from '../util/sweepStaleWrites.js';
 import type { CompletionRecord } from './chatCompletion.js';
@@ -24,17 +25,13 @@ import { TokenizerThread } from './TokenizerThread.js';
 export const WEB_DIR = path.join(PACKAGE_ROOT, 'src', 'web');
 
 /**
- * Options of `startServer` (the `persona serve` flags).
+ * Options of `startServer` (the `persona serve` flags): the model's spec (`model` defaults to the
+ * embedded stylist; `threads` to all cores but one, which serves HTTP) and the server's own settings
+ * (defaults in `DEFAULTS.server`).
  *
  * @example const opts: ServeOptions = { port: 0, personasDir: 'personas', apiKey: process.env.PERSONA_API_KEY };
  */
-export interface ServeOptions {
-  /** Model folder or Hugging Face id (default: the embedded stylist). */
-  model?: string;
-  precision?: Precision;
-  device?: 'cpu' | 'cuda' | 'coreml';
-  /** Engine threads (default: all cores but one, which serves HTTP). */
-  threads?: number;
+export interface ServeOptions extends Partial<ModelSpec> {
   /** Folder of the personas served by name (default: the shipped `personas/`). */
   personasDir?: string;
   /** Folder whose HTML reports the page links to (default `results`). */
@@ -102,36 +99,37 @@ export interface PersonaServer {
  * await server.close();
  */
 export async function startServer(opts: ServeOptions = {}): Promise<PersonaServer> {
-  const host = opts.host ?? '127.0.0.1';
-  const maxBatch = opts.maxBatch ?? 16;
-  const maxQueue = opts.maxQueue ?? 64;
+  const host = opts.host ?? DEFAULTS.server.host;
+  const maxBatch = opts.maxBatch ?? DEFAULTS.server.maxBatch;
+  const maxQueue = opts.maxQueue ?? DEFAULTS.server.maxQueue;
   for (const [k, v] of Object.entries({ maxBatch, maxQueue })) {
     if (!Number.isInteger(v) || v < (k === 'maxQueue' ? 0 : 1)) throw new PersonaError(`${k} must be a whole number ≥ ${k === 'maxQueue' ? 0 : 1}; got ${v}.`);
   }
   // One core stays free for the HTTP thread: with every core in the engine, streaming many clients
   // starves it (measured on 2 cores: half the batched throughput).
-  const threads = opts.threads ?? Math.max(1, os.availableParallelism() - 1);
+  const spec = modelSpec(opts, { threads: Math.max(1, os.availableParallelism() - 1) });
+  const threads = spec.threads!;
   // What killed writers left (persona temp and lock files, upload staging folders of a dead server).
   const swept = await sweepStaleWrites({ dirs: [path.resolve(opts.personasDir ?? DEFAULT_PERSONAS_DIR)], depth: 0 }).catch(() => undefined);
   if (swept?.removed.length) opts.log?.(`removed ${swept.removed.length} stale temp file(s) left by interrupted writers (${(swept.bytes / 1e6).toFixed(1)} MB)`);
-  const engine = await EngineWorker.start({ model: opts.model ?? DEFAULT_MODEL_DIR, precision: opts.precision, device: opts.device, threads, maxBatchRows: maxBatch });
+  const engine = await EngineWorker.start(spec, { maxBatchRows: maxBatch });
   try {
     const tokenizer = await loadTokenizer(engine.info.dir);
     const tokenizerThread = new TokenizerThread(engine.info.dir);
     const context = engine.info.config.maxPositionEmbeddings;
-    const maxTokens = Math.min(opts.maxTokens ?? 4096, context);
+    const maxTokens = Math.min(opts.maxTokens ?? DEFAULTS.server.maxTokens, context);
     const personas = new PersonaStore(path.resolve(opts.personasDir ?? DEFAULT_PERSONAS_DIR), engine.info);
     const app = createApp({
       engine,
       queue: new GenerationQueue(engine, { maxBatch, maxQueue }),
       personas,
-      reports: new ReportIndex(path.resolve(opts.reportsDir ?? 'results')),
+      reports: new ReportIndex(path.resolve(opts.reportsDir ?? DEFAULTS.server.reportsDir)),
       tokenizer,
       webDir: WEB_DIR,
       modelId: engine.info.id,
-      limits: { maxTokens, maxN: Math.min(8, maxBatch), defaultMaxTokens: Math.min(opts.defaultMaxTokens ?? 256, maxTokens) },
-      maxBodyBytes: opts.maxBodyBytes ?? 1 << 20,
-      maxUploadBytes: opts.maxUploadBytes ?? 32 << 20,
+      limits: { maxTokens, maxN: Math.min(8, maxBatch), defaultMaxTokens: Math.min(opts.defaultMaxTokens ?? DEFAULTS.server.defaultMaxTokens, maxTokens) },
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.server.maxBodyBytes,
+      maxUploadBytes: opts.maxUploadBytes ?? DEFAULTS.server.maxUploadBytes,
       apiKey: opts.apiKey,
       host,
       allowOrigins: opts.allowOrigins,
@@ -142,16 +140,16 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
       log: opts.log,
     });
     // Slow clients: the whole request (headers and body) must arrive within requestTimeoutMs.
-    const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+    const requestTimeout = opts.requestTimeoutMs ?? DEFAULTS.server.requestTimeoutMs;
     const server = createAdaptorServer({
       fetch: app.fetch,
       serverOptions: { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.max(100, Math.min(5000, requestTimeout / 4)) },
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'EADDRINUSE' ? new PersonaError(`Port ${opts.port ?? 8080} on ${host} is in use; pick another with --port.`) : err),
+        reject(err.code === 'EADDRINUSE' ? new PersonaError(`Port ${opts.port ?? DEFAULTS.server.port} on ${host} is in use; pick another with --port.`) : err),
       );
-      server.listen(opts.port ?? 8080, host, () => resolve());
+      server.listen(opts.port ?? DEFAULTS.server.port, host, () => resolve());
     });
     const { port } = server.address() as AddressInfo;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -22,7 +22,7 @@ describe('the chat on the embedded model (engine worker)', () => {
   }
 
   it('answers at alpha 0, and with steering off at any alpha, exactly as the unsteered model does', async () => {
-    const [baseline] = await engine.generate([{ prompt: [{ role: 'user', content: ASK }], maxNewTokens: 48, sampling: { seed: 0 } }]);
+    const [baseline] = await engine.generate([{ prompt: [{ role: 'user', content: ASK }], maxNewTokens: 48, sampling: { seed: 0 } }]).result;
     const chat = await newChat();
     expect((await chat.ask(ASK)).text).toBe(baseline.text.trim());
     const off = await newChat({ alpha: 5, steering: false });

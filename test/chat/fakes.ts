@@ -50,23 +50,8 @@ export function fakeEngine(opts: { answer?: string | ((row: WorkerRow) => string
       const msgs = prompt as ChatMessage[];
       return msgs.flatMap((m) => [1, ...words(m.content).map(() => 7), 2, 9]).concat([1, 9]);
     },
-    async generate(batch: WorkerRow[], o: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void } = {}): Promise<RowResult[]> {
-      const row = batch[0];
-      rows.push(row);
-      const text = typeof opts.answer === 'function' ? opts.answer(row) : (opts.answer ?? 'Dear Sam, kind regards.');
-      const pieces = words(text).map((w, i) => (i === 0 ? w : ' ' + w));
-      const tokens: number[] = [];
-      let shown = '';
-      for (const p of pieces.slice(0, row.maxNewTokens ?? 64)) {
-        if (opts.slow) await new Promise((r) => setTimeout(r, 5));
-        tokens.push(10 + tokens.length);
-        if (o.signal?.aborted) return [{ text: shown + p, tokens, promptTokens: 0, finishReason: 'cancelled', ended: false, tokenTexts: [] }];
-        shown += p;
-        o.onToken?.(0, p, tokens[tokens.length - 1]);
-      }
-      const ended = tokens.length < (row.maxNewTokens ?? 64);
-      if (ended) tokens.push(2);
-      return [{ text: shown, tokens, promptTokens: 0, finishReason: ended ? 'eos' : 'length', ended, tokenTexts: [] }];
+    generate(batch: WorkerRow[], o: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void } = {}) {
+      return { result: answer(batch, o) };
     },
     async activations(seqs) {
       measured.push(seqs[0].answerIds);
@@ -74,4 +59,23 @@ export function fakeEngine(opts: { answer?: string | ((row: WorkerRow) => string
       return { responseMean: [Array.from({ length: 3 }, (_, l) => Float32Array.from({ length: 4 }, (_, i) => (i === l ? r : 0)))] };
     },
   };
+
+  async function answer(batch: WorkerRow[], o: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void }): Promise<RowResult[]> {
+    const row = batch[0];
+    rows.push(row);
+    const text = typeof opts.answer === 'function' ? opts.answer(row) : (opts.answer ?? 'Dear Sam, kind regards.');
+    const pieces = words(text).map((w, i) => (i === 0 ? w : ' ' + w));
+    const tokens: number[] = [];
+    let shown = '';
+    for (const p of pieces.slice(0, row.maxNewTokens ?? 64)) {
+      if (opts.slow) await new Promise((r) => setTimeout(r, 5));
+      tokens.push(10 + tokens.length);
+      if (o.signal?.aborted) return [{ text: shown + p, tokens, promptTokens: 0, finishReason: 'cancelled', ended: false, tokenTexts: [] }];
+      shown += p;
+      o.onToken?.(0, p, tokens[tokens.length - 1]);
+    }
+    const ended = tokens.length < (row.maxNewTokens ?? 64);
+    if (ended) tokens.push(2);
+    return [{ text: shown, tokens, promptTokens: 0, finishReason: ended ? 'eos' : 'length', ended, tokenTexts: [] }];
+  }
 }

@@ -10,18 +10,15 @@ import { StopMatcher } from '../../src/server/StopMatcher.js';
 class FakeEngine implements GeneratingEngine {
   nextId = 1;
   jobs: { id: number; rows: WorkerRow[]; cancelled: Set<number>; onToken?: (row: number, text: string, token: number) => void; finish: () => void }[] = [];
-  generate(rows: WorkerRow[], opts: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void }): Promise<RowResult[]> {
+  generate(rows: WorkerRow[], opts: { signal?: AbortSignal; onToken?: (row: number, text: string, token: number) => void }) {
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      const cancelled = new Set<number>();
-      const result = (all: boolean) => rows.map((_, i) => ({ text: 'ok', tokens: [1], promptTokens: 1, finishReason: all || cancelled.has(i) ? ('cancelled' as const) : ('eos' as const), ended: true, tokenTexts: ['ok'] }));
-      this.jobs.push({ id, rows, cancelled, onToken: opts.onToken, finish: () => resolve(result(false)) });
-      opts.signal?.addEventListener('abort', () => resolve(result(true)));
+    const cancelled = new Set<number>();
+    const result = new Promise<RowResult[]>((resolve) => {
+      const results = (all: boolean) => rows.map((_, i) => ({ text: 'ok', tokens: [1], promptTokens: 1, finishReason: all || cancelled.has(i) ? ('cancelled' as const) : ('eos' as const), ended: true, tokenTexts: ['ok'] }));
+      this.jobs.push({ id, rows, cancelled, onToken: opts.onToken, finish: () => resolve(results(false)) });
+      opts.signal?.addEventListener('abort', () => resolve(results(true)));
     });
-  }
-  cancel(id: number, row?: number): void {
-    const job = this.jobs.find((j) => j.id === id);
-    if (job && row !== undefined) job.cancelled.add(row);
+    return { id, result, cancel: (row?: number) => void (row !== undefined && cancelled.add(row)) };
   }
   /** Prompts of every job's rows, job by job. */
   prompts(): unknown[][] {

@@ -5,12 +5,11 @@ import { ChatSession } from '../../chat/ChatSession.js';
 import { resolvePersonaRef } from '../../chat/resolvePersonaRef.js';
 import { runChatLines } from '../../chat/runChatLines.js';
 import { runChatTerminal } from '../../chat/ChatTerminal.js';
-import { parsePrecision } from '../../engine/convert/Precision.js';
 import { validateSampling } from '../../engine/generate/sampling.js';
 import { EngineWorker } from '../../engine/worker/EngineWorker.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
 import { OPERATORS, type Operator } from '../../steering/resolveSteering.js';
-import { intArg, layersArg, modelOptions, numberArg, type ModelFlags } from '../common.js';
+import { intArg, layersArg, modelOptions, modelSpecFromFlags, numberArg, type ModelFlags } from '../common.js';
 
 interface ChatFlags extends ModelFlags {
   persona?: string;
@@ -64,9 +63,9 @@ export function chatCommand(): Command {
     const persona = personaRef ? await resolvePersonaRef(personaRef, personaDirs) : null;
     const sampling = { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed };
     validateSampling(sampling);
-    const precision = parsePrecision(o.precision);
+    const spec = modelSpecFromFlags(o);
     if (process.stderr.isTTY) process.stderr.write(`loading ${embedded ? 'the embedded model' : o.model}…\r`);
-    const engine = await EngineWorker.start({ model: o.revision ? `${o.model}@${o.revision}` : o.model, precision, device: o.device, threads: o.threads });
+    const engine = await EngineWorker.start(spec);
     if (process.stderr.isTTY) process.stderr.write('\x1b[2K\r');
     try {
       const session = new ChatSession(engine.info, { persona, alpha: o.alpha, alphaStep: o.alphaStep, layer: o.layer, operator: o.operator, cap: o.cap, system: o.system });

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { DEFAULTS } from '../../engine/defaults.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { createPromptSet } from '../../persona/createPromptSet.js';
@@ -9,7 +10,7 @@ import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
-import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { intArg, modelOptions, numberArg, openModel, withModel, type ModelFlags } from '../common.js';
 import { pairFilterFromFlags, pairFilterOptions, samplesPerQuestionOption, steeringCheckFrom, traitDataOption, type PairFilterFlags, type TraitSource } from '../promptSourceOptions.js';
 
 interface PromptFlags {
@@ -79,19 +80,15 @@ export function createCommand(): Command {
   )
     .requiredOption('-o, --output <file>', 'persona file to write')
     .option('--name <name>', 'persona name')
-    .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
-    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8)
+    .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), DEFAULTS.train.maxNewTokens)
+    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), DEFAULTS.sampling.temperature)
     .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)")
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)');
   for (const o of [...pairFilterOptions(), ...modelOptions()]) cmd.addOption(o);
   return cmd.action(async (o: PromptFlags & ModelFlags & PairFilterFlags & { output: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
     if (!o.personality === !o.traitData) throw new InvalidArgumentError('Give --personality "a one-line description" or --trait-data extract.json[,eval.json] (persona_vectors\' trait files), one of the two.');
-    await checkOutputTarget(o.output); // before the prompts are built and answered
-    const model = await openModel(o);
-    const ac = new AbortController();
-    const onSig = () => ac.abort();
-    process.once('SIGINT', onSig);
-    try {
+    // withModel checks --output before the prompts are built and answered.
+    await withModel(o, async (model, signal) => {
       const { set, source } = await promptSource(cmd, o, model);
       const description = o.personality ?? set.description ?? set.name!;
       const name = o.name ?? (o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') : set.name!);
@@ -105,21 +102,18 @@ export function createCommand(): Command {
         description,
         samplesPerQuestion: o.samplesPerQuestion,
         maxNewTokens: o.maxNewTokens,
-        sampling: { temperature: o.temperature, topK: 50, seed: o.seed },
+        sampling: { temperature: o.temperature, topK: DEFAULTS.sampling.topK, seed: o.seed },
         pairFilter: filter,
         filterMinPairs: minPairs,
         out: o.output,
         recommend: o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined,
-        signal: ac.signal,
+        signal,
         onProgress: progressBar(process.stderr),
       });
       const v = persona.meta.steering;
       const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
       const filtered = persona.meta.prompts?.filter;
       process.stdout.write(`wrote ${o.output}\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
-    } finally {
-      process.removeListener('SIGINT', onSig);
-      await model.dispose();
-    }
+    });
   });
 }

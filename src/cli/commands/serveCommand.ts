@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
-import { parsePrecision } from '../../engine/convert/Precision.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
 import type { CompletionRecord } from '../../server/chatCompletion.js';
 import { fetchChatStream, loadMarkdown, runServeLoad, writeLoadSection } from '../../server/serveLoad.js';
 import { isLoopback } from '../../server/createApp.js';
 import { startServer } from '../../server/startServer.js';
-import { intArg, modelOptions, type ModelFlags } from '../common.js';
+import { intArg, modelOptions, modelSpecFromFlags, type ModelFlags } from '../common.js';
 
 interface ServeFlags extends ModelFlags {
   personas: string;
@@ -36,18 +36,18 @@ export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('serve the model over an OpenAI-compatible API with persona steering per request, and a web page with an alpha slider')
     .addOption(new Option('--personas <dir>', 'folder of the personas served by name').default(DEFAULT_PERSONAS_DIR, 'the shipped personas of the embedded model'))
-    .option('--reports <dir>', 'folder whose HTML reports the web page links to', 'results')
-    .option('--port <n>', 'port (0 picks a free one)', intArg('--port'), 8080)
-    .option('--host <address>', 'address to bind; the default serves this machine only', '127.0.0.1')
+    .option('--reports <dir>', 'folder whose HTML reports the web page links to', DEFAULTS.server.reportsDir)
+    .option('--port <n>', 'port (0 picks a free one)', intArg('--port'), DEFAULTS.server.port)
+    .option('--host <address>', 'address to bind; the default serves this machine only', DEFAULTS.server.host)
     .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on the API').env('PERSONA_API_KEY'))
     .addOption(
       new Option('--allow-origin <origins...>', 'web origins whose pages may call the API (comma- or space-separated; * for a port or subdomain part, or alone for any), as OLLAMA_ORIGINS')
         .env('PERSONA_ALLOW_ORIGINS')
         .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(/[,\s]+/).filter(Boolean)]),
     )
-    .option('--max-batch <n>', 'rows generated together in one batch', intArg('--max-batch'), 16)
-    .option('--max-queue <n>', 'rows that may wait for a batch; more requests get 429', intArg('--max-queue'), 64)
-    .option('--max-tokens <n>', 'largest max_tokens a request may ask (also bounded by the context)', intArg('--max-tokens'), 4096)
+    .option('--max-batch <n>', 'rows generated together in one batch', intArg('--max-batch'), DEFAULTS.server.maxBatch)
+    .option('--max-queue <n>', 'rows that may wait for a batch; more requests get 429', intArg('--max-queue'), DEFAULTS.server.maxQueue)
+    .option('--max-tokens <n>', 'largest max_tokens a request may ask (also bounded by the context)', intArg('--max-tokens'), DEFAULTS.server.maxTokens)
     .option('--quiet', 'do not log requests')
     .option('--bench', 'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print the numbers (and write them to --output), exit')
     .option('--output <file>', 'with --bench: Markdown file the numbers are written into (its load section replaced); without it they are only printed')
@@ -56,14 +56,11 @@ export function serveCommand(): Command {
   return cmd.action(async (o: ServeFlags) => {
     const log = (l: string) => process.stderr.write(`${l}\n`);
     const records = new Map<string, CompletionRecord>();
-    const precision = parsePrecision(o.precision);
+    const spec = modelSpecFromFlags(o);
     const embedded = o.model === DEFAULT_MODEL_DIR;
     log(`loading ${embedded ? 'the embedded model' : o.model}…`);
     const server = await startServer({
-      model: o.revision ? `${o.model}@${o.revision}` : o.model,
-      precision,
-      device: o.device,
-      threads: o.threads,
+      ...spec,
       personasDir: o.personas,
       reportsDir: o.reports,
       host: o.host,

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { DEFAULTS } from '../../engine/defaults.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { pairFilterSummary } from '../../persona/pairFilter.js';
@@ -7,7 +8,7 @@ import { trainPersona } from '../../persona/trainPersona.js';
 import type { ExtractionMethod, ReadPositions } from '../../steering/PersonaVector.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
-import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { intArg, modelOptions, numberArg, withModel, type ModelFlags } from '../common.js';
 import { pairFilterFromFlags, pairFilterOptions, samplesPerQuestionOption, steeringCheckFrom, traitDataOption, type PairFilterFlags } from '../promptSourceOptions.js';
 
 interface TrainFlags extends ModelFlags, PairFilterFlags {
@@ -44,8 +45,8 @@ export function trainCommand(): Command {
     .addOption(new Option('--read <p>', 'where activations are read: response-mean (persona_vectors response_avg_diff), prompt-mean (prompt_avg_diff), prompt-last (prompt_last_diff), answer-token (CAA A/B: the token after a given "assistant" prefix like "(A")').choices(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']).default('response-mean'))
     .addOption(new Option('--source <s>', 'generated: the model answers each prompt; given: every JSONL line carries its "assistant" answer, read with no generation (default: given when the lines carry answers)').choices(['generated', 'given']))
     .addOption(samplesPerQuestionOption())
-    .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), 48)
-    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), 0.8)
+    .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), DEFAULTS.train.maxNewTokens)
+    .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), DEFAULTS.sampling.temperature)
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
     .option('--batch-size <n>', 'rows per batch', intArg('--batch-size'), 32)
     .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection)")
@@ -63,11 +64,7 @@ export function trainCommand(): Command {
     const description = o.description ?? set.description;
     const { filter, minPairs } = await pairFilterFromFlags(o, { name: set.name ?? name, description: description ?? `answers that express the persona "${name}"` }, source);
     await checkOutputTarget(o.out); // a folder, FIFO, read-only or full disk is found before training
-    const model = await openModel(o);
-    const ac = new AbortController();
-    const onSig = () => ac.abort();
-    process.once('SIGINT', onSig);
-    try {
+    await withModel(o, async (model, signal) => {
       const recommend = o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined;
       const persona = await trainPersona({
         model,
@@ -80,7 +77,7 @@ export function trainCommand(): Command {
         source: o.source,
         samplesPerQuestion: o.samplesPerQuestion,
         maxNewTokens: o.maxNewTokens,
-        sampling: { temperature: o.temperature, topK: 50, seed: o.seed },
+        sampling: { temperature: o.temperature, topK: DEFAULTS.sampling.topK, seed: o.seed },
         batchSize: o.batchSize,
         thinking: o.thinking === 'on',
         includeReasoning: o.includeReasoning,
@@ -88,16 +85,13 @@ export function trainCommand(): Command {
         filterMinPairs: minPairs,
         out: o.out,
         recommend,
-        signal: ac.signal,
+        signal,
         onProgress: progressBar(process.stderr),
       });
       const v = persona.meta.steering;
       const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
       const filtered = persona.meta.prompts?.filter;
       process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
-    } finally {
-      process.removeListener('SIGINT', onSig);
-      await model.dispose();
-    }
+    });
   });
 }

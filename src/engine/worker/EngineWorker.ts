@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { PersonaError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
 import type { Prompt } from '../LanguageModel.js';
+import { modelSpec, type ModelSpec } from '../ModelSpec.js';
 import type { FromWorker, ModelInfo, RowResult, ToWorker, WorkerInit, WorkerRow } from './protocol.js';
 
 export type { ModelInfo, RowResult, WorkerRow } from './protocol.js';
@@ -21,6 +22,23 @@ function workerScript(): string {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** Streams one token of a row: the row's index in the job, its text piece, the token id, its log-probability when asked for. */
+export type OnWorkerToken = (row: number, text: string, token: number, logprob?: number) => void;
+
+/**
+ * A generation job in the engine: its id, its rows' results, and a way to stop it.
+ *
+ * @example const job = engine.generate(rows); job.cancel(1); const results = await job.result;
+ */
+export interface GenerationHandle {
+  /** The job's number in this engine. */
+  readonly id: number;
+  /** One result per row, in order; stopped rows end with finishReason `cancelled`. */
+  readonly result: Promise<RowResult[]>;
+  /** Stops one row of the job (at its next token), or all of them. */
+  cancel(row?: number): void;
+}
+
 interface Pending {
   resolve: (v: never) => void;
   reject: (e: Error) => void;
@@ -34,7 +52,7 @@ interface Pending {
  *
  * @example
  * const engine = await EngineWorker.start({ model: 'models/stylist' });
- * const [r] = await engine.generate([{ prompt: 'Hi', maxNewTokens: 16 }], { onToken: (row, text) => process.stdout.write(text) });
+ * const [r] = await engine.generate([{ prompt: 'Hi', maxNewTokens: 16 }], { onToken: (row, text) => process.stdout.write(text) }).result;
  * await engine.close();
  */
 export class EngineWorker {
@@ -48,7 +66,9 @@ export class EngineWorker {
     worker.on('exit', () => this.failAll(new PersonaError('The engine worker stopped.')));
   }
 
-  static start(init: WorkerInit): Promise<EngineWorker> {
+  /** Loads the model a spec names in a new worker thread; `maxBatchRows` bounds one batch (default `DEFAULTS.generation.batchSize`). */
+  static start(spec: ModelSpec, opts: { maxBatchRows?: number } = {}): Promise<EngineWorker> {
+    const init: WorkerInit = { spec: modelSpec(spec), maxBatchRows: opts.maxBatchRows };
     const worker = new Worker(workerScript(), { workerData: init });
     return new Promise((resolve, reject) => {
       const onMsg = (m: FromWorker) => {
@@ -109,14 +129,15 @@ export class EngineWorker {
   }
 
   /**
-   * Generates rows (batched with other callers' rows); aborting the signal cancels them. Rows with
+   * Generates rows (batched with other callers' rows); the handle's `cancel` stops one row or all,
+   * and aborting the signal stops all. Rows with
    * `monitor` directions report their readings through `onMonitor` (token −1: the prompt's end),
    * each before the next token is chosen.
    */
   generate(
     rows: WorkerRow[],
     opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: (row: number, text: string, token: number, logprob?: number) => void; onMonitor?: (row: number, token: number, values: number[]) => void } = {},
-  ): Promise<RowResult[]> {
+  ): GenerationHandle {
     const { id, promise } = this.request<RowResult[]>({ type: 'generate', rows, logprobs: opts.logprobs }, opts.onToken, opts.onMonitor);
     if (opts.signal) {
       const cancel = () => this.cancel(id);
@@ -124,10 +145,10 @@ export class EngineWorker {
       else opts.signal.addEventListener('abort', cancel, { once: true });
       void promise.finally(() => opts.signal!.removeEventListener('abort', cancel)).catch(() => {});
     }
-    return promise;
+    return { id, result: promise, cancel: (row?: number) => this.cancel(id, row) };
   }
 
-  cancel(id: number, row?: number): void {
+  private cancel(id: number, row?: number): void {
     if (!this.closed) this.worker.postMessage({ type: 'cancel', id, row } as ToWorker);
   }
 

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PersonaError } from '../../errors.js';
 import { StreamingDecoder } from '../../model/tokenizer/StreamingDecoder.js';
+import { DEFAULTS } from '../defaults.js';
 import { extractActivations } from '../extractActivations.js';
 import { loadModel, type LanguageModel } from '../LanguageModel.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerRow } from './protocol.js';
@@ -34,7 +35,7 @@ async function pump(): Promise<void> {
   if (busy || closing || queue.length === 0) return;
   busy = true;
   try {
-    const maxRows = init.maxBatchRows ?? 16;
+    const maxRows = init.maxBatchRows ?? DEFAULTS.generation.batchSize;
     const batch: Job[] = [];
     let rows = 0;
     while (queue.length && (batch.length === 0 || rows + queue[0].rows.length <= maxRows)) {
@@ -158,7 +159,7 @@ port.on('message', async (m: ToWorker) => {
   }
 });
 
-loadModel(init.model, { precision: init.precision, threads: init.threads, device: init.device })
+loadModel(init.spec)
   .then((m) => {
     model = m;
     send({ type: 'ready', info: { id: m.id, dir: m.dir, revision: m.revision, config: m.config, stopTokenIds: m.stopTokenIds, numLayers: m.numLayers, hiddenSize: m.hiddenSize, precision: m.precision } });

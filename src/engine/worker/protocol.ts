@@ -1,16 +1,15 @@
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { Prompt } from '../LanguageModel.js';
+import type { ModelSpec, Precision } from '../ModelSpec.js';
 import type { Intervention } from '../generate/Intervention.js';
 import type { SamplingOptions } from '../generate/sampling.js';
 import type { FinishReason } from '../generate/generateBatch.js';
 
 /** Messages between the main thread and the engine worker (structured-clone friendly). */
 export interface WorkerInit {
-  model: string;
-  precision?: 'f32' | 'q8' | 'q4';
-  threads?: number;
-  device?: 'cpu' | 'cuda' | 'coreml';
-  /** Most rows run in one batch (default 16). */
+  /** The model to load, as the caller gave it. */
+  spec: ModelSpec;
+  /** Most rows run in one batch (default `DEFAULTS.generation.batchSize`). */
   maxBatchRows?: number;
 }
 
@@ -37,7 +36,7 @@ export interface ModelInfo {
   stopTokenIds: number[];
   numLayers: number;
   hiddenSize: number;
-  precision: string;
+  precision: Precision;
 }
 
 export interface RowResult {

@@ -16,13 +16,14 @@ import { NO_TRAIT_SCORING } from './traitScoring.js';
 import { unsteeredLogProbSource } from './unsteeredLogProbSource.js';
 import { sweepSettings, type SweepOptions } from './sweepOptions.js';
 import { unsteeredReader } from './unsteeredReader.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * The alpha grid used when none is given (gap units, as the persona-vectors paper's coefficients).
  *
  * @example await evaluatePersonas(model, { personas, questions, alphas: [...DEFAULT_ALPHAS, 12] });
  */
-export const DEFAULT_ALPHAS: readonly number[] = Object.freeze([-8, -4, -2, 0, 2, 4, 8]);
+export const DEFAULT_ALPHAS: readonly number[] = DEFAULTS.sweep.alphas;
 
 /**
  * A persona to evaluate, with the file it came from (kept in the result).

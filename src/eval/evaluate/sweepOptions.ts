@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { Positions } from '../../engine/generate/Intervention.js';
 import type { Units } from '../../steering/resolveSteering.js';
 import type { TraitScoring } from './traitScoring.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * How the steered answers of a sweep are sampled and scored: shared by `evaluatePersonas` and
@@ -31,7 +32,7 @@ export interface SweepOptions {
  * @example const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings(o);
  */
 export function sweepSettings(o: SweepOptions): Required<Omit<SweepOptions, 'traitScoring'>> {
-  const maxNewTokens = o.maxNewTokens ?? 48;
+  const maxNewTokens = o.maxNewTokens ?? DEFAULTS.sweep.maxNewTokens;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new InvalidArgumentError(`max new tokens must be an integer ≥ 1; got ${maxNewTokens}.`);
-  return { maxNewTokens, temperature: o.temperature ?? 0.8, topK: o.topK ?? 50, seed: o.seed ?? 0, units: o.units ?? 'gap', positions: o.positions ?? 'all' };
+  return { maxNewTokens, temperature: o.temperature ?? DEFAULTS.sampling.temperature, topK: o.topK ?? DEFAULTS.sampling.topK, seed: o.seed ?? DEFAULTS.sampling.seed, units: o.units ?? 'gap', positions: o.positions ?? 'all' };
 }

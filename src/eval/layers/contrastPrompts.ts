@@ -5,6 +5,7 @@ import type { ContrastPrompt } from '../../persona/prompts/PromptSet.js';
 import { createPromptSet } from '../../persona/createPromptSet.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
 import type { ProgressCallback } from '../../util/progress.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * Row-aligned positive and negative prompts: pair i is one question under the two system prompts.
@@ -74,7 +75,7 @@ export async function personaFromDescription(model: LanguageModel, description: 
     name: o.name ?? (description.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') || 'persona'),
     description,
     maxNewTokens: 48,
-    sampling: { temperature: 0.8, topK: 50, seed },
+    sampling: { temperature: DEFAULTS.sampling.temperature, topK: DEFAULTS.sampling.topK, seed },
     onProgress: o.onProgress,
     signal: o.signal,
   });
