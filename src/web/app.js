@@ -1,5 +1,6 @@
 // The chat page of `persona serve`: plain JavaScript, no build step, talks only to this server.
-// Answers stream from /v1/chat/completions; tints come from /v1/projections.
+// Answers stream from /v1/chat/completions, with the monitored personas' readings (`monitor`)
+// shown live under each answer; tints come from /v1/projections.
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...children) => {
@@ -15,6 +16,8 @@ const el = (tag, attrs = {}, ...children) => {
 /** Most answer tokens `/v1/projections` reads per request (the server's MAX_PROJECTION_TOKENS). */
 const MAX_PROJECTION_TOKENS = 64;
 const fmt = (x) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(1).replace(/\.0$/, '');
+const fmt2 = (x) => (x === null || x === undefined ? '–' : (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(2));
+const SVG = 'http://www.w3.org/2000/svg';
 
 const state = {
   model: null,
@@ -49,8 +52,12 @@ async function api(path, init = {}) {
   return res;
 }
 
-/** Streams one chat completion; calls onText for each piece; returns the final chunk's choice. */
-async function streamCompletion(body, onText, signal) {
+/**
+ * Streams one chat completion; calls onText for each piece and onMonitor for each monitor field
+ * (`{ field }`: the request's `persona_monitor`, first with the prompt end, last with every token;
+ * `{ readings }`: per-token readings riding on a choice's chunk); returns the final chunk's choice.
+ */
+async function streamCompletion(body, onText, signal, onMonitor = () => {}) {
   const res = await api('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ ...body, stream: true }), signal });
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -70,8 +77,10 @@ async function streamCompletion(body, onText, signal) {
         if (data === '[DONE]') return final;
         const chunk = JSON.parse(data);
         if (chunk.error) throw new Error(chunk.error.message);
+        if (chunk.persona_monitor) onMonitor({ field: chunk.persona_monitor });
         for (const c of chunk.choices) {
           if (c.delta && c.delta.content) onText(c.delta.content);
+          if (c.persona_monitor) onMonitor({ readings: c.persona_monitor });
           if (c.finish_reason) final = c;
         }
       }
@@ -137,6 +146,20 @@ async function loadModelAndPersonas() {
   const first = list.data.find((p) => p.fits_model);
   if (first) select.value = first.id;
   onPersonaChange();
+  // Monitor picker: every persona that fits the model; the first is monitored to begin with.
+  const picked = new Set(monitoredPersonas());
+  const pick = $('monitor');
+  pick.replaceChildren();
+  for (const p of list.data.filter((x) => x.fits_model)) {
+    const box = el('input', { type: 'checkbox', value: p.id, checked: picked.size ? picked.has(p.id) : p === first });
+    pick.append(el('label', { title: `monitor ${p.id} at layer ${p.recommended_layer}` }, box, p.id));
+  }
+  if (!pick.children.length) pick.append(el('span', { className: 'muted', textContent: 'no personas' }));
+}
+
+/** The personas ticked in the monitor picker (at most the server's 8). */
+function monitoredPersonas() {
+  return Array.from(document.querySelectorAll('#monitor input:checked'), (i) => i.value).slice(0, 8);
 }
 
 async function loadReports() {
@@ -170,6 +193,79 @@ function answerBox(kind, label) {
   const text = el('div', { className: 'text' });
   const box = el('div', { className: 'answer', dataset: { kind, done: 'false' } }, el('div', { className: 'label' }, label), text);
   return { box, text, content: '', tokenIds: null };
+}
+
+/**
+ * The live monitor under an answer: one row per persona with its prompt-end value, a sparkline of the
+ * per-token values (dashed line: the prompt end) and the latest value (the answer's mean once done).
+ */
+function monitorPanel(names) {
+  const panel = el('div', { className: 'monitor', dataset: { updates: '0' } });
+  const rows = names.map((name) => {
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', '0 0 100 20');
+    svg.setAttribute('preserveAspectRatio', 'none');
+    const zero = document.createElementNS(SVG, 'line');
+    const start = document.createElementNS(SVG, 'line');
+    start.setAttribute('class', 'start');
+    const line = document.createElementNS(SVG, 'polyline');
+    svg.append(zero, start, line);
+    const label = el('span', { className: 'name', textContent: name });
+    const startText = el('span', { className: 'start-value', textContent: 'start –' });
+    const now = el('span', { className: 'now', textContent: '–' });
+    const row = el('div', { className: 'monitor-row', dataset: { persona: name, count: '0' } }, label, startText, svg, now);
+    panel.append(row);
+    return { name, row, label, startText, now, svg, zero, start, line, layer: null, promptEnd: null, values: [] };
+  });
+  const draw = (r) => {
+    const all = [...r.values, ...(r.promptEnd === null ? [] : [r.promptEnd]), 0];
+    const lo = Math.min(...all);
+    const hi = Math.max(...all);
+    const y = (v) => (hi > lo ? 19 - (18 * (v - lo)) / (hi - lo) : 10).toFixed(2);
+    const x = (i) => (r.values.length > 1 ? (100 * i) / (r.values.length - 1) : 50).toFixed(2);
+    r.line.setAttribute('points', r.values.map((v, i) => `${x(i)},${y(v)}`).join(' '));
+    for (const [ln, v] of [[r.zero, 0], [r.start, r.promptEnd]]) {
+      ln.setAttribute('x1', '0');
+      ln.setAttribute('x2', '100');
+      ln.setAttribute('y1', v === null ? '-5' : y(v));
+      ln.setAttribute('y2', v === null ? '-5' : y(v));
+    }
+    r.row.dataset.count = String(r.values.length);
+    r.row.title = `${r.name}${r.layer === null ? '' : ` at layer ${r.layer}`}: prompt end ${fmt2(r.promptEnd)}, ${r.values.length} tokens read (gap units; dashed: the prompt end, grey: 0)`;
+  };
+  return {
+    el: panel,
+    /** The request's `persona_monitor`: the prompt end (first chunk), then every token and the means (closing chunk). */
+    field(f) {
+      f.personas.forEach((p, k) => {
+        const r = rows[k];
+        if (!r) return;
+        r.layer = p.layer;
+        r.label.textContent = `${p.persona} @${p.layer}`;
+        r.promptEnd = p.prompt_end;
+        r.row.dataset.promptEnd = String(p.prompt_end);
+        r.startText.textContent = `start ${fmt2(p.prompt_end)}`;
+        if (p.tokens) r.values = p.tokens[0] || [];
+        if (p.response_mean) {
+          r.now.textContent = `mean ${fmt2(p.response_mean[0])}`;
+          r.row.dataset.mean = String(p.response_mean[0]);
+        }
+        draw(r);
+      });
+      panel.dataset.updates = String(Number(panel.dataset.updates) + 1);
+    },
+    /** Per-token readings `[{ token, values }]`, values in the order of the monitored personas. */
+    readings(list) {
+      for (const { token, values } of list) {
+        rows.forEach((r, k) => {
+          r.values[token] = values[k];
+          r.now.textContent = fmt2(values[k]);
+        });
+      }
+      rows.forEach(draw);
+      panel.dataset.updates = String(Number(panel.dataset.updates) + 1);
+    },
+  };
 }
 
 function renderTint(slots, results) {
@@ -211,6 +307,8 @@ async function send(message) {
     seed: state.seed++,
     return_token_ids: true,
   };
+  const monitored = monitoredPersonas();
+  if (monitored.length) common.monitor = monitored;
 
   const log = $('log');
   log.querySelector('.empty')?.remove();
@@ -219,6 +317,12 @@ async function send(message) {
   const slots = [];
   if (compare && steer) slots.push({ ...answerBox('unsteered', el('span', { textContent: 'unsteered' })), body: {} });
   slots.push({ ...answerBox(steer ? 'steered' : 'unsteered', steerLabel), body: steer || {} });
+  if (monitored.length) {
+    for (const s of slots) {
+      s.monitor = monitorPanel(monitored);
+      s.box.append(s.monitor.el);
+    }
+  }
   const turn = el('div', { className: slots.length === 2 ? 'turn two' : 'turn' }, ...slots.map((s) => s.box));
   turn.dataset.alpha = String(steer ? alpha : 0);
   log.append(turn);
@@ -239,6 +343,11 @@ async function send(message) {
             log.scrollTop = log.scrollHeight;
           },
           ctrl.signal,
+          (m) => {
+            if (!s.monitor) return;
+            if (m.field) s.monitor.field(m.field);
+            else s.monitor.readings(m.readings);
+          },
         );
         s.tokenIds = final && final.token_ids ? final.token_ids : null;
       } catch (err) {

@@ -130,6 +130,60 @@ describe('the web page in headless Chromium', () => {
     await shot('04-tinted');
   });
 
+  it('shows the monitored personas live under each answer, updated while it streams', async () => {
+    await page.locator('#clear').click();
+    // formal is monitored from the start; add vivid.
+    expect(await page.locator('#monitor input[value=formal]').isChecked()).toBe(true);
+    await page.locator('#monitor input[value=vivid]').check();
+    const { alphaRange } = JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
+    const span = Math.max(Math.abs(alphaRange[0]), Math.abs(alphaRange[1]));
+    await page.locator('#alpha').focus();
+    await page.keyboard.press('End'); // alpha +span at formal's recommended layer
+    await page.locator('#max-tokens').fill('64');
+    // Record every state of the new turn's monitor rows as the page changes them.
+    await page.evaluate(() => {
+      const seen: { kind: string; done: string; counts: number[] }[] = [];
+      (window as unknown as { monitorSeen: typeof seen }).monitorSeen = seen;
+      const log = document.getElementById('log')!;
+      new MutationObserver(() => {
+        const turn = log.querySelector('.turn:last-of-type');
+        for (const a of Array.from(turn?.querySelectorAll('.answer') ?? []) as HTMLElement[]) {
+          seen.push({ kind: a.dataset.kind!, done: a.dataset.done!, counts: Array.from(a.querySelectorAll('.monitor-row'), (r) => Number((r as HTMLElement).dataset.count)) });
+        }
+      }).observe(log, { subtree: true, childList: true, attributes: true });
+    });
+    await send('Write to Sam about the garden party next week.');
+    const turn = page.locator('.turn').last();
+    const finals: Record<string, { promptEnd: number; count: number }[]> = {};
+    for (const kind of ['unsteered', 'steered']) {
+      const rows = turn.locator(`.answer[data-kind=${kind}] .monitor-row`);
+      expect(await rows.count(), kind).toBe(2);
+      const info = await rows.evaluateAll((els) =>
+        els.map((e) => {
+          const d = (e as HTMLElement).dataset;
+          return { persona: d.persona, label: e.querySelector('.name')!.textContent, promptEnd: Number(d.promptEnd), mean: Number(d.mean), count: Number(d.count), points: e.querySelector('polyline')!.getAttribute('points')!.trim().split(/\s+/).length };
+        }),
+      );
+      expect(info.map((r) => r.label)).toEqual(['formal @4', 'vivid @5']);
+      for (const r of info) {
+        expect(Number.isFinite(r.promptEnd) && Number.isFinite(r.mean), kind).toBe(true);
+        expect(r.count, kind).toBeGreaterThan(3);
+        expect(r.points).toBe(r.count);
+      }
+      finals[kind] = info;
+    }
+    // Same prompt, steered at formal's layer by +span: its prompt end there is higher by exactly alpha.
+    expect(finals.steered[0].promptEnd - finals.unsteered[0].promptEnd).toBeCloseTo(span, 3);
+    // The rows grew while the answers were still streaming (not only once they were done).
+    const seen = await page.evaluate(() => (window as unknown as { monitorSeen: { kind: string; done: string; counts: number[] }[] }).monitorSeen);
+    for (const kind of ['unsteered', 'steered']) {
+      const final = finals[kind][0].count;
+      const live = new Set(seen.filter((s) => s.kind === kind && s.done === 'false' && s.counts[0] > 0 && s.counts[0] < final).map((s) => s.counts[0]));
+      expect(live.size, `${kind}: token counts seen while streaming`).toBeGreaterThanOrEqual(2);
+    }
+    await shot('04b-monitor');
+  });
+
   it('lists the reports and shows one in a sandboxed viewer', async () => {
     const link = page.locator('#reports a', { hasText: 'formal/layers.html' });
     await link.click();
