@@ -1,42 +1,23 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { tensorPlan } from '../model/architectures/tensorPlan.js';
 import { normalizeConfig } from '../model/config/loadConfig.js';
 import { atomicWrite, tempPathFor } from '../util/atomicWrite.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { seededWords } from '../util/random.js';
 
-/** The tensors of a Llama-family checkpoint for a config, with their HF names and shapes. */
+/**
+ * The tensors of a checkpoint for a config, with their checkpoint names and shapes: its
+ * architecture's tensor plan (q/k/v biases when the config has attention biases, no output layer
+ * when tied).
+ */
 export function checkpointTensors(raw: Record<string, unknown>): { name: string; shape: number[]; norm: boolean }[] {
   const c = normalizeConfig(raw);
-  const H = c.hiddenSize;
-  const q = c.numAttentionHeads * c.headDim;
-  const kv = c.numKeyValueHeads * c.headDim;
-  const I = c.intermediateSize;
-  const t: { name: string; shape: number[]; norm: boolean }[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, H], norm: false }];
-  for (let l = 0; l < c.numHiddenLayers; l++) {
-    const p = `model.layers.${l}`;
-    t.push({ name: `${p}.input_layernorm.weight`, shape: [H], norm: true });
-    t.push({ name: `${p}.post_attention_layernorm.weight`, shape: [H], norm: true });
-    if (c.sandwichNorms) {
-      t.push({ name: `${p}.pre_feedforward_layernorm.weight`, shape: [H], norm: true });
-      t.push({ name: `${p}.post_feedforward_layernorm.weight`, shape: [H], norm: true });
-    }
-    if (c.qkNorm) {
-      t.push({ name: `${p}.self_attn.q_norm.weight`, shape: [c.headDim], norm: true });
-      t.push({ name: `${p}.self_attn.k_norm.weight`, shape: [c.headDim], norm: true });
-    }
-    t.push({ name: `${p}.self_attn.q_proj.weight`, shape: [q, H], norm: false });
-    t.push({ name: `${p}.self_attn.k_proj.weight`, shape: [kv, H], norm: false });
-    t.push({ name: `${p}.self_attn.v_proj.weight`, shape: [kv, H], norm: false });
-    if (c.attentionBias) for (const [n, d] of [['q', q], ['k', kv], ['v', kv]] as const) t.push({ name: `${p}.self_attn.${n}_proj.bias`, shape: [d], norm: false });
-    t.push({ name: `${p}.self_attn.o_proj.weight`, shape: [H, q], norm: false });
-    t.push({ name: `${p}.mlp.gate_proj.weight`, shape: [I, H], norm: false });
-    t.push({ name: `${p}.mlp.up_proj.weight`, shape: [I, H], norm: false });
-    t.push({ name: `${p}.mlp.down_proj.weight`, shape: [H, I], norm: false });
-  }
-  t.push({ name: 'model.norm.weight', shape: [H], norm: true });
-  if (!c.tieWordEmbeddings) t.push({ name: 'lm_head.weight', shape: [c.vocabSize, H], norm: false });
-  return t;
+  return tensorPlan(c).flatMap((t) => {
+    if (t.kind === 'output' && c.tieWordEmbeddings) return [];
+    const biases = c.attentionBias && t.name.endsWith('.attn.qkv') ? t.biases : [];
+    return [...t.parts, ...biases].map((p) => ({ name: p.name, shape: p.shape, norm: t.kind === 'norm' }));
+  });
 }
 
 /**
