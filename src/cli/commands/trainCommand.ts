@@ -34,7 +34,7 @@ interface TrainFlags extends ModelFlags, PairFilterFlags {
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
-    .description('learn a persona vector from positive and negative prompt files (one per line, or JSONL with system/user and optionally a given "assistant" answer), then measure which layer and alpha range steer it coherently on held-out requests (or that it does not measurably steer; docs/methods.md)')
+    .description('learn a persona vector from positive and negative prompt files (one per line, or JSONL with system/user and optionally a given "assistant" answer) or persona_vectors\' trait files, then measure which layer and alpha range steer it coherently on held-out requests (or that it does not measurably steer; docs/methods.md)')
     .option('--positive-prompts <file>', 'prompts that elicit the persona')
     .option('--negative-prompts <file>', 'prompts that elicit its opposite (row-aligned)')
     .addOption(traitDataOption())
@@ -49,7 +49,7 @@ export function trainCommand(): Command {
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), DEFAULTS.sampling.temperature)
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
     .option('--batch-size <n>', 'rows per batch', intArg('--batch-size'), 32)
-    .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection)")
+    .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)")
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)')
     .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); the thinking is read as context, not as the answer").choices(['on', 'off']).default('off'))
     .option('--include-reasoning', 'with --thinking on: pool the thinking tokens with the answer\'s');
