@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import OpenAI from 'openai';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +181,44 @@ describe("the server's per-request monitor (prompt end and every answer token)",
       expect(viv.tokens![c]).toHaveLength(ids.length);
     }
     expect(b.body.choices[0].token_ids).not.toEqual(b.body.choices[1].token_ids);
+  });
+
+  it('reads every kept answer token with logprobs and a stop string too, and streams through the official openai client', async () => {
+    const base = { messages, max_tokens: 24, temperature: 0, return_token_ids: true, monitor: ['formal', 'vivid'] };
+    const full = await postJson(url, base);
+    const text: string = full.body.choices[0].message.content;
+    const cut = text.indexOf('!');
+    expect(cut, text).toBeGreaterThan(0);
+    // logprobs: the answer is built from the engine's finished rows; the stop string ends it early.
+    const stopped = await postJson(url, { ...base, logprobs: true, stop: '!' });
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.choices[0].message.content).toBe(text.slice(0, cut));
+    const ids: number[] = stopped.body.choices[0].token_ids;
+    stopped.body.persona_monitor.personas.forEach((p: MonitorPersona, k: number) => {
+      expect(p.tokens![0]).toHaveLength(ids.length);
+      p.tokens![0].forEach((v, i) => expect(v).toBeCloseTo(full.body.persona_monitor.personas[k].tokens[0][i], 6));
+    });
+
+    const client = new OpenAI({ baseURL: `${t.server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'stylist', ...base, stream: true } as unknown as OpenAI.ChatCompletionCreateParamsStreaming);
+    let promptEnd: number[] | null = null;
+    const values: number[][] = [];
+    let content = '';
+    for await (const chunk of stream) {
+      const field = (chunk as unknown as { persona_monitor?: { personas: MonitorPersona[] } }).persona_monitor;
+      if (field && promptEnd === null) {
+        expect(content).toBe('');
+        promptEnd = field.personas.map((p) => p.prompt_end);
+      }
+      for (const c of chunk.choices) {
+        content += c.delta?.content ?? '';
+        for (const r of (c as unknown as { persona_monitor?: { token: number; values: number[] }[] }).persona_monitor ?? []) values[r.token] = r.values;
+      }
+    }
+    expect(content).toBe(text);
+    expect(promptEnd).toEqual(full.body.persona_monitor.personas.map((p: MonitorPersona) => p.prompt_end));
+    expect(values).toHaveLength(full.body.choices[0].token_ids.length);
+    values.forEach((v, i) => v.forEach((x, k) => expect(x).toBeCloseTo(full.body.persona_monitor.personas[k].tokens[0][i], 6)));
   });
 
   it('refuses a bad monitor entry with a 400 naming it', async () => {
