@@ -40,7 +40,10 @@ export async function decoder(s: DecoderSession, ctx: number, B: number, steps: 
     const S = s0 + T;
     const inputIds: number[] = [];
     const positions: number[] = [];
-    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) (inputIds.push(ids[b * ctx + t]), positions.push(t));
+    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) {
+      inputIds.push(ids[b * ctx + t]);
+      positions.push(t);
+    }
     const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache });
     cache.append(res.newK, res.newV, T);
   }

@@ -29,6 +29,7 @@ export function makeStyle(color: boolean): Style {
   return { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
 }
 
+// eslint-disable-next-line no-control-regex -- matching the escape character is the point
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
 /** Columns one code point takes: 0 for combining marks and controls, 2 for wide (CJK, emoji), else 1. */

@@ -105,6 +105,7 @@ export function originAllowed(origin: string, allow: readonly string[]): boolean
 
 /** A request path as it may be written to a log line: control characters escaped, length capped. */
 function logSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this escapes
   const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

@@ -46,7 +46,9 @@ async function api(path, init = {}) {
     let message = `${res.status} ${res.statusText}`;
     try {
       message = (await res.json()).error.message;
-    } catch {}
+    } catch {
+      // no JSON error body: keep the status text
+    }
     throw new Error(message);
   }
   return res;

@@ -280,6 +280,7 @@ export const TARGETS = {
           const kind = ['ok', 'hang', 'ok', 'abort', 'typeError', 'noFile', 'refused'][i % 7];
           if (kind === 'hang') for (;;);
           if (kind === 'abort') process.abort();
+          // eslint-disable-next-line @typescript-eslint/no-unused-expressions -- reading a property of null is the point: a real TypeError
           if (kind === 'typeError') null.x;
           if (kind === 'noFile') throw new s.errors.PersonaError('something is wrong');
           if (kind === 'refused') throw new s.errors.ModelFileError(`${file} is bad`);

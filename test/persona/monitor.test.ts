@@ -9,7 +9,6 @@ import { monitorCsv, monitorJson, monitorPlot, monitorTable } from '../../src/ev
 import { MONITOR_UNIT, monitorProjections } from '../../src/eval/monitor/monitorProjections.js';
 import { parseChatLine, readChatJsonl } from '../../src/eval/monitor/readChatJsonl.js';
 import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersScorer.js';
-import { dot } from '../../src/persona/aggregators.js';
 import { extractActivations } from '../../src/engine/extractActivations.js';
 import { loadPersona } from '../../src/steering/personaFile.js';
 import type { PersonaVector } from '../../src/steering/PersonaVector.js';

@@ -48,6 +48,8 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   let parsed: unknown = text;
   try {
     parsed = JSON.parse(text);
-  } catch {}
+  } catch {
+    // not JSON: the body stays undefined
+  }
   return { status: res.status, body: parsed, headers: res.headers };
 }

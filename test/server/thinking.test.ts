@@ -65,8 +65,14 @@ describe("thinking on Qwen3's real chat template", () => {
     let content = '';
     for await (const c of stream) {
       const d = c.choices[0]?.delta as { content?: string; reasoning_content?: string } | undefined;
-      if (d?.reasoning_content) (reasoning += d.reasoning_content), kinds.push('r');
-      if (d?.content) (content += d.content), kinds.push('c');
+      if (d?.reasoning_content) {
+        reasoning += d.reasoning_content;
+        kinds.push('r');
+      }
+      if (d?.content) {
+        content += d.content;
+        kinds.push('c');
+      }
     }
     expect(reasoning).toBe('Plan');
     expect(content).toBe('Hi');

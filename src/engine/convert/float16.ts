@@ -13,7 +13,7 @@ export function toFloat16(src: Float32Array): Uint16Array {
       out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
       continue;
     }
-    let e = exp - 127 + 15;
+    const e = exp - 127 + 15;
     if (e >= 0x1f) {
       out[i] = sign | 0x7c00;
       continue;

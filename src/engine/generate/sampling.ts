@@ -58,7 +58,10 @@ export function sampleToken(logits: Float32Array, s: SamplingOptions, rand: () =
   const keepOnly = (keep: ArrayLike<number>) => {
     const nextIds = new Int32Array(keep.length);
     const nextW = new Float64Array(keep.length);
-    for (let k = 0; k < keep.length; k++) (nextIds[k] = id(keep[k])), (nextW[k] = w[keep[k]]);
+    for (let k = 0; k < keep.length; k++) {
+      nextIds[k] = id(keep[k]);
+      nextW[k] = w[keep[k]];
+    }
     ids = nextIds;
     w = nextW;
     n = keep.length;
@@ -79,7 +82,11 @@ export function sampleToken(logits: Float32Array, s: SamplingOptions, rand: () =
     for (;;) {
       sel = [];
       let mass = 0;
-      for (let j = 0; j < n; j++) if (w[j] >= theta) (sel.push(j), (mass += w[j]));
+      for (let j = 0; j < n; j++) {
+        if (!(w[j] >= theta)) continue;
+        sel.push(j);
+        mass += w[j];
+      }
       if (mass >= target || theta < 1e-30) break;
       theta /= 1000;
     }

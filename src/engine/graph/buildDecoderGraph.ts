@@ -31,7 +31,6 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   const D = c.headDim;
   const qH = c.numAttentionHeads;
   const kvH = c.numKeyValueHeads;
-  const G = qH / kvH;
   const L = c.numHiddenLayers;
   const V = c.vocabSize;
 

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, ModelFileError } from '../../errors.js';
 import { readJsonFile } from '../../util/readJsonFile.js';
