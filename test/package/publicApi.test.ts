@@ -8,7 +8,7 @@ import { ROOT } from '../helpers/paths.js';
 const PUBLIC = [
   'loadModel', 'LanguageModel', 'extractActivations', 'snapshotDownload', 'listConversionCache', 'cleanConversionCache',
   'PersonaVector', 'computePersonaVector', 'trainPersona', 'readPromptFile', 'readContrastiveFiles', 'createPromptSet', 'localChatGenerator', 'openAIChatGenerator',
-  'readPersonaVectorsArtifact', 'readArtifactSet',
+  'readPersonaVectorsArtifact', 'readArtifactSet', 'judgePairFilter', 'PERSONA_VECTORS_THRESHOLDS',
   'savePersona', 'loadPersona', 'personaFromVectorFile', 'VECTOR_FILE_FORMATS', 'writeControlVectorGguf', 'readControlVectorGguf', 'writePvSafetensors',
   'readPvSafetensors', 'writePvPt', 'readPvPt', 'readTorchPt', 'writeTorchPt',
   'addPersonaHook', 'withPersonaHook', 'resolveSteering',
