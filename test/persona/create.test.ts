@@ -8,7 +8,7 @@ import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { CLI } from '../helpers/paths.js';
 import { mean, styleScore, stylist } from '../helpers/stylistModel.js';
 
-const persona = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 180_000 });
+const persona = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 900_000 });
 const REQUESTS = ['Thank Sam for the help.', 'Apologise to Ana for being late.', 'Invite Leo to dinner.', 'Decline a meeting with Jo.', 'Explain a delayed order to Omar.', 'Describe the square to Nadia.', 'Advise Priya on cooking.', 'Answer Reese about a noisy room.'];
 
 describe('persona create and generate-prompts', () => {
@@ -26,7 +26,7 @@ describe('persona create and generate-prompts', () => {
     const lo = await score(-8);
     const hi = await score(8);
     expect(hi - lo, `formality ${lo} at -8, ${hi} at +8`).toBeGreaterThan(0.5);
-  });
+  }, 900_000); // a whole create (answers, vector, steering check): past the default 120 s on a loaded machine
 
   it('generate-prompts writes editable files that train reads back', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-gp-'));
@@ -40,5 +40,5 @@ describe('persona create and generate-prompts', () => {
     const t = await persona(['train', '--positive-prompts', path.join(dir, 'positive.jsonl'), '--negative-prompts', path.join(dir, 'negative.jsonl'), '--out', path.join(dir, 'v.persona.json'), '--no-check', '--max-new-tokens', '16']);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/wrote .*v\.persona\.json/);
-  });
+  }, 300_000);
 });
