@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { specOf } from '../model/architectures/index.js';
 import { tensorPlan } from '../model/architectures/tensorPlan.js';
 import { normalizeConfig } from '../model/config/loadConfig.js';
 import { atomicWrite, tempPathFor } from '../util/atomicWrite.js';
@@ -13,7 +14,7 @@ import { seededWords } from '../util/random.js';
  */
 export function checkpointTensors(raw: Record<string, unknown>): { name: string; shape: number[]; norm: boolean }[] {
   const c = normalizeConfig(raw);
-  return tensorPlan(c).flatMap((t) => {
+  return tensorPlan(c, specOf(c).tensors).flatMap((t) => {
     if (t.kind === 'output' && c.tieWordEmbeddings) return [];
     const biases = c.attentionBias && t.name.endsWith('.attn.qkv') ? t.biases : [];
     return [...t.parts, ...biases].map((p) => ({ name: p.name, shape: p.shape, norm: t.kind === 'norm' }));

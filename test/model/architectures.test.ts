@@ -3,7 +3,7 @@ import { promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureConverted } from '../../src/engine/convert/convertWeights.js';
-import { ARCHITECTURES, SUPPORTED_MODEL_TYPES } from '../../src/model/architectures/index.js';
+import { ARCHITECTURES, SUPPORTED_MODEL_TYPES, specOf } from '../../src/model/architectures/index.js';
 import { LLAMA_TENSORS } from '../../src/model/architectures/common.js';
 import { TENSOR_NAMES, tensorPlan } from '../../src/model/architectures/tensorPlan.js';
 import { loadConfig } from '../../src/model/config/loadConfig.js';
@@ -37,14 +37,14 @@ describe('the architecture registry', () => {
     const dir = path.join(GOLDENS, name);
     const config = await loadConfig(dir);
     const weights = await ModelWeights.open(dir);
-    const read = tensorPlan(config).flatMap((t) => [...t.parts, ...t.biases].map((p) => p.name)).filter((n) => weights.has(n));
+    const read = tensorPlan(config, specOf(config).tensors).flatMap((t) => [...t.parts, ...t.biases].map((p) => p.name)).filter((n) => weights.has(n));
     expect(read.sort()).toEqual([...weights.tensors.keys()].sort());
   });
 
   it('plans a checkpoint that stores q/k/v and gate/up fused as one module each', async () => {
     const config = await loadConfig(path.join(GOLDENS, 'qwen2'));
     const fused = { ...LLAMA_TENSORS, block: { ...LLAMA_TENSORS.block, qkv: ['model.layers.{l}.self_attn.qkv_proj'], gateUp: ['model.layers.{l}.mlp.gate_up_proj'] } };
-    const plan = tensorPlan(config, { tensors: fused });
+    const plan = tensorPlan(config, fused);
     const qkv = plan.find((t) => t.name === TENSOR_NAMES.block(1).qkv)!;
     const D = config.headDim;
     expect(qkv.parts).toEqual([{ name: 'model.layers.1.self_attn.qkv_proj.weight', shape: [(config.numAttentionHeads + 2 * config.numKeyValueHeads) * D, config.hiddenSize] }]);

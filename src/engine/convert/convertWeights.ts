@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { specOf } from '../../model/architectures/index.js';
 import { tensorPlan, type PlannedTensor } from '../../model/architectures/tensorPlan.js';
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { ModelWeights } from '../../model/safetensors/ModelWeights.js';
@@ -341,7 +342,7 @@ async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig,
   };
 
   let embed: Float32Array | undefined; // [V, H]
-  for (const t of tensorPlan(c)) {
+  for (const t of tensorPlan(c, specOf(c).tensors)) {
     switch (t.kind) {
       case 'embedding':
         embed = await read(t.parts[0].name);

@@ -3,7 +3,8 @@ import { CONFIG_LIMITS, type ConfigReader } from '../config/ConfigReader.js';
 import { describeValue } from '../config/describeValue.js';
 import type { LayerType, ModelConfig, RopeParams } from '../config/ModelConfig.js';
 import { isPerLayerTypeRope, readRopeParams } from '../config/readRope.js';
-import type { ArchitectureSpec, RawConfig, TensorTable } from './ArchitectureSpec.js';
+import type { ArchitectureSpec, RawConfig } from './ArchitectureSpec.js';
+import type { TensorTable } from './tensorPlan.js';
 
 /**
  * The Hugging Face Llama family's tensor names (Llama, Mistral, Qwen2/3, Gemma 3 share them);

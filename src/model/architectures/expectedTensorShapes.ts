@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../config/ModelConfig.js';
+import { specOf } from './index.js';
 import { tensorPlan } from './tensorPlan.js';
 
 /** One tensor the architecture reads: its expected shape and whether a checkpoint must have it. */
@@ -17,7 +18,7 @@ export interface ExpectedTensor {
  */
 export function expectedTensorShapes(c: ModelConfig): Map<string, ExpectedTensor> {
   const m = new Map<string, ExpectedTensor>();
-  for (const t of tensorPlan(c)) {
+  for (const t of tensorPlan(c, specOf(c).tensors)) {
     for (const p of t.parts) m.set(p.name, { shape: p.shape, required: t.required });
     for (const b of t.biases) m.set(b.name, { shape: b.shape, required: false });
   }

@@ -26,4 +26,5 @@ export function specOf(c: Pick<ModelConfig, 'architecture'>): ArchitectureSpec {
   return spec;
 }
 
-export type { ArchitectureSpec, TensorTable } from './ArchitectureSpec.js';
+export type { ArchitectureSpec } from './ArchitectureSpec.js';
+export type { TensorTable } from './tensorPlan.js';

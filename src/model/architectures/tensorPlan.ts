@@ -1,6 +1,37 @@
 import type { ModelConfig } from '../config/ModelConfig.js';
-import type { ArchitectureSpec, TensorTable } from './ArchitectureSpec.js';
-import { specOf } from './index.js';
+
+/**
+ * Where each tensor the engine reads sits in the checkpoint: module names as the checkpoint spells
+ * them (`.weight` and `.bias` are appended), `{l}` standing for the block index. A list is fused by
+ * the converter (rows stacked in order): q, k, v into one projection and gate, up into another; a
+ * checkpoint that stores them fused already names one module. Optional roles are read only when a
+ * feature asks for them (`qNorm`/`kNorm` with `qkNorm`, `attnOutNorm`/`mlpOutNorm` with
+ * `sandwichNorms`).
+ */
+export interface TensorTable {
+  embed: string;
+  finalNorm: string;
+  /** The output layer; absent from the checkpoint (or tied) means the embedding table. */
+  lmHead: string;
+  block: {
+    /** Before attention. */
+    attnNorm: string;
+    qNorm?: string;
+    kNorm?: string;
+    /** q, k, v (fused), or one fused qkv module. */
+    qkv: string[];
+    o: string;
+    /** On the attention output, before its residual add. */
+    attnOutNorm?: string;
+    /** Before the MLP. */
+    mlpNorm: string;
+    /** gate, up (fused), or one fused gate_up module. */
+    gateUp: string[];
+    down: string;
+    /** On the MLP output, before its residual add. */
+    mlpOutNorm?: string;
+  };
+}
 
 type BlockRole = keyof TensorTable['block'];
 
@@ -51,14 +82,13 @@ export interface PlannedTensor {
 
 /**
  * Every tensor a decoder with this config reads, in order (embedding, each block's, final norm,
- * output layer), from its architecture's tensor table and features. The converter converts these,
- * `expectedTensorShapes` checks a checkpoint's header against them.
+ * output layer), from its architecture's tensor table (`specOf(config).tensors`) and features. The
+ * converter converts these, `expectedTensorShapes` checks a checkpoint's header against them.
  *
- * @example tensorPlan(config).find((t) => t.name === 'blocks.0.attn.qkv')!.parts.map((p) => p.name);
+ * @example tensorPlan(config, LLAMA_TENSORS).find((t) => t.name === 'blocks.0.attn.qkv')!.parts.map((p) => p.name);
  * // ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.0.self_attn.v_proj.weight']
  */
-export function tensorPlan(c: ModelConfig, spec: Pick<ArchitectureSpec, 'tensors'> = specOf(c)): PlannedTensor[] {
-  const t = spec.tensors;
+export function tensorPlan(c: ModelConfig, t: TensorTable): PlannedTensor[] {
   const H = c.hiddenSize;
   const D = c.headDim;
   const q = c.numAttentionHeads * D;
