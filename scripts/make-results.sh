@@ -12,7 +12,7 @@ recommended() { node -e "const a = JSON.parse(require('fs').readFileSync('$1', '
 #    with the recommender's own defaults (docs/methods.md), so it names the layer and range the
 #    persona file records.
 for name in formal vivid; do
-  persona analyze-layers --persona "personas/$name.persona.json" --output "results/$name.layers.json" \
+  persona analyze-layers --persona "personas/$name.persona.json" --out "results/$name.layers.json" \
     --html "results/$name.layers.html" --png --seed 0 --batch-size 128
 done
 
@@ -21,9 +21,9 @@ done
 persona evaluate --persona personas/formal.persona.json --persona personas/vivid.persona.json \
   --layer "formal=$(recommended results/formal.layers.json)" --layer "vivid=$(recommended results/vivid.layers.json)" \
   --num-questions 64 --samples 2 --compare --seed 0 --batch-size 128 \
-  --output results/evaluation.json --html results/evaluation.html --png
+  --out results/evaluation.json --html results/evaluation.html --png
 
 # 3. The formal persona at layer 3, the layer of the PyTorch reference sweep
 #    (test/fixtures/reference/stylist-steering-reference.json), for a side-by-side with it.
 persona evaluate --persona personas/formal.persona.json --layer 3 --num-questions 64 --samples 1 --seed 0 --batch-size 128 \
-  --output results/formal.layer3.json --html results/formal.layer3.html
+  --out results/formal.layer3.json --html results/formal.layer3.html

@@ -83,8 +83,8 @@ export async function openModel(f: ModelFlags): Promise<LanguageModel> {
  *
  * @example await withModel(o, async (model, signal) => trainPersona({ model, signal, ... }));
  */
-export async function withModel<T>(o: ModelFlags & { output?: string; html?: string }, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
-  for (const out of [o.output, o.html]) if (out) await checkOutputTarget(out);
+export async function withModel<T>(o: ModelFlags & { out?: string; html?: string }, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
+  for (const out of [o.out, o.html]) if (out) await checkOutputTarget(out);
   const model = await openModel(o);
   const ac = new AbortController();
   const onSig = () => ac.abort();

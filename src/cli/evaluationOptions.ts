@@ -20,7 +20,7 @@ export { withModel } from './common.js';
 
 /** The parsed values of the shared flags (each command adds its own). */
 export interface EvaluationFlags extends ModelFlags {
-  output: string;
+  out: string;
   alphas: number[];
   questions?: string;
   numQuestions: number;
@@ -74,7 +74,7 @@ export const collect = (v: string, prev: string[]) => [...prev, v];
  */
 export function evaluationOptions(help: EvaluationHelp, own: OwnOptions): Option[] {
   return [
-    new Option('-o, --output <file>', 'JSON result to write').makeOptionMandatory(),
+    new Option('-o, --out <file>', 'JSON result to write').makeOptionMandatory(),
     new Option('--alphas <list>', help.alphas).argParser(listArg('--alphas')).default([...(help.alphasDefault ?? DEFAULTS.sweep.alphas)]),
     ...own.layers,
     new Option('--questions <file>', help.questions),
@@ -128,7 +128,7 @@ export function sweepSettings(o: EvaluationFlags): Pick<EvaluationFlags, 'maxNew
  */
 export function writeEvaluationFiles(o: EvaluationFlags, data: unknown, report: () => HtmlReportSpec, figures: () => NamedFigure[]): Promise<string[]> {
   return writeReportFiles({
-    json: o.output,
+    json: o.out,
     data,
     html: o.html ? { file: o.html, spec: report() } : undefined,
     pngFigures: o.png ? figures() : undefined,

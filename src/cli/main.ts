@@ -5,9 +5,11 @@ import { runCommand } from './commands/runCommand.js';
 import { trainCommand } from './commands/trainCommand.js';
 import { verifyCommand } from './commands/verifyCommand.js';
 import { extraCommands } from './extraCommands.js';
+import { renameDeprecatedFlags } from './renameDeprecatedFlags.js';
 
 /** The `persona` command line. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argvGiven: string[]): Promise<void> {
+  const argv = renameDeprecatedFlags(argvGiven);
   const program = new Command('persona')
     .description('Persona vectors for open-weight language models: learn a direction in the residual stream, steer generation with it.')
     .version(TOOL_VERSION)

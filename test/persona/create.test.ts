@@ -15,7 +15,7 @@ describe('persona create and generate-prompts', () => {
   it('create makes a persona from "formal and professional" that steers formality the right way', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-create-'));
     const out = path.join(dir, 'formal.persona.json');
-    const r = await persona(['create', '--personality', 'formal and professional', '--output', out]);
+    const r = await persona(['create', '--personality', 'formal and professional', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const p = await loadPersona(out);
     expect(p.meta.description).toBe('formal and professional');
@@ -30,7 +30,7 @@ describe('persona create and generate-prompts', () => {
 
   it('generate-prompts writes editable files that train reads back', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-gp-'));
-    const r = await persona(['generate-prompts', '--personality', 'vivid and creative', '--output-dir', dir, '--num-prompts', '6']);
+    const r = await persona(['generate-prompts', '--personality', 'vivid and creative', '--out-dir', dir, '--num-prompts', '6']);
     expect(r.status, r.stderr).toBe(0);
     const pos = readFileSync(path.join(dir, 'positive.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const neg = readFileSync(path.join(dir, 'negative.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

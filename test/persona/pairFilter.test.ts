@@ -149,7 +149,7 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-filter-'));
     const out = path.join(dir, 'formal.persona.json');
     judge.requests.length = 0;
-    const r = await persona(['create', '--trait-data', `${EXTRACT},${EVAL}`, '--output', out, '--max-new-tokens', '24', '--filter-judge', `judge:${judge.url},model=judge`, '--scorer', `judge:${judge.url},model=judge`]);
+    const r = await persona(['create', '--trait-data', `${EXTRACT},${EVAL}`, '--out', out, '--max-new-tokens', '24', '--filter-judge', `judge:${judge.url},model=judge`, '--scorer', `judge:${judge.url},model=judge`]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const p = await loadPersona(out);
     const f = p.meta.prompts!.filter!;

@@ -64,7 +64,7 @@ describe('the shipped personas', () => {
   it('name the same layer and range through the analyze-layers CLI as the file records', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-al-'));
     const out = path.join(dir, 'formal.layers.json');
-    const r = await persona(['analyze-layers', '--persona', path.join(PERSONAS, 'formal.persona.json'), '--output', out]);
+    const r = await persona(['analyze-layers', '--persona', path.join(PERSONAS, 'formal.persona.json'), '--out', out]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const shipped = JSON.parse(readFileSync(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
     const a = JSON.parse(readFileSync(out, 'utf8'));

@@ -16,7 +16,7 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from analyze-layers --personality, with no "steer with" line, and the saved persona records it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-'));
     const out = path.join(dir, 'cheerful.layers.json');
-    const r = await persona(['analyze-layers', '--personality', CHEERFUL, '--output', out, '--html', path.join(dir, 'cheerful.layers.html')]);
+    const r = await persona(['analyze-layers', '--personality', CHEERFUL, '--out', out, '--html', path.join(dir, 'cheerful.layers.html')]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);
@@ -41,7 +41,7 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from evaluate --personality, which saves the persona it computed (--save)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-eval-'));
     const saved = path.join(dir, 'kept', 'cheer.persona.json');
-    const r = await persona(['evaluate', '--personality', CHEERFUL, '--save', saved, '--output', path.join(dir, 'e.json'), '--alphas', '-4,4', '--num-questions', '8', '--no-perplexity']);
+    const r = await persona(['evaluate', '--personality', CHEERFUL, '--save', saved, '--out', path.join(dir, 'e.json'), '--alphas', '-4,4', '--num-questions', '8', '--no-perplexity']);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);
@@ -54,7 +54,7 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from create too, and the persona file records it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-create-'));
     const out = path.join(dir, 'cheerful.persona.json');
-    const r = await persona(['create', '--personality', CHEERFUL, '--output', out]);
+    const r = await persona(['create', '--personality', CHEERFUL, '--out', out]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);

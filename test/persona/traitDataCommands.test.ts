@@ -72,11 +72,11 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
   it('create --trait-data, generate-prompts --trait-data and train learn the same vector; --samples-per-question N samples N answers per prompt in each', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-tdsame-'));
     const common = ['--no-check', '--max-new-tokens', '12', '--samples-per-question', '2'];
-    const c = await persona(['create', '--trait-data', PAIR, '--output', path.join(dir, 'c.persona.json'), ...common]);
+    const c = await persona(['create', '--trait-data', PAIR, '--out', path.join(dir, 'c.persona.json'), ...common]);
     expect(c.status, c.stderr.slice(-2000)).toBe(0);
     const t = await persona(['train', '--trait-data', PAIR, '--out', path.join(dir, 't.persona.json'), '--batch-size', '16', ...common]);
     expect(t.status, t.stderr.slice(-2000)).toBe(0);
-    const g = await persona(['generate-prompts', '--trait-data', PAIR, '--samples-per-question', '2', '--output-dir', path.join(dir, 'gp')]);
+    const g = await persona(['generate-prompts', '--trait-data', PAIR, '--samples-per-question', '2', '--out-dir', path.join(dir, 'gp')]);
     expect(g.status, g.stderr.slice(-2000)).toBe(0);
     expect(g.stdout).toContain('wrote 200 pairs (100 pairs × 2 samples)');
     const lines = (f: string) => readFileSync(path.join(dir, 'gp', f), 'utf8').trim().split('\n');
@@ -95,7 +95,7 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
     expect(created.meta).toMatchObject({ name: 'formal', description: 'formal' });
     expect(fromFiles.meta.prompts?.positive).toBe(200);
     // one sample per prompt is another vector
-    const one = await persona(['create', '--trait-data', PAIR, '--output', path.join(dir, 'one.persona.json'), '--no-check', '--max-new-tokens', '12']);
+    const one = await persona(['create', '--trait-data', PAIR, '--out', path.join(dir, 'one.persona.json'), '--no-check', '--max-new-tokens', '12']);
     expect(one.status, one.stderr.slice(-2000)).toBe(0);
     const single = await loadPersona(path.join(dir, 'one.persona.json'));
     expect(single.meta.prompts?.samplesPerQuestion).toBeUndefined();
@@ -104,17 +104,17 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
 
   it('create and generate-prompts take a description or trait files, and refuse the description-only flags beside trait files', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-tdflags-'));
-    const neither = await persona(['create', '--output', path.join(dir, 'x.persona.json')]);
+    const neither = await persona(['create', '--out', path.join(dir, 'x.persona.json')]);
     expect(neither.stderr).toMatch(/Give --personality "a one-line description" or --trait-data extract\.json\[,eval\.json\]/);
-    const both = await persona(['generate-prompts', '--personality', 'formal', '--trait-data', EXTRACT, '--output-dir', dir]);
+    const both = await persona(['generate-prompts', '--personality', 'formal', '--trait-data', EXTRACT, '--out-dir', dir]);
     expect(both.stderr).toMatch(/one of the two/);
-    const numPrompts = await persona(['generate-prompts', '--trait-data', EXTRACT, '--num-prompts', '8', '--generator', 'local', '--output-dir', dir]);
+    const numPrompts = await persona(['generate-prompts', '--trait-data', EXTRACT, '--num-prompts', '8', '--generator', 'local', '--out-dir', dir]);
     expect(numPrompts.stderr).toMatch(/--num-prompts, --generator shape the prompts built from --personality; with --trait-data the trait files give the prompts/);
-    const zero = await persona(['generate-prompts', '--trait-data', EXTRACT, '--samples-per-question', '0', '--output-dir', dir]);
+    const zero = await persona(['generate-prompts', '--trait-data', EXTRACT, '--samples-per-question', '0', '--out-dir', dir]);
     expect(zero.stderr).toMatch(/--samples-per-question must be at least 1; got 0/);
     for (const r of [neither, both, numPrompts, zero]) expect(r.status).not.toBe(0);
     // the extract file alone: its prompts, no held-out questions
-    const alone = await persona(['generate-prompts', '--trait-data', EXTRACT, '--output-dir', path.join(dir, 'alone')]);
+    const alone = await persona(['generate-prompts', '--trait-data', EXTRACT, '--out-dir', path.join(dir, 'alone')]);
     expect(alone.status, alone.stderr).toBe(0);
     expect(readFileSync(path.join(dir, 'alone', 'positive.jsonl'), 'utf8').trim().split('\n')).toHaveLength(100);
     expect(readFileSync(path.join(dir, 'alone', 'questions-heldout.txt'), 'utf8').trim().split('\n')).toHaveLength(1);

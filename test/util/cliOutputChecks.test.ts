@@ -43,10 +43,10 @@ describe('commands with an output', () => {
     expect((await fs.readdir(dir)).sort()).toEqual(['file', 'pipe.persona.json']);
   });
 
-  it('evaluate and export check --output, --html and --out before they start', async () => {
+  it('evaluate and export check their --out and --html before they start', async () => {
     const dir = tmp();
     const formal = path.join(PERSONAS, 'formal.persona.json');
-    const ev = persona(['evaluate', '--persona', formal, '--output', path.join(dir, 'r.json'), '--html', dir]);
+    const ev = persona(['evaluate', '--persona', formal, '--out', path.join(dir, 'r.json'), '--html', dir]);
     expect(ev.status).toBe(1);
     expect(ev.stderr).toMatch(/^error: Cannot write .*: it is a folder/);
     const ex = persona(['export', formal, '--format', 'gguf', '--out', '/dev/null']);

@@ -47,7 +47,7 @@ const HELP: EvaluationHelp = {
 /**
  * `persona analyze-layers`: separation, norms and steering effect per layer; recommends a layer and alpha range.
  *
- * @example persona analyze-layers --persona personas/formal.persona.json --output l.json --html l.html
+ * @example persona analyze-layers --persona personas/formal.persona.json --out l.json --html l.html
  */
 export function analyzeLayersCommand(): Command {
   const cmd = new Command('analyze-layers')
@@ -55,7 +55,7 @@ export function analyzeLayersCommand(): Command {
     .option('-p, --persona <file>', 'persona file to analyse')
     .option('--personality <text>', 'or a one-line description: the vector is computed first (as persona create does) and saved (--save)')
     .option('--methods <list>', 'compare extraction methods (mean-diff,pca,pca-centred,probe) on the same answers of --positive-prompts/--negative-prompts or --personality: one steering check per method, effect and coherence heat maps per method, cosines between their directions per layer, one recommendation per method and an overall one', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
-    .option('--save <file>', 'with --personality: where to save the computed persona, with the verdict recorded (default: beside --output, NAME.persona.json)');
+    .option('--save <file>', 'with --personality: where to save the computed persona, with the verdict recorded (default: beside --out, NAME.persona.json)');
   const own = {
     layers: [
       new Option('--layers <list>', 'layers to analyse (default all)').argParser(listArg('--layers')),
@@ -112,7 +112,7 @@ export function analyzeLayersCommand(): Command {
       });
       const written = await writeEvaluationFiles(o, analysis, () => layerReport(analysis), () => layerFigures(analysis));
       if (o.personality) {
-        const file = o.save ?? path.join(path.dirname(o.output), `${persona.name}.persona.json`);
+        const file = o.save ?? path.join(path.dirname(o.out), `${persona.name}.persona.json`);
         await savePersona(withRecommendation(persona, analysis), file);
         written.push(file);
       }

@@ -55,16 +55,16 @@ export function generatePromptsCommand(): Command {
   const cmd = promptOptions(
     new Command('generate-prompts').description('write the contrastive prompt files for a description or for persona_vectors\' trait files, to review and edit before `persona train`'),
     'write every pair N times (block after block), so train answers each prompt N times as train --samples-per-question N would (persona_vectors\' n_per_question)',
-  ).requiredOption('--output-dir <dir>', 'folder for positive.jsonl, negative.jsonl, questions-heldout.txt, persona.json');
+  ).requiredOption('--out-dir <dir>', 'folder for positive.jsonl, negative.jsonl, questions-heldout.txt, persona.json');
   for (const o of modelOptions()) cmd.addOption(o);
-  return cmd.action(async (o: PromptFlags & ModelFlags & { outputDir: string }) => {
+  return cmd.action(async (o: PromptFlags & ModelFlags & { outDir: string }) => {
     if (!(o.samplesPerQuestion >= 1)) throw new InvalidArgumentError(`--samples-per-question must be at least 1; got ${o.samplesPerQuestion}.`);
-    await checkOutputTarget(o.outputDir, { kind: 'dir' });
+    await checkOutputTarget(o.outDir, { kind: 'dir' });
     const model = o.generator === 'local' && !o.traitData ? await openModel(o) : undefined;
     try {
       const { set } = await promptSource(cmd, o, model);
       const written = repeatSamples(set, o.samplesPerQuestion);
-      const paths = await writePromptFiles(written, o.outputDir);
+      const paths = await writePromptFiles(written, o.outDir);
       const times = o.samplesPerQuestion > 1 ? ` (${set.positive.length} pairs × ${o.samplesPerQuestion} samples)` : '';
       process.stdout.write(`wrote ${written.positive.length} pairs${times}:\n  ${Object.values(paths).join('\n  ')}\nnext: persona train --positive-prompts ${paths.positive} --negative-prompts ${paths.negative} --out my.persona.json\n`);
     } finally {
@@ -78,16 +78,16 @@ export function createCommand(): Command {
     new Command('create').description('make a persona from a one-line description or persona_vectors\' trait files: build contrastive prompts, answer them, compute the vector, measure the layer and alpha range that steer it coherently (or that it does not measurably steer)'),
     "answers sampled per prompt (persona_vectors' n_per_question)",
   )
-    .requiredOption('-o, --output <file>', 'persona file to write')
+    .requiredOption('-o, --out <file>', 'persona file to write')
     .option('--name <name>', 'persona name')
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), DEFAULTS.train.maxNewTokens)
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), DEFAULTS.sampling.temperature)
     .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)")
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)');
   for (const o of [...pairFilterOptions(), ...modelOptions()]) cmd.addOption(o);
-  return cmd.action(async (o: PromptFlags & ModelFlags & PairFilterFlags & { output: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
+  return cmd.action(async (o: PromptFlags & ModelFlags & PairFilterFlags & { out: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
     if (!o.personality === !o.traitData) throw new InvalidArgumentError('Give --personality "a one-line description" or --trait-data extract.json[,eval.json] (persona_vectors\' trait files), one of the two.');
-    // withModel checks --output before the prompts are built and answered.
+    // withModel checks --out before the prompts are built and answered.
     await withModel(o, async (model, signal) => {
       const { set, source } = await promptSource(cmd, o, model);
       const description = o.personality ?? set.description ?? set.name!;
@@ -105,7 +105,7 @@ export function createCommand(): Command {
         sampling: { temperature: o.temperature, topK: DEFAULTS.sampling.topK, seed: o.seed },
         pairFilter: filter,
         filterMinPairs: minPairs,
-        out: o.output,
+        out: o.out,
         recommend: o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined,
         signal,
         onProgress: progressBar(process.stderr),
@@ -113,7 +113,7 @@ export function createCommand(): Command {
       const v = persona.meta.steering;
       const lines = v ? steeringSummary(v, persona.meta.alphaRange) : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
       const filtered = persona.meta.prompts?.filter;
-      process.stdout.write(`wrote ${o.output}\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
+      process.stdout.write(`wrote ${o.out}\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
     });
   });
 }

@@ -67,14 +67,14 @@ export function parseLayerFlags(flags: string[]): number | number[] | Record<str
 /**
  * `persona evaluate`: dose–response, comparison and entanglement of persona files on held-out questions.
  *
- * @example persona evaluate --persona personas/formal.persona.json --output r.json --html r.html --compare
+ * @example persona evaluate --persona personas/formal.persona.json --out r.json --html r.html --compare
  */
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
     .description('measure what persona vectors do: held-out questions answered at each alpha (one batched sweep per persona), every metric with a 95% interval, entanglement between personas, JSON + HTML report')
     .option('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, [])
     .option('--personality <text>', 'or a one-line description: the vector is computed (as analyze-layers --personality does), its layer and alpha range measured by the steering check, and the persona saved (--save)')
-    .option('--save <file>', 'with --personality: where to save the computed persona (default: beside --output, NAME.persona.json)')
+    .option('--save <file>', 'with --personality: where to save the computed persona (default: beside --out, NAME.persona.json)')
     .option('--num-prompts <n>', 'with --personality: contrastive pairs for the vector (default 64, as create)', intArg('--num-prompts'));
   const own = {
     layers: [
@@ -107,7 +107,7 @@ export function evaluateCommand(): Command {
         const onProgress = progressBar(process.stderr);
         const made = await personaFromDescription(model, o.personality, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, onProgress, signal });
         const recorded = await recordSteering({ scorer: spec, seed: o.seed })(model, made.persona, onProgress, signal);
-        const file = o.save ?? path.join(path.dirname(o.output), `${recorded.name}.persona.json`);
+        const file = o.save ?? path.join(path.dirname(o.out), `${recorded.name}.persona.json`);
         await savePersona(recorded, file);
         process.stdout.write(`saved ${file}\n${steeringSummary(recorded.meta.steering!, recorded.meta.alphaRange).join('\n')}\n`);
         if (recorded.meta.steering!.verdict === 'does-not-steer') process.stdout.write(`evaluating it anyway at layer ${recorded.meta.recommendedLayer} (the most separable one, not a recommendation)\n`);

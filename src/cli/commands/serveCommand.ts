@@ -18,7 +18,7 @@ interface ServeFlags extends ModelFlags {
   maxTokens: number;
   quiet?: boolean;
   bench?: boolean;
-  output?: string;
+  out?: string;
   benchRuns: number;
   allowOrigin?: string[];
 }
@@ -49,8 +49,8 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'rows that may wait for a batch; more requests get 429', intArg('--max-queue'), DEFAULTS.server.maxQueue)
     .option('--max-tokens <n>', 'largest max_tokens a request may ask (also bounded by the context)', intArg('--max-tokens'), DEFAULTS.server.maxTokens)
     .option('--quiet', 'do not log requests')
-    .option('--bench', 'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print the numbers (and write them to --output), exit')
-    .option('--output <file>', 'with --bench: Markdown file the numbers are written into (its load section replaced); without it they are only printed')
+    .option('--bench', 'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print the numbers (and write them to --out), exit')
+    .option('--out <file>', 'with --bench: Markdown file the numbers are written into (its load section replaced); without it they are only printed')
     .option('--bench-runs <n>', 'repetitions of the --bench load (the median is tabled)', intArg('--bench-runs'), 3);
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: ServeFlags) => {
@@ -90,9 +90,9 @@ export function serveCommand(): Command {
         const checked = bad.length === 0 ? `All ${all.length} streams were well formed and each one's pieces joined to the text the server generated for it.` : `${bad.length} of ${all.length} streams were malformed or did not match the server's text.`;
         const md = loadMarkdown(runs, { model: server.engine.info.id, precision: server.engine.info.precision, threads: server.threads, checked });
         process.stdout.write(md.split('\n').slice(1, -1).join('\n') + '\n');
-        if (o.output) {
-          await writeLoadSection(o.output, md);
-          log(`written to ${o.output}`);
+        if (o.out) {
+          await writeLoadSection(o.out, md);
+          log(`written to ${o.out}`);
         }
         if (bad.length) process.exitCode = 1;
       } finally {

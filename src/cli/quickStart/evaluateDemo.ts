@@ -26,5 +26,5 @@ export async function evaluateDemo({ model, persona, out }: DemoContext): Promis
     const trait = m ? `${m.mean.toFixed(2)} [${m.lo.toFixed(2)}, ${m.hi.toFixed(2)}]` : 'n/a';
     out.write(`${String(s.alpha).padStart(6)}  ${trait.padEnd(22)}  ${(s.ended.rate * 100).toFixed(0)}%\n`);
   }
-  out.write('\nfull report with plots: persona evaluate --persona ' + persona.name + ' --output report.json --html report.html\n');
+  out.write('\nfull report with plots: persona evaluate --persona ' + persona.name + ' --out report.json --html report.html\n');
 }

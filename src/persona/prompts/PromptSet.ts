@@ -37,7 +37,7 @@ export interface ContrastiveSet {
 }
 
 /**
- * The files of a prompt-set folder, as `persona generate-prompts --output-dir D` writes them and
+ * The files of a prompt-set folder, as `persona generate-prompts --out-dir D` writes them and
  * `persona train` reads them back (see `writePromptFiles` / `readPromptDir`).
  *
  * @example path.join(dir, PROMPT_SET_FILES.positive) // → D/positive.jsonl
