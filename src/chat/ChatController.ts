@@ -10,6 +10,7 @@ import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
 import { personaProjection } from './personaProjection.js';
 import { findPersonaFiles, resolvePersonaRef } from './resolvePersonaRef.js';
 import { formatAlpha } from './terminalText.js';
+import { DEFAULTS } from '../engine/defaults.js';
 
 /**
  * What the chat needs from an engine; an `EngineWorker` is one (tests pass a fake).
@@ -94,7 +95,7 @@ export class ChatController {
   readonly sampling: SamplingOptions;
 
   constructor(readonly engine: ChatEngine, readonly session: ChatSession, private readonly opts: ChatControllerOptions) {
-    this.maxNewTokens = opts.maxNewTokens ?? 128;
+    this.maxNewTokens = opts.maxNewTokens ?? DEFAULTS.chat.maxNewTokens;
     this.sampling = opts.sampling ?? {};
     if (!Number.isInteger(this.maxNewTokens) || this.maxNewTokens < 1) throw new InvalidArgumentError(`--max-new-tokens must be an integer ≥ 1; got ${this.maxNewTokens}.`);
   }

@@ -19,6 +19,14 @@ export const DEFAULTS = Object.freeze({
   sampling: Object.freeze({ temperature: 0.8, topK: 50, seed: 0 }),
   /** Answer length when a persona is trained. */
   train: Object.freeze({ maxNewTokens: 48 }),
+  /** Contrastive pairs built for a one-line description (`createPromptSet`, `persona create`). */
+  prompts: Object.freeze({ numPrompts: 64 }),
+  /** `persona chat`: most tokens per answer. */
+  chat: Object.freeze({ maxNewTokens: 128 }),
+  /** `screenDataset` and `persona screen`: the model's own answers are greedy by default. */
+  screen: Object.freeze({ maxNewTokens: 64, temperature: 0, seed: 1, batchSize: 16 }),
+  /** `calibrateMonitor` and `persona monitor --calibrate`. */
+  calibrate: Object.freeze({ maxNewTokens: 48, temperature: 0.8, seed: 1, batchSize: 16 }),
   /** An alpha sweep (`evaluatePersonas`, `analyzeLayers`). */
   sweep: Object.freeze({
     alphas: Object.freeze([-8, -4, -2, 0, 2, 4, 8]) as readonly number[],

@@ -4,6 +4,7 @@ import type { DecoderSession } from './DecoderSession.js';
 import { logSumExp } from './generate/sampling.js';
 import { KVCache } from './KVCache.js';
 import type { ProgressCallback } from '../util/progress.js';
+import { DEFAULTS } from './defaults.js';
 
 /** One prompt+answer sequence to read activations from. */
 export interface ActivationSequence {
@@ -51,7 +52,7 @@ export async function extractActivations(
   opts: { batchSize?: number; chunk?: number; answerLogProbs?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<PooledActivations> {
   const L = model.config.numHiddenLayers;
-  const bs = opts.batchSize ?? 16;
+  const bs = opts.batchSize ?? DEFAULTS.generation.batchSize;
   const session = opts.answerLogProbs ? await model.scoringSession() : model.session;
   // Scored positions need [N,V] logits: keep N·V within the budget by shortening the chunk.
   const maxChunk = opts.answerLogProbs ? Math.max(1, Math.floor(SCORING_LOGITS_BYTES / 4 / model.config.vocabSize / Math.min(bs, Math.max(1, seqs.length)))) : Infinity;

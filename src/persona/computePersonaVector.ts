@@ -10,6 +10,7 @@ import { AGGREGATORS, dot } from './aggregators.js';
 import { applyPairFilter, promptQuestion, type PairFilter } from './pairFilter.js';
 import type { ContrastPrompt } from './prompts/PromptSet.js';
 import { extractActivations } from '../engine/extractActivations.js';
+import { DEFAULTS } from '../engine/defaults.js';
 
 export interface ComputePersonaOptions {
   model: LanguageModel;
@@ -107,8 +108,8 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   const samples = o.samplesPerQuestion ?? 1;
   if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples per question must be an integer ≥ 1; got ${samples}.`);
   if (source === 'given' && samples !== 1) throw new InvalidArgumentError('samples per question applies to generated answers; given answers are read once each.');
-  const sampling = o.sampling ?? { temperature: 0.8, seed: 0 };
-  const maxNewTokens = o.maxNewTokens ?? 48;
+  const sampling = o.sampling ?? { temperature: DEFAULTS.sampling.temperature, seed: DEFAULTS.sampling.seed };
+  const maxNewTokens = o.maxNewTokens ?? DEFAULTS.train.maxNewTokens;
   for (const p of all) {
     const n = model.encodePrompt(promptOnly(p), undefined, { thinking: o.thinking }).length;
     if (source === 'generated' && n + maxNewTokens > model.config.maxPositionEmbeddings) {

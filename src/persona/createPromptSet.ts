@@ -4,6 +4,7 @@ import { buildContrastiveSet } from './prompts/buildContrastiveSet.js';
 import { generateArtifacts, type ChatGenerator } from './prompts/generateArtifacts.js';
 import { openAIChatGenerator } from './prompts/openAIChatGenerator.js';
 import type { ContrastiveSet } from './prompts/PromptSet.js';
+import { DEFAULTS } from '../engine/defaults.js';
 
 /** The loaded model as a chat generator (for `--generator local`). */
 export function localChatGenerator(model: LanguageModel, seed = 0): ChatGenerator {
@@ -33,7 +34,7 @@ export interface CreatePromptSetOptions {
  * @example const set = await createPromptSet({ personality: 'formal and professional', numPrompts: 64 });
  */
 export async function createPromptSet(o: CreatePromptSetOptions): Promise<ContrastiveSet> {
-  if (!o.generator) return buildContrastiveSet({ description: o.personality, numPrompts: o.numPrompts ?? 64, seed: o.seed ?? 0 });
+  if (!o.generator) return buildContrastiveSet({ description: o.personality, numPrompts: o.numPrompts ?? DEFAULTS.prompts.numPrompts, seed: o.seed ?? 0 });
   let gen: ChatGenerator;
   if (o.generator === 'local') {
     if (!o.model) throw new Error('--generator local needs the model loaded');

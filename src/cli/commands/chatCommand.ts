@@ -10,6 +10,7 @@ import { EngineWorker } from '../../engine/worker/EngineWorker.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
 import { OPERATORS, type Operator } from '../../steering/resolveSteering.js';
 import { intArg, layersArg, modelOptions, modelSpecFromFlags, numberArg, type ModelFlags } from '../common.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 interface ChatFlags extends ModelFlags {
   persona?: string;
@@ -49,7 +50,7 @@ export function chatCommand(): Command {
     .addOption(new Option('--operator <op>', 'add alpha·v; ablate or cap the direction; ablate-add (remove, then add alpha·v); /operator changes it live').choices(OPERATORS as string[]).default('add'))
     .option('--cap <c>', 'for --operator cap: the largest projection allowed on the unit vector', numberArg('--cap'))
     .option('--system <text>', 'system prompt')
-    .option('--max-new-tokens <n>', 'most tokens per answer', intArg('--max-new-tokens'), 128)
+    .option('--max-new-tokens <n>', 'most tokens per answer', intArg('--max-new-tokens'), DEFAULTS.chat.maxNewTokens)
     .option('--temperature <t>', '0 = greedy (answers change only with alpha and the conversation)', numberArg('--temperature'), 0)
     .option('--top-p <p>', 'nucleus sampling', numberArg('--top-p'))
     .option('--top-k <k>', 'top-k sampling', intArg('--top-k'))

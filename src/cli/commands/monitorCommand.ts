@@ -9,6 +9,7 @@ import { loadMarkersScorer, scoreMarkers } from '../../eval/scorers/markersScore
 import { loadPersona } from '../../steering/personaFile.js';
 import { atomicWrite } from '../../util/atomicWrite.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -49,10 +50,10 @@ export function monitorCommand(): Command {
     .option('--calibrate', 'generate an answer to each prompt, score it with --markers and correlate with the prompt-end projection')
     .option('--markers <file>', 'marker-list JSON scoring the answers (e.g. models/stylist/style_markers.json)')
     .option('--metric <name>', 'the marker axis or list to correlate with (e.g. formality)')
-    .option('--max-new-tokens <n>', 'answer length for --calibrate', intArg('--max-new-tokens'), 48)
-    .option('--temperature <t>', 'sampling temperature for --calibrate', numberArg('--temperature'), 0.8)
-    .option('--seed <n>', 'seed for --calibrate (answers and bootstrap)', intArg('--seed'), 1)
-    .option('--batch-size <n>', 'rows per forward batch', intArg('--batch-size'), 16);
+    .option('--max-new-tokens <n>', 'answer length for --calibrate', intArg('--max-new-tokens'), DEFAULTS.calibrate.maxNewTokens)
+    .option('--temperature <t>', 'sampling temperature for --calibrate', numberArg('--temperature'), DEFAULTS.calibrate.temperature)
+    .option('--seed <n>', 'seed for --calibrate (answers and bootstrap)', intArg('--seed'), DEFAULTS.calibrate.seed)
+    .option('--batch-size <n>', 'rows per forward batch', intArg('--batch-size'), DEFAULTS.calibrate.batchSize);
   for (const opt of modelOptions()) cmd.addOption(opt);
   return cmd.action(async (o: MonitorFlags) => {
     if (o.persona.length === 0) throw new InvalidArgumentError('persona monitor needs at least one --persona.');

@@ -8,6 +8,7 @@ import { loadPersona } from '../../steering/personaFile.js';
 import { atomicWrite } from '../../util/atomicWrite.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -40,10 +41,10 @@ export function screenCommand(): Command {
     .option('--out-dir <dir>', 'where screen.json, screen.csv, screen.html and the checkpoint go', 'screen')
     .option('--restart', 'discard a checkpoint left by an earlier run instead of resuming it')
     .option('--show <n>', 'top samples per persona shown with their texts in the HTML report', intArg('--show'), 15)
-    .option('--max-new-tokens <n>', "length of the model's own answers", intArg('--max-new-tokens'), 64)
-    .option('--temperature <t>', "sampling temperature of the model's own answers (0 = greedy)", numberArg('--temperature'), 0)
-    .option('--seed <n>', 'seed of sampled answers (each sample draws with seed + its line number)', intArg('--seed'), 1)
-    .option('--batch-size <n>', 'samples per generation batch', intArg('--batch-size'), 16);
+    .option('--max-new-tokens <n>', "length of the model's own answers", intArg('--max-new-tokens'), DEFAULTS.screen.maxNewTokens)
+    .option('--temperature <t>', "sampling temperature of the model's own answers (0 = greedy)", numberArg('--temperature'), DEFAULTS.screen.temperature)
+    .option('--seed <n>', 'seed of sampled answers (each sample draws with seed + its line number)', intArg('--seed'), DEFAULTS.screen.seed)
+    .option('--batch-size <n>', 'samples per generation batch', intArg('--batch-size'), DEFAULTS.screen.batchSize);
   for (const opt of modelOptions()) cmd.addOption(opt);
   return cmd.action(async (o: ScreenFlags) => {
     if (o.persona.length === 0) throw new InvalidArgumentError('persona screen needs at least one --persona.');

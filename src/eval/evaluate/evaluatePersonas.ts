@@ -243,7 +243,7 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples must be an integer ≥ 1; got ${samples}.`);
   const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings(o);
   const level = o.level ?? 0.95;
-  const batchSize = o.batchSize ?? 64;
+  const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
   const positive = alphas.filter((a) => a > 0);
   const compareAlpha = o.compareAlpha ?? (positive.length ? positive[positive.length - 1] : alphas[alphas.length - 1]);
   if (!alphas.includes(compareAlpha)) throw new InvalidArgumentError(`The compare alpha ${compareAlpha} is not in the alpha grid ${alphas.join(',')}.`);

@@ -4,6 +4,7 @@ import type { SamplingOptions } from '../../engine/generate/sampling.js';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { splitAnswerTokens } from '../../model/tokenizer/splitReasoning.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * One row of a sweep: a prompt, its steering (null = none) and its sampling seed.
@@ -46,7 +47,7 @@ export interface SweepOptions {
  * const answers = await generateSweep(model, rows, { maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50 } });
  */
 export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: SweepOptions): Promise<GeneratedText[]> {
-  const bs = o.batchSize ?? 64;
+  const bs = o.batchSize ?? DEFAULTS.sweep.batchSize;
   if (!(Number.isInteger(bs) && bs >= 1)) throw new InvalidArgumentError(`batch size must be an integer ≥ 1; got ${bs}`);
   const total = rows.length * o.maxNewTokens;
   let tokens = 0;

@@ -3,6 +3,7 @@ import { extractActivations } from '../../engine/extractActivations.js';
 import type { AnswerLogProb } from '../scorers/coherenceScorers.js';
 import type { ScoreItem } from '../scorers/Scorer.js';
 import { contentIds, itemIds } from './tokenizedItems.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * What the unsteered model reads in a list of answers: per answer, the mean residual of every layer
@@ -38,7 +39,7 @@ export function unsteeredReader(model: LanguageModel, opts: { batchSize?: number
       // An empty answer is pooled over a stand-in end-of-turn token and scores 0 over 0 tokens.
       return answerIds.length ? { promptIds, answerIds, pooledAnswerTokens: content.length } : { promptIds, answerIds: content };
     });
-    const acts = await extractActivations(model, seqs, { batchSize: opts.batchSize ?? 64, answerLogProbs: true });
+    const acts = await extractActivations(model, seqs, { batchSize: opts.batchSize ?? DEFAULTS.sweep.batchSize, answerLogProbs: true });
     const answerLogProbs = acts.answerLogProbs!.map((s, i) => (itemIds(model, items[i]).answerIds.length ? s : { sumLogProb: 0, tokens: 0 }));
     return { responseMean: acts.responseMean, answerLogProbs };
   };

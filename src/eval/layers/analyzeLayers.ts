@@ -15,6 +15,7 @@ import { generateSweep, type SweepRow } from '../evaluate/generateSweep.js';
 import type { ContrastPairs } from './contrastPrompts.js';
 import { probeAccuracy } from './linearProbe.js';
 import { coherentRange, RECOMMENDER_DEFAULTS, recommendSteering, type SteeringCell, type SteeringLayer, type SteeringRecommendation } from './recommendSteering.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * Options of {@link analyzeLayers}. `traitScoring`: the persona's own metric is the steering effect;
@@ -131,7 +132,7 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
   const P = Math.min(o.contrast.positive.length, o.contrast.negative.length);
   if (P < 2) throw new InvalidArgumentError(`Separation needs at least 2 contrastive pairs; got ${P}.`);
   const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
-  const batchSize = o.batchSize ?? 64;
+  const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
   const probeFolds = o.probeFolds ?? 4;
 
   // ---- the steering sweep and the recommendation: the one recommender ----------------------------

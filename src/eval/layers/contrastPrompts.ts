@@ -67,7 +67,7 @@ export async function personaFromDescription(model: LanguageModel, description: 
   const unique = [...new Set(questions)];
   if (unique.length < 2) throw new InvalidArgumentError(`Separation needs at least 2 distinct questions; got ${unique.length}.`);
   const seed = o.seed ?? 0;
-  const set = await createPromptSet({ personality: description, numPrompts: o.numPrompts ?? 64, seed });
+  const set = await createPromptSet({ personality: description, numPrompts: o.numPrompts ?? DEFAULTS.prompts.numPrompts, seed });
   const { persona } = await computePersonaVector({
     model,
     positivePrompts: set.positive,

@@ -16,6 +16,7 @@ import { unsteeredLogProbSource } from '../evaluate/unsteeredLogProbSource.js';
 import { unsteeredReader } from '../evaluate/unsteeredReader.js';
 import type { Scorer, ScoreValue } from '../scorers/Scorer.js';
 import type { MetricSummary } from '../stats.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
  * The recommendation rule's defaults, one set for `train`, `create`, `analyze-layers` and the library:
@@ -168,7 +169,7 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
   const questions = o.questions ?? defaultQuestionSet(model.dir, RECOMMENDER_DEFAULTS.numQuestions, seed).evaluation;
   if (questions.length < 2) throw new InvalidArgumentError(`The steering check needs at least 2 held-out requests for an interval; got ${questions.length}.`);
-  const batchSize = o.batchSize ?? 64;
+  const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
   const sampling = { temperature, topK };
   const traits = o.traitScoring ?? NO_TRAIT_SCORING;
   const Q = questions.length;

@@ -5,6 +5,7 @@ import { normalizeLayer } from '../../steering/PersonaVector.js';
 import { bootstrapCI, quantileSorted, type Interval } from '../stats.js';
 import { monitorProjections, MONITOR_UNIT, type MonitorTarget } from './monitorProjections.js';
 import { scatterPlot } from './scatterPlot.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /** Options of {@link calibrateMonitor}. */
 export interface CalibrateMonitorOptions {
@@ -114,9 +115,9 @@ export async function calibrateMonitor(model: LanguageModel, o: CalibrateMonitor
   const rows = await monitorProjections(model, o.prompts.map((messages) => ({ messages })), layers.map((layer) => ({ persona, layer })), { batchSize: o.batchSize });
   const at = layers.indexOf(chosen);
   const answers = await model.generate(o.prompts, {
-    maxNewTokens: o.maxNewTokens ?? 48,
-    sampling: { temperature: o.temperature ?? 0.8, seed: o.seed ?? 1 },
-    batchSize: o.batchSize ?? 16,
+    maxNewTokens: o.maxNewTokens ?? DEFAULTS.calibrate.maxNewTokens,
+    sampling: { temperature: o.temperature ?? DEFAULTS.calibrate.temperature, seed: o.seed ?? DEFAULTS.calibrate.seed },
+    batchSize: o.batchSize ?? DEFAULTS.calibrate.batchSize,
     ignoreHooks: true,
   });
   const points: CalibrationPoint[] = o.prompts.map((messages, i) => ({

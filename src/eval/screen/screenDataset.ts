@@ -8,6 +8,7 @@ import type { ProgressCallback } from '../../util/progress.js';
 import { monitorDirections, MONITOR_UNIT, type MonitorTarget } from '../monitor/monitorProjections.js';
 import { readChatJsonl, type ChatSample } from '../monitor/readChatJsonl.js';
 import { ScreenCheckpoint, type ScreenRecord } from './ScreenCheckpoint.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 /** Options of {@link screenDataset}. */
 export interface ScreenOptions {
@@ -43,7 +44,7 @@ export interface ScreenRunStats {
  */
 export function screenFingerprint(model: LanguageModel, o: ScreenOptions, dirs: { name: string; layer: number; dir: Float32Array }[]): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ model: model.config.modelType, L: model.numLayers, H: model.hiddenSize, maxNewTokens: o.maxNewTokens ?? 64, temperature: o.temperature ?? 0, seed: o.seed ?? 1 }));
+  h.update(JSON.stringify({ model: model.config.modelType, L: model.numLayers, H: model.hiddenSize, maxNewTokens: o.maxNewTokens ?? DEFAULTS.screen.maxNewTokens, temperature: o.temperature ?? DEFAULTS.screen.temperature, seed: o.seed ?? DEFAULTS.screen.seed }));
   for (const d of dirs) h.update(`${d.name}@${d.layer}:`).update(new Uint8Array(d.dir.buffer, d.dir.byteOffset, d.dir.byteLength));
   return h.digest('hex').slice(0, 32);
 }
@@ -65,7 +66,7 @@ export function screenFingerprint(model: LanguageModel, o: ScreenOptions, dirs: 
  */
 export async function screenDataset(model: LanguageModel, o: ScreenOptions): Promise<ScreenRunStats> {
   const dirs = monitorDirections(model, o.targets);
-  const bs = o.batchSize ?? 16;
+  const bs = o.batchSize ?? DEFAULTS.screen.batchSize;
   if (!(Number.isInteger(bs) && bs >= 1)) throw new InvalidArgumentError(`batchSize must be a positive integer; got ${bs}.`);
   const ckpt = new ScreenCheckpoint(o.checkpoint);
   const done = await ckpt.open({ fingerprint: screenFingerprint(model, o, dirs), dataset: o.dataset, personas: dirs.map((d) => ({ name: d.name, layer: d.layer })), unit: MONITOR_UNIT });
@@ -106,9 +107,9 @@ export async function screenDataset(model: LanguageModel, o: ScreenOptions): Pro
 }
 
 async function screenBatch(model: LanguageModel, batch: ChatSample[], dirs: { name: string; layer: number; dir: Float32Array }[], o: ScreenOptions): Promise<ScreenRecord[]> {
-  const temperature = o.temperature ?? 0;
+  const temperature = o.temperature ?? DEFAULTS.screen.temperature;
   const own = await model.generateRows(
-    batch.map((s) => ({ prompt: s.messages, maxNewTokens: o.maxNewTokens ?? 64, sampling: temperature > 0 ? { temperature, seed: (o.seed ?? 1) + s.line } : undefined })),
+    batch.map((s) => ({ prompt: s.messages, maxNewTokens: o.maxNewTokens ?? DEFAULTS.screen.maxNewTokens, sampling: temperature > 0 ? { temperature, seed: (o.seed ?? DEFAULTS.screen.seed) + s.line } : undefined })),
     { signal: o.signal, ignoreHooks: true },
   );
   const seqs = batch.flatMap((s, i) => {
