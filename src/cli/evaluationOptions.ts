@@ -117,8 +117,8 @@ export async function questionSetFor(o: EvaluationFlags, modelDir: string): Prom
   return o.questions ? await readQuestionSet(o.questions, modelDir, o.numQuestions) : defaultQuestionSet(modelDir, o.numQuestions, o.seed);
 }
 
-/** The sampling, steering and batching settings of a sweep, as `evaluatePersonas` and `analyzeLayers` take them. */
-export function sweepSettings(o: EvaluationFlags): Pick<EvaluationFlags, 'maxNewTokens' | 'temperature' | 'topK' | 'seed' | 'units' | 'positions' | 'batchSize'> {
+/** The sampling, steering and batching flags of a sweep, as the options `evaluatePersonas` and `analyzeLayers` take. */
+export function sweepOptionsFromFlags(o: EvaluationFlags): Pick<EvaluationFlags, 'maxNewTokens' | 'temperature' | 'topK' | 'seed' | 'units' | 'positions' | 'batchSize'> {
   return { maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, seed: o.seed, units: o.units, positions: o.positions, batchSize: o.batchSize };
 }
 

@@ -7,7 +7,7 @@ import { isProcessAlive } from './withFileLock.js';
 /** The prefix of the server's upload staging folders in the OS temp folder (`persona-upload-{pid}-XXXXXX`, or without the pid). */
 export const UPLOAD_STAGING_PREFIX = 'persona-upload-';
 
-export interface SweepOptions {
+export interface SweepStaleWritesOptions {
   /** Folders whose atomic-write temp files (`.{name}.{pid}.{hex}.tmp`) and persona lock files are swept, with their subfolders down to `depth`. */
   dirs?: string[];
   /** Subfolder levels searched below each of `dirs` (default 4). */
@@ -40,7 +40,7 @@ export interface SweepResult {
  * @example
  * const { removed, bytes } = await sweepStaleWrites({ dirs: ['personas'] });
  */
-export async function sweepStaleWrites(opts: SweepOptions = {}): Promise<SweepResult> {
+export async function sweepStaleWrites(opts: SweepStaleWritesOptions = {}): Promise<SweepResult> {
   const result: SweepResult = { removed: [], bytes: 0 };
   const now = Date.now();
   const maxAge = opts.maxAgeMs ?? 24 * 3600_000;

@@ -16,7 +16,7 @@ import { loadPersona } from '../../steering/personaFile.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, listArg, numberArg } from '../common.js';
-import { evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepSettings, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
+import { evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepOptionsFromFlags, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
 
 interface AnalyzeFlags extends EvaluationFlags {
   persona?: string;
@@ -96,7 +96,7 @@ export function analyzeLayersCommand(): Command {
       const spec = scorer ?? defaultScorerSpec(model.dir);
       const traitScoring = await buildTraitScoring(spec, [persona], overrides);
       const analysis = await analyzeLayers(model, persona, {
-        ...sweepSettings(o),
+        ...sweepOptionsFromFlags(o),
         questions: qs.evaluation,
         contrast,
         alphas: o.alphas,
@@ -141,7 +141,7 @@ async function compareMethodsAction(o: AnalyzeFlags): Promise<void> {
     const set = files ?? (await createPromptSet({ personality: o.personality!, numPrompts: o.numPrompts ?? 64, seed: o.seed }));
     const name = o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') || 'persona' : path.basename(o.positivePrompts!).replace(/(-pos)?\.(jsonl|txt)$/, '');
     const c = await compareMethods(model, {
-      ...sweepSettings(o),
+      ...sweepOptionsFromFlags(o),
       positivePrompts: set.positive,
       negativePrompts: set.negative,
       methods: o.methods as ExtractionMethod[],

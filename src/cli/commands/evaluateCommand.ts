@@ -10,7 +10,7 @@ import { loadPersona, savePersona } from '../../steering/personaFile.js';
 import { parseLayerList } from '../../steering/parseLayerList.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, numberArg } from '../common.js';
-import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepSettings, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
+import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepOptionsFromFlags, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
 
 export { parseTraitMetricFlags };
 
@@ -116,7 +116,7 @@ export function evaluateCommand(): Command {
       const traitScoring = await buildTraitScoring(spec, personas.map((p) => p.persona), overrides);
       if (!spec) process.stderr.write('no trait scorer (give --scorer markers:FILE or judge:URL): reporting projections and coherence proxies only\n');
       const result = await evaluatePersonas(model, {
-        ...sweepSettings(o),
+        ...sweepOptionsFromFlags(o),
         personas,
         questions: qs.evaluation,
         questionSet: o.questions ? path.basename(o.questions) : qs.name,

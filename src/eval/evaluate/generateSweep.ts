@@ -20,9 +20,9 @@ export interface SweepRow {
 /**
  * Options of {@link generateSweep}.
  *
- * @example const o: SweepOptions = { maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50 }, batchSize: 64 };
+ * @example const o: GenerateSweepOptions = { maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50 }, batchSize: 64 };
  */
-export interface SweepOptions {
+export interface GenerateSweepOptions {
   maxNewTokens: number;
   /** Sampling without the seed (each row has its own); temperature 0 is greedy. */
   sampling: Omit<SamplingOptions, 'seed'>;
@@ -46,7 +46,7 @@ export interface SweepOptions {
  * const rows = alphas.flatMap((a) => questions.map((q, i) => ({ prompt: q, intervention: resolveSteering(model, [{ persona, alpha: a }]), seed: i })));
  * const answers = await generateSweep(model, rows, { maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50 } });
  */
-export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: SweepOptions): Promise<GeneratedText[]> {
+export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: GenerateSweepOptions): Promise<GeneratedText[]> {
   const bs = o.batchSize ?? DEFAULTS.sweep.batchSize;
   if (!(Number.isInteger(bs) && bs >= 1)) throw new InvalidArgumentError(`batch size must be an integer ≥ 1; got ${bs}`);
   const total = rows.length * o.maxNewTokens;

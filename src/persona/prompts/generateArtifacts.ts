@@ -1,17 +1,11 @@
+import type { ChatMessage } from '../../engine/LanguageModel.js';
 import { PersonaError } from '../../errors.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { describePersona, indefiniteArticle, type InstructionPair } from './describePersona.js';
 import type { ContrastPrompt, ContrastiveSet } from './PromptSet.js';
 
-/**
- * One chat message, OpenAI style.
- *
- * @example const m: ChatMessage = { role: 'user', content: 'Describe a harbour.' };
- */
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+/** One chat message (the engine's type), what a ChatGenerator is sent. */
+export type { ChatMessage } from '../../engine/LanguageModel.js';
 
 /**
  * Anything that answers a chat: the local model, an OpenAI-compatible endpoint
