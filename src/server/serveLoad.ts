@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { atomicWrite } from '../util/atomicWrite.js';
 import { quantile } from '../util/numerics.js';
+import { postChatCompletion } from '../util/postChatCompletion.js';
 
 /**
  * The part of a streamed chat completion chunk the load test reads (the `openai` client's chunks fit).
@@ -212,11 +213,7 @@ export async function runServeLoad(opts: LoadOptions): Promise<LoadResult> {
  */
 export function fetchChatStream(baseUrl: string, apiKey?: string): StreamFn {
   return async function* (body) {
-    const res = await fetch(`${baseUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-      body: JSON.stringify(body),
-    });
+    const res = await postChatCompletion({ baseURL: `${baseUrl}/v1`, apiKey }, body);
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
     const decoder = new TextDecoder();
     let buf = '';

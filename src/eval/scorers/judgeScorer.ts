@@ -7,6 +7,7 @@
  * below 0.25. Endpoints that return no log-probabilities are read as text instead.
  */
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
+import { chatCompletionsUrl, postChatCompletion, type ChatEndpoint } from '../../util/postChatCompletion.js';
 import type { Scorer, ScoreItem, ScoreValue } from './Scorer.js';
 
 /**
@@ -275,7 +276,7 @@ const newCounts = (): JudgeCounts => ({ scored: 0, refused: 0, unparsed: 0, fail
 export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
   let url: string;
   try {
-    url = new URL(o.baseURL.replace(/\/+$/, '') + '/chat/completions').toString();
+    url = new URL(chatCompletionsUrl(o.baseURL)).toString();
   } catch {
     throw new InvalidArgumentError(`judge baseURL "${o.baseURL}" is not a URL; give e.g. http://127.0.0.1:8080/v1`);
   }
@@ -291,7 +292,7 @@ export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
   const retryDelayMs = o.retryDelayMs ?? 500;
   const textMaxTokens = o.textMaxTokens ?? 8;
   const minMass = o.minMass ?? 0.25;
-  const doFetch = o.fetch ?? globalThis.fetch;
+  const endpoint: ChatEndpoint = { baseURL: o.baseURL, apiKey: o.apiKey, fetch: o.fetch };
   for (const [k, v] of Object.entries({ concurrency, textMaxTokens })) if (!(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`judge option ${k} must be a positive integer, got ${v}`);
   if (!(Number.isInteger(retries) && retries >= 0)) throw new InvalidArgumentError(`judge option retries must be a whole number ≥ 0, got ${retries}`);
   if (!(timeoutMs > 0)) throw new InvalidArgumentError(`judge option timeoutMs must be positive, got ${timeoutMs}`);
@@ -302,14 +303,12 @@ export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
     const body: Record<string, unknown> = { model: o.model, messages: [{ role: 'user', content: prompt }], temperature: 0 };
     if (asText) body.max_tokens = textMaxTokens;
     else Object.assign(body, { max_tokens: 1, logprobs: true, top_logprobs: 20 });
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (o.apiKey) headers.authorization = `Bearer ${o.apiKey}`;
     let lastError: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (signal.aborted) throw lastError ?? new JudgeError('judge cancelled');
       let wait = retryDelayMs * 2 ** attempt;
       try {
-        const res = await doFetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+        const res = await postChatCompletion(endpoint, body, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
         const text = await res.text();
         if (!res.ok) {
           const retryAfter = Number(res.headers.get('retry-after'));

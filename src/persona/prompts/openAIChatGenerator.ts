@@ -1,3 +1,4 @@
+import { chatCompletionsUrl, postChatCompletion } from '../../util/postChatCompletion.js';
 import { GeneratorError, type ChatGenerator } from './generateArtifacts.js';
 
 /**
@@ -47,17 +48,15 @@ function hintFor(status: number): string {
  * const text = await gen([{ role: 'user', content: 'Say hi.' }], { temperature: 0 });
  */
 export function openAIChatGenerator(options: OpenAIChatOptions): ChatGenerator {
-  const url = `${options.baseURL.replace(/\/+$/, '')}/chat/completions`;
+  const url = chatCompletionsUrl(options.baseURL);
   const timeoutMs = options.timeoutMs ?? 300_000;
   return async (messages, opts) => {
     const body: Record<string, unknown> = { model: options.model, messages };
     if (opts.temperature !== undefined) body.temperature = opts.temperature;
     if (opts.maxTokens !== undefined) body.max_tokens = opts.maxTokens;
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
-    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+      res = await postChatCompletion(options, body, AbortSignal.timeout(timeoutMs));
     } catch (err) {
       const e = err as Error & { cause?: { message?: string; code?: string } };
       const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
