@@ -41,6 +41,24 @@ describe('the engine worker', () => {
     }
   });
 
+  it("stops one row through the job's handle while the other rows of the job finish", async () => {
+    const engine = await EngineWorker.start({ model: STYLIST });
+    try {
+      let n = 0;
+      const job = engine.generate(
+        [0, 1].map((seed) => ({ prompt: 'Tell a long story.', maxNewTokens: 60, sampling: { temperature: 1, seed } })),
+        { onToken: (row) => row === 0 && ++n === 3 && job.cancel(0) },
+      );
+      expect(job.id).toBeGreaterThan(0);
+      const [stopped, finished] = await job.result;
+      expect(stopped.finishReason).toBe('cancelled');
+      expect(stopped.tokens.length).toBeLessThan(10);
+      expect(finished.finishReason).not.toBe('cancelled');
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('closes while a batch is mid-forward: the process lives on, callers get cancelled results, and later calls are refused', async () => {
     // Terminating the thread under a running onnxruntime call aborted the whole process
     // ("terminate called after throwing an instance of 'Napi::Error'"), first seen on a slower CI machine.

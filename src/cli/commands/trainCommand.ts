@@ -6,7 +6,6 @@ import { pairFilterSummary } from '../../persona/pairFilter.js';
 import { readTraitData, readTrainingPrompts } from '../../persona/prompts/personaVectorsArtifact.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import type { ExtractionMethod, ReadPositions } from '../../steering/PersonaVector.js';
-import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, withModel, type ModelFlags } from '../common.js';
 import { pairFilterFromFlags, pairFilterOptions, samplesPerQuestionOption, steeringCheckFrom, traitDataOption, type PairFilterFlags } from '../promptSourceOptions.js';
@@ -63,7 +62,7 @@ export function trainCommand(): Command {
     const name = o.name ?? o.out.replace(/^.*\//, '').replace(/\.persona\.json$|\.json$/, '');
     const description = o.description ?? set.description;
     const { filter, minPairs } = await pairFilterFromFlags(o, { name: set.name ?? name, description: description ?? `answers that express the persona "${name}"` }, source);
-    await checkOutputTarget(o.out); // a folder, FIFO, read-only or full disk is found before training
+    // withModel checks --out (a folder, FIFO, read-only or full disk) before the model is loaded.
     await withModel(o, async (model, signal) => {
       const recommend = o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined;
       const persona = await trainPersona({
