@@ -17,6 +17,7 @@ import type { PersonaVector } from '../../steering/PersonaVector.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, listArg, numberArg } from '../common.js';
 import { evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepOptionsFromFlags, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
+import { DEFAULTS } from '../../engine/defaults.js';
 
 interface AnalyzeFlags extends EvaluationFlags {
   persona?: string;
@@ -65,7 +66,7 @@ export function analyzeLayersCommand(): Command {
       new Option('--keep-layers <n>', 'layers the ±4 screen keeps for the whole alpha grid (0 = every layer)').argParser(intArg('--keep-layers')).default(RECOMMENDER_DEFAULTS.keepLayers),
     ],
     prompts: [
-      new Option('--num-prompts <n>', 'with --persona: contrastive pairs re-answered for separation (default: the model\'s contrast questions, at most 64); with --personality: pairs the vector is computed from (default 64, as create)').argParser(intArg('--num-prompts')),
+      new Option('--num-prompts <n>', `with --persona: contrastive pairs re-answered for separation (default: the model's contrast questions, at most ${DEFAULTS.prompts.numPrompts}); with --personality: pairs the vector is computed from (default ${DEFAULTS.prompts.numPrompts}, as create)`).argParser(intArg('--num-prompts')),
       new Option('--positive-prompts <file>', "prompts for the positive side of separation (default: the persona's recorded system prompts over the model's contrast questions)"),
       new Option('--negative-prompts <file>', 'prompts for the negative side, row-aligned'),
     ],
@@ -87,7 +88,7 @@ export function analyzeLayersCommand(): Command {
       let contrast: ContrastPairs;
       if (fromFile) {
         persona = fromFile;
-        contrast = files ?? contrastFromPersona(persona, qs.extraction, Math.min(o.numPrompts ?? 64, qs.extraction.length));
+        contrast = files ?? contrastFromPersona(persona, qs.extraction, Math.min(o.numPrompts ?? DEFAULTS.prompts.numPrompts, qs.extraction.length));
       } else {
         const made = await personaFromDescription(model, o.personality!, qs.extraction, { numPrompts: o.numPrompts, seed: o.seed, onProgress, signal });
         persona = made.persona;
@@ -138,7 +139,7 @@ async function compareMethodsAction(o: AnalyzeFlags): Promise<void> {
   const files = o.positivePrompts ? await readContrastiveFiles(o.positivePrompts, o.negativePrompts!) : undefined;
   await withModel(o, async (model, signal) => {
     const qs = await questionSetFor(o, model.dir);
-    const set = files ?? (await createPromptSet({ personality: o.personality!, numPrompts: o.numPrompts ?? 64, seed: o.seed }));
+    const set = files ?? (await createPromptSet({ personality: o.personality!, numPrompts: o.numPrompts ?? DEFAULTS.prompts.numPrompts, seed: o.seed }));
     const name = o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') || 'persona' : path.basename(o.positivePrompts!).replace(/(-pos)?\.(jsonl|txt)$/, '');
     const c = await compareMethods(model, {
       ...sweepOptionsFromFlags(o),

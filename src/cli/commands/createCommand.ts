@@ -27,7 +27,7 @@ function promptOptions(cmd: Command, samplesHelp: string): Command {
   return cmd
     .option('--personality <text>', 'one-line description, e.g. "formal and professional"')
     .addOption(traitDataOption())
-    .option('--num-prompts <n>', 'contrastive pairs (with --personality)', intArg('--num-prompts'), 64)
+    .option('--num-prompts <n>', 'contrastive pairs (with --personality)', intArg('--num-prompts'), DEFAULTS.prompts.numPrompts)
     .option('--seed <n>', 'seed for question choice and answer sampling', intArg('--seed'), 0)
     .option('--generator <g>', 'build richer prompts with a model: "local" (the --model itself) or an OpenAI-compatible base URL (OPENAI_API_KEY for a key)')
     .option('--generator-model <name>', 'model name to ask the generator endpoint for')
