@@ -155,8 +155,8 @@ export class DecoderSession {
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(req.inputIds[i]);
     feeds.input_ids = new ort.Tensor('int64', ids, [B, T]);
     if (this.options.logits === 'targets') {
-      // At least one position is always read (an empty gather is avoided); extra reads are dropped.
-      const n = Math.max(1, req.score?.index.length ?? 0);
+      // N may be 0 (generation on the scoring-capable graph): the scored gather and output layer then run on no rows.
+      const n = req.score?.index.length ?? 0;
       if (req.score && req.score.token.length !== req.score.index.length) throw new InvalidArgumentError('score.index and score.token must have the same length.');
       const index = new BigInt64Array(n), token = new BigInt64Array(n);
       for (let i = 0; i < (req.score?.index.length ?? 0); i++) {

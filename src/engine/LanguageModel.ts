@@ -128,10 +128,12 @@ export class LanguageModel {
   }
 
   /**
-   * The scoring graph (steering off; pooled activations and answer log-probabilities in one
-   * teacher-forced pass), opened on first use: a second session, so its weights are loaded again.
+   * The session that scores answers (pooled activations and answer log-probabilities in one
+   * teacher-forced pass, steering fed as zeros): the main session, whose graph scores too, so the
+   * weights are held once; a session opened on another graph opens the scoring graph on first use.
    */
   scoringSession(): Promise<DecoderSession> {
+    if (this.session.options.logits === 'targets' && this.session.options.pooling) return Promise.resolve(this.session);
     if (!this.openSession) throw new InvalidArgumentError('Scoring answers needs a model opened with loadModel.');
     this.scoring ??= this.openSession(SCORING_GRAPH);
     return this.scoring;

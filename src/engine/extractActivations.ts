@@ -32,8 +32,8 @@ export interface PooledActivations {
   answerLogProbs?: { sumLogProb: number; tokens: number }[];
 }
 
-/** Bytes of output-layer logits one scoring pass may hold ([scored positions, vocab] floats). */
-const SCORING_LOGITS_BYTES = 512 * 2 ** 20;
+/** Bytes of output-layer logits one scoring call may hold ([scored positions, vocab] floats): 128 MiB is ~220 positions of a 152k vocabulary, enough rows for the matmuls while an evaluation's peak memory stays near generation's. */
+const SCORING_LOGITS_BYTES = 128 * 2 ** 20;
 
 /**
  * Reads activations in one batched extra pass over prompt+answer (chunked, cached), pooling in the

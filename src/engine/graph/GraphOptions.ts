@@ -20,12 +20,16 @@ export interface GraphOptions {
   steering?: boolean;
 }
 
-/** Generation and extraction: steering add per block, pooling; no projection clamp (its ops cost ~5% of a decode step). */
-export const GENERATION_GRAPH: GraphOptions = { logits: 'last', hiddenStates: false, pooling: true, projectionClamp: false };
+/**
+ * Generation, extraction and scoring in one graph (so one session, one copy of the weights): steering
+ * add per block, pooling, last-position logits and — only where `score_index` names positions —
+ * answer log-probabilities; no projection clamp (its ops cost ~5% of a decode step).
+ */
+export const GENERATION_GRAPH: GraphOptions = { logits: 'targets', hiddenStates: false, pooling: true, projectionClamp: false };
 /** Generation with the ablate / cap operators; opened only when a row asks for them. */
 export const CLAMP_GRAPH: GraphOptions = { logits: 'last', hiddenStates: false, pooling: true, projectionClamp: true };
-/** Reading answers back with steering off: pooled activations and answer log-probabilities in one pass. */
-export const SCORING_GRAPH: GraphOptions = { logits: 'targets', hiddenStates: false, pooling: true, projectionClamp: false, steering: false };
+/** Reading answers back (steering fed as zeros): pooled activations and answer log-probabilities in one pass — the generation graph itself. */
+export const SCORING_GRAPH: GraphOptions = GENERATION_GRAPH;
 export const DEBUG_GRAPH: GraphOptions = { logits: 'all', hiddenStates: true, pooling: true, projectionClamp: true };
 
 export function graphKey(o: GraphOptions): string {
