@@ -183,6 +183,17 @@ describe("the server's per-request monitor (prompt end and every answer token)",
     expect(b.body.choices[0].token_ids).not.toEqual(b.body.choices[1].token_ids);
   });
 
+  it('reads the clamp graph too: ablating formal at block 4 leaves ~0 there at the prompt end and every token', async () => {
+    const r = await postJson(url, { messages, max_tokens: 16, temperature: 0, return_token_ids: true, persona: 'formal', operator: 'ablate', layer: 4, monitor: ['formal', { persona: 'formal', layer: 3 }] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const [at4, at3] = r.body.persona_monitor.personas as MonitorPersona[];
+    expect(Math.abs(at4.prompt_end)).toBeLessThan(1e-3);
+    expect(at4.tokens![0].length).toBeGreaterThan(3);
+    for (const v of at4.tokens![0]) expect(Math.abs(v)).toBeLessThan(1e-3);
+    // Block 3 is read before the ablation: the prompt end is the unablated one.
+    expect(Math.abs(at3.prompt_end - (await libraryPromptEnd(model, formal, 3, r.body.prompt_token_ids)))).toBeLessThan(TOL);
+  });
+
   it('reads every kept answer token with logprobs and a stop string too, and streams through the official openai client', async () => {
     const base = { messages, max_tokens: 24, temperature: 0, return_token_ids: true, monitor: ['formal', 'vivid'] };
     const full = await postJson(url, base);
