@@ -1,16 +1,11 @@
 // Seeded mutators for the fuzz suite: byte-level (binary files), text-level and JSON-aware.
-// Plain JavaScript so that both vitest (test/fuzz/parsers.test.ts) and `node scripts/fuzz.mjs` load it.
+// Plain JavaScript so that both vitest (test/fuzz/parsers.test.ts) and `node scripts/fuzz.mjs` load it;
+// like the loaders it fuzzes, it runs against the build (dist/).
+import { seededRandom } from '../../dist/util/random.js';
 
-/** mulberry32: a small seeded PRNG; `rng()` in [0, 1). */
+/** The project's seeded PRNG (mulberry32, src/util/random.ts) with helpers; `rng()` in [0, 1). */
 export function seededRng(seed) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed >>> 0);
   next.int = (n) => Math.floor(next() * n);
   next.pick = (list) => list[Math.floor(next() * list.length)];
   next.chance = (p) => next() < p;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
 import { median } from '../../util/numerics.js';
+import { randomInt, seededRandom } from '../../util/random.js';
 import { ensureNodeLlamaCpp, type EnsureNodeLlamaCppOptions, type LlamaSequenceLike } from './nodeLlamaCpp.js';
 
 export { ensureNodeLlamaCpp, NODE_LLAMA_CPP_VERSION } from './nodeLlamaCpp.js';
@@ -112,17 +113,8 @@ function resolveOptions(o: LlamaCppBenchOptions): Resolved {
 
 /** Deterministic token ids among the byte tokens (0–255), which every vocabulary written here has. */
 function tokenStream(seed: number): (n: number) => number[] {
-  let s = (seed >>> 0) || 1;
-  return (n) => {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      out.push((s >>> 0) % 256);
-    }
-    return out;
-  };
+  const rand = seededRandom(seed);
+  return (n) => Array.from({ length: n }, () => randomInt(rand, 256));
 }
 
 const mib = (bytes: number): number => Math.round(bytes / (1 << 20));
