@@ -7,6 +7,7 @@ import { SafetensorsFile } from '../model/safetensors/SafetensorsFile.js';
 import { encodeSafetensors } from '../model/safetensors/writeSafetensors.js';
 import { atomicWrite } from '../util/atomicWrite.js';
 import { checkOutputTarget } from '../util/checkOutputTarget.js';
+import { readJsonFileIfValid } from '../util/readJsonFile.js';
 import { withFileLock } from '../util/withFileLock.js';
 import { wrapWriteError } from '../util/wrapWriteError.js';
 import { locatePersona } from './locatePersona.js';
@@ -159,12 +160,8 @@ async function removeUnreferencedSidecars(jsonPath: string, keep: string): Promi
     if (!n.endsWith('.json') || n === path.basename(jsonPath)) continue;
     const st = await fs.lstat(path.join(dir, n)).catch(() => undefined);
     if (!st?.isFile() || st.size > MAX_JSON_BYTES) continue;
-    try {
-      const ref = (JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as { vectors?: unknown }).vectors;
-      if (typeof ref === 'string') referenced.add(path.basename(ref));
-    } catch {
-      // not a persona file
-    }
+    const ref = ((await readJsonFileIfValid(path.join(dir, n))) as { vectors?: unknown } | null | undefined)?.vectors;
+    if (typeof ref === 'string') referenced.add(path.basename(ref));
   }
   for (const n of stale) if (!referenced.has(n)) await fs.rm(path.join(dir, n), { force: true }).catch(() => {});
 }
