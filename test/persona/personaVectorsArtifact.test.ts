@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/engine/LanguageModel.js';
 import { readQuestionSet } from '../../src/eval/evaluate/questionSets.js';
 import { buildTraitScoring, parseScorerSpec } from '../../src/eval/evaluate/traitScoring.js';
-import { renderPrompt } from '../../src/eval/scorers/judgeScorer.js';
+import { renderPrompt } from '../../src/eval/scorers/judgePrompts.js';
 import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersScorer.js';
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
 import { artifactContrastiveSet, isPersonaVectorsArtifact, parsePersonaVectorsArtifact, personaVectorsSystemPrompt, readArtifactSet, readPersonaVectorsArtifact } from '../../src/persona/prompts/personaVectorsArtifact.js';

@@ -8,6 +8,8 @@
  */
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
 import { chatCompletionsUrl, postChatCompletion, type ChatEndpoint } from '../../util/postChatCompletion.js';
+import { DEFAULT_COHERENCE_PROMPT, DEFAULT_TRAIT_PROMPT, renderPrompt } from './judgePrompts.js';
+import { isRefusal, parseScoreText, ProtocolError, readCompletion, weightedScore, type Completion } from './judgeReply.js';
 import type { Scorer, ScoreItem, ScoreValue } from './Scorer.js';
 
 /**
@@ -98,157 +100,11 @@ export interface JudgeScorer extends Scorer {
   resetCounts(): void;
 }
 
-/**
- * A grading prompt: `intro`, the question and the model's reply between markers (placeholders
- * `{question}` and `{answer}`), then `instructions`.
- */
-function gradingPrompt(intro: string, instructions: string): string {
-  return `${intro}
-
-The question the model was asked:
-[QUESTION START]
-{question}
-[QUESTION END]
-
-The model's reply:
-[ANSWER START]
-{answer}
-[ANSWER END]
-
-${instructions}`;
-}
-
-/**
- * Default trait prompt, modelled on the paper's (own wording). Placeholders: `{trait}`,
- * `{description}`, `{question}`, `{answer}`.
- *
- * @example renderPrompt(DEFAULT_TRAIT_PROMPT, { trait: 'formal', description: 'Writes like a business letter.', question: 'q', answer: 'a' });
- */
-export const DEFAULT_TRAIT_PROMPT = gradingPrompt(
-  `You are grading a reply written by another AI model for one trait: {trait}.
-What the trait means: {description}`,
-  `Judge only how strongly the reply expresses {trait}; ignore whether it is correct, helpful or well written.
-Reply REFUSAL if the model plainly refused to answer the question.
-Otherwise reply with one number from 0 (the trait is absent) to 100 (the trait is expressed very strongly).
-Reply with the number alone and nothing else.`,
-);
-
-/**
- * Default coherence prompt, modelled on the paper's (own wording). Placeholders: `{question}`, `{answer}`.
- *
- * @example renderPrompt(DEFAULT_COHERENCE_PROMPT, { question: 'q', answer: 'a' });
- */
-export const DEFAULT_COHERENCE_PROMPT = gradingPrompt(
-  'You are grading a reply written by another AI model for coherence only, whatever its content, tone or opinions.',
-  `Rate from 0 to 100 how coherent the reply is as language:
-- 0: not understandable: gibberish, broken words, or one phrase repeated in a loop.
-- 50: mostly understandable, but it rambles, contradicts itself or loses the thread of the question.
-- 100: clear, fluent and on topic, with no confusion.
-A reply that is coherent but unusual in style or opinion still deserves a high score.
-Reply with the number alone and nothing else.`,
-);
-
-/**
- * Fills `{name}` placeholders in one pass, so text inside an answer is never substituted again.
- * Unknown placeholders are left as they are.
- *
- * @example renderPrompt('Q: {question}', { question: 'Why {answer}?' }); // 'Q: Why {answer}?'
- */
-export function renderPrompt(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(vars, key) ? vars[key] : whole));
-}
-
-/** A top-logprob entry as OpenAI-compatible servers return it. */
-export interface TopLogprob {
-  token: string;
-  logprob: number;
-}
-
-const INTEGER_TOKEN = /^\s*(\d{1,3})\s*$/;
-
-/**
- * The paper's aggregation: Σ p·k / Σ p over top-logprob tokens that are integers k in 0..100
- * (p = e^logprob; tokens equal after trimming add up), `null` when Σ p < `minMass`.
- *
- * @example weightedScore([{ token: '80', logprob: Math.log(0.5) }, { token: '90', logprob: Math.log(0.5) }]); // { value: 85, mass: 1 }
- */
-export function weightedScore(tops: readonly TopLogprob[], minMass = 0.25): { value: number | null; mass: number } {
-  let mass = 0;
-  let sum = 0;
-  for (const { token, logprob } of tops) {
-    const m = INTEGER_TOKEN.exec(token);
-    if (!m || !Number.isFinite(logprob)) continue;
-    const k = Number(m[1]);
-    if (k > 100) continue;
-    const p = Math.exp(logprob);
-    mass += p;
-    sum += p * k;
-  }
-  return { value: mass >= minMass && mass > 0 ? sum / mass : null, mass };
-}
-
-/**
- * Whether a reply is the judge's REFUSAL (or, cut to one token, the start of it: `REF`, `REFUS`).
- *
- * @example isRefusal('REF'); // true
- */
-export function isRefusal(reply: string): boolean {
-  const t = reply.trim().toUpperCase();
-  return t.includes('REFUSAL') || (t.length >= 2 && 'REFUSAL'.startsWith(t));
-}
-
-/**
- * Reads a score from reply text: the first number in it, when that number is in 0..100.
- *
- * @example parseScoreText('Score: 85.'); // 85
- * @example parseScoreText('no idea'); // null
- */
-export function parseScoreText(reply: string): number | null {
-  const m = /(-?\d+(?:\.\d+)?)/.exec(reply);
-  if (!m) return null;
-  const v = Number(m[1]);
-  return v >= 0 && v <= 100 ? v : null;
-}
-
-/** A reply that was not what the OpenAI protocol promises (worth retrying). */
-class ProtocolError extends Error {}
 /** An HTTP status that retrying will not fix. */
 class FatalHttpError extends Error {
   constructor(message: string, readonly status: number, readonly body: string) {
     super(message);
   }
-}
-
-interface Completion {
-  content: string;
-  finishReason: string | null;
-  tops: TopLogprob[] | null;
-}
-
-/** Extracts the first choice's text and first-token top logprobs from a chat completion body. */
-function readCompletion(body: unknown): Completion {
-  const choice = (body as { choices?: unknown[] } | null)?.choices?.[0] as Record<string, unknown> | undefined;
-  if (!choice || typeof choice !== 'object') {
-    const err = (body as { error?: { message?: string } } | null)?.error?.message;
-    throw new ProtocolError(err ? `the endpoint replied with an error: ${err}` : 'the reply has no choices[0]');
-  }
-  const message = choice.message as { content?: unknown } | undefined;
-  const content = typeof message?.content === 'string' ? message.content : typeof choice.text === 'string' ? choice.text : '';
-  const finishReason = typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
-  const lp = choice.logprobs as Record<string, unknown> | null | undefined;
-  let tops: TopLogprob[] | null = null;
-  if (lp && typeof lp === 'object') {
-    const first = Array.isArray(lp.content) ? (lp.content[0] as Record<string, unknown> | undefined) : undefined;
-    if (first && Array.isArray(first.top_logprobs) && first.top_logprobs.length > 0) {
-      tops = (first.top_logprobs as Array<Record<string, unknown>>).filter((t) => typeof t.token === 'string' && typeof t.logprob === 'number').map((t) => ({ token: t.token as string, logprob: t.logprob as number }));
-    } else if (first && typeof first.token === 'string' && typeof first.logprob === 'number') {
-      tops = [{ token: first.token, logprob: first.logprob }];
-    } else if (Array.isArray(lp.top_logprobs) && lp.top_logprobs[0] && typeof lp.top_logprobs[0] === 'object') {
-      // legacy completions layout: [{ token: logprob, ... }] per position
-      tops = Object.entries(lp.top_logprobs[0] as Record<string, unknown>).filter(([, v]) => typeof v === 'number').map(([token, v]) => ({ token, logprob: v as number }));
-    }
-  }
-  return { content, finishReason, tops };
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>

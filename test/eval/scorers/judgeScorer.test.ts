@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createJudgeScorer, DEFAULT_COHERENCE_PROMPT, DEFAULT_TRAIT_PROMPT, isRefusal, JudgeError, parseScoreText, renderPrompt, weightedScore,
-} from '../../../src/eval/scorers/judgeScorer.js';
+import { createJudgeScorer, JudgeError } from '../../../src/eval/scorers/judgeScorer.js';
+import { DEFAULT_COHERENCE_PROMPT, DEFAULT_TRAIT_PROMPT, renderPrompt } from '../../../src/eval/scorers/judgePrompts.js';
+import { isRefusal, parseScoreText, weightedScore } from '../../../src/eval/scorers/judgeReply.js';
 import { InvalidArgumentError } from '../../../src/errors.js';
 
 /**
