@@ -17,7 +17,6 @@ const el = (tag, attrs = {}, ...children) => {
 const MAX_PROJECTION_TOKENS = 64;
 const fmt = (x) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(1).replace(/\.0$/, '');
 const fmt2 = (x) => (x === null || x === undefined ? '–' : (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(2));
-const SVG = 'http://www.w3.org/2000/svg';
 
 const state = {
   model: null,
@@ -204,14 +203,9 @@ function answerBox(kind, label) {
 function monitorPanel(names) {
   const panel = el('div', { className: 'monitor', dataset: { updates: '0' } });
   const rows = names.map((name) => {
-    const svg = document.createElementNS(SVG, 'svg');
-    svg.setAttribute('viewBox', '0 0 100 20');
-    svg.setAttribute('preserveAspectRatio', 'none');
-    const zero = document.createElementNS(SVG, 'line');
-    const start = document.createElementNS(SVG, 'line');
-    start.setAttribute('class', 'start');
-    const line = document.createElementNS(SVG, 'polyline');
-    svg.append(zero, start, line);
+    const svg = $('sparkline').content.firstElementChild.cloneNode(true);
+    const [zero, start] = svg.querySelectorAll('line');
+    const line = svg.querySelector('polyline');
     const label = el('span', { className: 'name', textContent: name });
     const startText = el('span', { className: 'start-value', textContent: 'start –' });
     const now = el('span', { className: 'now', textContent: '–' });
