@@ -4,6 +4,7 @@ import type { GenerationHandle } from '../engine/worker/EngineWorker.js';
 import type { WorkerRow } from '../engine/worker/protocol.js';
 import { InvalidArgumentError, PersonaError } from '../errors.js';
 import type { PersonaVector } from '../steering/PersonaVector.js';
+import { recordsDoesNotSteer } from '../steering/steeringWarning.js';
 import type { ChatSession } from './ChatSession.js';
 import { CHAT_HELP, type ChatInput } from './parseChatInput.js';
 import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
@@ -266,5 +267,6 @@ const PROJ_HELP =
   "status line: proj = how strongly the last answer projected on the persona vector (mean residual over the answer's tokens at the steered layer, on the unit vector, in units of the persona's gap; the persona's two styles differ by about 1).";
 
 function describePersona(p: PersonaVector): string {
-  return `${p.name}${p.meta.description ? `: ${p.meta.description}` : ''} · layer ${p.meta.recommendedLayer} · alpha range ${p.meta.alphaRange[0]}..${p.meta.alphaRange[1]}`;
+  const notice = recordsDoesNotSteer(p) ? " · does not measurably steer this model (its file records the steering check's verdict; its layer is only the most separable one)" : '';
+  return `${p.name}${p.meta.description ? `: ${p.meta.description}` : ''} · layer ${p.meta.recommendedLayer} · alpha range ${p.meta.alphaRange[0]}..${p.meta.alphaRange[1]}${notice}`;
 }

@@ -1,4 +1,5 @@
 import type { ChatSession } from './ChatSession.js';
+import { recordsDoesNotSteer } from '../steering/steeringWarning.js';
 import { displayWidth, formatAlpha, makeStyle, truncateToWidth, type Style } from './terminalText.js';
 
 /**
@@ -22,6 +23,7 @@ export interface StatusLineOptions {
  * @example
  * formatStatusLine(session, { width: 120, contextSize: 512 });
  * // 'formal │ alpha -6.0 │ layer 1 │ steering on │ last answer: proj -0.78 │ 1 turn · 83/512 tokens'
+ * // a persona whose file records the does-not-steer verdict: 'cheerful │ does not measurably steer │ alpha 4.0 │ …'
  */
 export function formatStatusLine(session: ChatSession, opts: StatusLineOptions = {}): string {
   const st = opts.style ?? makeStyle(false);
@@ -29,6 +31,8 @@ export function formatStatusLine(session: ChatSession, opts: StatusLineOptions =
   const add = (label: string, value: string, paint: (s: string) => string = st.bold) => parts.push([label + value, st.dim(label) + paint(value)]);
   if (session.persona) {
     add('', session.persona.name, st.cyan);
+    // The persona file records the steering check's does-not-steer verdict: say so while steering with it.
+    if (recordsDoesNotSteer(session.persona)) add('', 'does not measurably steer', st.red);
     if (session.operator !== 'add') add('', session.operator + (session.cap !== undefined ? ` ${session.cap}` : ''), st.yellow);
     if (session.usesAlpha) add('alpha ', formatAlpha(session.alpha));
     add(session.layers && session.layers.length > 1 ? 'layers ' : 'layer ', session.layers?.join(',') ?? String(session.layer));

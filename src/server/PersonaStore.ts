@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PersonaError } from '../errors.js';
 import type { PersonaVector } from '../steering/PersonaVector.js';
 import { PERSONA_FORMAT, loadPersona, savePersona } from '../steering/personaFile.js';
+import { steeringWarning } from '../steering/steeringWarning.js';
 import { PERSONA_SUFFIX as SUFFIX, listPersonaFiles } from '../util/listPersonaFiles.js';
 import { ApiError } from './ApiError.js';
 import { personaNameProblem } from './personaName.js';
@@ -30,6 +31,10 @@ export interface PersonaSummary {
   created_at: string;
   /** Whether the persona's shape matches the served model (only those steer). */
   fits_model: boolean;
+  /** The steering check's verdict recorded in the persona file (null when it records none). */
+  steering_verdict: 'steers' | 'does-not-steer' | null;
+  /** With a `does-not-steer` verdict: the warning every completion steered with this persona carries in `persona_warnings`; else null. */
+  warning: string | null;
 }
 
 /**
@@ -149,6 +154,8 @@ export class PersonaStore {
       positions: m.positions,
       created_at: m.createdAt,
       fits_model: m.model.numLayers === this.model.numLayers && m.model.hiddenSize === this.model.hiddenSize,
+      steering_verdict: m.steering?.verdict ?? null,
+      warning: steeringWarning(p),
     };
   }
 

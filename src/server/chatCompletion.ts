@@ -5,6 +5,7 @@ import type { EngineWorker, RowResult, WorkerRow } from '../engine/worker/Engine
 import { PersonaError } from '../errors.js';
 import { normalizeLayer } from '../steering/PersonaVector.js';
 import { resolveSteering, type SteerSpec } from '../steering/resolveSteering.js';
+import { steeringWarning } from '../steering/steeringWarning.js';
 import { MonitorReadings, resolveMonitor } from './requestMonitor.js';
 import { ApiError } from './ApiError.js';
 import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
@@ -101,13 +102,16 @@ export async function resolveRequestSteering(
   ctx: Pick<ChatCompletionContext, 'engine' | 'personas'>,
   entries: SteerEntry[],
   opts: { list?: boolean } = {},
-): Promise<{ intervention: Intervention | null; echo: SteeringEcho[] }> {
-  if (entries.length === 0) return { intervention: null, echo: [] };
+): Promise<{ intervention: Intervention | null; echo: SteeringEcho[]; warnings: string[] }> {
+  if (entries.length === 0) return { intervention: null, echo: [], warnings: [] };
   const isList = opts.list === true;
   const specs: SteerSpec[] = [];
   const echo: SteeringEcho[] = [];
+  const warnings: string[] = [];
   for (const [i, e] of entries.entries()) {
     const persona = await ctx.personas.forSteering(e.persona);
+    const warning = steeringWarning(persona);
+    if (warning && !warnings.includes(warning)) warnings.push(warning);
     const param = (field: string) => (entries.length > 1 || isList ? `steering.${i}.${field}` : field);
     let layers: number[];
     try {
@@ -124,7 +128,7 @@ export async function resolveRequestSteering(
     echo.push({ persona: e.persona, alpha: operator === 'add' ? e.alpha! : null, layer: layers[0], layers, positions: e.positions ?? 'all', units: e.units ?? 'gap', operator, ...(e.cap !== undefined ? { cap: e.cap } : {}) });
   }
   try {
-    return { intervention: resolveSteering(ctx.engine.info, specs), echo };
+    return { intervention: resolveSteering(ctx.engine.info, specs), echo, warnings };
   } catch (err) {
     if (err instanceof PersonaError) throw new ApiError(400, err.message, 'invalid_request_error', { param: 'steering' });
     throw err;
@@ -263,7 +267,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   if (!schema) schemas.set(ctx.limits, (schema = chatRequestSchema(ctx.limits)));
   const b = parseBody(schema, json);
   const messages = toMessages(b);
-  const { intervention, echo } = await resolveRequestSteering(ctx, steeringEntries(b), { list: b.steering !== undefined });
+  const { intervention, echo, warnings } = await resolveRequestSteering(ctx, steeringEntries(b), { list: b.steering !== undefined });
   const thinking = b.chat_template_kwargs?.enable_thinking === true;
   const targets = b.monitor ? await resolveMonitor(ctx, b.monitor) : null;
 
@@ -308,7 +312,9 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   // request is answered as soon as its own rows end, not when the whole batch does.
   const needResult = topLogprobs !== null;
   const done = new AbortController();
-  const extras = { persona_steering: echo.length ? echo : null };
+  // A persona whose file records the `does-not-steer` verdict: the completion (the first chunk when
+  // streamed) carries `persona_warnings`, one line per such persona; absent otherwise.
+  const extras = { persona_steering: echo.length ? echo : null, ...(warnings.length ? { persona_warnings: warnings } : {}) };
   // A choice's answer tokens so far (its closing end-of-turn token is not part of the answer).
   const answerLength = (c: Choice) => (c.ended === 'eos' ? c.tokens.length - 1 : c.tokens.length);
   // Monitored: a choice is over once its answer tokens have all been read too (the last one is read

@@ -125,8 +125,12 @@ function onPersonaChange() {
     layer.disabled = false;
     $('alpha-min').textContent = fmt(Number(alpha.min));
     $('alpha-max').textContent = fmt(Number(alpha.max));
-    $('alpha-rec').textContent = `recommended ${fmt(lo)} … ${fmt(hi)}`;
-    $('persona-desc').textContent = `${p.description || p.name} · recommended layer ${p.recommended_layer}, alpha ${fmt(lo)} to ${fmt(hi)}` + (p.fits_model ? '' : ' · made for another model, cannot steer this one');
+    // A persona whose file records the steering check's does-not-steer verdict has no recommendation to show.
+    const noSteer = p.steering_verdict === 'does-not-steer';
+    $('alpha-rec').textContent = noSteer ? 'no measured recommendation' : `recommended ${fmt(lo)} … ${fmt(hi)}`;
+    $('persona-desc').textContent = noSteer
+      ? `${p.description || p.name} · warning: does not measurably steer this model (its file records the steering check's verdict; layer ${p.recommended_layer} is only the most separable one)`
+      : `${p.description || p.name} · recommended layer ${p.recommended_layer}, alpha ${fmt(lo)} to ${fmt(hi)}` + (p.fits_model ? '' : ' · made for another model, cannot steer this one');
   }
   updateAlphaLabel();
 }
@@ -142,7 +146,8 @@ async function loadModelAndPersonas() {
   state.personas.clear();
   for (const p of list.data) {
     state.personas.set(p.id, p);
-    select.append(el('option', { value: p.id, textContent: p.description ? `${p.id} — ${p.description}` : p.id, disabled: !p.fits_model }));
+    const mark = p.steering_verdict === 'does-not-steer' ? ' (does not measurably steer)' : '';
+    select.append(el('option', { value: p.id, textContent: (p.description ? `${p.id} — ${p.description}` : p.id) + mark, disabled: !p.fits_model }));
   }
   const first = list.data.find((p) => p.fits_model);
   if (first) select.value = first.id;

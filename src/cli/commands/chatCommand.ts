@@ -9,6 +9,7 @@ import { validateSampling } from '../../engine/generate/sampling.js';
 import { EngineWorker } from '../../engine/worker/EngineWorker.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
 import { OPERATORS, type Operator } from '../../steering/resolveSteering.js';
+import { steeringWarning } from '../../steering/steeringWarning.js';
 import { intArg, layersArg, modelOptions, modelSpecFromFlags, numberArg, type ModelFlags } from '../common.js';
 import { DEFAULTS } from '../../engine/defaults.js';
 
@@ -43,7 +44,7 @@ const DEFAULT_CHAT_PERSONA = 'formal';
 export function chatCommand(): Command {
   const cmd = new Command('chat')
     .description('talk to a model in the terminal, steering it live: ↑/↓ change alpha, Ctrl-T toggles steering, /help for commands')
-    .option('-p, --persona <name|file>', `a persona shipped with the embedded model (formal, vivid) or a persona file (default with the embedded model: ${DEFAULT_CHAT_PERSONA})`)
+    .option('-p, --persona <name|file>', `a persona shipped with the embedded model (formal, vivid) or a persona file (default with the embedded model: ${DEFAULT_CHAT_PERSONA}); one whose file records the does-not-steer verdict is marked in the status line and warned about on stderr`)
     .option('-a, --alpha <alpha>', 'starting alpha; 0 is the unsteered model', numberArg('--alpha'), 0)
     .option('--alpha-step <step>', "alpha change per ↑/↓ (default: 1/16 of the persona's alpha range, 1 for the shipped personas)", numberArg('--alpha-step'))
     .option('--layer <l>', "decoder layer(s) to steer, e.g. 3, 2-4 or 2,5; the first is measured (default: the persona's recommended layer)", layersArg('--layer'))
@@ -62,6 +63,8 @@ export function chatCommand(): Command {
     const personaRef = o.persona ?? (embedded ? DEFAULT_CHAT_PERSONA : undefined);
     const personaDirs = [...new Set([...(o.persona && /[\\/]|\.json$/.test(o.persona) ? [path.dirname(o.persona)] : []), DEFAULT_PERSONAS_DIR])];
     const persona = personaRef ? await resolvePersonaRef(personaRef, personaDirs) : null;
+    const warning = persona && steeringWarning(persona);
+    if (warning) process.stderr.write(`warning: ${warning}\n`);
     const sampling = { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed };
     validateSampling(sampling);
     const spec = modelSpecFromFlags(o);

@@ -8,6 +8,7 @@ import { personaFromDescription } from '../../eval/layers/contrastPrompts.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { loadPersona, savePersona } from '../../steering/personaFile.js';
 import { parseLayerList } from '../../steering/parseLayerList.js';
+import { steeringWarning } from '../../steering/steeringWarning.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, numberArg } from '../common.js';
 import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepOptionsFromFlags, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
@@ -72,7 +73,7 @@ export function parseLayerFlags(flags: string[]): number | number[] | Record<str
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
     .description('measure what persona vectors do: held-out questions answered at each alpha (one batched sweep per persona), every metric with a 95% interval, entanglement between personas, JSON + HTML report')
-    .option('-p, --persona <file>', 'persona file (repeat to evaluate several against each other)', collect, [])
+    .option('-p, --persona <file>', "persona file (repeat to evaluate several against each other); one whose file records the does-not-steer verdict is evaluated anyway, with a one-line warning on stderr", collect, [])
     .option('--personality <text>', 'or a one-line description: the vector is computed (as analyze-layers --personality does), its layer and alpha range measured by the steering check, and the persona saved (--save)')
     .option('--save <file>', 'with --personality: where to save the computed persona (default: beside --out, NAME.persona.json)')
     .option('--num-prompts <n>', 'with --personality: contrastive pairs for the vector (default 64, as create)', intArg('--num-prompts'));
@@ -100,6 +101,7 @@ export function evaluateCommand(): Command {
     if (o.persona.length === 0 && !o.personality) throw new InvalidArgumentError('Give --persona FILE (repeatable) or --personality "description".');
     if (o.save && !o.personality) throw new InvalidArgumentError('--save saves the persona computed from --personality; with --persona FILE the persona is already a file.');
     const personas = await Promise.all(o.persona.map(async (file) => ({ persona: await loadPersona(file), file })));
+    for (const w of new Set(personas.map((p) => steeringWarning(p.persona, 'evaluating it anyway')))) if (w) process.stderr.write(`warning: ${w}\n`);
     await withModel(o, async (model, signal) => {
       const qs = await questionSetFor(o, model.dir);
       const spec = scorer ?? defaultScorerSpec(model.dir);

@@ -8,6 +8,7 @@ import { importVectors } from '../../steering/formats/importVectors.js';
 import { writePvPt, writePvSafetensors } from '../../steering/formats/personaVectorsPt.js';
 import { loadPersona, savePersona } from '../../steering/personaFile.js';
 import { defaultLayers } from '../../steering/resolveSteering.js';
+import { steeringWarning } from '../../steering/steeringWarning.js';
 import { atomicWrite } from '../../util/atomicWrite.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { DEFAULT_MODEL_DIR } from '../../model/defaultModel.js';
@@ -24,7 +25,8 @@ export function exportCommand(): Command {
       "write a persona as a llama.cpp / repeng control vector (GGUF) or in persona_vectors' [L+1, H] layout (.pt or safetensors, with a FILE.json record beside it).\n" +
         "A default GGUF export holds the persona's recommended layer(s) only, so llama.cpp's plain --control-vector steers like persona run:\n" +
         `  persona run --persona P --alpha A   ≡   ${llamaCppEquivalent('P.gguf', 'A')}\n` +
-        '(llama.cpp adds the direction at every position and after the same block, so this matches --positions all --units gap; --control-vector FILE is A = 1).',
+        '(llama.cpp adds the direction at every position and after the same block, so this matches --positions all --units gap; --control-vector FILE is A = 1).\n' +
+        "A persona whose file records the steering check's does-not-steer verdict is exported anyway, with a one-line warning on stderr.",
     )
     .argument('<persona>', 'persona name or file')
     .addOption(new Option('--format <f>', "gguf (direction.N for block N ≥ 1), pv (persona_vectors' [L+1, H] as safetensors) or pt (the same as torch.save's .pt)").choices(['gguf', 'pv', 'pt']).default('gguf'))
@@ -35,6 +37,8 @@ export function exportCommand(): Command {
     .action(async (file: string, o: { format: string; out: string; scale: number; layers?: number[]; allLayers?: boolean }) => {
       await checkOutputTarget(o.out);
       const loaded = await loadPersona(file);
+      const warning = steeringWarning(loaded, 'exporting it anyway (its recommended layer is only the most separable one, not advice)');
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
       const p = o.scale === 1 ? loaded : loaded.scale(o.scale);
       if (o.format !== 'gguf' && (o.layers || o.allLayers)) throw new InvalidArgumentError(`--layers applies to --format gguf only (so does --all-layers): a persona_vectors file holds every layer.`);
       if (o.layers && o.allLayers) throw new InvalidArgumentError('Give --layers or --all-layers, not both.');

@@ -4,6 +4,7 @@ import { POSITIONS, type Positions } from '../../engine/generate/Intervention.js
 import { loadPersona } from '../../steering/personaFile.js';
 import { readPromptFile } from '../../persona/prompts/readPromptFile.js';
 import { OPERATORS, resolveSteering, specLayers, UNITS, type Operator, type SteerSpec, type Units } from '../../steering/resolveSteering.js';
+import { steeringWarning } from '../../steering/steeringWarning.js';
 import { intArg, layersArg, modelOptions, numberArg, openModel, type ModelFlags } from '../common.js';
 
 interface RunFlags extends ModelFlags {
@@ -60,7 +61,7 @@ function personasWithoutAlpha(argv: string[], operator: string): { persona: stri
 export function runCommand(argv: string[]): Command {
   const cmd = new Command('run')
     .description('generate steered answers for one prompt or a file of prompts (one per line)')
-    .option('-p, --persona <name|file>', 'persona name (formal, vivid, …) or file (repeatable; each followed by its own --alpha)')
+    .option('-p, --persona <name|file>', "persona name (formal, vivid, …) or file (repeatable; each followed by its own --alpha). A persona whose file records the steering check's does-not-steer verdict steers anyway, with a one-line warning on stderr")
     .option('-a, --alpha <alpha>', 'steering strength for the preceding --persona')
     .option('--prompt <text>', 'one request')
     .option('--prompts-file <file>', 'requests: one per line, or JSONL with `user` and optional `system` fields')
@@ -88,6 +89,7 @@ export function runCommand(argv: string[]): Command {
     const takesAlpha = o.operator === 'add' || o.operator === 'ablate-add';
     const pairs = takesAlpha ? pairPersonasWithAlphas(argv) : personasWithoutAlpha(argv, o.operator);
     const personas = await Promise.all(pairs.map((p) => loadPersona(p.persona)));
+    for (const w of new Set(personas.map((p) => steeringWarning(p)))) if (w) process.stderr.write(`warning: ${w}\n`);
     const model = await openModel(o);
     const specs: SteerSpec[] = personas.map((persona, i) => ({
       persona,

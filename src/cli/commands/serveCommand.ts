@@ -102,7 +102,7 @@ export function serveCommand(): Command {
     }
     const { personas } = await server.personas.list();
     log(`serving ${server.engine.info.id} at ${server.url}  (web page: ${server.url}/, API: ${server.url}/v1)`);
-    log(`personas in ${o.personas}: ${personas.map((p) => p.id).join(', ') || 'none'}`);
+    log(`personas in ${o.personas}: ${personas.map((p) => (p.steering_verdict === 'does-not-steer' ? `${p.id} (does not measurably steer this model)` : p.id)).join(', ') || 'none'}`);
     if (o.allowOrigin?.length) log(`web pages of ${o.allowOrigin.join(', ')} may call the API`);
     if (!isLoopback(o.host) && !o.apiKey) log(`warning: listening on ${o.host} without --api-key; anyone who can reach this address can use the model and upload personas.`);
     await new Promise<void>((resolve) => {
