@@ -12,7 +12,11 @@ export class KVCache {
   length = 0;
   capacity: number;
 
-  constructor(readonly numLayers: number, readonly batch: number, readonly kvHeads: number, readonly headDim: number, capacity = 64) {
+  /**
+   * `maxCapacity` caps the doubling of `append` (the most positions the cache will hold, e.g. prompt +
+   * answer budget): a cache never holds more than it can be asked for.
+   */
+  constructor(readonly numLayers: number, readonly batch: number, readonly kvHeads: number, readonly headDim: number, capacity = 64, readonly maxCapacity = Infinity) {
     this.capacity = Math.max(1, capacity);
     const size = batch * kvHeads * this.capacity * headDim;
     this.k = Array.from({ length: numLayers }, () => new Float32Array(size));
@@ -23,6 +27,17 @@ export class KVCache {
     if (needed <= this.capacity) return;
     let cap = this.capacity;
     while (cap < needed) cap *= 2;
+    this.reserve(Math.max(needed, Math.min(cap, this.maxCapacity)));
+  }
+
+  /**
+   * Grows the buffers to exactly `capacity` positions (no-op when they hold that many already): the
+   * graph attends over the whole capacity, so a long prompt's prefill reserves as it goes instead of
+   * attending over the final size from its first chunk.
+   */
+  reserve(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const cap = capacity;
     const D = this.headDim;
     const blocks = this.batch * this.kvHeads;
     for (const arr of [this.k, this.v]) {

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { DecoderSession } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
 import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
+import { prefillChunkSize, reserveForChunk } from './prefillChunks.js';
 import { splitsAtAnswer, type Intervention } from './Intervention.js';
 import { seededRandom } from '../../util/random.js';
 import { logSumExp, sampleToken, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
@@ -92,9 +93,14 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
 
   // The graph attends over the cache's whole capacity (masked beyond its length), so start small and
-  // let it double as answers grow: a 1,024-token budget would otherwise make the first steps as slow
-  // as decoding at 1,024 tokens of context.
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + Math.min(Math.max(...maxNew), 64) + 1);
+  // let it double as answers grow (never past what the rows can need): a 1,024-token budget would
+  // otherwise make the first steps as slow as decoding at 1,024 tokens of context. A prompt longer
+  // than one prefill chunk starts at one chunk and the cache grows as the prompt is read.
+  const chunk = opts.prefillChunk ?? 256;
+  const limit = T0 + Math.max(...maxNew) + 1;
+  const decodeCapacity = T0 + Math.min(Math.max(...maxNew), 64) + 1;
+  const longPrompt = T0 > chunk && !opts.noCache;
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, longPrompt ? chunk : decodeCapacity, limit);
   // keyMask per position: 1 for real tokens.
   const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 
@@ -128,14 +134,27 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     return res.logits;
   };
 
-  const chunk = opts.prefillChunk ?? 256;
   let logits: Float32Array | undefined;
+  // Positions [from, to) of the prompt in chunks; a long prompt's chunks keep one layer's attention
+  // scores within PREFILL_SCORE_BYTES and attend over what has been read (the cache reserved as it goes).
+  const prefill = async (from: number, to: number, steer: SteerFeed) => {
+    for (let s = from; s < to; ) {
+      let e = Math.min(to, s + chunk);
+      if (longPrompt) {
+        reserveForChunk(cache, e, limit);
+        e = Math.min(to, s + prefillChunkSize(c, B, cache.capacity, chunk));
+      }
+      logits = await run(s, e, steer);
+      s = e;
+    }
+  };
   if (opts.noCache) {
     logits = await run(0, T0, answerSteer);
   } else {
     const answerFrom = split ? T0 - 1 : 0;
-    for (let s = 0; s < answerFrom; s += chunk) logits = await run(s, Math.min(answerFrom, s + chunk), promptSteer);
-    for (let s = answerFrom; s < T0; s += chunk) logits = await run(s, Math.min(T0, s + chunk), answerSteer);
+    await prefill(0, answerFrom, promptSteer);
+    await prefill(answerFrom, T0, answerSteer);
+    if (longPrompt) cache.reserve(decodeCapacity);
   }
   const V = c.vocabSize;
   let step = 0;
