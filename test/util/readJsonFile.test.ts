@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelFileError, PersonaError } from '../../src/errors.js';
-import { readJsonFile, readJsonFileIfValid } from '../../src/util/readJsonFile.js';
+import { readJsonFile, readJsonFileIfValid, readTextFile } from '../../src/util/readJsonFile.js';
 
 describe('readJsonFile', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'read-json-'));
@@ -26,6 +26,15 @@ describe('readJsonFile', () => {
     expect(err).toBeInstanceOf(ModelFileError);
     expect((err as Error).message).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON \\(.+\\); download it again\\.$`));
     await expect(readJsonFile(bad)).rejects.toBeInstanceOf(PersonaError);
+  });
+
+  it('gives undefined for a missing file only when it is optional', async () => {
+    const missing = path.join(dir, 'optional.json');
+    expect(await readJsonFile(missing, { optional: true })).toBeUndefined();
+    expect(await readTextFile(missing, { optional: true })).toBeUndefined();
+    expect(await readTextFile(good, { optional: true })).toBe('{"a": 1}');
+    await expect(readTextFile(folder, { optional: true })).rejects.toThrow(`${folder} is not a regular file.`);
+    await expect(readJsonFile(bad, { optional: true })).rejects.toThrow(/is not valid JSON/);
   });
 
   it('gives undefined for a file that is missing or not JSON when asked only if valid', async () => {

@@ -1,4 +1,3 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ModelFileError, UnsupportedModelError } from '../../errors.js';
 import { readJsonFile } from '../../util/readJsonFile.js';
@@ -37,19 +36,16 @@ export function normalizeConfig(raw: Record<string, unknown>, source = 'config.j
 /** Reads `config.json` (and `generation_config.json`'s end-of-sequence ids) from a model folder. */
 export async function loadConfig(dir: string): Promise<ModelConfig> {
   const file = path.join(dir, 'config.json');
-  const missing = (f: string) => fs.stat(f).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
-  if (await missing(file)) {
+  const raw = await readJsonFile(file, { errorClass: ModelFileError, optional: true });
+  if (raw === undefined) {
     throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and the weights (model.safetensors, or shards listed in model.safetensors.index.json).`);
   }
-  const config = normalizeConfig((await readJsonFile(file, { errorClass: ModelFileError })) as Record<string, unknown>, file);
-  const genFile = path.join(dir, 'generation_config.json');
+  const config = normalizeConfig(raw as Record<string, unknown>, file);
   // generation_config.json is optional; when present it must be a readable JSON file.
-  if (!(await missing(genFile))) {
-    const gen = (await readJsonFile(genFile, { errorClass: ModelFileError })) as Record<string, unknown> | null;
-    if (gen && typeof gen === 'object') {
-      config.eosTokenIds = [...new Set([...config.eosTokenIds, ...idList(gen.eos_token_id)])];
-      if (config.padTokenId === null && typeof gen.pad_token_id === 'number' && Number.isInteger(gen.pad_token_id) && gen.pad_token_id >= 0) config.padTokenId = gen.pad_token_id;
-    }
+  const gen = (await readJsonFile(path.join(dir, 'generation_config.json'), { errorClass: ModelFileError, optional: true })) as Record<string, unknown> | null | undefined;
+  if (gen && typeof gen === 'object') {
+    config.eosTokenIds = [...new Set([...config.eosTokenIds, ...idList(gen.eos_token_id)])];
+    if (config.padTokenId === null && typeof gen.pad_token_id === 'number' && Number.isInteger(gen.pad_token_id) && gen.pad_token_id >= 0) config.padTokenId = gen.pad_token_id;
   }
   return config;
 }

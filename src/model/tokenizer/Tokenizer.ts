@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { ModelFileError } from '../../errors.js';
-import { readJsonFile } from '../../util/readJsonFile.js';
+import { readJsonFile, readTextFile } from '../../util/readJsonFile.js';
 import { describeValue } from '../config/describeValue.js';
 import {
   applyChatTemplate,
@@ -272,7 +272,7 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   if (!stat?.isDirectory()) throw new ModelFileError(`${dir} is not a model folder (it does not exist or is not a directory).`);
   const tokenizerJson = await readJson(dir, 'tokenizer.json');
   if (tokenizerJson === null) {
-    const slow = (await readText(path.join(dir, 'tokenizer.model'))) !== null;
+    const slow = (await readTextFile(path.join(dir, 'tokenizer.model'), { errorClass: ModelFileError, optional: true })) !== undefined;
     throw new ModelFileError(
       `No tokenizer.json in ${dir}. A fast tokenizer file (tokenizer.json) is required` +
         (slow
@@ -334,20 +334,10 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
   return specials;
 }
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ModelFileError(`Could not read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
 async function readJson(dir: string, name: string): Promise<Raw | null> {
   const file = path.join(dir, name);
-  const missing = await fs.stat(file).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
-  if (missing) return null;
-  const value = await readJsonFile(file, { errorClass: ModelFileError, hint: 'the file may be truncated, download it again.' });
+  const value = await readJsonFile(file, { errorClass: ModelFileError, hint: 'the file may be truncated, download it again.', optional: true });
+  if (value === undefined) return null;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ModelFileError(`${file} should hold a JSON object.`);
   }

@@ -1,7 +1,7 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { ModelFileError, PersonaError } from '../../errors.js';
+import { readJsonFile, readTextFile } from '../../util/readJsonFile.js';
 import { ChatTemplateLimitError, renderTemplate, type TemplateLimits } from './renderTemplate.js';
 
 /**
@@ -121,22 +121,16 @@ export function specialTokenStrings(tokenizerConfig: Raw): SpecialTokenStrings {
  */
 export async function readChatTemplate(dir: string, tokenizerConfig: Raw): Promise<ChatTemplateSource | null> {
   const jinjaFile = path.join(dir, 'chat_template.jinja');
-  const jinja = await readOptional(jinjaFile);
-  if (jinja !== null) return { source: jinja, origin: jinjaFile };
+  const jinja = await readTextFile(jinjaFile, { errorClass: ModelFileError, optional: true });
+  if (jinja !== undefined) return { source: jinja, origin: jinjaFile };
 
   const configFile = `${path.join(dir, 'tokenizer_config.json')} (chat_template)`;
   const fromConfig = pickTemplate(tokenizerConfig.chat_template, configFile);
   if (fromConfig !== null) return { source: fromConfig, origin: configFile };
 
   const jsonFile = path.join(dir, 'chat_template.json');
-  const json = await readOptional(jsonFile);
-  if (json !== null) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(json);
-    } catch (err) {
-      throw new ModelFileError(`${jsonFile} is not valid JSON: ${(err as Error).message}`, { cause: err });
-    }
+  const parsed = await readJsonFile(jsonFile, { errorClass: ModelFileError, optional: true });
+  if (parsed !== undefined) {
     const t = pickTemplate((parsed as Raw | null)?.chat_template, jsonFile);
     if (t !== null) return { source: t, origin: jsonFile };
   }
@@ -156,14 +150,6 @@ function pickTemplate(value: unknown, origin: string): string | null {
   return null;
 }
 
-async function readOptional(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ModelFileError(`Could not read ${file}: ${(err as Error).message}`, { cause: err });
-  }
-}
 
 const parsed = new Map<string, Template>();
 
