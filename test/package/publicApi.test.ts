@@ -6,7 +6,7 @@ import { ROOT } from '../helpers/paths.js';
 
 // The public API, on purpose: adding or removing a name here is a decision about the package.
 const PUBLIC = [
-  'loadModel', 'LanguageModel', 'extractActivations', 'snapshotDownload', 'listConversionCache', 'cleanConversionCache',
+  'loadModel', 'LanguageModel', 'modelSpec', 'DEVICES', 'DEFAULTS', 'extractActivations', 'snapshotDownload', 'listConversionCache', 'cleanConversionCache',
   'PersonaVector', 'computePersonaVector', 'trainPersona', 'readPromptFile', 'readContrastiveFiles', 'createPromptSet', 'localChatGenerator', 'openAIChatGenerator',
   'readPersonaVectorsArtifact', 'readArtifactSet', 'judgePairFilter', 'PERSONA_VECTORS_THRESHOLDS',
   'savePersona', 'loadPersona', 'personaFromVectorFile', 'VECTOR_FILE_FORMATS', 'writeControlVectorGguf', 'readControlVectorGguf', 'writePvSafetensors',
