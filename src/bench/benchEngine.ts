@@ -9,7 +9,8 @@ import type { ProgressCallback } from '../util/progress.js';
 import type { EvaluationBench } from './benchEvaluation.js';
 import type { TrainBench } from './benchTrain.js';
 import { median } from '../util/numerics.js';
-import { decode, decoder, prefill, randomIds } from './decodeTiming.js';
+import { decode, decoder, enginePrefill, prefill, randomIds } from './decodeTiming.js';
+import { withPeakRss } from './peakRss.js';
 import { spreadOf, type RatioSpread } from './interleaveRounds.js';
 import type { MachineBounds } from './machineBounds.js';
 import { profileSteering } from './steeringProfile.js';
@@ -59,14 +60,24 @@ export interface ContextSweepPoint {
   /** The context measured: `requested`, capped by the model's positions. */
   ctx: number;
   decode_tok_s: number;
-  /** One prompt of `ctx` tokens, for contexts of 4,096 and more. */
+  /** One prompt of `ctx` tokens read the way the engine reads a prompt (chunked, the cache growing), for contexts of 4,096 and more. */
   prefill_tok_s?: number;
+  /** prefill_tok_s over the same engine path's rate on a 512-token prompt, measured in the same process (#16 asks ≥ 0.6 at 4,096). */
+  prefill_over_512?: number;
+  /** Peak RSS while that prompt was read (garbage collected and the high-water mark reset first). */
+  prefill_peak_rss_mib?: number;
+  /** Peak RSS over the decode steps at this context (after the cache was filled; collected and reset first). */
+  decode_peak_rss_mib: number;
+  /** decode_peak_rss_mib / (weights + this KV cache) (#16 asks ≤ 1.25 at 8,192). */
+  decode_peak_over_weights_and_cache: number;
   /** The process's RSS right after this point's decode (and prefill), its cache not yet collected. */
   rss_mib: number;
   /** The process's peak RSS so far (monotonic; includes the untimed conversion pass at the start, so it is an upper bound). */
   process_peak_rss_mib: number;
   /** The f32 KV cache of the decode measurement. */
   kv_cache_mib: number;
+  /** Bytes of the converted weights. */
+  weights_mib: number;
 }
 
 export interface BenchOptions {
@@ -206,14 +217,43 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   // Context sweep, last (its caches grow the process's peak RSS): decode after each context, batch 1,
   // capped by the model's positions; the prefill of one prompt that long where it is ≥ 4,096 tokens.
   const context_sweep: ContextSweepPoint[] = [];
+  const weights_mib = Object.values(manifest.tensors).reduce((n, t) => n + t.length, 0) / (1 << 20);
+  // The reference for long prompts: a 512-token prompt through the same engine path, in this process.
+  const engine512 = (o.contexts ?? []).some((x) => x >= 4096) ? await enginePrefillRate(session, fit(512), o.reps) : NaN;
   for (const requested of o.contexts ?? []) {
     const ctx = fit(requested);
-    const point: ContextSweepPoint = { requested, ctx, decode_tok_s: 1 / (await decode(session, ctx, 1, o.decodeSteps)), rss_mib: 0, process_peak_rss_mib: 0, kv_cache_mib: (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20) };
-    if (requested >= 4096) point.prefill_tok_s = ctx / (await prefill(session, ctx));
+    const kv_cache_mib = (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20);
+    let step: (() => Promise<number>) | undefined = await decoder(session, ctx, 1, o.decodeSteps);
+    const decoded = await withPeakRss(async () => {
+      const times: number[] = [];
+      for (let i = 0; i < o.decodeSteps; i++) times.push(await step!());
+      return median(times);
+    });
+    step = undefined; // the cache goes before the prefill below
+    const point: ContextSweepPoint = {
+      requested,
+      ctx,
+      decode_tok_s: 1 / decoded.value,
+      decode_peak_rss_mib: decoded.peakMib,
+      decode_peak_over_weights_and_cache: decoded.peakMib / (weights_mib + kv_cache_mib),
+      rss_mib: 0,
+      process_peak_rss_mib: 0,
+      kv_cache_mib,
+      weights_mib,
+    };
+    if (requested >= 4096) {
+      const read = await withPeakRss(() => enginePrefill(session, ctx));
+      point.prefill_tok_s = ctx / read.value;
+      point.prefill_over_512 = point.prefill_tok_s / engine512;
+      point.prefill_peak_rss_mib = read.peakMib;
+    }
     point.rss_mib = process.memoryUsage().rss / (1 << 20);
     point.process_peak_rss_mib = process.resourceUsage().maxRSS / 1024;
     context_sweep.push(point);
-    log(`${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s${point.prefill_tok_s ? `, prefill ${point.prefill_tok_s.toFixed(1)} tok/s` : ''}, RSS ${point.rss_mib.toFixed(0)} MiB (process peak ${point.process_peak_rss_mib.toFixed(0)}) (KV cache ${point.kv_cache_mib.toFixed(0)} MiB)`);
+    log(
+      `${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s, peak RSS ${decoded.peakMib.toFixed(0)} MiB = ${point.decode_peak_over_weights_and_cache.toFixed(2)} × (weights ${weights_mib.toFixed(0)} + KV cache ${kv_cache_mib.toFixed(0)} MiB)` +
+        (point.prefill_tok_s ? `; prefill ${point.prefill_tok_s.toFixed(1)} tok/s = ${point.prefill_over_512!.toFixed(2)} × the 512-token rate (${engine512.toFixed(1)}), peak RSS ${point.prefill_peak_rss_mib!.toFixed(0)} MiB` : ''),
+    );
   }
   await session.release();
 
@@ -228,4 +268,12 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     train_activation_over_prefill: train_activation_tok_s / prefill_tok_s['128'],
     context_sweep,
   };
+}
+
+/** Tokens/s of the engine's prompt read (`enginePrefill`) on a T-token prompt: median of `reps` after one warm-up. */
+async function enginePrefillRate(session: DecoderSession, T: number, reps: number): Promise<number> {
+  await enginePrefill(session, T);
+  const times: number[] = [];
+  for (let r = 0; r < Math.max(1, reps); r++) times.push(await enginePrefill(session, T));
+  return T / median(times);
 }

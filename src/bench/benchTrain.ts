@@ -12,8 +12,12 @@ export interface TrainBench {
   negative_prompts: number;
   max_new_tokens: number;
   total_s: number;
-  /** Seconds and share of the total per progress phase of `train` (answers, activations, steering check …), in the order they ran. */
-  phases: { phase: string; seconds: number; share: number }[];
+  /**
+   * Seconds and share of the total per progress phase of `train` (answers, activations, steering check …),
+   * in the order they ran, with the work the phase reported (its progress total and unit: answer-token
+   * budget, sequences read): work does not move with the machine's load, times do.
+   */
+  phases: { phase: string; seconds: number; share: number; work?: number; unit?: string }[];
   recommended_layer: number;
   /** The steering check's verdict (random weights: usually that it does not steer). */
   verdict?: string;
@@ -40,6 +44,7 @@ export async function benchTrain(dir: string, precision: Precision, threads: num
     const positivePrompts = Array.from({ length: pairs }, (_, i) => ({ system: 'Answer in a formal, precise register.', user: ask(i) }));
     const negativePrompts = Array.from({ length: pairs }, (_, i) => ({ system: 'Answer casually, like texting a friend.', user: ask(i) }));
     const starts: { phase: string; t: number }[] = [];
+    const work = new Map<string, { total: number; unit?: string }>();
     const t0 = performance.now();
     const persona = await trainPersona({
       model,
@@ -49,6 +54,7 @@ export async function benchTrain(dir: string, precision: Precision, threads: num
       maxNewTokens,
       recommend: recordSteering({ scorer: { kind: 'markers', file: path.join(DEFAULT_MODEL_DIR, 'style_markers.json') }, seed: 0 }),
       onProgress: (p) => {
+        work.set(p.phase, { total: p.total, unit: p.unit });
         if (starts.at(-1)?.phase !== p.phase && !starts.some((s) => s.phase === p.phase)) starts.push({ phase: p.phase, t: performance.now() });
       },
     });
@@ -58,7 +64,7 @@ export async function benchTrain(dir: string, precision: Precision, threads: num
     const phases = bounds
       .map((s, i) => ({ phase: s.phase, seconds: ((bounds[i + 1]?.t ?? t1) - s.t) / 1000 }))
       .filter((p) => p.seconds > 0 || p.phase !== 'before the first progress event')
-      .map((p) => ({ ...p, share: p.seconds / total }));
+      .map((p) => ({ ...p, share: p.seconds / total, ...(work.has(p.phase) ? { work: work.get(p.phase)!.total, unit: work.get(p.phase)!.unit } : {}) }));
     return { positive_prompts: pairs, negative_prompts: pairs, max_new_tokens: maxNewTokens, total_s: total, phases, recommended_layer: persona.meta.recommendedLayer, verdict: persona.meta.steering?.verdict };
   } finally {
     await model.dispose();

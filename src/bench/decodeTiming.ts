@@ -1,4 +1,6 @@
 import type { DecoderSession } from '../engine/DecoderSession.js';
+import { generateBatch } from '../engine/generate/generateBatch.js';
+import { prefillChunkSize, reserveForChunk } from '../engine/generate/prefillChunks.js';
 import { KVCache } from '../engine/KVCache.js';
 import { median } from '../util/numerics.js';
 import { randomInt, seededRandom } from '../util/random.js';
@@ -30,23 +32,28 @@ export async function prefill(s: DecoderSession, T: number, B = 1, pool = false)
   return (performance.now() - t) / 1000;
 }
 
-/** A cache filled with `ctx` positions, and a function that times one decode step on it. */
+/**
+ * A cache filled with `ctx` positions, and a function that times one decode step on it. The cache is
+ * filled as the engine prefills a long prompt (chunks whose attention scores stay within
+ * `PREFILL_SCORE_BYTES`, the cache growing as it is read) and ends with room for `steps` tokens.
+ */
 export async function decoder(s: DecoderSession, ctx: number, B: number, steps: number, steer?: Float32Array): Promise<() => Promise<number>> {
   const c = s.config;
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, ctx + steps + 1);
+  const limit = ctx + steps + 1;
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, Math.min(ctx, 256), limit);
   const ids = randomIds(B * ctx, c.vocabSize, ctx * 7 + B);
-  for (let s0 = 0; s0 < ctx; s0 += 256) {
-    const T = Math.min(256, ctx - s0);
+  for (let s0 = 0; s0 < ctx; ) {
+    reserveForChunk(cache, Math.min(ctx, s0 + 256), limit);
+    const T = Math.min(ctx - s0, prefillChunkSize(c, B, cache.capacity));
     const S = s0 + T;
     const inputIds: number[] = [];
     const positions: number[] = [];
-    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) {
-      inputIds.push(ids[b * ctx + t]);
-      positions.push(t);
-    }
+    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) (inputIds.push(ids[b * ctx + t]), positions.push(t));
     const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache });
     cache.append(res.newK, res.newV, T);
+    s0 = S;
   }
+  cache.reserve(limit);
   let i = 0;
   return async () => {
     const S = cache.length + 1;
@@ -78,3 +85,16 @@ export async function decode(s: DecoderSession, ctx: number, B: number, steps: n
   return median(times);
 }
 
+
+/**
+ * Seconds to prefill one prompt of T random tokens the way the engine reads a prompt (`generateBatch`
+ * with no new token: chunked, the cache growing as it goes), so long prompts are timed as users run them.
+ *
+ * @example const tokS = 4096 / (await enginePrefill(session, 4096));
+ */
+export async function enginePrefill(s: DecoderSession, T: number): Promise<number> {
+  const promptIds = randomIds(T, s.config.vocabSize, T + 3);
+  const t = performance.now();
+  await generateBatch(s, [{ promptIds, maxNewTokens: 0 }], { stopTokenIds: [], padTokenId: 0 });
+  return (performance.now() - t) / 1000;
+}

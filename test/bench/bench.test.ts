@@ -35,8 +35,13 @@ describe('persona bench', () => {
         expect(p.ctx).toBeLessThanOrEqual(Math.min(p.requested, config_max));
         expect(p.decode_tok_s).toBeGreaterThan(0);
         expect(p.kv_cache_mib).toBeGreaterThan(0);
+        // The decode steps' own peak RSS, beside the weights and the cache it holds.
+        expect(p.decode_peak_rss_mib).toBeGreaterThan(0);
+        expect(p.decode_peak_over_weights_and_cache).toBeCloseTo(p.decode_peak_rss_mib / (p.weights_mib + p.kv_cache_mib), 6);
       }
       expect(x.context_sweep[3].prefill_tok_s).toBeGreaterThan(0);
+      expect(x.context_sweep[3].prefill_over_512).toBeGreaterThan(0);
+      expect(x.context_sweep[3].prefill_peak_rss_mib).toBeGreaterThan(0);
       expect(x.context_sweep[0].prefill_tok_s).toBeUndefined();
       const peaks = x.context_sweep.map((p: { process_peak_rss_mib: number }) => p.process_peak_rss_mib);
       for (const p of x.context_sweep) expect(p.rss_mib).toBeLessThanOrEqual(p.process_peak_rss_mib + 1);
@@ -70,6 +75,8 @@ describe('persona bench', () => {
     const names = t.phases.map((p: { phase: string }) => p.phase);
     expect(names).toContain('answers');
     expect(names).toContain('steering check');
+    // Each generation phase says how much it generated (its answer-token budget): work, which load does not move.
+    expect(t.phases.find((p: { phase: string }) => p.phase === 'answers')).toMatchObject({ work: 40 * 64, unit: 'tokens' });
     const shares = t.phases.reduce((n: number, p: { share: number }) => n + p.share, 0);
     expect(shares).toBeCloseTo(1, 6);
     expect(Number.isInteger(t.recommended_layer)).toBe(true);

@@ -13,7 +13,7 @@ export const PREFILL_SCORE_BYTES = 32 * 2 ** 20;
  * `capacity` cached slots plus the new rows would pass {@link PREFILL_SCORE_BYTES} (a multiple of 16,
  * at least 16).
  *
- * @example prefillChunkSize(config, 1, 8192); // 64 on Qwen3-0.6B's shape (16 heads)
+ * @example prefillChunkSize(config, 1, 8192); // 48 on Qwen3-0.6B's shape (16 heads)
  */
 export function prefillChunkSize(c: ModelConfig, batch: number, capacity: number, requested = 256): number {
   const perToken = 4 * batch * c.numAttentionHeads; // bytes of scores per new token and column
