@@ -127,6 +127,8 @@ export interface SteeringCheck {
   questions: string[];
   settings: { alphas: number[]; screenAlpha: number; keepLayers: number; coherenceFloor: number; repetitionFloor: number; perplexityCeiling: number; level: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: string; positions: string; scorer: string };
   generatedTokens: number;
+  /** Answers read back unsteered (perplexity, projection): cells already incoherent by end-of-turn rate or distinct-2 are not read back (their perplexity is left unmeasured). */
+  readBackAnswers: number;
 }
 
 /**
@@ -180,22 +182,45 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   let projectionLayer: number | undefined;
   // One unsteered read-back per list of answers gives the perplexity (and the projection, when it is the metric).
   const reader = unsteeredReader(model, { batchSize });
-  const scorers: Scorer[] = [...traits.scorers, distinctNScorer([2]), perplexityScorer(unsteeredLogProbSource(model, { reader }))];
+  // Scorers read from the text (trait, distinct-2), and those that need the unsteered read-back.
+  const textScorers: Scorer[] = [...traits.scorers, distinctNScorer([2])];
+  const readBackScorers: Scorer[] = [perplexityScorer(unsteeredLogProbSource(model, { reader }))];
   if (!metric) {
     projectionLayer = persona.meta.layers.reduce((a, b) => (b.separation > a.separation ? b : a)).layer;
     metric = `projection:${persona.name}`;
-    scorers.push(projectionScorer(model, [{ persona, layer: projectionLayer }], { reader }));
+    readBackScorers.push(projectionScorer(model, [{ persona, layer: projectionLayer }], { reader }));
   }
   const metricSource: 'scorer' | 'projection' = projectionLayer === undefined ? 'scorer' : 'projection';
-  const score = async (items: TokenizedItem[]) => {
+  let readBackItems = 0;
+  /**
+   * Scores a sweep's answers, `Q` rows per cell. The read-back (perplexity under the unsteered model)
+   * is skipped for cells that `decided` says are incoherent already from their end-of-turn rate or
+   * distinct-2: their perplexity cannot change the verdict, so it is left unmeasured (null). With the
+   * projection metric every cell is read back (the effect needs it).
+   */
+  const score = async (items: TokenizedItem[], ended: boolean[], decided?: (part: Array<Record<string, ScoreValue>>, ended: boolean[]) => boolean) => {
     const rows: Array<Record<string, ScoreValue>> = items.map(() => ({}));
-    for (const s of scorers) (await s.score(items)).forEach((r, i) => Object.assign(rows[i], r));
+    for (const s of textScorers) (await s.score(items)).forEach((r, i) => Object.assign(rows[i], r));
+    const read: number[] = [];
+    for (let k = 0; k * Q < items.length; k++) {
+      const cell = Array.from({ length: Math.min(Q, items.length - k * Q) }, (_, i) => k * Q + i);
+      if (metricSource === 'projection' || !decided?.(cell.map((i) => rows[i]), cell.map((i) => ended[i]))) read.push(...cell);
+    }
+    const subset = read.map((i) => items[i]);
+    readBackItems += subset.length;
+    for (const s of readBackScorers) {
+      const got = subset.length ? await s.score(subset) : [];
+      const none = Object.fromEntries(s.metrics.map((m) => [m, null]));
+      rows.forEach((r) => Object.assign(r, none));
+      got.forEach((r, j) => Object.assign(rows[read[j]], r));
+    }
     return rows;
   };
-  const run = async (rows: SweepRow[], phase: string) => {
+  const run = async (rows: SweepRow[], phase: string, decided?: Parameters<typeof score>[2]) => {
     const answers = await generateSweep(model, rows, { maxNewTokens, sampling, batchSize, onProgress: o.onProgress, phase, signal: o.signal });
     generatedTokens += answers.reduce((n, a) => n + a.tokens.length, 0);
-    const scores = await score(answers.map((a, i) => ({ question: questions[i % Q], answer: a.text, promptIds: a.promptIds, answerIds: a.tokens })));
+    const items = answers.map((a, i) => ({ question: questions[i % Q], answer: a.text, promptIds: a.promptIds, answerIds: a.tokens }));
+    const scores = await score(items, answers.map((a) => a.ended), decided);
     return { answers, scores };
   };
 
@@ -214,7 +239,13 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
       const iv = resolveSteering(model, [{ persona, alpha, layer, units, positions }]);
       return questions.map((q, i) => ({ prompt: q, intervention: iv, seed: seed + i }));
     });
-    const { answers, scores } = await run(rows, phase);
+    // Incoherent whatever its perplexity: too few answers end their turn, or too repetitive.
+    const decided = (part: Array<Record<string, ScoreValue>>, ended: boolean[]) => {
+      const s = summarizeCondition(part, ended, ended.map(() => 0), ['distinct2'], level);
+      const d2 = s.metrics.distinct2.mean;
+      return !(s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2);
+    };
+    const { answers, scores } = await run(rows, phase, decided);
     return pairs.map(({ alpha }, k) => {
       const part = scores.slice(k * Q, (k + 1) * Q);
       const ans = answers.slice(k * Q, (k + 1) * Q);
@@ -301,6 +332,7 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     questions: [...questions],
     settings: { alphas, screenAlpha, keepLayers: Math.min(keepLayers, layers.length), coherenceFloor: floor, repetitionFloor, perplexityCeiling, level, maxNewTokens, temperature, topK, seed, units, positions, scorer: traits.scorers.length ? traits.description : 'none (projection)' },
     generatedTokens,
+    readBackAnswers: readBackItems,
   };
 }
 
