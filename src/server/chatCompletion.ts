@@ -1,18 +1,16 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { ChatMessage } from '../engine/LanguageModel.js';
-import type { Intervention } from '../engine/generate/Intervention.js';
-import type { EngineWorker, RowResult, WorkerRow } from '../engine/worker/EngineWorker.js';
-import { PersonaError } from '../errors.js';
-import { normalizeLayer } from '../steering/PersonaVector.js';
-import { resolveSteering, type SteerSpec } from '../steering/resolveSteering.js';
-import { steeringWarning } from '../steering/steeringWarning.js';
+import type { EngineWorker, WorkerRow } from '../engine/worker/EngineWorker.js';
 import { MonitorReadings, resolveMonitor } from './requestMonitor.js';
 import { ApiError } from './ApiError.js';
-import { ReasoningSplitter } from '../model/tokenizer/splitReasoning.js';
-import { chatRequestSchema, parseBody, steeringEntries, toMessages, type ChatLimits, type SteerEntry } from './chatRequestSchema.js';
+import { chatRequestSchema, parseBody, steeringEntries, toMessages, type ChatLimits } from './chatRequestSchema.js';
+import { CompletionChoice, type ChoiceEnd, type Piece } from './CompletionChoice.js';
 import type { GenerationQueue } from './GenerationQueue.js';
 import type { PersonaStore } from './PersonaStore.js';
-import { StopMatcher } from './StopMatcher.js';
+import { resolveRequestSteering, type SteeringEcho } from './resolveRequestSteering.js';
+import { sseBody } from './sseBody.js';
+
+export type { SteeringEcho } from './resolveRequestSteering.js';
 
 /**
  * What the chat route works with (built once by `createApp`).
@@ -39,23 +37,6 @@ export interface ChatCompletionContext {
   onCompletion?: (record: CompletionRecord) => void;
 }
 
-/**
- * The steering a completion ran with, defaults filled in (echoed as `persona_steering`).
- *
- * @example const echo: SteeringEcho = { persona: 'formal', alpha: 4, layer: 1, positions: 'all', units: 'gap' };
- */
-export interface SteeringEcho {
-  persona: string;
-  /** null for ablate and cap, which take no alpha. */
-  alpha: number | null;
-  /** The first of `layers` (kept for clients of the one-layer form). */
-  layer: number;
-  layers: number[];
-  positions: string;
-  units: string;
-  operator: 'add' | 'ablate' | 'cap';
-  cap?: number;
-}
 
 /**
  * Token counts of a completion, as OpenAI reports them.
@@ -82,175 +63,8 @@ export interface CompletionRecord {
   steering: SteeringEcho[];
 }
 
-/** One token's entry in OpenAI's `logprobs.content`. */
-interface TokenLogprob {
-  token: string;
-  logprob: number;
-  bytes: number[];
-  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
-}
 
-const bytesOf = (s: string) => Array.from(Buffer.from(s, 'utf8'));
 
-/**
- * Turns a request's steering fields into one row intervention (personas by name from the store;
- * layer defaults to each persona's recommended layer). Bad layers, units or positions are 400s.
- *
- * @example const { intervention, echo } = await resolveRequestSteering(ctx, [{ persona: 'formal', alpha: 4 }]);
- */
-export async function resolveRequestSteering(
-  ctx: Pick<ChatCompletionContext, 'engine' | 'personas'>,
-  entries: SteerEntry[],
-  opts: { list?: boolean } = {},
-): Promise<{ intervention: Intervention | null; echo: SteeringEcho[]; warnings: string[] }> {
-  if (entries.length === 0) return { intervention: null, echo: [], warnings: [] };
-  const isList = opts.list === true;
-  const specs: SteerSpec[] = [];
-  const echo: SteeringEcho[] = [];
-  const warnings: string[] = [];
-  for (const [i, e] of entries.entries()) {
-    const persona = await ctx.personas.forSteering(e.persona);
-    const warning = steeringWarning(persona);
-    if (warning && !warnings.includes(warning)) warnings.push(warning);
-    const param = (field: string) => (entries.length > 1 || isList ? `steering.${i}.${field}` : field);
-    let layers: number[];
-    try {
-      layers = [...new Set((e.layers ?? [e.layer ?? persona.meta.recommendedLayer]).map((l) => normalizeLayer(l, ctx.engine.info.numLayers)))];
-    } catch (err) {
-      const field = e.layers ? 'layers' : 'layer';
-      throw new ApiError(400, `${param(field)}: ${(err as Error).message}`, 'invalid_request_error', { param: param(field) });
-    }
-    const operator = e.operator ?? 'add';
-    if (operator === 'add' && e.units === 'resid' && layers.some((l) => !(persona.meta.layers.find((x) => x.layer === l)?.residNorm))) {
-      throw new ApiError(400, `${param('units')}: the persona "${e.persona}" has no residual norm at layer ${layers.join(', ')}, so units "resid" cannot scale it; use "gap" or "unit".`, 'invalid_request_error', { param: param('units') });
-    }
-    specs.push({ persona, alpha: e.alpha ?? 0, layers, positions: e.positions, units: e.units, operator, cap: e.cap });
-    echo.push({ persona: e.persona, alpha: operator === 'add' ? e.alpha! : null, layer: layers[0], layers, positions: e.positions ?? 'all', units: e.units ?? 'gap', operator, ...(e.cap !== undefined ? { cap: e.cap } : {}) });
-  }
-  try {
-    return { intervention: resolveSteering(ctx.engine.info, specs), echo, warnings };
-  } catch (err) {
-    if (err instanceof PersonaError) throw new ApiError(400, err.message, 'invalid_request_error', { param: 'steering' });
-    throw err;
-  }
-}
-
-/** How one choice ended, ready to send. */
-interface ChoiceEnd {
-  /** Text still to send (held back, or completed by the final result). */
-  rest: Piece;
-  finishReason: 'stop' | 'length';
-  /** Answer token ids (without the end-of-turn token; cut at a stop string). */
-  tokenIds: number[];
-  logprobs: { content: TokenLogprob[]; refusal: null } | null;
-}
-
-/** Text to send, as answer and thinking. */
-interface Piece {
-  content: string;
-  reasoning: string;
-}
-
-/** Per-choice bookkeeping: stop strings, what was streamed, the tokens seen, how it ended. */
-class Choice {
-  readonly matcher: StopMatcher;
-  /** Raw text the engine streamed for this row (before stop-string cutting). */
-  raw = '';
-  /** Answer text sent to the client (without the thinking). */
-  text = '';
-  /** Thinking sent to the client (`reasoning_content`), when the request turned thinking on. */
-  reasoning = '';
-  private readonly splitter: ReasoningSplitter | null;
-  tokens: number[] = [];
-  /** Set once the row's last token has been seen (end of turn, length, or a stop string). */
-  ended: 'eos' | 'length' | 'stop' | null = null;
-
-  constructor(stops: string[], thinking: boolean) {
-    this.matcher = new StopMatcher(stops);
-    this.splitter = thinking ? new ReasoningSplitter() : null;
-  }
-
-  /** Text after the stop matcher, split into thinking and answer (all answer when thinking is off). */
-  private split(out: string, last: boolean): Piece {
-    if (!this.splitter) {
-      this.text += out;
-      return { content: out, reasoning: '' };
-    }
-    const a = this.splitter.push(out);
-    const b = last ? this.splitter.flush() : { reasoning: '', content: '' };
-    const p = { content: a.content + b.content, reasoning: a.reasoning + b.reasoning };
-    this.text += p.content;
-    this.reasoning += p.reasoning;
-    return p;
-  }
-
-  /** Whether the answer had thinking (then `reasoning_content` is sent, even empty). */
-  get thought(): boolean {
-    return this.splitter?.sawReasoning === true;
-  }
-
-  /** A streamed token: returns the text to send now. */
-  token(piece: string, id: number, stopIds: Set<number>, maxNewTokens: number): Piece {
-    if (this.ended) return { content: '', reasoning: '' };
-    this.tokens.push(id);
-    this.raw += piece;
-    const out = this.matcher.push(piece);
-    if (this.matcher.stopped) this.ended = 'stop';
-    else if (stopIds.has(id)) this.ended = 'eos';
-    else if (this.tokens.length >= maxNewTokens) this.ended = 'length';
-    return this.split(out, false);
-  }
-
-  /** Everything after the last streamed piece: `fullText` is the decoded answer (the stream may hold back an incomplete character). */
-  private tail(fullText: string): Piece {
-    let rest = '';
-    if (!this.matcher.stopped && fullText.startsWith(this.raw) && fullText.length > this.raw.length) {
-      const extra = fullText.slice(this.raw.length);
-      this.raw += extra;
-      rest += this.matcher.push(extra);
-    }
-    rest += this.matcher.flush();
-    return this.split(rest, true);
-  }
-
-  /** The end as seen in the token stream (no log-probabilities asked for). */
-  endFromStream(decode: (ids: number[]) => string): ChoiceEnd {
-    const rest = this.tail(decode(this.tokens));
-    const tokenIds = this.ended === 'eos' ? this.tokens.slice(0, -1) : this.tokens;
-    return { rest, finishReason: this.ended === 'length' ? 'length' : 'stop', tokenIds, logprobs: null };
-  }
-
-  /** The end from the engine's finished row (with log-probabilities and token strings). */
-  endFromResult(r: RowResult, topLogprobs: number | null): ChoiceEnd {
-    const rest = this.tail(r.text);
-    let kept = r.tokens.length;
-    if (this.matcher.stopped) {
-      // Tokens up to the one that completed the text before the stop string.
-      let acc = 0;
-      kept = 0;
-      while (kept < r.tokens.length && acc < this.text.length) acc += r.tokenTexts[kept++].length;
-    } else if (r.ended && kept > 0) {
-      kept -= 1; // the end-of-turn token is not part of the answer
-    }
-    const finishReason = this.matcher.stopped || r.finishReason !== 'length' ? 'stop' : 'length';
-    return { rest, finishReason, tokenIds: r.tokens.slice(0, kept), logprobs: topLogprobs === null ? null : logprobsOf(r, kept, topLogprobs) };
-  }
-}
-
-function logprobsOf(r: RowResult, kept: number, top: number): { content: TokenLogprob[]; refusal: null } | null {
-  if (!r.logprobs) return null;
-  const content: TokenLogprob[] = [];
-  for (let i = 0; i < kept && i < r.logprobs.length; i++) {
-    const token = r.tokenTexts[i];
-    content.push({
-      token,
-      logprob: r.logprobs[i],
-      bytes: bytesOf(token),
-      top_logprobs: (r.topLogprobs?.[i] ?? []).slice(0, top).map((t) => ({ token: t.token, logprob: t.logprob, bytes: bytesOf(t.token) })),
-    });
-  }
-  return { content, refusal: null };
-}
 
 /** One compiled schema per server's limits (building a zod schema per request costs a millisecond). */
 const schemas = new WeakMap<ChatLimits, ReturnType<typeof chatRequestSchema>>();
@@ -306,7 +120,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = ctx.modelId;
-  const choices = rows.map(() => new Choice(stops, thinking));
+  const choices = rows.map(() => new CompletionChoice(stops, thinking));
   const stopIds = new Set(ctx.engine.info.stopTokenIds);
   // Log-probabilities and token strings come with the engine's finished rows; without them, a
   // request is answered as soon as its own rows end, not when the whole batch does.
@@ -316,7 +130,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   // streamed) carries `persona_warnings`, one line per such persona; absent otherwise.
   const extras = { persona_steering: echo.length ? echo : null, ...(warnings.length ? { persona_warnings: warnings } : {}) };
   // A choice's answer tokens so far (its closing end-of-turn token is not part of the answer).
-  const answerLength = (c: Choice) => (c.ended === 'eos' ? c.tokens.length - 1 : c.tokens.length);
+  const answerLength = (c: CompletionChoice) => (c.ended === 'eos' ? c.tokens.length - 1 : c.tokens.length);
   // Monitored: a choice is over once its answer tokens have all been read too (the last one is read
   // in the next forward call, or the batch's closing one).
   const over = () => choices.every((c, i) => c.ended && (!monitor || monitor.has(i, answerLength(c))));
@@ -328,28 +142,7 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   };
 
   const stream = b.stream === true;
-  let send: (obj: unknown) => void = () => {};
-  let end: () => void = () => {};
-  let body: ReadableStream<Uint8Array> | undefined;
-  if (stream) {
-    const enc = new TextEncoder();
-    let open = true;
-    body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        send = (obj) => {
-          if (open) controller.enqueue(enc.encode(`data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}\n\n`));
-        };
-        end = () => {
-          if (open) controller.close();
-          open = false;
-        };
-      },
-      cancel() {
-        open = false;
-        done.abort();
-      },
-    });
-  }
+  const { body, send, end } = stream ? sseBody(() => done.abort()) : { body: undefined, send: () => {}, end: () => {} };
   // Thinking goes in `reasoning_content`, as vLLM and llama.cpp's server send it.
   const delta = (p: Piece) => ({ ...(p.reasoning ? { reasoning_content: p.reasoning } : {}), ...(p.content ? { content: p.content } : {}) });
   const chunk = (choiceList: unknown[], more: Record<string, unknown> = {}) => ({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: choiceList, ...more });
