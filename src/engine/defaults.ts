@@ -17,8 +17,12 @@ export const DEFAULTS = Object.freeze({
   }),
   /** How answers are sampled when a persona is trained or swept: T = 0.8 and top-k 50 (transformers' default), as the reference. */
   sampling: Object.freeze({ temperature: 0.8, topK: 50, seed: 0 }),
-  /** Answer length when a persona is trained. */
-  train: Object.freeze({ maxNewTokens: 48 }),
+  /**
+   * Training a persona (`trainPersona`, `persona train`, `persona create`): answer length, and rows
+   * per batch of its answers and activation reads. The batch size changes speed and memory only:
+   * each row samples with its own seed, so the answers are the same at any batch size (tested).
+   */
+  train: Object.freeze({ maxNewTokens: 48, batchSize: 32 }),
   /** Contrastive pairs built for a one-line description (`createPromptSet`, `persona create`). */
   prompts: Object.freeze({ numPrompts: 64 }),
   /** `persona chat`: most tokens per answer. */

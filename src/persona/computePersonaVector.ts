@@ -33,6 +33,7 @@ export interface ComputePersonaOptions {
   maxNewTokens?: number;
   /** Answer sampling (default T=0.8, seed 0). */
   sampling?: SamplingOptions;
+  /** Rows per batch of answers and activation reads (default `DEFAULTS.train.batchSize`, 32): speed and memory only, the answers do not depend on it. */
   batchSize?: number;
   /**
    * Keep only the answer pairs this filter passes — persona_vectors' judge filter is
@@ -110,6 +111,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   if (source === 'given' && samples !== 1) throw new InvalidArgumentError('samples per question applies to generated answers; given answers are read once each.');
   const sampling = o.sampling ?? { temperature: DEFAULTS.sampling.temperature, seed: DEFAULTS.sampling.seed };
   const maxNewTokens = o.maxNewTokens ?? DEFAULTS.train.maxNewTokens;
+  const batchSize = o.batchSize ?? DEFAULTS.train.batchSize;
   for (const p of all) {
     const n = model.encodePrompt(promptOnly(p), undefined, { thinking: o.thinking }).length;
     if (source === 'generated' && n + maxNewTokens > model.config.maxPositionEmbeddings) {
@@ -135,7 +137,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     answers = await model.generate(rows, {
       maxNewTokens,
       sampling,
-      batchSize: o.batchSize,
+      batchSize,
       signal: o.signal,
       ignoreHooks: true,
       thinking: o.thinking,
@@ -192,7 +194,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     }
     return { promptIds: a.promptIds, answerIds: source === 'given' ? (a.tokens.length ? a.tokens : [model.stopTokenIds[0] ?? 0]) : answerTokens(a.tokens, model.stopTokenIds) };
   });
-  const acts = await extractActivations(model, seqs, { batchSize: o.batchSize, onProgress: o.onProgress, signal: o.signal });
+  const acts = await extractActivations(model, seqs, { batchSize, onProgress: o.onProgress, signal: o.signal });
   const feats = positions === 'prompt-last' ? acts.promptLast : positions === 'prompt-mean' ? acts.promptMean : acts.responseMean;
   const P = posIdx.length;
   const L = model.numLayers;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { chatCommand } from '../../src/cli/commands/chatCommand.js';
+import { createCommand } from '../../src/cli/commands/createCommand.js';
 import { screenCommand } from '../../src/cli/commands/screenCommand.js';
 import { serveCommand } from '../../src/cli/commands/serveCommand.js';
 import { trainCommand } from '../../src/cli/commands/trainCommand.js';
@@ -30,6 +31,10 @@ describe('the CLI defaults', () => {
     expect([defaultOf(serve, '--max-batch'), defaultOf(serve, '--max-queue'), defaultOf(serve, '--max-tokens'), defaultOf(serve, '--port'), defaultOf(serve, '--host')]).toEqual([DEFAULTS.server.maxBatch, DEFAULTS.server.maxQueue, DEFAULTS.server.maxTokens, DEFAULTS.server.port, DEFAULTS.server.host]);
     const train = trainCommand();
     expect([defaultOf(train, '--max-new-tokens'), defaultOf(train, '--temperature')]).toEqual([DEFAULTS.train.maxNewTokens, DEFAULTS.sampling.temperature]);
+    // create and train answer in batches of one size, the library's (trainPersona's default too)
+    const create = createCommand();
+    expect([defaultOf(train, '--batch-size'), defaultOf(create, '--batch-size')]).toEqual([DEFAULTS.train.batchSize, DEFAULTS.train.batchSize]);
+    expect([defaultOf(create, '--max-new-tokens'), defaultOf(create, '--temperature')]).toEqual([DEFAULTS.train.maxNewTokens, DEFAULTS.sampling.temperature]);
     expect(defaultOf(chatCommand(), '--max-new-tokens')).toBe(DEFAULTS.chat.maxNewTokens);
     expect(defaultOf(screenCommand(), '--batch-size')).toBe(DEFAULTS.screen.batchSize);
     const sweep = Object.fromEntries(evaluationOptions({ alphas: '', questions: '', numQuestions: '', seed: '', scorer: '', traitMetric: '' }, { layers: [], prompts: [] }).map((o) => [o.long, o.defaultValue]));

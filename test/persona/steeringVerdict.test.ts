@@ -51,6 +51,27 @@ describe('a description whose vector does not measurably steer the stylist', () 
     expect(e.personas[0].name).toBe('cheerful');
   }, 900_000);
 
+  it('gets the verdict from train on the prompt files generate-prompts writes for it: printed, no "Steer with" line, recorded in the file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-train-'));
+    const prompts = path.join(dir, 'prompts');
+    const g = await persona(['generate-prompts', '--personality', CHEERFUL, '--out-dir', prompts]);
+    expect(g.status, g.stderr.slice(-2000)).toBe(0);
+    const out = path.join(dir, 'cheerful.persona.json');
+    const r = await persona(['train', '--positive-prompts', path.join(prompts, 'positive.jsonl'), '--negative-prompts', path.join(prompts, 'negative.jsonl'), '--out', out]);
+    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout).toContain('verdict: this vector does not measurably steer this model');
+    expect(r.stdout).not.toMatch(/steer with/i);
+    expect(r.stdout).toContain("the only trait measure was the persona's own projection");
+    const p = await loadPersona(out);
+    expect(p.meta.steering?.verdict).toBe('does-not-steer');
+    expect(p.meta.steering?.layer).toBeUndefined();
+    expect(p.meta.alphaRange).toEqual([0, 0]);
+    // and every later use of the file says so: run steers with it, warning on stderr
+    const run = await persona(['run', '--persona', out, '--alpha', '4', '--prompt', 'Hi!', '--max-new-tokens', '4']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^warning: persona "cheerful" does not measurably steer this model/m);
+  }, 900_000);
+
   it('gets the verdict from create too, and the persona file records it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-create-'));
     const out = path.join(dir, 'cheerful.persona.json');

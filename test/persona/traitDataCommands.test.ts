@@ -105,7 +105,7 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
   it('create and generate-prompts take a description or trait files, and refuse the description-only flags beside trait files', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-tdflags-'));
     const neither = await persona(['create', '--out', path.join(dir, 'x.persona.json')]);
-    expect(neither.stderr).toMatch(/Give --personality "a one-line description" or --trait-data extract\.json\[,eval\.json\]/);
+    expect(neither.stderr).toMatch(/Give --personality "a one-line description", --trait-data extract\.json\[,eval\.json\] \(persona_vectors' trait files\) or --positive-prompts FILE --negative-prompts FILE, one of the three/);
     const both = await persona(['generate-prompts', '--personality', 'formal', '--trait-data', EXTRACT, '--out-dir', dir]);
     expect(both.stderr).toMatch(/one of the two/);
     const numPrompts = await persona(['generate-prompts', '--trait-data', EXTRACT, '--num-prompts', '8', '--generator', 'local', '--out-dir', dir]);

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { createPromptSet } from '../../persona/createPromptSet.js';
 import { pairFilterSummary } from '../../persona/pairFilter.js';
-import { readTraitData, repeatSamples } from '../../persona/prompts/personaVectorsArtifact.js';
+import { readTraitData, readTrainingPrompts, repeatSamples } from '../../persona/prompts/personaVectorsArtifact.js';
 import type { ContrastiveSet } from '../../persona/prompts/PromptSet.js';
 import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
@@ -75,23 +75,35 @@ export function generatePromptsCommand(): Command {
 
 export function createCommand(): Command {
   const cmd = promptOptions(
-    new Command('create').description('make a persona from a one-line description or persona_vectors\' trait files: build contrastive prompts, answer them, compute the vector, measure the layer and alpha range that steer it coherently (or that it does not measurably steer)'),
+    new Command('create').description('make a persona from a one-line description, persona_vectors\' trait files or prompt files (as train reads them): build contrastive prompts, answer them, compute the vector, measure the layer and alpha range that steer it coherently (or that it does not measurably steer; then it says so and prints no "steer with" line)'),
     "answers sampled per prompt (persona_vectors' n_per_question)",
   )
+    .option('--positive-prompts <file>', 'or prompt files, read as train reads them (no prompts are built): prompts that elicit the persona')
+    .option('--negative-prompts <file>', 'with --positive-prompts: prompts that elicit its opposite (row-aligned)')
     .requiredOption('-o, --out <file>', 'persona file to write')
-    .option('--name <name>', 'persona name')
+    .option('--name <name>', 'persona name (default: the first word of --personality, the trait file\'s name, or the output file\'s)')
+    .option('--batch-size <n>', 'rows per batch, as train (speed and memory only: every row samples with its own seed, so the answers do not depend on it)', intArg('--batch-size'), DEFAULTS.train.batchSize)
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), DEFAULTS.train.maxNewTokens)
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), DEFAULTS.sampling.temperature)
     .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)")
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)');
   for (const o of [...pairFilterOptions(), ...modelOptions()]) cmd.addOption(o);
-  return cmd.action(async (o: PromptFlags & ModelFlags & PairFilterFlags & { out: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean }) => {
-    if (!o.personality === !o.traitData) throw new InvalidArgumentError('Give --personality "a one-line description" or --trait-data extract.json[,eval.json] (persona_vectors\' trait files), one of the two.');
+  return cmd.action(async (o: PromptFlags & ModelFlags & PairFilterFlags & { out: string; name?: string; maxNewTokens: number; temperature: number; scorer?: string; check: boolean; batchSize: number; positivePrompts?: string; negativePrompts?: string }) => {
+    const files = o.positivePrompts !== undefined || o.negativePrompts !== undefined;
+    if ([!!o.personality, !!o.traitData, files].filter(Boolean).length !== 1) {
+      throw new InvalidArgumentError('Give --personality "a one-line description", --trait-data extract.json[,eval.json] (persona_vectors\' trait files) or --positive-prompts FILE --negative-prompts FILE, one of the three.');
+    }
+    if (files) {
+      const given = (['numPrompts', 'generator', 'generatorModel'] as const).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (given.length) throw new InvalidArgumentError(`${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} shape${given.length === 1 ? 's' : ''} the prompts built from --personality; with prompt files the files are the prompts.`);
+    }
     // withModel checks --out before the prompts are built and answered.
     await withModel(o, async (model, signal) => {
-      const { set, source } = await promptSource(cmd, o, model);
-      const description = o.personality ?? set.description ?? set.name!;
-      const name = o.name ?? (o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') : set.name!);
+      // Prompt files are read exactly as train reads them: create on them is train on them.
+      const { set, source } = files ? { set: await readTrainingPrompts(o), source: undefined } : await promptSource(cmd, o, model);
+      const fromOut = o.out.replace(/^.*[\\/]/, '').replace(/\.persona\.json$|\.json$/, '');
+      const name = o.name ?? (o.personality ? o.personality.split(/\s+/)[0].replace(/[^A-Za-z0-9_-]/g, '') : set.name ?? fromOut);
+      const description = o.personality ?? set.description ?? set.name ?? name;
       const check = steeringCheckFrom(o.scorer, source);
       const { filter, minPairs } = await pairFilterFromFlags(o, { name: set.name ?? name, description }, source);
       const persona = await trainPersona({
@@ -103,6 +115,7 @@ export function createCommand(): Command {
         samplesPerQuestion: o.samplesPerQuestion,
         maxNewTokens: o.maxNewTokens,
         sampling: { temperature: o.temperature, topK: DEFAULTS.sampling.topK, seed: o.seed },
+        batchSize: o.batchSize,
         pairFilter: filter,
         filterMinPairs: minPairs,
         out: o.out,

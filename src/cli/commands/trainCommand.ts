@@ -47,7 +47,7 @@ export function trainCommand(): Command {
     .option('--max-new-tokens <n>', 'answer length', intArg('--max-new-tokens'), DEFAULTS.train.maxNewTokens)
     .option('--temperature <t>', 'answer sampling temperature', numberArg('--temperature'), DEFAULTS.sampling.temperature)
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
-    .option('--batch-size <n>', 'rows per batch', intArg('--batch-size'), 32)
+    .option('--batch-size <n>', 'rows per batch (speed and memory only: every row samples with its own seed, so the answers do not depend on it)', intArg('--batch-size'), DEFAULTS.train.batchSize)
     .option('--scorer <spec>', "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)")
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)')
     .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); the thinking is read as context, not as the answer").choices(['on', 'off']).default('off'))

@@ -61,7 +61,7 @@ export async function compareMethods(model: LanguageModel, o: CompareMethodsOpti
   const methods = [...new Set(o.methods)];
   if (methods.length < 1) throw new InvalidArgumentError('--methods needs at least one method.');
   for (const m of methods) if (!(m in AGGREGATORS)) throw new InvalidArgumentError(`Unknown method "${m}" in --methods; choose from ${Object.keys(AGGREGATORS).join(', ')}.`);
-  const base = { model, name: o.name ?? 'persona', description: o.description, maxNewTokens: DEFAULTS.train.maxNewTokens, sampling: { ...DEFAULTS.sampling, seed: o.seed ?? DEFAULTS.sampling.seed }, batchSize: 32, signal: o.signal };
+  const base = { model, name: o.name ?? 'persona', description: o.description, maxNewTokens: DEFAULTS.train.maxNewTokens, sampling: { ...DEFAULTS.sampling, seed: o.seed ?? DEFAULTS.sampling.seed }, batchSize: DEFAULTS.train.batchSize, signal: o.signal };
   const generated = await computePersonaVector({ ...base, positivePrompts: o.positivePrompts, negativePrompts: o.negativePrompts, onProgress: o.onProgress });
   const withAnswer = (ps: Prompt[], answers: string[]): ContrastPrompt[] =>
     ps.map((p, i) => ({ ...(typeof p === 'string' ? { user: p } : (p as ContrastPrompt)), assistant: answers[i] }));
