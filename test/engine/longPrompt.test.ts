@@ -38,4 +38,24 @@ describe('long prompts', () => {
     cache.append([new Float32Array(4), new Float32Array(4)], [new Float32Array(4), new Float32Array(4)], 1);
     expect(cache.capacity).toBe(20); // doubling (24) capped at the limit
   });
+
+  it('grow in place within their limit exactly as a cache that copies into new buffers', () => {
+    const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7919 + i));
+    const inPlace = new KVCache(2, 2, 3, 4, 5, 40); // one buffer per layer, re-strided as it grows
+    const copied = new KVCache(2, 2, 3, 4, 5); // no limit: new buffers
+    let seed = 0;
+    for (const [t, reserve] of [[5, 9], [3, 0], [4, 17], [6, 0], [9, 40]] as const) {
+      const rows = () => [rand(2 * 3 * t * 4, ++seed), rand(2 * 3 * t * 4, ++seed)];
+      const k = rows(), v = rows();
+      for (const c of [inPlace, copied]) {
+        c.append(k, v, t);
+        c.reserve(reserve);
+      }
+      expect(inPlace.capacity).toBe(copied.capacity);
+      for (let l = 0; l < 2; l++) {
+        expect(Array.from(inPlace.k[l])).toEqual(Array.from(copied.k[l]));
+        expect(Array.from(inPlace.v[l])).toEqual(Array.from(copied.v[l]));
+      }
+    }
+  });
 });
