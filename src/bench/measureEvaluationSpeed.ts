@@ -130,7 +130,7 @@ export function randomPersona(model: LanguageModel, seed = 1): PersonaVector {
     name: 'random',
     model: { id: model.id, modelType: model.config.modelType, hiddenSize: H, numLayers: L },
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: Math.floor(L / 2),
     alphaRange: [-8, 8],
     layers: vectors.map((_, l) => ({ layer: l, norm: 4, residNorm: 1, separation: 0 })),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LanguageModel, Prompt } from '../engine/LanguageModel.js';
 import type { SamplingOptions } from '../engine/generate/sampling.js';
 import { InvalidArgumentError } from '../errors.js';
-import { PersonaVector, type ExtractionMethod, type LayerStats, type PairFilterRecord, type ReadPositions } from '../steering/PersonaVector.js';
+import { PersonaVector, type ExtractionMethod, type LayerStats, type PairFilterRecord, type Reading } from '../steering/PersonaVector.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { lenientCohensD } from '../util/effectSize.js';
@@ -21,7 +21,7 @@ export interface ComputePersonaOptions {
   /** How pair activations become a direction (default `mean-diff`; see docs/methods.md). */
   method?: ExtractionMethod;
   /** Where activations are read (default `response-mean`; `answer-token` needs given A/B prefixes). */
-  positions?: ReadPositions;
+  read?: Reading;
   /**
    * `generated` (default when no prompt carries an `assistant` text): the model answers each prompt;
    * `given`: every prompt carries its answer (`assistant`), read as it is, with no generation.
@@ -80,7 +80,7 @@ export interface PersonaComputation {
  * @example
  * const { persona } = await computePersonaVector({ model, positivePrompts, negativePrompts, name: 'formal' });
  * @example
- * const caa = await computePersonaVector({ model, positivePrompts: abPos, negativePrompts: abNeg, positions: 'answer-token' }); // lines carry an assistant prefix
+ * const caa = await computePersonaVector({ model, positivePrompts: abPos, negativePrompts: abNeg, read: 'answer-token' }); // lines carry an assistant prefix
  */
 export async function computePersonaVector(o: ComputePersonaOptions): Promise<PersonaComputation> {
   const { model } = o;
@@ -90,8 +90,8 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   const method = o.method ?? 'mean-diff';
   const aggregate = AGGREGATORS[method];
   if (!aggregate) throw new InvalidArgumentError(`Unknown extraction method "${method}"; choose one of ${Object.keys(AGGREGATORS).join(', ')}.`);
-  const positions = o.positions ?? 'response-mean';
-  if (!['response-mean', 'prompt-mean', 'prompt-last', 'answer-token'].includes(positions)) throw new InvalidArgumentError(`Unknown reading "${positions}"; choose response-mean, prompt-mean, prompt-last or answer-token.`);
+  const read = o.read ?? 'response-mean';
+  if (!['response-mean', 'prompt-mean', 'prompt-last', 'answer-token'].includes(read)) throw new InvalidArgumentError(`Unknown reading "${read}"; choose response-mean, prompt-mean, prompt-last or answer-token.`);
   const paired = method !== 'mean-diff';
   if (o.pairFilter && o.filterPair) throw new InvalidArgumentError('Give one pair filter: pairFilter or filterPair, not both.');
   if ((o.pairFilter || o.filterPair) && o.positivePrompts.length !== o.negativePrompts.length) {
@@ -105,7 +105,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   const source = o.source ?? (given > 0 ? 'given' : 'generated');
   if (source === 'given' && given !== all.length) throw new InvalidArgumentError(`Given-text training needs an "assistant" answer on every prompt line; ${all.length - given} of ${all.length} have none.`);
   if (source === 'generated' && given > 0) throw new InvalidArgumentError(`${given} prompt lines carry an "assistant" answer, but the source is "generated": use source "given" (--source given) to read them, or remove the answers.`);
-  if (positions === 'answer-token' && source !== 'given') throw new InvalidArgumentError('The answer-token reading (CAA A/B) reads given assistant prefixes such as "(A": give prompt lines with an "assistant" field (source "given").');
+  if (read === 'answer-token' && source !== 'given') throw new InvalidArgumentError('The answer-token reading (CAA A/B) reads given assistant prefixes such as "(A": give prompt lines with an "assistant" field (source "given").');
   const samples = o.samplesPerQuestion ?? 1;
   if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples per question must be an integer ≥ 1; got ${samples}.`);
   if (source === 'given' && samples !== 1) throw new InvalidArgumentError('samples per question applies to generated answers; given answers are read once each.');
@@ -182,7 +182,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   }
   const seqs = [...posIdx, ...negIdx].map((i) => {
     const a = answers[i];
-    if (positions === 'answer-token') {
+    if (read === 'answer-token') {
       // Read at the answer token: the prefix's last token is the one "answer" position pooled.
       if (a.tokens.length === 0) throw new InvalidArgumentError(`The answer-token reading needs a non-empty assistant prefix (e.g. "(A"); prompt ${i + 1} has none.`);
       return { promptIds: [...a.promptIds, ...a.tokens.slice(0, -1)], answerIds: a.tokens.slice(-1) };
@@ -195,7 +195,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     return { promptIds: a.promptIds, answerIds: source === 'given' ? (a.tokens.length ? a.tokens : [model.stopTokenIds[0] ?? 0]) : answerTokens(a.tokens, model.stopTokenIds) };
   });
   const acts = await extractActivations(model, seqs, { batchSize, onProgress: o.onProgress, signal: o.signal });
-  const feats = positions === 'prompt-last' ? acts.promptLast : positions === 'prompt-mean' ? acts.promptMean : acts.responseMean;
+  const feats = read === 'prompt-last' ? acts.promptLast : read === 'prompt-mean' ? acts.promptMean : acts.responseMean;
   const P = posIdx.length;
   const L = model.numLayers;
   const vectors: Float32Array[] = [];
@@ -217,7 +217,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     description: o.description,
     model: { id: model.id, revision: model.revision, modelType: model.config.modelType, hiddenSize: model.hiddenSize, numLayers: L },
     method,
-    positions,
+    read,
     // Provisional: separation is not steerability; the steering check (recommendSteering) replaces it by a measured choice.
     recommendedLayer: best.layer,
     alphaRange: [-4, 4],

@@ -27,7 +27,8 @@ export interface PersonaSummary {
   alpha_range: [number, number];
   model: { id: string; model_type: string; num_layers: number; hidden_size: number };
   method: string;
-  positions: string;
+  /** Where its activations were read (`response-mean`, …; not where it steers). */
+  read: string;
   created_at: string;
   /** Whether the persona's shape matches the served model (only those steer). */
   fits_model: boolean;
@@ -151,7 +152,7 @@ export class PersonaStore {
       alpha_range: m.alphaRange,
       model: { id: m.model.id, model_type: m.model.modelType, num_layers: m.model.numLayers, hidden_size: m.model.hiddenSize },
       method: m.method,
-      positions: m.positions,
+      read: m.read,
       created_at: m.createdAt,
       fits_model: m.model.numLayers === this.model.numLayers && m.model.hiddenSize === this.model.hiddenSize,
       steering_verdict: m.steering?.verdict ?? null,

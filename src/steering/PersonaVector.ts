@@ -26,14 +26,29 @@ export interface LayerStats {
 /** How pair activations become a direction (`persona/aggregators.ts`, docs/methods.md); `pca` is uncentred. */
 export type ExtractionMethod = 'mean-diff' | 'pca' | 'pca-centred' | 'probe';
 /** Where activations are read (docs/methods.md): answer mean, prompt mean, last prompt token, or the answer token of an A/B prefix (CAA). */
-export type ReadPositions = 'response-mean' | 'prompt-mean' | 'prompt-last' | 'answer-token';
+export type Reading = 'response-mean' | 'prompt-mean' | 'prompt-last' | 'answer-token';
+
+/**
+ * A record written before the reading had its own name stored it as `positions` (the word steering
+ * uses for where a vector is applied): read it as `read`.
+ *
+ * @example const meta = withReadKey(JSON.parse(text)); // { ..., read: 'response-mean' }
+ */
+export function withReadKey<T>(raw: T): T {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && 'positions' in raw && !('read' in raw)) {
+    const { positions, ...rest } = raw as Record<string, unknown>;
+    return { ...rest, read: positions } as T;
+  }
+  return raw;
+}
 
 export interface PersonaMeta {
   name: string;
   description?: string;
   model: PersonaModelInfo;
   method: ExtractionMethod;
-  positions: ReadPositions;
+  /** Where the activations were read (`persona train --read`). */
+  read: Reading;
   recommendedLayer: number;
   /**
    * Layers steered together by default, when more than one (an imported multi-layer control vector

@@ -11,7 +11,7 @@ import { readJsonFileIfValid } from '../util/readJsonFile.js';
 import { withFileLock } from '../util/withFileLock.js';
 import { wrapWriteError } from '../util/wrapWriteError.js';
 import { locatePersona } from './locatePersona.js';
-import { PersonaVector, type PersonaMeta } from './PersonaVector.js';
+import { PersonaVector, withReadKey, type PersonaMeta } from './PersonaVector.js';
 
 export const PERSONA_FORMAT = 'persona-vectors/persona@1';
 
@@ -30,7 +30,7 @@ const metaSchema = z.object({
   description: z.string().optional(),
   model: z.object({ id: z.string(), revision: z.string().optional(), modelType: z.string(), hiddenSize: z.number().int().positive(), numLayers: z.number().int().positive() }),
   method: z.enum(['mean-diff', 'pca', 'pca-centred', 'probe']),
-  positions: z.enum(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']),
+  read: z.enum(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']),
   recommendedLayer: z.number().int().nonnegative(),
   recommendedLayers: z.array(z.number().int().nonnegative()).min(1).optional(),
   alphaRange: z.tuple([z.number(), z.number()]),
@@ -238,7 +238,7 @@ async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: st
     // The parser's message quotes the file's bytes: say only that it is not JSON.
     throw new PersonaFileError(`Persona file ${jsonPath} is not valid JSON; it is corrupt or not a persona file.`);
   }
-  const parsed = metaSchema.safeParse(raw);
+  const parsed = metaSchema.safeParse(withReadKey(raw));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PersonaFileError(`Persona file ${jsonPath} is malformed: ${issue.path.join('.') || '(root)'}: ${issue.message}.`);

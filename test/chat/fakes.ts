@@ -17,7 +17,7 @@ export function fakePersona(name = 'formal', opts: { numLayers?: number; hiddenS
     description: `${name} (vs not)`,
     model: { id: 'fake', modelType: 'qwen3', hiddenSize: H, numLayers: L },
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: opts.recommendedLayer ?? 1,
     alphaRange: opts.alphaRange ?? [-8, 8],
     layers: [],

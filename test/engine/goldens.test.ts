@@ -28,7 +28,7 @@ function randomPersona(c: ModelConfig, seed: number, name: string): PersonaVecto
     name,
     model: { id: 'golden', modelType: c.modelType, hiddenSize: c.hiddenSize, numLayers: c.numHiddenLayers },
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: 0,
     alphaRange: [-1, 1],
     layers: vectors.map((v, layer) => ({ layer, norm: Math.hypot(...v), residNorm: 1, separation: 0 })),

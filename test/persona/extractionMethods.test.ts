@@ -6,7 +6,7 @@ import { meanDifference, pcaOfCentredDifferences, pcaOfDifferences, probeDirecti
 import { computePersonaVector, type PersonaComputation } from '../../src/persona/computePersonaVector.js';
 import { readContrastiveFiles } from '../../src/persona/promptFiles.js';
 import type { ContrastPrompt } from '../../src/persona/prompts/PromptSet.js';
-import type { ExtractionMethod, PersonaVector, ReadPositions } from '../../src/steering/PersonaVector.js';
+import type { ExtractionMethod, PersonaVector, Reading } from '../../src/steering/PersonaVector.js';
 import { ROOT, STYLIST } from '../helpers/paths.js';
 import { stylist } from '../helpers/stylistModel.js';
 
@@ -77,22 +77,22 @@ describe('extraction methods on the stylist (formal prompts)', () => {
   it('refuse a file that mixes given answers and prompts without them, and answer-token without prefixes', async () => {
     const model = await stylist();
     await expect(computePersonaVector({ model, ...BASE, positivePrompts: [givenPos[0], positive[1]], negativePrompts: givenNeg.slice(0, 2) })).rejects.toThrow(/1 of 4 have none/);
-    await expect(computePersonaVector({ model, ...BASE, positivePrompts: positive.slice(0, 2), negativePrompts: negative.slice(0, 2), positions: 'answer-token' })).rejects.toThrow(/assistant prefixes/);
+    await expect(computePersonaVector({ model, ...BASE, positivePrompts: positive.slice(0, 2), negativePrompts: negative.slice(0, 2), read: 'answer-token' })).rejects.toThrow(/assistant prefixes/);
   });
 
   // Measured with this same check (docs/methods.md): which methods and readings steer formality at their recommended setting.
-  const steers: Array<[string, ExtractionMethod, ReadPositions, 'given' | 'generated' | 'ab']> = [
+  const steers: Array<[string, ExtractionMethod, Reading, 'given' | 'generated' | 'ab']> = [
     ['pca (uncentred)', 'pca', 'response-mean', 'given'],
     ['probe', 'probe', 'response-mean', 'given'],
     ['prompt_avg_diff (prompt-mean)', 'mean-diff', 'prompt-mean', 'generated'],
     ['CAA (answer-token on the A/B set)', 'mean-diff', 'answer-token', 'ab'],
   ];
-  for (const [label, method, positions, source] of steers) {
+  for (const [label, method, read, source] of steers) {
     it(`${label} steers formality at its recommended layer and alpha, with an interval above zero`, async () => {
       const model = await stylist();
       const ab = source === 'ab' ? await readContrastiveFiles(path.join(ROOT, 'data/stylist/formal-ab-pos.jsonl'), path.join(ROOT, 'data/stylist/formal-ab-neg.jsonl')) : undefined;
       const [pp, nn] = ab ? [ab.positive, ab.negative] : source === 'given' ? [givenPos, givenNeg] : [positive, negative];
-      const { persona } = await computePersonaVector({ model, ...BASE, method, positions, positivePrompts: pp, negativePrompts: nn });
+      const { persona } = await computePersonaVector({ model, ...BASE, method, read, positivePrompts: pp, negativePrompts: nn });
       const c = await check(persona);
       expect(c.recommendation.verdict, describeCheck(c)).toBe('steers');
       expect(c.recommendation.effect!.lo, describeCheck(c)).toBeGreaterThan(0);
@@ -109,7 +109,7 @@ describe('extraction methods on the stylist (formal prompts)', () => {
 
   it('prompt_last_diff (prompt-last) does not measurably steer formality (its coherent cells never clear zero)', async () => {
     const model = await stylist();
-    const { persona } = await computePersonaVector({ model, ...BASE, positions: 'prompt-last', positivePrompts: positive, negativePrompts: negative });
+    const { persona } = await computePersonaVector({ model, ...BASE, read: 'prompt-last', positivePrompts: positive, negativePrompts: negative });
     const c = await check(persona);
     expect(c.recommendation.verdict, describeCheck(c)).toBe('does-not-steer');
   }, 600_000);
@@ -118,8 +118,8 @@ describe('extraction methods on the stylist (formal prompts)', () => {
     const model = await stylist();
     const ab = await readContrastiveFiles(path.join(ROOT, 'data/stylist/formal-ab-pos.jsonl'), path.join(ROOT, 'data/stylist/formal-ab-neg.jsonl'));
     expect(ab.positive.every((p, i) => p.user === ab.negative[i].user && p.assistant !== ab.negative[i].assistant)).toBe(true);
-    const { persona } = await computePersonaVector({ model, ...BASE, positions: 'answer-token', positivePrompts: ab.positive, negativePrompts: ab.negative });
-    expect(persona.meta.positions).toBe('answer-token');
+    const { persona } = await computePersonaVector({ model, ...BASE, read: 'answer-token', positivePrompts: ab.positive, negativePrompts: ab.negative });
+    expect(persona.meta.read).toBe('answer-token');
     // the two sides differ only in the letter, so the vector is the difference between reading "A" and "B" where they stand for the formal and casual reply
     for (let l = 0; l < 6; l++) expect(persona.norm(l)).toBeGreaterThan(0);
   }, 600_000);

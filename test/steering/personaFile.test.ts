@@ -29,7 +29,7 @@ function persona(name: string, value: number): PersonaVector {
     name,
     model: { id: 'test/tiny', modelType: 'qwen3', hiddenSize: HIDDEN, numLayers: LAYERS },
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: 1,
     alphaRange: [-4, 4],
     layers: Array.from({ length: LAYERS }, (_, l) => ({ layer: l, norm: Math.abs(value) * Math.sqrt(HIDDEN), residNorm: 1, separation: value })),
@@ -117,6 +117,21 @@ describe('persona files', () => {
     const out = path.join(tmp(), 'formal.persona.json');
     await writeLegacy(persona('formal', 0.25), out);
     expectConsistent(await loadPersona(out));
+  });
+
+  it('read a record that stored the reading under its old name `positions` as `read`, and write it back as `read`', async () => {
+    const out = path.join(tmp(), 'formal.persona.json');
+    await savePersona(persona('formal', 0.25), out);
+    const doc = JSON.parse(await fs.readFile(out, 'utf8'));
+    const { read, ...rest } = doc;
+    await fs.writeFile(out, JSON.stringify({ ...rest, positions: read }));
+    const p = await loadPersona(out);
+    expect(p.meta.read).toBe('response-mean');
+    expect('positions' in p.meta).toBe(false);
+    await savePersona(p, out);
+    const again = JSON.parse(await fs.readFile(out, 'utf8'));
+    expect(again.read).toBe('response-mean');
+    expect(again.positions).toBeUndefined();
   });
 
   it('name the persona file when its vectors hold a NaN', async () => {

@@ -5,7 +5,7 @@ import { recordSteering, steeringSummary } from '../../eval/layers/recommendStee
 import { pairFilterSummary } from '../../persona/pairFilter.js';
 import { readTraitData, readTrainingPrompts } from '../../persona/prompts/personaVectorsArtifact.js';
 import { trainPersona } from '../../persona/trainPersona.js';
-import type { ExtractionMethod, ReadPositions } from '../../steering/PersonaVector.js';
+import type { ExtractionMethod, Reading } from '../../steering/PersonaVector.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, modelOptions, numberArg, withModel, type ModelFlags } from '../common.js';
 import { pairFilterFromFlags, pairFilterOptions, samplesPerQuestionOption, steeringCheckFrom, traitDataOption, type PairFilterFlags } from '../promptSourceOptions.js';
@@ -18,7 +18,7 @@ interface TrainFlags extends ModelFlags, PairFilterFlags {
   name?: string;
   description?: string;
   method: ExtractionMethod;
-  read: ReadPositions;
+  read: Reading;
   source?: 'generated' | 'given';
   samplesPerQuestion: number;
   maxNewTokens: number;
@@ -72,7 +72,7 @@ export function trainCommand(): Command {
         name,
         description,
         method: o.method,
-        positions: o.read,
+        read: o.read,
         source: o.source,
         samplesPerQuestion: o.samplesPerQuestion,
         maxNewTokens: o.maxNewTokens,

@@ -1,5 +1,6 @@
 import { PersonaFileError } from '../../errors.js';
 import type { PersonaMeta, PersonaVector } from '../PersonaVector.js';
+import { withReadKey } from '../PersonaVector.js';
 
 export const EXPORT_FORMAT = 'persona-vectors/export@1';
 
@@ -40,6 +41,7 @@ export function parseExportedMeta(text: string, source: string): ExportedMeta {
     throw new PersonaFileError(`${source}: its persona record is not valid JSON (${(err as Error).message}).`);
   }
   const r = raw as Partial<ExportedMeta>;
+  if (r && typeof r === 'object' && r.meta) r.meta = withReadKey(r.meta);
   const m = r?.meta as Partial<PersonaMeta> | undefined;
   const bad = (what: string): never => {
     throw new PersonaFileError(`${source}: its persona record is malformed (${what}). Export the persona again.`);

@@ -83,7 +83,7 @@ export async function importVectors(file: string, c: ModelConfig, model: { id: s
     description: `imported from ${path.basename(file)}`,
     model: { id: model.id, modelType: c.modelType, hiddenSize: H, numLayers: L },
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: layer,
     ...(multi ? { recommendedLayers: held } : {}),
     alphaRange: IMPORT_ALPHA_RANGE,

@@ -68,7 +68,7 @@ export async function personaFromVectorFile(bytes: Uint8Array, o: PersonaFromVec
     description: o.description ?? `imported from ${o.where}`,
     model: o.model,
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: layer,
     alphaRange: [-2, 2],
     layers: norms.map((norm, l) => ({ layer: l, norm, residNorm: 0, separation: 0 })),

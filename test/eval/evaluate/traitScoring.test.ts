@@ -11,7 +11,7 @@ const persona = (name: string, description?: string) =>
     description,
     model: { id: 't', modelType: 'qwen3', hiddenSize: 2, numLayers: 1 },
     method: 'mean-diff',
-    positions: 'response-mean',
+    read: 'response-mean',
     recommendedLayer: 0,
     alphaRange: [-4, 4],
     layers: [{ layer: 0, norm: 1, residNorm: 1, separation: 1 }],

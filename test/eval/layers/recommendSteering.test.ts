@@ -9,7 +9,7 @@ const none: SteeringRecommendation = { verdict: 'does-not-steer', metric: 'proje
 
 function persona(): PersonaVector {
   return new PersonaVector([new Float32Array([1, 0]), new Float32Array([0, 1])], {
-    name: 'p', model: { id: 'm', modelType: 'qwen3', hiddenSize: 2, numLayers: 2 }, method: 'mean-diff', positions: 'response-mean', recommendedLayer: 1, alphaRange: [-4, 4],
+    name: 'p', model: { id: 'm', modelType: 'qwen3', hiddenSize: 2, numLayers: 2 }, method: 'mean-diff', read: 'response-mean', recommendedLayer: 1, alphaRange: [-4, 4],
     layers: [0, 1].map((layer) => ({ layer, norm: 1, residNorm: 2, separation: layer })), createdAt: '2026-01-01T00:00:00.000Z', toolVersion: 't',
   });
 }
