@@ -135,7 +135,7 @@ export { analyzeLayers } from './eval/layers/analyzeLayers.js';
 /** The HTML report of a layer analysis. @example await writeHtmlReport('results/formal.layers.html', layerReport(analysis)); */
 export { layerReport } from './eval/layers/layerReport.js';
 /** Contrastive pairs from a persona's own system prompts. @example const pairs = contrastFromPersona(formal, qs.extraction); */
-export { contrastFromPersona } from './eval/layers/contrastPrompts.js';
+export { contrastFromPersona } from './persona/contrastPrompts.js';
 /** The layer and alpha a persona steers best at, or a verdict that it does not steer. @example const { recommendation } = await recommendSteering(model, formal, { traitScoring }); */
 export { recommendSteering, type SteeringRecommendation, type RecommendOptions } from './eval/layers/recommendSteering.js';
 /** Extraction methods compared on one contrastive set. @example const c = await compareMethods(model, { positivePrompts, negativePrompts, methods: ['mean-diff', 'pca-centred'], traitScoring }); */

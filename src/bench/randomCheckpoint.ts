@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { specOf } from '../model/architectures/index.js';
 import { tensorPlan } from '../model/architectures/tensorPlan.js';
-import { normalizeConfig } from '../model/config/loadConfig.js';
+import { normalizeConfig } from '../model/loadConfig.js';
 import { atomicWrite, tempPathFor } from '../util/atomicWrite.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { seededWords } from '../util/random.js';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../model/config/loadConfig.js';
+import { loadConfig } from '../model/loadConfig.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { ModelWeights } from '../model/safetensors/ModelWeights.js';
 import type { ProgressCallback } from '../util/progress.js';

@@ -102,9 +102,3 @@ export const probeDirection: Aggregator = (pos, neg) => {
  * @example AGGREGATORS['pca'](pos, neg);
  */
 export const AGGREGATORS = { 'mean-diff': meanDifference, pca: pcaOfDifferences, 'pca-centred': pcaOfCentredDifferences, probe: probeDirection } as const;
-
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}

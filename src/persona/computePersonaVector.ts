@@ -6,7 +6,8 @@ import { PersonaVector, type ExtractionMethod, type LayerStats, type PairFilterR
 import type { ProgressCallback } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { lenientCohensD } from '../util/effectSize.js';
-import { AGGREGATORS, dot } from './aggregators.js';
+import { AGGREGATORS } from './aggregators.js';
+import { dot } from '../util/numerics.js';
 import { applyPairFilter, promptQuestion, type PairFilter } from './pairFilter.js';
 import type { ContrastPrompt } from './prompts/PromptSet.js';
 import { extractActivations } from '../engine/extractActivations.js';

@@ -75,3 +75,14 @@ export function quantile(xs: readonly number[], p: number): number {
 export function median(xs: readonly number[]): number {
   return quantile(xs, 0.5);
 }
+
+/**
+ * The dot product of two equal-length vectors (a projection when `b` is a unit direction).
+ *
+ * @example dot([1, 2], [3, 4]); // 11
+ */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}

@@ -9,7 +9,7 @@ import { cleanConversionCache, listConversionCache } from '../../src/engine/conv
 import { ensureConverted } from '../../src/engine/convert/convertWeights.js';
 import { sweepStaleTempFiles } from '../../src/engine/convert/sweepStaleTempFiles.js';
 import { writeRandomCheckpoint } from '../../src/bench/randomCheckpoint.js';
-import { loadConfig } from '../../src/model/config/loadConfig.js';
+import { loadConfig } from '../../src/model/loadConfig.js';
 import { ModelWeights } from '../../src/model/safetensors/ModelWeights.js';
 import { CLI, GOLDENS, ROOT } from '../helpers/paths.js';
 

@@ -9,7 +9,7 @@ import { defaultQuestionSet } from '../../src/eval/evaluate/questionSets.js';
 import { buildTraitScoring, defaultScorerSpec } from '../../src/eval/evaluate/traitScoring.js';
 import { writeReportFiles } from '../../src/eval/evaluate/writeReportFiles.js';
 import { analyzeLayers, type LayerAnalysis } from '../../src/eval/layers/analyzeLayers.js';
-import { contrastFromPersona } from '../../src/eval/layers/contrastPrompts.js';
+import { contrastFromPersona } from '../../src/persona/contrastPrompts.js';
 import { coherenceHeatmap, effectHeatmap, layerReport } from '../../src/eval/layers/layerReport.js';
 import { barChart } from '../../src/eval/plots/barChart.js';
 import { brightness, heatmap } from '../../src/eval/plots/heatmap.js';

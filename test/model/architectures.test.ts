@@ -6,7 +6,7 @@ import { ensureConverted } from '../../src/engine/convert/convertWeights.js';
 import { ARCHITECTURES, SUPPORTED_MODEL_TYPES, specOf } from '../../src/model/architectures/index.js';
 import { LLAMA_TENSORS } from '../../src/model/architectures/common.js';
 import { TENSOR_NAMES, tensorPlan } from '../../src/model/architectures/tensorPlan.js';
-import { loadConfig } from '../../src/model/config/loadConfig.js';
+import { loadConfig } from '../../src/model/loadConfig.js';
 import { ModelWeights } from '../../src/model/safetensors/ModelWeights.js';
 import { GOLDENS, ROOT } from '../helpers/paths.js';
 

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelFileError } from '../../src/errors.js';
-import { loadConfig, normalizeConfig } from '../../src/model/config/loadConfig.js';
+import { loadConfig, normalizeConfig } from '../../src/model/loadConfig.js';
 import { GOLDENS, REFERENCE } from '../helpers/paths.js';
 
 const read = async (p: string) => JSON.parse(await fs.readFile(p, 'utf8'));

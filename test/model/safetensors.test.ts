@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MAX_TENSOR_ELEMENTS, ModelWeights, SafetensorsFile, encodeSafetensors, readTensorBytes, readTensorFloat32 } from '../../src/model/safetensors/index.js';
-import { normalizeConfig } from '../../src/model/config/loadConfig.js';
+import { normalizeConfig } from '../../src/model/loadConfig.js';
 import { ModelFileError } from '../../src/errors.js';
 import { GOLDENS, STYLIST } from '../helpers/paths.js';
 

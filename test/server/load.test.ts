@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runServeLoad, type ChunkLike, type LoadResult, type StreamFn } from '../../src/server/serveLoad.js';
+import { runServeLoad, type ChunkLike, type LoadResult, type StreamFn } from '../../src/bench/serveLoad.js';
 import { startTestServer, type TestServer } from './serverFixture.js';
 
 let t: TestServer;

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPrompt } from '../../src/server/serveLoad.js';
+import { loadPrompt } from '../../src/bench/serveLoad.js';
 import { styleScore, mean } from '../helpers/stylistModel.js';
 import { startTestServer, type TestServer } from './serverFixture.js';
 

@@ -5,7 +5,7 @@ import { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { generateBatch } from '../../src/engine/generate/generateBatch.js';
 import { stackPhases } from '../../src/engine/generate/batchFeeds.js';
 import { defaultQuestionSet } from '../../src/eval/evaluate/questionSets.js';
-import { dot } from '../../src/persona/aggregators.js';
+import { dot } from '../../src/util/numerics.js';
 import { shippedPersona, stylist } from '../helpers/stylistModel.js';
 
 const PROMPTS = ['Write a short note thanking Reese for the gift.', 'Describe a quiet harbour at night.', 'Decline an invitation to dinner.'];

@@ -8,7 +8,7 @@ import { ROOT } from '../helpers/paths.js';
  * left, never to its right (DESIGN.md: util → model → engine → steering → persona → eval → the programs).
  * Folders on one rank may not import each other.
  */
-const RANKS: string[][] = [['errors.ts', 'version.ts'], ['util'], ['model'], ['engine'], ['steering'], ['persona'], ['eval'], ['bench', 'chat', 'server'], ['cli'], ['index.ts']];
+const RANKS: string[][] = [['errors.ts', 'version.ts'], ['util'], ['model', 'gguf'], ['engine'], ['steering'], ['persona'], ['eval'], ['bench', 'chat', 'server'], ['cli'], ['index.ts']];
 const SRC = path.join(ROOT, 'src');
 
 function files(dir: string): string[] {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PersonaError } from '../../errors.js';
-import { personaCacheDir } from '../../engine/convert/convertWeights.js';
+import { personaCacheDir } from '../../util/personaCacheDir.js';
 
 /**
  * The node-llama-cpp version the llama.cpp comparison is pinned to (its prebuilt CPU binaries

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';
-import { encodeGguf } from '../../steering/formats/gguf/encodeGguf.js';
-import { GGML_TYPE, GGUF_DEFAULT_ALIGNMENT, alignOffset, ggmlTypeName, type GgufValue } from '../../steering/formats/gguf/ggufTypes.js';
+import { encodeGguf } from '../../gguf/encodeGguf.js';
+import { GGML_TYPE, GGUF_DEFAULT_ALIGNMENT, alignOffset, ggmlTypeName, type GgufValue } from '../../gguf/ggufTypes.js';
 import { tempPathFor } from '../../util/atomicWrite.js';
 import type { ProgressCallback } from '../../util/progress.js';
 

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { InvalidArgumentError, UnsupportedModelError } from '../../errors.js';
-import { normalizeConfig } from '../../model/config/loadConfig.js';
+import { normalizeConfig } from '../../model/loadConfig.js';
 import type { ModelConfig } from '../../model/config/ModelConfig.js';
-import { GGML_TYPE, type GgufValue } from '../../steering/formats/gguf/ggufTypes.js';
+import { GGML_TYPE, type GgufValue } from '../../gguf/ggufTypes.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { streamGguf, ggufFileSize, type StreamedGguf, type StreamedTensor } from './streamGguf.js';
 import { seededWords } from '../../util/random.js';

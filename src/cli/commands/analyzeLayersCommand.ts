@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { fmtAlpha } from '../../eval/evaluate/evaluatePersonas.js';
 import { buildTraitScoring, defaultScorerSpec, parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
 import { analyzeLayers } from '../../eval/layers/analyzeLayers.js';
-import { contrastFromPersona, personaFromDescription, type ContrastPairs } from '../../eval/layers/contrastPrompts.js';
+import { contrastFromPersona, personaFromDescription, type ContrastPairs } from '../../persona/contrastPrompts.js';
 import { layerFigures, layerReport } from '../../eval/layers/layerReport.js';
 import { RECOMMENDER_DEFAULTS, steeringSummary, withRecommendation } from '../../eval/layers/recommendSteering.js';
 import { savePersona } from '../../steering/personaFile.js';

@@ -11,7 +11,7 @@ import { interleaveRounds, type InterleavedResult } from '../../bench/interleave
 import { runLlamaCppComparison, type LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
 import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
 import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
-import { personaCacheDir } from '../../engine/convert/convertWeights.js';
+import { personaCacheDir } from '../../util/personaCacheDir.js';
 import { parsePrecision, type Precision } from '../../engine/convert/Precision.js';
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';

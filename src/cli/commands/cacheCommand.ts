@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { cleanConversionCache, listConversionCache, type ConversionCacheEntry } from '../../engine/convert/conversionCache.js';
-import { personaCacheDir } from '../../engine/convert/convertWeights.js';
+import { personaCacheDir } from '../../util/personaCacheDir.js';
 import { InvalidArgumentError } from '../../errors.js';
 
 function size(n: number): string {

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { evaluationFigures, evaluationReport, ownMetric } from '../../eval/evaluate/evaluationReport.js';
 import { evaluatePersonas, fmtAlpha, type EvaluationResult } from '../../eval/evaluate/evaluatePersonas.js';
 import { buildTraitScoring, defaultScorerSpec, parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
-import { personaFromDescription } from '../../eval/layers/contrastPrompts.js';
+import { personaFromDescription } from '../../persona/contrastPrompts.js';
 import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
 import { loadPersona, savePersona } from '../../steering/personaFile.js';
 import { parseLayerList } from '../../steering/parseLayerList.js';

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
-import { loadConfig } from '../../model/config/loadConfig.js';
+import { loadConfig } from '../../model/loadConfig.js';
 import { resolveModelSource } from '../../model/resolveModel.js';
 import { writeControlVectorGguf } from '../../steering/formats/controlVectorGguf.js';
 import { exportedMeta, exportSidecarPath } from '../../steering/formats/exportedMeta.js';

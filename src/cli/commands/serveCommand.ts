@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { DEFAULTS } from '../../engine/defaults.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_PERSONAS_DIR } from '../../model/defaultModel.js';
 import type { CompletionRecord } from '../../server/chatCompletion.js';
-import { fetchChatStream, loadMarkdown, runServeLoad, writeLoadSection } from '../../server/serveLoad.js';
+import { fetchChatStream, loadMarkdown, runServeLoad, writeLoadSection } from '../../bench/serveLoad.js';
 import { isLoopback } from '../../server/createApp.js';
 import { startServer } from '../../server/startServer.js';
 import { intArg, modelOptions, modelSpecFromFlags, type ModelFlags } from '../common.js';

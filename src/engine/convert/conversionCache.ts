@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CONVERTER_VERSION, personaCacheDir } from './convertWeights.js';
+import { CONVERTER_VERSION } from './convertWeights.js';
+import { personaCacheDir } from '../../util/personaCacheDir.js';
 import { readJsonFileIfValid } from '../../util/readJsonFile.js';
 import type { ConvertedWeights } from './ConvertedWeights.js';
 import { STALE_TEMP_MS, convertedFolders, processAlive, sweepStaleTempFiles } from './sweepStaleTempFiles.js';

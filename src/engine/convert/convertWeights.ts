@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { personaCacheDir } from '../../util/personaCacheDir.js';
 import { isMainThread } from 'node:worker_threads';
 import { specOf } from '../../model/architectures/index.js';
 import { tensorPlan, type PlannedTensor } from '../../model/architectures/tensorPlan.js';
@@ -24,13 +24,6 @@ export const CONVERTER_VERSION = 4;
 const ALIGN = 4096;
 /** Bytes per write of the converted weights. */
 const WRITE_CHUNK_BYTES = 64 * 1024 * 1024;
-
-/** The project's cache folder: `PERSONA_CACHE`, else `$XDG_CACHE_HOME/persona-vectors`, else `~/.cache/persona-vectors`. */
-export function personaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.PERSONA_CACHE) return env.PERSONA_CACHE;
-  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'persona-vectors');
-}
 
 async function sourceKey(dir: string, weights: ModelWeights, config: ModelConfig, precision: Precision): Promise<string> {
   const h = createHash('sha256');

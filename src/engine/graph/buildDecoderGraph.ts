@@ -3,7 +3,7 @@ import type { ModelConfig } from '../../model/config/ModelConfig.js';
 import type { ConvertedWeights, StoredLinear } from '../convert/ConvertedWeights.js';
 import { GraphBuilder } from '../onnx/GraphBuilder.js';
 import { DataType } from '../onnx/onnxProto.js';
-import { ropeInvFreq, ropeTables } from '../rope.js';
+import { ropeInvFreq, ropeTables } from './rope.js';
 import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
 
 /**

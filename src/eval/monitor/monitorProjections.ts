@@ -1,6 +1,6 @@
 import type { ChatMessage, LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { dot } from '../../persona/aggregators.js';
+import { dot } from '../../util/numerics.js';
 import { PROJECTION_UNITS_LABEL, projectionDirection } from '../../steering/project.js';
 import { extractActivations } from '../../engine/extractActivations.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LanguageModel } from '../../engine/LanguageModel.js';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
-import { dot } from '../../persona/aggregators.js';
+import { dot } from '../../util/numerics.js';
 import { answerTokens } from '../../persona/computePersonaVector.js';
 import { extractActivations } from '../../engine/extractActivations.js';
 import type { ProgressCallback } from '../../util/progress.js';

@@ -11,9 +11,9 @@
  */
 import { InvalidArgumentError, PersonaFileError } from '../../errors.js';
 import { atomicWrite } from '../../util/atomicWrite.js';
-import { decodeGguf, ggufTensorFloat32, readGguf, type GgufFile } from './gguf/decodeGguf.js';
-import { encodeGguf } from './gguf/encodeGguf.js';
-import { GGML_TYPE, ggmlTypeName, type GgufValue } from './gguf/ggufTypes.js';
+import { decodeGguf, ggufTensorFloat32, readGguf, type GgufFile } from '../../gguf/decodeGguf.js';
+import { encodeGguf } from '../../gguf/encodeGguf.js';
+import { GGML_TYPE, ggmlTypeName, type GgufValue } from '../../gguf/ggufTypes.js';
 
 /**
  * Per-block steering directions as a control-vector file carries them.

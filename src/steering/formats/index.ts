@@ -20,5 +20,5 @@ export {
   type PvVectors,
   type ReadPvOptions,
 } from './personaVectorsPt.js';
-export * from './gguf/index.js';
+export * from '../../gguf/index.js';
 export * from './pt/index.js';

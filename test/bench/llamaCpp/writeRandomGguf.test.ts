@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnsupportedModelError } from '../../../src/errors.js';
 import { GGML_BLOCK, ggmlTensorBytes, ggufFileSize, randomGgufBytes, streamGguf, writeRandomGguf, type GgufWeightType } from '../../../src/bench/llamaCpp/index.js';
-import { GGML_TYPE, alignOffset, decodeGguf, ggufTensorFloat32, type GgufFile, type GgufValue } from '../../../src/steering/formats/gguf/index.js';
+import { GGML_TYPE, alignOffset, decodeGguf, ggufTensorFloat32, type GgufFile, type GgufValue } from '../../../src/gguf/index.js';
 import { REFERENCE } from '../../helpers/paths.js';
 import { TINY_QWEN3 } from './tinyConfig.js';
 

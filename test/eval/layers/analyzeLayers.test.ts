@@ -4,7 +4,7 @@ import path from 'node:path';
 import { defaultQuestionSet } from '../../../src/eval/evaluate/questionSets.js';
 import { buildTraitScoring, defaultScorerSpec } from '../../../src/eval/evaluate/traitScoring.js';
 import { analyzeLayers, type LayerAnalysis } from '../../../src/eval/layers/analyzeLayers.js';
-import { contrastFromPersona } from '../../../src/eval/layers/contrastPrompts.js';
+import { contrastFromPersona } from '../../../src/persona/contrastPrompts.js';
 import { effectHeatmap, layerReport } from '../../../src/eval/layers/layerReport.js';
 import { renderHtmlReport } from '../../../src/eval/report/htmlReport.js';
 import { ROOT, STYLIST } from '../../helpers/paths.js';

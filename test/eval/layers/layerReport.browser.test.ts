@@ -6,7 +6,7 @@ import { defaultQuestionSet } from '../../../src/eval/evaluate/questionSets.js';
 import { buildTraitScoring, defaultScorerSpec } from '../../../src/eval/evaluate/traitScoring.js';
 import { writeReportFiles } from '../../../src/eval/evaluate/writeReportFiles.js';
 import { analyzeLayers } from '../../../src/eval/layers/analyzeLayers.js';
-import { contrastFromPersona } from '../../../src/eval/layers/contrastPrompts.js';
+import { contrastFromPersona } from '../../../src/persona/contrastPrompts.js';
 import { layerReport } from '../../../src/eval/layers/layerReport.js';
 import { ROOT, STYLIST } from '../../helpers/paths.js';
 import { shippedPersona, stylist } from '../../helpers/stylistModel.js';

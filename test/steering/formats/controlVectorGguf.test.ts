@@ -10,8 +10,8 @@ import {
   writeControlVectorGguf,
   type ControlVectorDirections,
 } from '../../../src/steering/formats/controlVectorGguf.js';
-import { encodeGguf } from '../../../src/steering/formats/gguf/encodeGguf.js';
-import { GGML_TYPE, type GgufValue } from '../../../src/steering/formats/gguf/ggufTypes.js';
+import { encodeGguf } from '../../../src/gguf/encodeGguf.js';
+import { GGML_TYPE, type GgufValue } from '../../../src/gguf/ggufTypes.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent GGUF reader, written from ggml-org/ggml docs/gguf.md for this test only (it does

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { ModelFileError, UnsupportedModelError } from '../../errors.js';
-import { readJsonFile } from '../../util/readJsonFile.js';
-import { SUPPORTED_MODEL_TYPES, architectureFor } from '../architectures/index.js';
-import { baseConfig, idList } from '../architectures/common.js';
-import { ConfigReader } from './ConfigReader.js';
-import type { ModelConfig } from './ModelConfig.js';
+import { ModelFileError, UnsupportedModelError } from '../errors.js';
+import { readJsonFile } from '../util/readJsonFile.js';
+import { SUPPORTED_MODEL_TYPES, architectureFor } from './architectures/index.js';
+import { baseConfig, idList } from './architectures/common.js';
+import { ConfigReader } from './config/ConfigReader.js';
+import type { ModelConfig } from './config/ModelConfig.js';
 
 /**
  * Normalises a parsed `config.json` (either rope layout) into a `ModelConfig`, checking every value

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, PersonaFileError } from '../../../../src/errors.js';
-import { decodeGguf, ggufTensorFloat32 } from '../../../../src/steering/formats/gguf/decodeGguf.js';
-import { encodeGguf } from '../../../../src/steering/formats/gguf/encodeGguf.js';
-import { GGML_TYPE, type GgufValue } from '../../../../src/steering/formats/gguf/ggufTypes.js';
+import { InvalidArgumentError, PersonaFileError } from '../../src/errors.js';
+import { decodeGguf, ggufTensorFloat32 } from '../../src/gguf/decodeGguf.js';
+import { encodeGguf } from '../../src/gguf/encodeGguf.js';
+import { GGML_TYPE, type GgufValue } from '../../src/gguf/ggufTypes.js';
 
 const every: [string, GgufValue][] = [
   ['t.u8', { type: 'uint8', value: 250 }],

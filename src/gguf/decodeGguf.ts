@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PersonaFileError } from '../../../errors.js';
+import { PersonaFileError } from '../errors.js';
 import {
   GGML_ELEMENT_BYTES,
   GGML_TYPE,

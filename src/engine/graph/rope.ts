@@ -1,4 +1,4 @@
-import type { RopeParams } from '../model/config/ModelConfig.js';
+import type { RopeParams } from '../../model/config/ModelConfig.js';
 
 const f = Math.fround;
 

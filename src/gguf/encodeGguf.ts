@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../../../errors.js';
-import { atomicWrite } from '../../../util/atomicWrite.js';
+import { InvalidArgumentError } from '../errors.js';
+import { atomicWrite } from '../util/atomicWrite.js';
 import {
   GGML_ELEMENT_BYTES,
   GGML_TYPE,

@@ -1,11 +1,11 @@
-import type { LanguageModel } from '../../engine/LanguageModel.js';
-import { InvalidArgumentError } from '../../errors.js';
-import { computePersonaVector } from '../../persona/computePersonaVector.js';
-import type { ContrastPrompt } from '../../persona/prompts/PromptSet.js';
-import { createPromptSet } from '../../persona/createPromptSet.js';
-import type { PersonaVector } from '../../steering/PersonaVector.js';
-import type { ProgressCallback } from '../../util/progress.js';
-import { DEFAULTS } from '../../engine/defaults.js';
+import type { LanguageModel } from '../engine/LanguageModel.js';
+import { InvalidArgumentError } from '../errors.js';
+import { computePersonaVector } from './computePersonaVector.js';
+import type { ContrastPrompt } from './prompts/PromptSet.js';
+import { createPromptSet } from './createPromptSet.js';
+import type { PersonaVector } from '../steering/PersonaVector.js';
+import type { ProgressCallback } from '../util/progress.js';
+import { DEFAULTS } from '../engine/defaults.js';
 
 /**
  * Row-aligned positive and negative prompts: pair i is one question under the two system prompts.

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, PersonaFileError } from '../../../../src/errors.js';
-import { GGUF_LIMITS, MAX_GGUF_FILE_BYTES, decodeGguf, readGguf } from '../../../../src/steering/formats/gguf/decodeGguf.js';
+import { InvalidArgumentError, PersonaFileError } from '../../src/errors.js';
+import { GGUF_LIMITS, MAX_GGUF_FILE_BYTES, decodeGguf, readGguf } from '../../src/gguf/decodeGguf.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeGguf } from '../../../../src/steering/formats/gguf/encodeGguf.js';
-import { GGUF_VALUE_TYPE } from '../../../../src/steering/formats/gguf/ggufTypes.js';
+import { encodeGguf } from '../../src/gguf/encodeGguf.js';
+import { GGUF_VALUE_TYPE } from '../../src/gguf/ggufTypes.js';
 
 /** A GGUF v3 header with no tensors and one metadata entry whose value bytes follow `valueHead`. */
 function oneEntry(key: string, valueHead: number[][], tail: Uint8Array = new Uint8Array(0)): Uint8Array {
