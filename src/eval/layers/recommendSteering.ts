@@ -252,7 +252,9 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
       const s = summarizeCondition(part, ans.map((a) => a.ended), ans.map((a) => a.tokens.length), [metric, 'distinct2'], level);
       const d2 = s.metrics.distinct2.mean;
       const ppl = geometricMean(part.map((r) => r.perplexity ?? null));
-      const coherent = s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2 && !(ppl > maxPerplexity);
+      // An unmeasured perplexity (NaN) never passes the bound; only an unmeasurable baseline leaves it unapplied.
+      const pplOk = Number.isFinite(maxPerplexity) ? Number.isFinite(ppl) && ppl <= maxPerplexity : true;
+      const coherent = s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2 && pplOk;
       return { alpha, metric: s.metrics[metric], effect: pairedDelta(part.map((r) => r[metric] ?? null), baseValues, level), ended: s.ended, distinct2: s.metrics.distinct2, perplexity: ppl, coherent };
     });
   };
