@@ -29,7 +29,9 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--timeout-ms') opts.timeoutMs = int(value());
   else if (a === '--out') opts.out = path.resolve(value());
   else if (a === '--targets') {
-    opts.targets = value().split(',').map((t) => t.trim());
+    opts.targets = value()
+      .split(',')
+      .map((t) => t.trim());
     for (const t of opts.targets) if (!TARGET_NAMES.includes(t)) fail(`Unknown target "${t}"; targets: ${TARGET_NAMES.join(', ')}.`);
   } else if (a === '--help' || a === '-h') {
     process.stdout.write(`usage: node scripts/fuzz.mjs [--cases N] [--seed S] [--targets ${TARGET_NAMES.join(',')}] [--timeout-ms T] [--out DIR]\n`);

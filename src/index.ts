@@ -20,7 +20,15 @@
 /** Loads a model folder or hub id (the embedded stylist when none). @example const model = await loadModel('Qwen/Qwen3-0.6B', { precision: 'q4' }); */
 export { loadModel } from './engine/LanguageModel.js';
 /** A loaded model: generate, chat, read activations. @example const [out] = await (await loadModel()).generate(['Write a thank-you note to Sam.'], { maxNewTokens: 48 }); */
-export { LanguageModel, type Prompt, type ChatMessage, type GenerateTextOptions, type GeneratedText, type LoadModelOptions, type LanguageModelParts } from './engine/LanguageModel.js';
+export {
+  LanguageModel,
+  type Prompt,
+  type ChatMessage,
+  type GenerateTextOptions,
+  type GeneratedText,
+  type LoadModelOptions,
+  type LanguageModelParts,
+} from './engine/LanguageModel.js';
 /** Which model to load and how to run it, as plain data. @example await loadModel(modelSpec('Qwen/Qwen3-0.6B', { precision: 'q4' })); */
 export { modelSpec, type ModelSpec, type Device, type Precision } from './engine/ModelSpec.js';
 /** The execution providers a model can run on. @example DEVICES.includes('cuda'); // true */

@@ -166,7 +166,16 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     await session.release();
     const nan = Number.NaN;
     const none = { median: nan, min: nan, max: nan, rounds: [] };
-    return { ...figures, steering_overhead: nan, steering_overhead_rounds: [], steering_profile_share: { add: none, clamp: none }, train_answer_tok_s: nan, train_activation_tok_s: nan, train_answer_over_decode_b8: nan, train_activation_over_prefill: nan };
+    return {
+      ...figures,
+      steering_overhead: nan,
+      steering_overhead_rounds: [],
+      steering_profile_share: { add: none, clamp: none },
+      train_answer_tok_s: nan,
+      train_activation_tok_s: nan,
+      train_answer_over_decode_b8: nan,
+      train_activation_over_prefill: nan,
+    };
   }
 
   // Steering overhead: the steered graph with a non-zero vector vs a graph built without the add,
@@ -188,24 +197,36 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   }
   const steering_overhead = median(ratios) - 1;
   const third = Math.ceil(n / 3);
-  const steering_overhead_rounds = [0, 1, 2].map((k) => ratios.slice(k * third, (k + 1) * third)).filter((x) => x.length).map((x) => median(x) - 1);
+  const steering_overhead_rounds = [0, 1, 2]
+    .map((k) => ratios.slice(k * third, (k + 1) * third))
+    .filter((x) => x.length)
+    .map((x) => median(x) - 1);
   await plain.release();
   await steered.release();
-  log(`${precision}: steering overhead ${(steering_overhead * 100).toFixed(2)}% (rounds ${steering_overhead_rounds.map((x) => (x * 100).toFixed(2)).join(', ')}%)`);
+  log(
+    `${precision}: steering overhead ${(steering_overhead * 100).toFixed(2)}% (rounds ${steering_overhead_rounds.map((x) => (x * 100).toFixed(2)).join(', ')}%)`,
+  );
   const profiled = async (graph: GraphOptions): Promise<RatioSpread> => {
     const shares: number[] = [];
-    for (let r = 0; r < 3; r++) shares.push((await profileSteering(folder, manifest, c, graph, { threads: o.threads, ctx: fit(128), steps: o.decodeSteps })).share);
+    for (let r = 0; r < 3; r++)
+      shares.push((await profileSteering(folder, manifest, c, graph, { threads: o.threads, ctx: fit(128), steps: o.decodeSteps })).share);
     return spreadOf(shares);
   };
   const steering_profile_share = { add: await profiled(GENERATION_GRAPH), clamp: await profiled(CLAMP_GRAPH) };
   const pct = (x: RatioSpread) => `${(x.median * 100).toFixed(2)}% (${(x.min * 100).toFixed(2)}–${(x.max * 100).toFixed(2)})`;
-  log(`${precision}: steering ops in the onnxruntime profile: add ${pct(steering_profile_share.add)}, clamp graph ${pct(steering_profile_share.clamp)} of a step`);
+  log(
+    `${precision}: steering ops in the onnxruntime profile: add ${pct(steering_profile_share.add)}, clamp graph ${pct(steering_profile_share.clamp)} of a step`,
+  );
 
   // train phases: sampled answers for 8 prompts of 64 tokens, then the pooled activation pass.
   const prompts = Array.from({ length: 8 }, (_, b) => randomIds(64, c.vocabSize, 100 + b));
   const newTokens = Math.min(48, c.maxPositionEmbeddings - 66); // train's default answer length
   let t = performance.now();
-  await generateBatch(session, prompts.map((p, b) => ({ promptIds: p, maxNewTokens: newTokens, sampling: { temperature: 0.8, seed: b } })), { stopTokenIds: [], padTokenId: 0 });
+  await generateBatch(
+    session,
+    prompts.map((p, b) => ({ promptIds: p, maxNewTokens: newTokens, sampling: { temperature: 0.8, seed: b } })),
+    { stopTokenIds: [], padTokenId: 0 },
+  );
   const genSecs = (performance.now() - t) / 1000;
   // Generated tokens over the whole phase's time, the prompts' prefill included.
   const train_answer_tok_s = (8 * newTokens) / genSecs;
@@ -252,7 +273,9 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     context_sweep.push(point);
     log(
       `${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s, peak RSS ${decoded.peakMib.toFixed(0)} MiB = ${point.decode_peak_over_weights_and_cache.toFixed(2)} × (weights ${weights_mib.toFixed(0)} + KV cache ${kv_cache_mib.toFixed(0)} MiB)` +
-        (point.prefill_tok_s ? `; prefill ${point.prefill_tok_s.toFixed(1)} tok/s = ${point.prefill_over_512!.toFixed(2)} × the 512-token rate (${engine512.toFixed(1)}), peak RSS ${point.prefill_peak_rss_mib!.toFixed(0)} MiB` : ''),
+        (point.prefill_tok_s
+          ? `; prefill ${point.prefill_tok_s.toFixed(1)} tok/s = ${point.prefill_over_512!.toFixed(2)} × the 512-token rate (${engine512.toFixed(1)}), peak RSS ${point.prefill_peak_rss_mib!.toFixed(0)} MiB`
+          : ''),
     );
   }
   await session.release();

@@ -23,7 +23,28 @@ export interface TrainBench {
   verdict?: string;
 }
 
-const TOPICS = ['the weather', 'a river', 'breakfast', 'a library', 'the night sky', 'a train station', 'gardening', 'an old bridge', 'the sea', 'a market', 'winter', 'a mountain road', 'music', 'a small town', 'rain', 'a museum', 'coffee', 'the harbour', 'autumn', 'a bicycle'];
+const TOPICS = [
+  'the weather',
+  'a river',
+  'breakfast',
+  'a library',
+  'the night sky',
+  'a train station',
+  'gardening',
+  'an old bridge',
+  'the sea',
+  'a market',
+  'winter',
+  'a mountain road',
+  'music',
+  'a small town',
+  'rain',
+  'a museum',
+  'coffee',
+  'the harbour',
+  'autumn',
+  'a bicycle',
+];
 
 /**
  * Times the library's `trainPersona` as it is, with the layer check (`recordSteering`, markers
@@ -65,7 +86,15 @@ export async function benchTrain(dir: string, precision: Precision, threads: num
       .map((s, i) => ({ phase: s.phase, seconds: ((bounds[i + 1]?.t ?? t1) - s.t) / 1000 }))
       .filter((p) => p.seconds > 0 || p.phase !== 'before the first progress event')
       .map((p) => ({ ...p, share: p.seconds / total, ...(work.has(p.phase) ? { work: work.get(p.phase)!.total, unit: work.get(p.phase)!.unit } : {}) }));
-    return { positive_prompts: pairs, negative_prompts: pairs, max_new_tokens: maxNewTokens, total_s: total, phases, recommended_layer: persona.meta.recommendedLayer, verdict: persona.meta.steering?.verdict };
+    return {
+      positive_prompts: pairs,
+      negative_prompts: pairs,
+      max_new_tokens: maxNewTokens,
+      total_s: total,
+      phases,
+      recommended_layer: persona.meta.recommendedLayer,
+      verdict: persona.meta.steering?.verdict,
+    };
   } finally {
     await model.dispose();
   }

@@ -49,7 +49,12 @@ export type EngineFigure = 'decode_ctx128' | 'decode_ctx1024' | 'prefill_128' | 
  * @example interleaveRounds(async () => ourFigures(await oursOnce()), async () => llamaCppFigures(await theirsOnce()), 3);
  */
 export function ourFigures(r: PrecisionResult): Record<EngineFigure, number> {
-  return { decode_ctx128: r.decode_tok_s.ctx128_b1, decode_ctx1024: r.decode_tok_s.ctx1024_b1, prefill_128: r.prefill_tok_s['128'], prefill_512: r.prefill_tok_s['512'] };
+  return {
+    decode_ctx128: r.decode_tok_s.ctx128_b1,
+    decode_ctx1024: r.decode_tok_s.ctx1024_b1,
+    prefill_128: r.prefill_tok_s['128'],
+    prefill_512: r.prefill_tok_s['512'],
+  };
 }
 
 /**

@@ -42,13 +42,18 @@ export async function decoder(s: DecoderSession, ctx: number, B: number, steps: 
   const limit = ctx + steps + 1;
   const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, Math.min(ctx, 256), limit);
   const ids = randomIds(B * ctx, c.vocabSize, ctx * 7 + B);
-  for (let s0 = 0; s0 < ctx; ) {
+  for (let s0 = 0; s0 < ctx;) {
     reserveForChunk(cache, Math.min(ctx, s0 + 256), limit);
     const T = Math.min(ctx - s0, prefillChunkSize(c, B, cache.capacity));
     const S = s0 + T;
     const inputIds: number[] = [];
     const positions: number[] = [];
-    for (let b = 0; b < B; b++) for (let t = s0; t < S; t++) (inputIds.push(ids[b * ctx + t]), positions.push(t));
+    for (let b = 0; b < B; b++) {
+      for (let t = s0; t < S; t++) {
+        inputIds.push(ids[b * ctx + t]);
+        positions.push(t);
+      }
+    }
     const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache });
     cache.append(res.newK, res.newV, T);
     s0 = S;
@@ -84,7 +89,6 @@ export async function decode(s: DecoderSession, ctx: number, B: number, steps: n
   for (let i = 0; i < steps; i++) times.push(await step());
   return median(times);
 }
-
 
 /**
  * Seconds to prefill one prompt of T random tokens the way the engine reads a prompt (`generateBatch`

@@ -76,8 +76,16 @@ export async function measureEvaluationSpeed(model: LanguageModel, o: Evaluation
   const alphas = o.alphas ?? [-8, -4, 0, 4, 8];
   const batchSize = o.batchSize ?? 64;
   const maxNewTokens = o.maxNewTokens ?? 48;
-  const before = o.reference ?? true ? await batchedDecodeThroughput(model) : NaN;
-  const r = await evaluatePersonas(model, { personas: [persona], questions, alphas, samples: o.samples ?? 1, maxNewTokens, batchSize, engineScores: o.engineScores });
+  const before = (o.reference ?? true) ? await batchedDecodeThroughput(model) : NaN;
+  const r = await evaluatePersonas(model, {
+    personas: [persona],
+    questions,
+    alphas,
+    samples: o.samples ?? 1,
+    maxNewTokens,
+    batchSize,
+    engineScores: o.engineScores,
+  });
   const out: EvaluationSpeed = {
     model: model.id,
     precision: model.precision,
@@ -120,7 +128,8 @@ export async function batchedDecodeThroughput(model: LanguageModel, o: { batch?:
  */
 export function randomPersona(model: LanguageModel, seed = 1): PersonaVector {
   const rand = seededRandom(seed);
-  const L = model.numLayers, H = model.hiddenSize;
+  const L = model.numLayers,
+    H = model.hiddenSize;
   const vectors = Array.from({ length: L }, () => {
     const v = Float32Array.from({ length: H }, () => rand() - 0.5);
     const n = Math.hypot(...v);
@@ -148,7 +157,8 @@ export function randomPersona(model: LanguageModel, seed = 1): PersonaVector {
  */
 export async function randomModelFolder(configFile: string, dir: string, tokenizerFrom: string = DEFAULT_MODEL_DIR): Promise<string> {
   const raw = (await readJsonFile(configFile, { errorClass: InvalidArgumentError })) as Record<string, unknown>;
-  if (typeof raw.vocab_size === 'number' && raw.vocab_size < 8) throw new InvalidArgumentError(`${configFile}: vocab_size ${raw.vocab_size} is too small for a chat tokenizer.`);
+  if (typeof raw.vocab_size === 'number' && raw.vocab_size < 8)
+    throw new InvalidArgumentError(`${configFile}: vocab_size ${raw.vocab_size} is too small for a chat tokenizer.`);
   await writeRandomCheckpoint(dir, raw);
   await copyChatTokenizer(dir, tokenizerFrom);
   return dir;

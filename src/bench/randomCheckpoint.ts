@@ -28,7 +28,11 @@ export function checkpointTensors(raw: Record<string, unknown>): { name: string;
  *
  * @example await writeRandomCheckpoint('/tmp/qwen3-0.6b-random', qwen3Config);
  */
-export async function writeRandomCheckpoint(dir: string, raw: Record<string, unknown>, opts: { seed?: number; onProgress?: ProgressCallback } = {}): Promise<string> {
+export async function writeRandomCheckpoint(
+  dir: string,
+  raw: Record<string, unknown>,
+  opts: { seed?: number; onProgress?: ProgressCallback } = {},
+): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const configText = JSON.stringify({ ...raw, torch_dtype: 'bfloat16' }, null, 1);
   const weights = path.join(dir, 'model.safetensors');

@@ -93,7 +93,16 @@ export interface LoadResult {
   records: { sequential: StreamRecord[]; batched: StreamRecord[] };
 }
 
-const KINDS = ['Thank {n} for the tea.', 'Invite {n} to lunch on Friday.', 'Apologise to {n} for the late reply.', 'Describe a windy hill to {n}.', 'Decline a meeting with {n}.', 'Advise {n} on learning to cook.', 'Explain to {n} why the train was late.', 'Answer a complaint from {n} about noise.'];
+const KINDS = [
+  'Thank {n} for the tea.',
+  'Invite {n} to lunch on Friday.',
+  'Apologise to {n} for the late reply.',
+  'Describe a windy hill to {n}.',
+  'Decline a meeting with {n}.',
+  'Advise {n} on learning to cook.',
+  'Explain to {n} why the train was late.',
+  'Answer a complaint from {n} about noise.',
+];
 const NAMES = ['Ana', 'Sam', 'Reese', 'Casey', 'Avery', 'Jordan', 'Kim', 'Lee'];
 
 /**
@@ -108,8 +117,29 @@ export function loadPrompt(i: number): string {
 async function runOne(o: LoadOptions & { maxTokens: number; temperature: number }, client: number, index: number, i: number): Promise<StreamRecord> {
   const prompt = loadPrompt(i);
   const steering = o.steering?.length ? o.steering[i % o.steering.length] : {};
-  const body = { model: 'default', messages: [{ role: 'user', content: prompt }], max_tokens: o.maxTokens, temperature: o.temperature, seed: 1000 + i, stream: true, stream_options: { include_usage: true }, ...steering };
-  const r: StreamRecord = { client, index, prompt, id: '', text: '', chunks: 0, finishReason: null, completionTokens: 0, latencyMs: 0, firstTokenMs: null, problems: [] };
+  const body = {
+    model: 'default',
+    messages: [{ role: 'user', content: prompt }],
+    max_tokens: o.maxTokens,
+    temperature: o.temperature,
+    seed: 1000 + i,
+    stream: true,
+    stream_options: { include_usage: true },
+    ...steering,
+  };
+  const r: StreamRecord = {
+    client,
+    index,
+    prompt,
+    id: '',
+    text: '',
+    chunks: 0,
+    finishReason: null,
+    completionTokens: 0,
+    latencyMs: 0,
+    firstTokenMs: null,
+    problems: [],
+  };
   const t0 = performance.now();
   let sawRole = false;
   let sawUsage = false;

@@ -122,7 +122,14 @@ export async function profileSteering(
       }
     }
     if (total === 0) throw new PersonaError(`onnxruntime's profile ${files[0]} holds no node timings.`);
-    return { share: steering / total, steering_us_per_step: steering / o.steps, kernel_us_per_step: total / o.steps, steps: o.steps, steering_nodes: names.size, steering_nodes_timed: timed.size };
+    return {
+      share: steering / total,
+      steering_us_per_step: steering / o.steps,
+      kernel_us_per_step: total / o.steps,
+      steps: o.steps,
+      steering_nodes: names.size,
+      steering_nodes_timed: timed.size,
+    };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

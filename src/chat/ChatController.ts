@@ -95,10 +95,15 @@ export class ChatController {
   readonly maxNewTokens: number;
   readonly sampling: SamplingOptions;
 
-  constructor(readonly engine: ChatEngine, readonly session: ChatSession, private readonly opts: ChatControllerOptions) {
+  constructor(
+    readonly engine: ChatEngine,
+    readonly session: ChatSession,
+    private readonly opts: ChatControllerOptions,
+  ) {
     this.maxNewTokens = opts.maxNewTokens ?? DEFAULTS.chat.maxNewTokens;
     this.sampling = opts.sampling ?? {};
-    if (!Number.isInteger(this.maxNewTokens) || this.maxNewTokens < 1) throw new InvalidArgumentError(`--max-new-tokens must be an integer ≥ 1; got ${this.maxNewTokens}.`);
+    if (!Number.isInteger(this.maxNewTokens) || this.maxNewTokens < 1)
+      throw new InvalidArgumentError(`--max-new-tokens must be an integer ≥ 1; got ${this.maxNewTokens}.`);
   }
 
   /** The model's context length in tokens. */
@@ -123,7 +128,10 @@ export class ChatController {
       promptIds = await engine.encode(session.messages(text));
     }
     const room = ctx - promptIds.length;
-    if (room < 8) throw new InvalidArgumentError(`This message takes ${promptIds.length} tokens of the model's ${ctx}-token context (with the system prompt), leaving no room for an answer. Send a shorter one.`);
+    if (room < 8)
+      throw new InvalidArgumentError(
+        `This message takes ${promptIds.length} tokens of the model's ${ctx}-token context (with the system prompt), leaving no room for an answer. Send a shorter one.`,
+      );
     const maxNewTokens = Math.min(this.maxNewTokens, room);
     const settings = session.snapshot();
     const prompt = session.messages(text);
@@ -181,7 +189,9 @@ export class ChatController {
           return { text: input.message, kind: 'error' };
         case 'alpha':
           s.setAlpha(input.value);
-          return info(`alpha ${formatAlpha(s.alpha)}${s.persona ? '' : ' (no persona to steer with: /persona NAME)'}${s.steering ? '' : ' (steering is off: /steer on)'}`);
+          return info(
+            `alpha ${formatAlpha(s.alpha)}${s.persona ? '' : ' (no persona to steer with: /persona NAME)'}${s.steering ? '' : ' (steering is off: /steer on)'}`,
+          );
         case 'steer':
           s.setSteering(input.on);
           return info(`steering ${s.steering ? 'on' : 'off'}${s.steering && s.alpha === 0 ? ' (alpha is 0: ↑/↓ or /alpha to steer)' : ''}`);
@@ -190,7 +200,9 @@ export class ChatController {
           return info(`layer ${s.layers?.join(', ')}${s.layerIsDefault ? " (the persona's recommended layer)" : ''}`);
         case 'operator':
           s.setOperator(input.operator, input.cap);
-          return info(`operator ${s.operator}${s.cap !== undefined ? ` ${s.cap}` : ''}${s.usesAlpha ? `, alpha ${formatAlpha(s.alpha)}` : ' (alpha not used)'}`);
+          return info(
+            `operator ${s.operator}${s.cap !== undefined ? ` ${s.cap}` : ''}${s.usesAlpha ? `, alpha ${formatAlpha(s.alpha)}` : ' (alpha not used)'}`,
+          );
         case 'persona':
           return input.ref === null ? info(await this.listPersonas()) : info(this.switchPersona(await resolvePersonaRef(input.ref, this.opts.personaDirs)));
         case 'history':
@@ -244,12 +256,20 @@ export class ChatController {
   welcome(opts: { keys?: boolean } = {}): string {
     const { session: s } = this;
     const i = this.engine.info;
-    const lines = [`persona chat · model ${i.id} (${i.config.modelType ? `${i.config.modelType}, ` : ''}${i.numLayers} layers, hidden ${i.hiddenSize}, context ${this.contextSize})`];
+    const lines = [
+      `persona chat · model ${i.id} (${i.config.modelType ? `${i.config.modelType}, ` : ''}${i.numLayers} layers, hidden ${i.hiddenSize}, context ${this.contextSize})`,
+    ];
     lines.push(s.persona ? `persona ${describePersona(s.persona)}` : 'no persona loaded: /persona NAME or a file path to steer');
     if (s.system) lines.push(`system prompt: ${s.system}`);
     const t = this.sampling.temperature ?? 0;
-    lines.push(`alpha ${formatAlpha(s.alpha)}${s.alpha === 0 ? ' (the unsteered model)' : ''} · ${t === 0 ? 'greedy' : `temperature ${t}`} · up to ${this.maxNewTokens} tokens an answer`);
-    lines.push(opts.keys === false ? 'one message or /command per line · /help' : `↑/↓ alpha ±${s.alphaStep} · Ctrl-T steering on/off · Ctrl-C stops an answer · Ctrl-D quits · /help`);
+    lines.push(
+      `alpha ${formatAlpha(s.alpha)}${s.alpha === 0 ? ' (the unsteered model)' : ''} · ${t === 0 ? 'greedy' : `temperature ${t}`} · up to ${this.maxNewTokens} tokens an answer`,
+    );
+    lines.push(
+      opts.keys === false
+        ? 'one message or /command per line · /help'
+        : `↑/↓ alpha ±${s.alphaStep} · Ctrl-T steering on/off · Ctrl-C stops an answer · Ctrl-D quits · /help`,
+    );
     return lines.join('\n');
   }
 }
@@ -267,6 +287,8 @@ const PROJ_HELP =
   "status line: proj = how strongly the last answer projected on the persona vector (mean residual over the answer's tokens at the steered layer, on the unit vector, in units of the persona's gap; the persona's two styles differ by about 1).";
 
 function describePersona(p: PersonaVector): string {
-  const notice = recordsDoesNotSteer(p) ? " · does not measurably steer this model (its file records the steering check's verdict; its layer is only the most separable one)" : '';
+  const notice = recordsDoesNotSteer(p)
+    ? " · does not measurably steer this model (its file records the steering check's verdict; its layer is only the most separable one)"
+    : '';
   return `${p.name}${p.meta.description ? `: ${p.meta.description}` : ''} · layer ${p.meta.recommendedLayer} · alpha range ${p.meta.alphaRange[0]}..${p.meta.alphaRange[1]}${notice}`;
 }

@@ -97,7 +97,10 @@ export class ChatSession {
   cap: number | undefined;
   private stepOverride: number | undefined;
 
-  constructor(readonly model: ChatModelShape, opts: ChatSessionOptions = {}) {
+  constructor(
+    readonly model: ChatModelShape,
+    opts: ChatSessionOptions = {},
+  ) {
     this.persona = null;
     this.alpha = 0;
     this.steering = opts.steering ?? true;
@@ -200,7 +203,9 @@ export class ChatSession {
   /** The steering for the next answer; null when it is not steered (so it is exactly the unsteered model). */
   intervention(): Intervention | null {
     if (!this.steers) return null;
-    return resolveSteering(this.model, [{ persona: this.persona!, alpha: this.usesAlpha ? this.alpha : undefined, layers: this.layers ?? undefined, operator: this.operator, cap: this.cap }]);
+    return resolveSteering(this.model, [
+      { persona: this.persona!, alpha: this.usesAlpha ? this.alpha : undefined, layers: this.layers ?? undefined, operator: this.operator, cap: this.cap },
+    ]);
   }
 
   /** The whole conversation as chat messages: system prompt, history and (when given) the next user message. */

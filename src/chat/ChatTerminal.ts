@@ -66,7 +66,10 @@ class ChatTerminal {
   private readonly onResize = () => this.render();
   private readonly onSignal = () => this.close();
 
-  constructor(private readonly chat: ChatController, opts: ChatTerminalOptions) {
+  constructor(
+    private readonly chat: ChatController,
+    opts: ChatTerminalOptions,
+  ) {
     this.input = opts.input ?? process.stdin;
     this.out = opts.output ?? process.stdout;
     this.st = makeStyle(opts.color ?? (!process.env.NO_COLOR && (this.out.hasColors?.() ?? false)));
@@ -216,11 +219,24 @@ class ChatTerminal {
         });
         if (this.closed) return;
         this.out.write(wrap.flush());
-        const note = answer.stopped ? '⏹ stopped' : !answer.text ? '(no text: the model ended its turn at once)' : answer.ended ? '' : '… (reached --max-new-tokens)';
-        if (note) this.out.write((wrap.column + 1 + displayWidth(note) > this.columns - 1 ? '\n' : answer.text ? ' ' : '') + (answer.stopped ? st.yellow(note) : st.dim(note)));
+        const note = answer.stopped
+          ? '⏹ stopped'
+          : !answer.text
+            ? '(no text: the model ended its turn at once)'
+            : answer.ended
+              ? ''
+              : '… (reached --max-new-tokens)';
+        if (note)
+          this.out.write(
+            (wrap.column + 1 + displayWidth(note) > this.columns - 1 ? '\n' : answer.text ? ' ' : '') + (answer.stopped ? st.yellow(note) : st.dim(note)),
+          );
         this.out.write('\n');
         const n = answer.droppedTurns;
-        if (n) this.out.write(st.dim(`(${n === 1 ? 'the oldest exchange was' : `the ${n} oldest exchanges were`} dropped to fit the ${this.chat.contextSize}-token context)`) + '\n');
+        if (n)
+          this.out.write(
+            st.dim(`(${n === 1 ? 'the oldest exchange was' : `the ${n} oldest exchanges were`} dropped to fit the ${this.chat.contextSize}-token context)`) +
+              '\n',
+          );
         this.out.write('\n');
       } else {
         if (input.type !== 'empty') this.out.write(st.dim(`${PROMPT}${line.trim()}`) + '\n');

@@ -15,7 +15,10 @@ export class StreamWrapper {
   private spaces = '';
 
   /** `column`: where the cursor starts (after a label); afterwards, where the written text ends. */
-  constructor(private readonly width: number, public column = 0) {}
+  constructor(
+    private readonly width: number,
+    public column = 0,
+  ) {}
 
   push(piece: string): string {
     let out = '';

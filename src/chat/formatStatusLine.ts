@@ -42,8 +42,11 @@ export function formatStatusLine(session: ChatSession, opts: StatusLineOptions =
   }
   const last = session.last;
   if (last) {
-    const changed = last.alpha !== session.alpha || last.steered !== session.steers || last.persona !== (session.persona?.name ?? null) || last.layer !== session.layer;
-    const at = changed ? ` (${last.steered ? `alpha ${formatAlpha(last.alpha)}` : 'unsteered'}${last.persona !== (session.persona?.name ?? null) ? `, ${last.persona}` : ''})` : '';
+    const changed =
+      last.alpha !== session.alpha || last.steered !== session.steers || last.persona !== (session.persona?.name ?? null) || last.layer !== session.layer;
+    const at = changed
+      ? ` (${last.steered ? `alpha ${formatAlpha(last.alpha)}` : 'unsteered'}${last.persona !== (session.persona?.name ?? null) ? `, ${last.persona}` : ''})`
+      : '';
     const proj = last.projection === null ? 'n/a' : (last.projection >= 0 ? '+' : '') + last.projection.toFixed(2);
     add(`last answer${at}: proj `, proj + (last.stopped ? ' (stopped)' : ''));
   }
@@ -63,6 +66,8 @@ export function formatStatusLine(session: ChatSession, opts: StatusLineOptions =
  */
 export function formatAnswerLabel(session: ChatSession, style: Style = makeStyle(false)): string {
   const op = session.operator === 'add' ? '' : ` ${session.operator}${session.cap !== undefined ? ` ${session.cap}` : ''}`;
-  const how = session.steers ? `${session.persona!.name}${op}${session.usesAlpha ? ` alpha ${formatAlpha(session.alpha)}` : ''} layer ${session.layers?.join(',') ?? session.layer}` : 'unsteered';
+  const how = session.steers
+    ? `${session.persona!.name}${op}${session.usesAlpha ? ` alpha ${formatAlpha(session.alpha)}` : ''} layer ${session.layers?.join(',') ?? session.layer}`
+    : 'unsteered';
   return style.bold('model ') + style.dim(`[${how}]`) + style.bold(' › ');
 }

@@ -33,7 +33,7 @@ export const CHAT_HELP = [
   '/alpha 1.5       set alpha (negative pushes away from the persona)',
   '/steer on|off    steering on or off (/steer alone toggles)',
   '/persona NAME    switch to a shipped persona, or give a persona file path (/persona alone lists them)',
-  '/layer 3         steer at decoder layer 3; /layer 2-4 or 2,5 several (/layer alone: the persona\'s recommended layer)',
+  "/layer 3         steer at decoder layer 3; /layer 2-4 or 2,5 several (/layer alone: the persona's recommended layer)",
   '/operator add    add alpha·v; ablate (remove the direction), cap 1.5 (limit its projection), ablate-add (remove, then add alpha·v)',
   '/history         show the conversation kept so far',
   '/reset           forget the conversation (settings stay)',
@@ -92,10 +92,14 @@ export function parseChatInput(line: string): ChatInput {
     case 'operator':
     case 'op': {
       const [op, capText, ...rest] = arg.split(/\s+/).filter(Boolean);
-      if (!op || !(OPERATORS as readonly string[]).includes(op) || rest.length) return { type: 'invalid', message: `/operator takes ${OPERATORS.join(', ')} (cap with a number: /operator cap 1.5); got "${arg}".` };
-      if (op !== 'cap') return capText === undefined ? { type: 'operator', operator: op as Operator } : { type: 'invalid', message: `/operator ${op} takes no number.` };
+      if (!op || !(OPERATORS as readonly string[]).includes(op) || rest.length)
+        return { type: 'invalid', message: `/operator takes ${OPERATORS.join(', ')} (cap with a number: /operator cap 1.5); got "${arg}".` };
+      if (op !== 'cap')
+        return capText === undefined ? { type: 'operator', operator: op as Operator } : { type: 'invalid', message: `/operator ${op} takes no number.` };
       const cap = capText === undefined ? null : parseNumber(capText);
-      return cap === null ? { type: 'invalid', message: 'Give the cap: /operator cap 1.5 (the largest projection allowed on the unit vector).' } : { type: 'operator', operator: 'cap', cap };
+      return cap === null
+        ? { type: 'invalid', message: 'Give the cap: /operator cap 1.5 (the largest projection allowed on the unit vector).' }
+        : { type: 'operator', operator: 'cap', cap };
     }
     case 'history':
       return { type: 'history' };

@@ -83,7 +83,10 @@ export async function openModel(f: ModelFlags): Promise<LanguageModel> {
  *
  * @example await withModel(o, async (model, signal) => trainPersona({ model, signal, ... }));
  */
-export async function withModel<T>(o: ModelFlags & { out?: string; html?: string }, work: (model: LanguageModel, signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withModel<T>(
+  o: ModelFlags & { out?: string; html?: string },
+  work: (model: LanguageModel, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   for (const out of [o.out, o.html]) if (out) await checkOutputTarget(out);
   const model = await openModel(o);
   const ac = new AbortController();

@@ -118,8 +118,18 @@ export async function questionSetFor(o: EvaluationFlags, modelDir: string): Prom
 }
 
 /** The sampling, steering and batching flags of a sweep, as the options `evaluatePersonas` and `analyzeLayers` take. */
-export function sweepOptionsFromFlags(o: EvaluationFlags): Pick<EvaluationFlags, 'maxNewTokens' | 'temperature' | 'topK' | 'seed' | 'units' | 'positions' | 'batchSize'> {
-  return { maxNewTokens: o.maxNewTokens, temperature: o.temperature, topK: o.topK, seed: o.seed, units: o.units, positions: o.positions, batchSize: o.batchSize };
+export function sweepOptionsFromFlags(
+  o: EvaluationFlags,
+): Pick<EvaluationFlags, 'maxNewTokens' | 'temperature' | 'topK' | 'seed' | 'units' | 'positions' | 'batchSize'> {
+  return {
+    maxNewTokens: o.maxNewTokens,
+    temperature: o.temperature,
+    topK: o.topK,
+    seed: o.seed,
+    units: o.units,
+    positions: o.positions,
+    batchSize: o.batchSize,
+  };
 }
 
 /**

@@ -13,5 +13,19 @@ import { serveCommand } from './commands/serveCommand.js';
 
 /** Commands beyond run/train/verify. */
 export async function extraCommands(): Promise<Command[]> {
-  return [quickStartCommand(), chatCommand(), createCommand(), generatePromptsCommand(), benchCommand(), evaluateCommand(), analyzeLayersCommand(), exportCommand(), importCommand(), serveCommand(), cacheCommand(), monitorCommand(), screenCommand()];
+  return [
+    quickStartCommand(),
+    chatCommand(),
+    createCommand(),
+    generatePromptsCommand(),
+    benchCommand(),
+    evaluateCommand(),
+    analyzeLayersCommand(),
+    exportCommand(),
+    importCommand(),
+    serveCommand(),
+    cacheCommand(),
+    monitorCommand(),
+    screenCommand(),
+  ];
 }

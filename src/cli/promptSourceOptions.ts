@@ -24,7 +24,7 @@ export function traitDataOption(): Option {
 }
 
 /** `--samples-per-question N` (persona_vectors' n_per_question), worded for what the command does with it. */
-export function samplesPerQuestionOption(help = 'answers sampled per prompt (generated source; persona_vectors\' n_per_question)'): Option {
+export function samplesPerQuestionOption(help = "answers sampled per prompt (generated source; persona_vectors' n_per_question)"): Option {
   return new Option('--samples-per-question <n>', help).argParser(intArg('--samples-per-question')).default(1);
 }
 
@@ -35,8 +35,13 @@ export function pairFilterOptions(): Option[] {
       '--filter-judge <spec>',
       "keep only the answer pairs an LLM judge (OpenAI protocol) says show the trait, as persona_vectors does: judge:URL[,model=NAME][,key-env=VAR][,trait-data=FILE] as --scorer takes it (with --trait-data, the trait file's eval_prompt is the judge's template)",
     ),
-    new Option('--filter-thresholds <pos,neg,coh>', 'with --filter-judge: keep a pair when the positive answer scores ≥ POS for the trait, the negative < NEG, and both ≥ COH for coherence (default 50,50,50, persona_vectors\')'),
-    new Option('--filter-min-pairs <n>', 'with --filter-judge: fewest kept pairs that are not an error (default 10% of the pairs, at least 2)').argParser(intArg('--filter-min-pairs')),
+    new Option(
+      '--filter-thresholds <pos,neg,coh>',
+      "with --filter-judge: keep a pair when the positive answer scores ≥ POS for the trait, the negative < NEG, and both ≥ COH for coherence (default 50,50,50, persona_vectors')",
+    ),
+    new Option('--filter-min-pairs <n>', 'with --filter-judge: fewest kept pairs that are not an error (default 10% of the pairs, at least 2)').argParser(
+      intArg('--filter-min-pairs'),
+    ),
   ];
 }
 
@@ -51,14 +56,22 @@ export interface PairFilterFlags {
  * error). The judge grades with the trait file's `eval_prompt` when the prompts came from one and the
  * spec names no `trait-data=` of its own, else with the default trait prompt for `trait`.
  */
-export async function pairFilterFromFlags(o: PairFilterFlags, trait: { name: string; description: string }, source?: TraitSource): Promise<{ filter?: PairFilter; minPairs?: number }> {
+export async function pairFilterFromFlags(
+  o: PairFilterFlags,
+  trait: { name: string; description: string },
+  source?: TraitSource,
+): Promise<{ filter?: PairFilter; minPairs?: number }> {
   if (!o.filterJudge) {
     const stray = [o.filterThresholds !== undefined && '--filter-thresholds', o.filterMinPairs !== undefined && '--filter-min-pairs'].filter(Boolean);
-    if (stray.length) throw new InvalidArgumentError(`${stray.join(' and ')} set${stray.length === 1 ? 's' : ''} the judge filter's bounds, but no judge was given: add --filter-judge judge:URL[,model=NAME].`);
+    if (stray.length)
+      throw new InvalidArgumentError(
+        `${stray.join(' and ')} set${stray.length === 1 ? 's' : ''} the judge filter's bounds, but no judge was given: add --filter-judge judge:URL[,model=NAME].`,
+      );
     return {};
   }
   const spec = parseScorerSpec(/^https?:/i.test(o.filterJudge) ? `judge:${o.filterJudge}` : o.filterJudge);
-  if (spec.kind !== 'judge') throw new InvalidArgumentError(`--filter-judge takes an LLM judge, judge:URL[,model=NAME][,key-env=VAR][,trait-data=FILE]; got "${o.filterJudge}".`);
+  if (spec.kind !== 'judge')
+    throw new InvalidArgumentError(`--filter-judge takes an LLM judge, judge:URL[,model=NAME][,key-env=VAR][,trait-data=FILE]; got "${o.filterJudge}".`);
   const thresholds = o.filterThresholds !== undefined ? parseFilterThresholds(o.filterThresholds) : { ...PERSONA_VECTORS_THRESHOLDS };
   if (o.filterMinPairs !== undefined && o.filterMinPairs < 1) throw new InvalidArgumentError(`--filter-min-pairs must be at least 1; got ${o.filterMinPairs}.`);
   const promptFile = spec.traitData ?? source?.judgeFile;

@@ -74,13 +74,23 @@ export class DecoderSession {
   private readonly inFlight = new Set<Promise<ForwardResult>>();
   private released = false;
 
-  private constructor(readonly session: ort.InferenceSession, readonly config: ModelConfig, readonly options: GraphOptions) {
+  private constructor(
+    readonly session: ort.InferenceSession,
+    readonly config: ModelConfig,
+    readonly options: GraphOptions,
+  ) {
     this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
     this.inputs = new Set(session.inputNames);
   }
 
   /** Builds (or reuses) the graph file beside the converted weights and opens a session on it. */
-  static async create(folder: string, manifest: ConvertedWeights, config: ModelConfig, graph: GraphOptions, opts: SessionOptions = {}): Promise<DecoderSession> {
+  static async create(
+    folder: string,
+    manifest: ConvertedWeights,
+    config: ModelConfig,
+    graph: GraphOptions,
+    opts: SessionOptions = {},
+  ): Promise<DecoderSession> {
     const file = path.join(folder, `graph-v${GRAPH_BUILDER_VERSION}-${graphKey(graph)}.onnx`);
     try {
       await fs.access(file);
@@ -143,11 +153,13 @@ export class DecoderSession {
     const G = c.numAttentionHeads / kvH;
     const P = req.cache?.length ?? 0;
     const S = P + T;
-    if (req.cache && P > 0 && (req.cache.batch !== B)) throw new InvalidArgumentError(`The cache holds ${req.cache.batch} rows, the request ${B}.`);
+    if (req.cache && P > 0 && req.cache.batch !== B) throw new InvalidArgumentError(`The cache holds ${req.cache.batch} rows, the request ${B}.`);
     if (req.inputIds.length !== B * T) throw new InvalidArgumentError(`inputIds has ${req.inputIds.length} ids, expected ${B}×${T}.`);
     if (req.keyMask.length !== B * S) throw new InvalidArgumentError(`keyMask has ${req.keyMask.length} entries, expected ${B}×${S}.`);
     if (S > c.maxPositionEmbeddings) {
-      throw new InvalidArgumentError(`The context (${S} tokens) is longer than the model's maximum of ${c.maxPositionEmbeddings} positions. Shorten the prompt or lower max new tokens.`);
+      throw new InvalidArgumentError(
+        `The context (${S} tokens) is longer than the model's maximum of ${c.maxPositionEmbeddings} positions. Shorten the prompt or lower max new tokens.`,
+      );
     }
 
     const feeds: Record<string, ort.Tensor> = {};
@@ -157,10 +169,13 @@ export class DecoderSession {
     if (this.options.logits === 'targets') {
       // N may be 0 (generation on the scoring-capable graph): the scored gather and output layer then run on no rows.
       const n = req.score?.index.length ?? 0;
-      if (req.score && req.score.token.length !== req.score.index.length) throw new InvalidArgumentError('score.index and score.token must have the same length.');
-      const index = new BigInt64Array(n), token = new BigInt64Array(n);
+      if (req.score && req.score.token.length !== req.score.index.length)
+        throw new InvalidArgumentError('score.index and score.token must have the same length.');
+      const index = new BigInt64Array(n),
+        token = new BigInt64Array(n);
       for (let i = 0; i < (req.score?.index.length ?? 0); i++) {
-        if (!(req.score!.index[i] >= 0 && req.score!.index[i] < B * T)) throw new InvalidArgumentError(`score.index ${req.score!.index[i]} is outside the ${B}×${T} positions.`);
+        if (!(req.score!.index[i] >= 0 && req.score!.index[i] < B * T))
+          throw new InvalidArgumentError(`score.index ${req.score!.index[i]} is outside the ${B}×${T} positions.`);
         index[i] = BigInt(req.score!.index[i]);
         token[i] = BigInt(req.score!.token[i]);
       }
@@ -175,14 +190,16 @@ export class DecoderSession {
     // The cache is fed whole (capacity C); with nothing cached yet, an empty past.
     const C = req.cache && P > 0 ? req.cache.capacity : 0;
     feeds.attn_bias = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, null), [B, 1, G * T, C + T]);
-    if (this.hasSlidingBias) feeds.attn_bias_sliding = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, c.slidingWindow), [B, 1, G * T, C + T]);
+    if (this.hasSlidingBias)
+      feeds.attn_bias_sliding = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, c.slidingWindow), [B, 1, G * T, C + T]);
 
     const empty = new Float32Array(0);
     for (let l = 0; l < L; l++) {
       feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? req.cache!.k[l] : empty, [B, kvH, C, D]);
       feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? req.cache!.v[l] : empty, [B, kvH, C, D]);
     }
-    if (req.steer?.delta && !this.inputs.has('steer')) throw new InvalidArgumentError('This session was built without steering; it cannot add a persona vector.');
+    if (req.steer?.delta && !this.inputs.has('steer'))
+      throw new InvalidArgumentError('This session was built without steering; it cannot add a persona vector.');
     if (this.inputs.has('steer')) feeds.steer = new ort.Tensor('float32', steeringFeed(req.steer?.delta, B, L, H), [L * B, 1, H]);
     const clamp = req.steer?.clamp;
     if (clamp && !this.options.projectionClamp) {

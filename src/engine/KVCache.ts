@@ -23,7 +23,14 @@ export class KVCache {
    * `maxCapacity` caps the doubling of `append` (the most positions the cache will hold, e.g. prompt +
    * answer budget): a cache never holds more than it can be asked for.
    */
-  constructor(readonly numLayers: number, readonly batch: number, readonly kvHeads: number, readonly headDim: number, capacity = 64, readonly maxCapacity = Infinity) {
+  constructor(
+    readonly numLayers: number,
+    readonly batch: number,
+    readonly kvHeads: number,
+    readonly headDim: number,
+    capacity = 64,
+    readonly maxCapacity = Infinity,
+  ) {
     this.capacity = Math.max(1, capacity);
     const blocks = batch * kvHeads;
     if (Number.isFinite(maxCapacity) && maxCapacity > this.capacity) {
@@ -59,7 +66,10 @@ export class KVCache {
     const n = this.length * D;
     if (this.store && cap <= this.maxCapacity) {
       // In place, last block first (each moves to a higher offset than any block not yet moved).
-      for (const [arr, full] of [[this.k, this.store.k], [this.v, this.store.v]] as const) {
+      for (const [arr, full] of [
+        [this.k, this.store.k],
+        [this.v, this.store.v],
+      ] as const) {
         for (let l = 0; l < this.numLayers; l++) {
           const a = full[l];
           for (let i = blocks - 1; i >= 0; i--) {
@@ -113,7 +123,10 @@ export class KVCache {
     const out = new KVCache(this.numLayers, rows.length, this.kvHeads, this.headDim, Math.max(capacity, this.length));
     const D = this.headDim;
     const n = this.length * D;
-    for (const [from, to] of [[this.k, out.k], [this.v, out.v]] as const) {
+    for (const [from, to] of [
+      [this.k, out.k],
+      [this.v, out.v],
+    ] as const) {
       for (let l = 0; l < this.numLayers; l++) {
         rows.forEach((src, b) => {
           for (let h = 0; h < this.kvHeads; h++) {

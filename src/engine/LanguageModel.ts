@@ -192,7 +192,12 @@ export class LanguageModel {
       const reqs: GenerationRequest[] = [];
       const decoders: { stream: StreamingDecoder; text: string }[] = [];
       for (let i = start; i < end; i++) {
-        reqs.push({ promptIds: ids[i], maxNewTokens: opts.maxNewTokens ?? DEFAULTS.generation.maxNewTokens, sampling: rowSampling(opts.sampling, i), intervention: per[i] });
+        reqs.push({
+          promptIds: ids[i],
+          maxNewTokens: opts.maxNewTokens ?? DEFAULTS.generation.maxNewTokens,
+          sampling: rowSampling(opts.sampling, i),
+          intervention: per[i],
+        });
         decoders.push({ stream: new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), text: '' });
       }
       const stops = opts.stopStrings ?? [];
@@ -217,7 +222,17 @@ export class LanguageModel {
           if (at >= 0) text = text.slice(0, at);
         }
         const thought = opts.thinking ? splitAnswerTokens(this.tokenizer, r.tokens, text) : {};
-        out.push({ prompt: prompts[start + j], promptIds: ids[start + j], text, tokens: r.tokens, finishReason: r.finishReason, ended: r.ended, logprobs: r.logprobs, topLogprobs: r.topLogprobs, ...thought });
+        out.push({
+          prompt: prompts[start + j],
+          promptIds: ids[start + j],
+          text,
+          tokens: r.tokens,
+          finishReason: r.finishReason,
+          ended: r.ended,
+          logprobs: r.logprobs,
+          topLogprobs: r.topLogprobs,
+          ...thought,
+        });
       });
     }
     return out;
@@ -231,14 +246,35 @@ export class LanguageModel {
    */
   async generateRows(
     rows: { prompt: Prompt; maxNewTokens?: number; sampling?: SamplingOptions; intervention?: Intervention | null; thinking?: boolean }[],
-    opts: { logprobs?: number | null; signal?: AbortSignal; ignoreHooks?: boolean; onToken?: (e: TokenEvent) => boolean | void; onResidual?: GenerateOptions['onResidual'] } = {},
+    opts: {
+      logprobs?: number | null;
+      signal?: AbortSignal;
+      ignoreHooks?: boolean;
+      onToken?: (e: TokenEvent) => boolean | void;
+      onResidual?: GenerateOptions['onResidual'];
+    } = {},
   ): Promise<GeneratedText[]> {
     const ids = rows.map((r) => this.encodePrompt(r.prompt, undefined, { thinking: r.thinking }));
-    const merged = this.rowSteering(rows.map((r) => r.intervention), opts.ignoreHooks);
+    const merged = this.rowSteering(
+      rows.map((r) => r.intervention),
+      opts.ignoreHooks,
+    );
     const out = await generateBatch(
       await this.sessionFor(merged),
-      rows.map((r, i) => ({ promptIds: ids[i], maxNewTokens: r.maxNewTokens ?? DEFAULTS.generation.maxNewTokens, sampling: r.sampling, intervention: merged[i] })),
-      { stopTokenIds: this.stopTokenIds, padTokenId: this.padTokenId, logprobs: opts.logprobs, signal: opts.signal, onToken: opts.onToken, onResidual: opts.onResidual },
+      rows.map((r, i) => ({
+        promptIds: ids[i],
+        maxNewTokens: r.maxNewTokens ?? DEFAULTS.generation.maxNewTokens,
+        sampling: r.sampling,
+        intervention: merged[i],
+      })),
+      {
+        stopTokenIds: this.stopTokenIds,
+        padTokenId: this.padTokenId,
+        logprobs: opts.logprobs,
+        signal: opts.signal,
+        onToken: opts.onToken,
+        onResidual: opts.onResidual,
+      },
     );
     return out.map((r, i) => ({
       prompt: rows[i].prompt,
@@ -319,6 +355,12 @@ export async function loadModel(spec?: string | ModelSpec, opts: LoadModelOption
   await fs.access(source.dir);
   const tokenizer = await loadTokenizer(source.dir);
   const precision = s.precision ?? DEFAULTS.model.precision;
-  const { config, session, openSession } = await openDecoder(source.dir, { precision, device: s.device, threads: s.threads, onProgress: opts.onProgress, cacheRoot: s.cacheRoot });
+  const { config, session, openSession } = await openDecoder(source.dir, {
+    precision,
+    device: s.device,
+    threads: s.threads,
+    onProgress: opts.onProgress,
+    cacheRoot: s.cacheRoot,
+  });
   return new LanguageModel({ id: source.id, dir: source.dir, revision: source.revision ?? source.commit, config, tokenizer, session, precision, openSession });
 }

@@ -55,7 +55,9 @@ export async function extractActivations(
   const bs = opts.batchSize ?? DEFAULTS.generation.batchSize;
   const session = opts.answerLogProbs ? await model.scoringSession() : model.session;
   // Scored positions need [N,V] logits: keep N·V within the budget by shortening the chunk.
-  const maxChunk = opts.answerLogProbs ? Math.max(1, Math.floor(SCORING_LOGITS_BYTES / 4 / model.config.vocabSize / Math.min(bs, Math.max(1, seqs.length)))) : Infinity;
+  const maxChunk = opts.answerLogProbs
+    ? Math.max(1, Math.floor(SCORING_LOGITS_BYTES / 4 / model.config.vocabSize / Math.min(bs, Math.max(1, seqs.length))))
+    : Infinity;
   const chunk = Math.min(opts.chunk ?? 256, maxChunk);
   const responseMean: Float32Array[][] = new Array(seqs.length);
   const promptLast: Float32Array[][] = new Array(seqs.length);
@@ -71,7 +73,13 @@ export async function extractActivations(
   for (let start = 0; start < order.length; start += bs) {
     if (opts.signal?.aborted) throw new PersonaError('Interrupted while reading activations; nothing was written.');
     const rows = order.slice(start, start + bs);
-    const r = await readBatch(model, session, rows.map((i) => seqs[i]), chunk, !!sums);
+    const r = await readBatch(
+      model,
+      session,
+      rows.map((i) => seqs[i]),
+      chunk,
+      !!sums,
+    );
     rows.forEach((i, b) => {
       responseMean[i] = r.responseMean[b];
       promptLast[i] = r.promptLast[b];
@@ -82,7 +90,13 @@ export async function extractActivations(
     done += rows.length;
     opts.onProgress?.({ phase: 'activations', done, total: seqs.length, unit: 'sequences' });
   }
-  return { responseMean, promptLast, promptMean, residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)), ...(sums ? { answerLogProbs: sums } : {}) };
+  return {
+    responseMean,
+    promptLast,
+    promptMean,
+    residNorm: Array.from(residSum, (s) => s / Math.max(1, seqs.length)),
+    ...(sums ? { answerLogProbs: sums } : {}),
+  };
 }
 
 /**

@@ -64,7 +64,19 @@ export const GGUF_LIMITS = { MAX_ARRAY_ITEMS: 1 << 20, MAX_METADATA_VALUES: 1 <<
 
 /** The fewest bytes one value of a type takes in the file. */
 const MIN_VALUE_BYTES: Record<GgufValueTypeName, number> = {
-  uint8: 1, int8: 1, bool: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, uint64: 8, int64: 8, float64: 8, string: 8, array: 12,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
+  string: 8,
+  array: 12,
 };
 
 /** Reads little-endian fields and turns every overrun into one clear "truncated" error. */
@@ -296,7 +308,9 @@ export async function readGguf(file: string, opts: { maxBytes?: number } = {}): 
     const st = await fs.stat(file);
     if (!st.isFile()) throw new PersonaFileError(`${file} is not a regular file.`);
     if (st.size > maxBytes) {
-      throw new PersonaFileError(`${file} is ${(st.size / 2 ** 20).toFixed(0)} MiB; a GGUF control vector is at most a few MB (this reader stops at ${maxBytes / 2 ** 20} MiB). Is it a model file?`);
+      throw new PersonaFileError(
+        `${file} is ${(st.size / 2 ** 20).toFixed(0)} MiB; a GGUF control vector is at most a few MB (this reader stops at ${maxBytes / 2 ** 20} MiB). Is it a model file?`,
+      );
     }
     bytes = await fs.readFile(file);
   } catch (err) {

@@ -91,9 +91,9 @@ class ByteSink {
         if (!Number.isInteger(v.value) || v.value < lo || v.value > hi) bad();
         const n = bits / 8;
         return this.fixed(n, (d) => {
-          if (n === 1) (signed ? d.setInt8(0, v.value) : d.setUint8(0, v.value));
-          else if (n === 2) (signed ? d.setInt16(0, v.value, true) : d.setUint16(0, v.value, true));
-          else (signed ? d.setInt32(0, v.value, true) : d.setUint32(0, v.value, true));
+          if (n === 1) signed ? d.setInt8(0, v.value) : d.setUint8(0, v.value);
+          else if (n === 2) signed ? d.setInt16(0, v.value, true) : d.setUint16(0, v.value, true);
+          else signed ? d.setInt32(0, v.value, true) : d.setUint32(0, v.value, true);
         });
       }
       case 'float32':
@@ -155,14 +155,17 @@ function tensorBytes(t: GgufTensorToWrite): Uint8Array {
   const numel = t.dims.reduce((a, b) => a * b, 1);
   if (t.data instanceof Float32Array) {
     if (type !== GGML_TYPE.F32) throw new InvalidArgumentError(`GGUF tensor ${t.name}: Float32Array data needs type F32, not ${ggmlTypeName(type)}.`);
-    if (t.data.length !== numel) throw new InvalidArgumentError(`GGUF tensor ${t.name}: dims ${JSON.stringify(t.dims)} need ${numel} values, got ${t.data.length}.`);
+    if (t.data.length !== numel)
+      throw new InvalidArgumentError(`GGUF tensor ${t.name}: dims ${JSON.stringify(t.dims)} need ${numel} values, got ${t.data.length}.`);
     const out = new Uint8Array(numel * 4);
     const view = new DataView(out.buffer);
     for (let i = 0; i < numel; i++) view.setFloat32(i * 4, t.data[i], true);
     return out;
   }
   if (t.data.byteLength !== numel * elementBytes) {
-    throw new InvalidArgumentError(`GGUF tensor ${t.name}: dims ${JSON.stringify(t.dims)} × ${ggmlTypeName(type)} need ${numel * elementBytes} bytes, got ${t.data.byteLength}.`);
+    throw new InvalidArgumentError(
+      `GGUF tensor ${t.name}: dims ${JSON.stringify(t.dims)} × ${ggmlTypeName(type)} need ${numel * elementBytes} bytes, got ${t.data.byteLength}.`,
+    );
   }
   return t.data;
 }

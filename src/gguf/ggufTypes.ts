@@ -49,9 +49,7 @@ export const GGUF_VALUE_TYPE = {
  */
 export type GgufValueTypeName = keyof typeof GGUF_VALUE_TYPE;
 
-const VALUE_TYPE_NAMES = new Map<number, GgufValueTypeName>(
-  (Object.entries(GGUF_VALUE_TYPE) as [GgufValueTypeName, number][]).map(([name, id]) => [id, name]),
-);
+const VALUE_TYPE_NAMES = new Map<number, GgufValueTypeName>((Object.entries(GGUF_VALUE_TYPE) as [GgufValueTypeName, number][]).map(([name, id]) => [id, name]));
 
 /**
  * The metadata value type name for an id, or undefined for an id the spec does not define.
@@ -121,9 +119,7 @@ export const GGML_TYPE = {
  */
 export type GgmlTypeName = keyof typeof GGML_TYPE;
 
-const GGML_TYPE_NAMES = new Map<number, GgmlTypeName>(
-  (Object.entries(GGML_TYPE) as [GgmlTypeName, number][]).map(([name, id]) => [id, name]),
-);
+const GGML_TYPE_NAMES = new Map<number, GgmlTypeName>((Object.entries(GGML_TYPE) as [GgmlTypeName, number][]).map(([name, id]) => [id, name]));
 
 /**
  * A ggml type's name for messages: `F16`, or `type 99` for an id the spec does not list.

@@ -17,7 +17,8 @@ export function normalizeConfig(raw: Record<string, unknown>, source = 'config.j
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelFileError(`${source} is not a JSON object.`);
   let r = raw;
   // Multimodal wrappers keep the decoder's config under text_config.
-  if (r.text_config && typeof r.text_config === 'object' && !r.hidden_size) r = { ...(r.text_config as object), model_type: (r.text_config as Record<string, unknown>).model_type ?? r.model_type };
+  if (r.text_config && typeof r.text_config === 'object' && !r.hidden_size)
+    r = { ...(r.text_config as object), model_type: (r.text_config as Record<string, unknown>).model_type ?? r.model_type };
   const modelType = r.model_type;
   if (typeof modelType !== 'string') throw new ModelFileError(`${source} has no "model_type".`);
   const spec = architectureFor(modelType);
@@ -38,14 +39,18 @@ export async function loadConfig(dir: string): Promise<ModelConfig> {
   const file = path.join(dir, 'config.json');
   const raw = await readJsonFile(file, { errorClass: ModelFileError, optional: true });
   if (raw === undefined) {
-    throw new ModelFileError(`No config.json in ${dir}. A model folder needs config.json, tokenizer.json and the weights (model.safetensors, or shards listed in model.safetensors.index.json).`);
+    throw new ModelFileError(
+      `No config.json in ${dir}. A model folder needs config.json, tokenizer.json and the weights (model.safetensors, or shards listed in model.safetensors.index.json).`,
+    );
   }
   const config = normalizeConfig(raw as Record<string, unknown>, file);
   // generation_config.json is optional; when present it must be a readable JSON file.
-  const gen = (await readJsonFile(path.join(dir, 'generation_config.json'), { errorClass: ModelFileError, optional: true })) as Record<string, unknown> | null | undefined;
+  const gen = (await readJsonFile(path.join(dir, 'generation_config.json'), { errorClass: ModelFileError, optional: true })) as
+    Record<string, unknown> | null | undefined;
   if (gen && typeof gen === 'object') {
     config.eosTokenIds = [...new Set([...config.eosTokenIds, ...idList(gen.eos_token_id)])];
-    if (config.padTokenId === null && typeof gen.pad_token_id === 'number' && Number.isInteger(gen.pad_token_id) && gen.pad_token_id >= 0) config.padTokenId = gen.pad_token_id;
+    if (config.padTokenId === null && typeof gen.pad_token_id === 'number' && Number.isInteger(gen.pad_token_id) && gen.pad_token_id >= 0)
+      config.padTokenId = gen.pad_token_id;
   }
   return config;
 }

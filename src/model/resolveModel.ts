@@ -35,7 +35,10 @@ export interface ResolveModelOptions extends HubOptions {
 export async function resolveModelSource(spec: string, opts: ResolveModelOptions = {}): Promise<ModelSource> {
   const local = await statOrUndefined(spec);
   if (local) {
-    if (!local.isDirectory()) throw new ModelFileError(`${spec} is a file; a model is a folder (with config.json, tokenizer.json, model.safetensors) or a hub id like Qwen/Qwen3-0.6B.`);
+    if (!local.isDirectory())
+      throw new ModelFileError(
+        `${spec} is a file; a model is a folder (with config.json, tokenizer.json, model.safetensors) or a hub id like Qwen/Qwen3-0.6B.`,
+      );
     const dir = path.resolve(spec);
     if (!(await statOrUndefined(path.join(dir, 'config.json')))) throw new ModelFileError(`${spec} has no config.json; it is not a Hugging Face model folder.`);
     return { dir, id: path.basename(dir), source: 'local' };

@@ -92,31 +92,46 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   const aggregate = AGGREGATORS[method];
   if (!aggregate) throw new InvalidArgumentError(`Unknown extraction method "${method}"; choose one of ${Object.keys(AGGREGATORS).join(', ')}.`);
   const read = o.read ?? 'response-mean';
-  if (!['response-mean', 'prompt-mean', 'prompt-last', 'answer-token'].includes(read)) throw new InvalidArgumentError(`Unknown reading "${read}"; choose response-mean, prompt-mean, prompt-last or answer-token.`);
+  if (!['response-mean', 'prompt-mean', 'prompt-last', 'answer-token'].includes(read))
+    throw new InvalidArgumentError(`Unknown reading "${read}"; choose response-mean, prompt-mean, prompt-last or answer-token.`);
   const paired = method !== 'mean-diff';
   if (o.pairFilter && o.filterPair) throw new InvalidArgumentError('Give one pair filter: pairFilter or filterPair, not both.');
   if ((o.pairFilter || o.filterPair) && o.positivePrompts.length !== o.negativePrompts.length) {
-    throw new InvalidArgumentError(`The pair filter judges prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`);
+    throw new InvalidArgumentError(
+      `The pair filter judges prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`,
+    );
   }
   if (paired && o.positivePrompts.length !== o.negativePrompts.length) {
-    throw new InvalidArgumentError(`--method ${method} pairs prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`);
+    throw new InvalidArgumentError(
+      `--method ${method} pairs prompts row by row, but there are ${o.positivePrompts.length} positive and ${o.negativePrompts.length} negative prompts.`,
+    );
   }
   const all = [...o.positivePrompts, ...o.negativePrompts];
   const given = all.filter((p) => typeof givenAnswer(p) === 'string').length;
   const source = o.source ?? (given > 0 ? 'given' : 'generated');
-  if (source === 'given' && given !== all.length) throw new InvalidArgumentError(`Given-text training needs an "assistant" answer on every prompt line; ${all.length - given} of ${all.length} have none.`);
-  if (source === 'generated' && given > 0) throw new InvalidArgumentError(`${given} prompt lines carry an "assistant" answer, but the source is "generated": use source "given" (--source given) to read them, or remove the answers.`);
-  if (read === 'answer-token' && source !== 'given') throw new InvalidArgumentError('The answer-token reading (CAA A/B) reads given assistant prefixes such as "(A": give prompt lines with an "assistant" field (source "given").');
+  if (source === 'given' && given !== all.length)
+    throw new InvalidArgumentError(`Given-text training needs an "assistant" answer on every prompt line; ${all.length - given} of ${all.length} have none.`);
+  if (source === 'generated' && given > 0)
+    throw new InvalidArgumentError(
+      `${given} prompt lines carry an "assistant" answer, but the source is "generated": use source "given" (--source given) to read them, or remove the answers.`,
+    );
+  if (read === 'answer-token' && source !== 'given')
+    throw new InvalidArgumentError(
+      'The answer-token reading (CAA A/B) reads given assistant prefixes such as "(A": give prompt lines with an "assistant" field (source "given").',
+    );
   const samples = o.samplesPerQuestion ?? 1;
   if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples per question must be an integer ≥ 1; got ${samples}.`);
-  if (source === 'given' && samples !== 1) throw new InvalidArgumentError('samples per question applies to generated answers; given answers are read once each.');
+  if (source === 'given' && samples !== 1)
+    throw new InvalidArgumentError('samples per question applies to generated answers; given answers are read once each.');
   const sampling = o.sampling ?? { temperature: DEFAULTS.sampling.temperature, seed: DEFAULTS.sampling.seed };
   const maxNewTokens = o.maxNewTokens ?? DEFAULTS.train.maxNewTokens;
   const batchSize = o.batchSize ?? DEFAULTS.train.batchSize;
   for (const p of all) {
     const n = model.encodePrompt(promptOnly(p), undefined, { thinking: o.thinking }).length;
     if (source === 'generated' && n + maxNewTokens > model.config.maxPositionEmbeddings) {
-      throw new InvalidArgumentError(`A prompt has ${n} tokens; with ${maxNewTokens} answer tokens that exceeds the model's context of ${model.config.maxPositionEmbeddings}. Shorten it.`);
+      throw new InvalidArgumentError(
+        `A prompt has ${n} tokens; with ${maxNewTokens} answer tokens that exceeds the model's context of ${model.config.maxPositionEmbeddings}. Shorten it.`,
+      );
     }
   }
   // Rows: every prompt, `samples` times (sample s of prompt i is row s·N + i, its own seed).
@@ -185,7 +200,8 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     const a = answers[i];
     if (read === 'answer-token') {
       // Read at the answer token: the prefix's last token is the one "answer" position pooled.
-      if (a.tokens.length === 0) throw new InvalidArgumentError(`The answer-token reading needs a non-empty assistant prefix (e.g. "(A"); prompt ${i + 1} has none.`);
+      if (a.tokens.length === 0)
+        throw new InvalidArgumentError(`The answer-token reading needs a non-empty assistant prefix (e.g. "(A"); prompt ${i + 1} has none.`);
       return { promptIds: [...a.promptIds, ...a.tokens.slice(0, -1)], answerIds: a.tokens.slice(-1) };
     }
     if (source === 'generated' && a.contentStart && !o.includeReasoning) {
@@ -193,7 +209,10 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
       const answer = answerTokens(a.tokens.slice(a.contentStart), model.stopTokenIds);
       return { promptIds: [...a.promptIds, ...a.tokens.slice(0, a.contentStart)], answerIds: answer.length ? answer : [model.stopTokenIds[0] ?? 0] };
     }
-    return { promptIds: a.promptIds, answerIds: source === 'given' ? (a.tokens.length ? a.tokens : [model.stopTokenIds[0] ?? 0]) : answerTokens(a.tokens, model.stopTokenIds) };
+    return {
+      promptIds: a.promptIds,
+      answerIds: source === 'given' ? (a.tokens.length ? a.tokens : [model.stopTokenIds[0] ?? 0]) : answerTokens(a.tokens, model.stopTokenIds),
+    };
   });
   const acts = await extractActivations(model, seqs, { batchSize, onProgress: o.onProgress, signal: o.signal });
   const feats = read === 'prompt-last' ? acts.promptLast : read === 'prompt-mean' ? acts.promptMean : acts.responseMean;
@@ -208,11 +227,23 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     vectors.push(v);
     const norm = Math.hypot(...v);
     const u = norm > 0 ? v.map((x) => x / norm) : v;
-    layers.push({ layer: l, norm, residNorm: acts.residNorm[l], separation: lenientCohensD(pos.map((a) => dot(a, u)), neg.map((a) => dot(a, u))) });
+    layers.push({
+      layer: l,
+      norm,
+      residNorm: acts.residNorm[l],
+      separation: lenientCohensD(
+        pos.map((a) => dot(a, u)),
+        neg.map((a) => dot(a, u)),
+      ),
+    });
   }
   const best = layers.reduce((a, b) => (b.separation > a.separation ? b : a));
-  const hash = createHash('sha256').update(JSON.stringify([o.positivePrompts, o.negativePrompts])).digest('hex');
-  const sysOf = (ps: Prompt[]) => [...new Set(ps.map((p) => (typeof p === 'object' && !Array.isArray(p) ? p.system : undefined)).filter((s): s is string => !!s))];
+  const hash = createHash('sha256')
+    .update(JSON.stringify([o.positivePrompts, o.negativePrompts]))
+    .digest('hex');
+  const sysOf = (ps: Prompt[]) => [
+    ...new Set(ps.map((p) => (typeof p === 'object' && !Array.isArray(p) ? p.system : undefined)).filter((s): s is string => !!s)),
+  ];
   const persona = new PersonaVector(vectors, {
     name: o.name ?? 'persona',
     description: o.description,
@@ -223,13 +254,27 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
     recommendedLayer: best.layer,
     alphaRange: [-4, 4],
     layers,
-    prompts: { positive: o.positivePrompts.length, negative: o.negativePrompts.length, sha256: hash, systemPositive: sysOf(o.positivePrompts), systemNegative: sysOf(o.negativePrompts), ...(samples > 1 ? { samplesPerQuestion: samples } : {}), ...(filterRecord ? { filter: filterRecord } : {}) },
+    prompts: {
+      positive: o.positivePrompts.length,
+      negative: o.negativePrompts.length,
+      sha256: hash,
+      systemPositive: sysOf(o.positivePrompts),
+      systemNegative: sysOf(o.negativePrompts),
+      ...(samples > 1 ? { samplesPerQuestion: samples } : {}),
+      ...(filterRecord ? { filter: filterRecord } : {}),
+    },
     // SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the date, so a regeneration is byte-identical.
     createdAt: (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString(),
     toolVersion: TOOL_VERSION,
     systemPrompt: o.systemPrompt ?? sysOf(o.positivePrompts)[0],
   });
-  return { persona, positiveAnswers: posIdx.map((i) => answers[i].text), negativeAnswers: negIdx.map((i) => answers[i].text), keptPairs: P, ...(filterRecord ? { filter: filterRecord } : {}) };
+  return {
+    persona,
+    positiveAnswers: posIdx.map((i) => answers[i].text),
+    negativeAnswers: negIdx.map((i) => answers[i].text),
+    keptPairs: P,
+    ...(filterRecord ? { filter: filterRecord } : {}),
+  };
 }
 
 /** A prompt's given answer (`assistant` on a {system, user} prompt), if any. */

@@ -28,7 +28,9 @@ export function contrastFromPersona(persona: PersonaVector, questions: readonly 
   const pos = persona.meta.prompts?.systemPositive?.length ? persona.meta.prompts.systemPositive : persona.meta.systemPrompt ? [persona.meta.systemPrompt] : [];
   const neg = persona.meta.prompts?.systemNegative ?? [];
   if (pos.length === 0 || neg.length === 0) {
-    throw new InvalidArgumentError(`Persona ${persona.name} records no positive and negative system prompts, so its contrastive answers cannot be recomputed; give --positive-prompts and --negative-prompts files.`);
+    throw new InvalidArgumentError(
+      `Persona ${persona.name} records no positive and negative system prompts, so its contrastive answers cannot be recomputed; give --positive-prompts and --negative-prompts files.`,
+    );
   }
   if (questions.length === 0) throw new InvalidArgumentError('Contrastive pairs need at least one question.');
   const n = Math.max(1, Math.min(numPairs, questions.length));
@@ -63,7 +65,12 @@ export interface DescriptionPersonaOptions {
  *
  * @example const { persona, separation } = await personaFromDescription(model, 'formal and professional', questionSet.extraction);
  */
-export async function personaFromDescription(model: LanguageModel, description: string, questions: readonly string[], o: DescriptionPersonaOptions = {}): Promise<{ persona: PersonaVector; separation: ContrastPairs }> {
+export async function personaFromDescription(
+  model: LanguageModel,
+  description: string,
+  questions: readonly string[],
+  o: DescriptionPersonaOptions = {},
+): Promise<{ persona: PersonaVector; separation: ContrastPairs }> {
   const unique = [...new Set(questions)];
   if (unique.length < 2) throw new InvalidArgumentError(`Separation needs at least 2 distinct questions; got ${unique.length}.`);
   const seed = o.seed ?? 0;

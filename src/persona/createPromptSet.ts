@@ -9,7 +9,11 @@ import { DEFAULTS } from '../engine/defaults.js';
 /** The loaded model as a chat generator (for `--generator local`). */
 export function localChatGenerator(model: LanguageModel, seed = 0): ChatGenerator {
   return async (messages, opts) => {
-    const [r] = await model.generate([messages], { maxNewTokens: Math.min(opts.maxTokens ?? 2048, model.config.maxPositionEmbeddings - 64), sampling: { temperature: opts.temperature ?? 0.7, seed }, ignoreHooks: true });
+    const [r] = await model.generate([messages], {
+      maxNewTokens: Math.min(opts.maxTokens ?? 2048, model.config.maxPositionEmbeddings - 64),
+      sampling: { temperature: opts.temperature ?? 0.7, seed },
+      ignoreHooks: true,
+    });
     return r.text;
   };
 }

@@ -66,7 +66,10 @@ export function judgePairFilter(scorer: PairScorer, o: { description: string; th
     description: o.description,
     thresholds: { ...t },
     async keep(pairs) {
-      const rows = await scorer.score([...pairs.map((p) => ({ question: p.question, answer: p.positive })), ...pairs.map((p) => ({ question: p.question, answer: p.negative }))]);
+      const rows = await scorer.score([
+        ...pairs.map((p) => ({ question: p.question, answer: p.positive })),
+        ...pairs.map((p) => ({ question: p.question, answer: p.negative })),
+      ]);
       let unscored = 0;
       const keep = pairs.map((_, i) => {
         const pos = rows[i];
@@ -93,7 +96,9 @@ export function parseFilterThresholds(text: string): PairFilterThresholds {
   const parts = text.split(',').map((x) => x.trim());
   const nums = parts.map(Number);
   if (parts.length !== 3 || parts.some((p) => p === '') || nums.some((x) => !Number.isFinite(x))) {
-    throw new InvalidArgumentError(`--filter-thresholds takes three numbers POS,NEG,COH (positive trait ≥ POS, negative trait < NEG, coherence ≥ COH on both; persona_vectors: 50,50,50); got "${text}".`);
+    throw new InvalidArgumentError(
+      `--filter-thresholds takes three numbers POS,NEG,COH (positive trait ≥ POS, negative trait < NEG, coherence ≥ COH on both; persona_vectors: 50,50,50); got "${text}".`,
+    );
   }
   const t = { positive: nums[0], negative: nums[1], coherence: nums[2] };
   checkThresholds(t);
@@ -117,7 +122,11 @@ export function defaultMinPairs(pairs: number): number {
  *
  * @example const { kept, record } = await applyPairFilter(filter, pairs, { minPairs: 10 });
  */
-export async function applyPairFilter(filter: PairFilter, pairs: FilterPair[], o: { minPairs?: number; signal?: AbortSignal } = {}): Promise<{ kept: number[]; record: PairFilterRecord }> {
+export async function applyPairFilter(
+  filter: PairFilter,
+  pairs: FilterPair[],
+  o: { minPairs?: number; signal?: AbortSignal } = {},
+): Promise<{ kept: number[]; record: PairFilterRecord }> {
   const { keep, unscored } = await filter.keep(pairs, o.signal);
   if (keep.length !== pairs.length) throw new InvalidArgumentError(`The pair filter answered for ${keep.length} of ${pairs.length} pairs.`);
   const kept = keep.flatMap((k, i) => (k ? [i] : []));

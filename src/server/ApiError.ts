@@ -6,13 +6,7 @@ import { PersonaError } from '../errors.js';
  * @example const type: ApiErrorType = 'rate_limit_error';
  */
 export type ApiErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'conflict_error'
-  | 'rate_limit_error'
-  | 'server_error';
+  'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'conflict_error' | 'rate_limit_error' | 'server_error';
 
 /**
  * The JSON body of every error response: `{ error: { message, type, param, code } }`, as OpenAI sends.

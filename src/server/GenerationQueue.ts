@@ -10,7 +10,10 @@ type OnMonitor = (row: number, token: number, values: number[]) => void;
  * @example const engine: GeneratingEngine = await EngineWorker.start({ model: 'models/stylist' });
  */
 export interface GeneratingEngine {
-  generate(rows: WorkerRow[], opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: OnToken; onMonitor?: OnMonitor }): Pick<GenerationHandle, 'result' | 'cancel'>;
+  generate(
+    rows: WorkerRow[],
+    opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: OnToken; onMonitor?: OnMonitor },
+  ): Pick<GenerationHandle, 'result' | 'cancel'>;
 }
 
 /**
@@ -63,7 +66,8 @@ interface Waiting {
   arrived: number;
 }
 
-const cancelledRows = (n: number): RowResult[] => Array.from({ length: n }, () => ({ text: '', tokens: [], promptTokens: 0, finishReason: 'cancelled', ended: false, tokenTexts: [] }));
+const cancelledRows = (n: number): RowResult[] =>
+  Array.from({ length: n }, () => ({ text: '', tokens: [], promptTokens: 0, finishReason: 'cancelled', ended: false, tokenTexts: [] }));
 
 /**
  * Admission and batching in front of the engine. At most `maxBatch + maxQueue` rows are accepted at
@@ -125,10 +129,20 @@ export class GenerationQueue {
   private enqueue(rows: WorkerRow[], opts: SubmitOptions, work?: () => Promise<unknown>): Promise<unknown> {
     const { dispatched, waiting } = this.load;
     if (rows.length > this.limits.maxBatch) {
-      throw new ApiError(400, `This request needs ${rows.length} rows but a batch holds at most ${this.limits.maxBatch} (--max-batch).`, 'invalid_request_error', { param: 'n' });
+      throw new ApiError(
+        400,
+        `This request needs ${rows.length} rows but a batch holds at most ${this.limits.maxBatch} (--max-batch).`,
+        'invalid_request_error',
+        { param: 'n' },
+      );
     }
     if (dispatched + waiting + rows.length > this.limits.maxBatch + this.limits.maxQueue) {
-      throw new ApiError(429, `The server is busy: ${dispatched + waiting} rows are generating or waiting (limit ${this.limits.maxBatch} + ${this.limits.maxQueue} queued). Retry shortly.`, 'rate_limit_error', { code: 'queue_full' });
+      throw new ApiError(
+        429,
+        `The server is busy: ${dispatched + waiting} rows are generating or waiting (limit ${this.limits.maxBatch} + ${this.limits.maxQueue} queued). Retry shortly.`,
+        'rate_limit_error',
+        { code: 'queue_full' },
+      );
     }
     return new Promise<unknown>((resolve, reject) => {
       const w: Waiting = {
@@ -201,7 +215,10 @@ export class GenerationQueue {
     this.lastBatchRows = rows;
     const owners = batch.flatMap((w) => w.rows.map((_, row) => ({ w, row })));
     const first = new Map(batch.map((w) => [w, owners.findIndex((o) => o.w === w)]));
-    const logprobs = batch.reduce<number | null>((m, w) => (w.opts.logprobs === undefined || w.opts.logprobs === null ? m : Math.max(m ?? 0, w.opts.logprobs)), null);
+    const logprobs = batch.reduce<number | null>(
+      (m, w) => (w.opts.logprobs === undefined || w.opts.logprobs === null ? m : Math.max(m ?? 0, w.opts.logprobs)),
+      null,
+    );
     const job = new AbortController();
     let handle: Pick<GenerationHandle, 'cancel'> | undefined;
     const leave = (w: Waiting) => {

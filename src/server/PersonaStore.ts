@@ -76,7 +76,8 @@ export class PersonaStore {
     const problem = personaNameProblem(name);
     if (problem) throw new ApiError(400, problem, 'invalid_request_error', { param: 'persona', code: 'invalid_persona_name' });
     const file = path.join(this.dir, name + SUFFIX);
-    if (path.dirname(path.resolve(file)) !== path.resolve(this.dir)) throw new ApiError(400, `"${name}" is not a persona name.`, 'invalid_request_error', { param: 'persona' });
+    if (path.dirname(path.resolve(file)) !== path.resolve(this.dir))
+      throw new ApiError(400, `"${name}" is not a persona name.`, 'invalid_request_error', { param: 'persona' });
     return file;
   }
 
@@ -96,7 +97,10 @@ export class PersonaStore {
     try {
       stat = await fs.stat(file);
     } catch {
-      throw new ApiError(404, `No persona named "${name}" on this server. GET /v1/personas lists them.`, 'not_found_error', { param: 'persona', code: 'persona_not_found' });
+      throw new ApiError(404, `No persona named "${name}" on this server. GET /v1/personas lists them.`, 'not_found_error', {
+        param: 'persona',
+        code: 'persona_not_found',
+      });
     }
     const hit = this.cache.get(name);
     if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) return hit.persona;
@@ -105,7 +109,10 @@ export class PersonaStore {
       this.cache.set(name, { mtimeMs: stat.mtimeMs, size: stat.size, persona });
       return persona;
     } catch (err) {
-      throw new ApiError(500, `The persona "${name}" on this server cannot be loaded: ${(err as Error).message}`, 'server_error', { param: 'persona', code: 'persona_unusable' });
+      throw new ApiError(500, `The persona "${name}" on this server cannot be loaded: ${(err as Error).message}`, 'server_error', {
+        param: 'persona',
+        code: 'persona_unusable',
+      });
     }
   }
 
@@ -126,7 +133,9 @@ export class PersonaStore {
    *
    * @example const { personas, hasMore } = await store.list({ limit: 100 });
    */
-  async list(opts: { limit?: number; after?: string } = {}): Promise<{ personas: PersonaSummary[]; errors: { name: string; message: string }[]; hasMore: boolean }> {
+  async list(
+    opts: { limit?: number; after?: string } = {},
+  ): Promise<{ personas: PersonaSummary[]; errors: { name: string; message: string }[]; hasMore: boolean }> {
     const personas: PersonaSummary[] = [];
     const errors: { name: string; message: string }[] = [];
     const all = (await this.names()).filter((n) => opts.after === undefined || n > opts.after);
@@ -165,7 +174,14 @@ export class PersonaStore {
     return {
       ...this.summary(name, p),
       system_prompt: m.systemPrompt ?? null,
-      layers: m.layers.map((l) => ({ layer: l.layer, norm: l.norm, resid_norm: l.residNorm, separation: l.separation, steerability: l.steerability ?? null, coherence: l.coherence ?? null })),
+      layers: m.layers.map((l) => ({
+        layer: l.layer,
+        norm: l.norm,
+        resid_norm: l.residNorm,
+        separation: l.separation,
+        steerability: l.steerability ?? null,
+        coherence: l.coherence ?? null,
+      })),
       prompts: m.prompts ? { positive: m.prompts.positive, negative: m.prompts.negative, sha256: m.prompts.sha256 } : null,
       tool_version: m.toolVersion,
     };
@@ -194,24 +210,48 @@ export class PersonaStore {
   }
 
   private async addNow(meta: unknown, sidecar: Uint8Array, maxFolderBytes: number): Promise<PersonaDetail> {
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new ApiError(400, 'meta must be the persona JSON object (the content of a .persona.json file).', 'invalid_request_error', { param: 'meta' });
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+      throw new ApiError(400, 'meta must be the persona JSON object (the content of a .persona.json file).', 'invalid_request_error', { param: 'meta' });
     const m = meta as Record<string, unknown>;
     for (const key of ['description', 'systemPrompt'] as const) {
       if (typeof m[key] === 'string' && (m[key] as string).length > MAX_TEXT_FIELD) {
-        throw new ApiError(400, `meta.${key} has ${(m[key] as string).length} characters; at most ${MAX_TEXT_FIELD} are stored.`, 'invalid_request_error', { param: `meta.${key}`, code: 'field_too_long' });
+        throw new ApiError(400, `meta.${key} has ${(m[key] as string).length} characters; at most ${MAX_TEXT_FIELD} are stored.`, 'invalid_request_error', {
+          param: `meta.${key}`,
+          code: 'field_too_long',
+        });
       }
     }
     const textBytes = JSON.stringify(meta).length;
-    if (textBytes > MAX_META_BYTES) throw new ApiError(400, `meta is ${textBytes} bytes of JSON; a persona's metadata is at most ${MAX_META_BYTES}.`, 'invalid_request_error', { param: 'meta', code: 'field_too_long' });
-    if (typeof m.recommendedLayer === 'number' && (!Number.isInteger(m.recommendedLayer) || m.recommendedLayer < 0 || m.recommendedLayer >= this.model.numLayers)) {
-      throw new ApiError(400, `meta.recommendedLayer ${m.recommendedLayer} is not a layer of the served model (0 to ${this.model.numLayers - 1}).`, 'invalid_request_error', { param: 'meta.recommendedLayer', code: 'invalid_layer' });
+    if (textBytes > MAX_META_BYTES)
+      throw new ApiError(400, `meta is ${textBytes} bytes of JSON; a persona's metadata is at most ${MAX_META_BYTES}.`, 'invalid_request_error', {
+        param: 'meta',
+        code: 'field_too_long',
+      });
+    if (
+      typeof m.recommendedLayer === 'number' &&
+      (!Number.isInteger(m.recommendedLayer) || m.recommendedLayer < 0 || m.recommendedLayer >= this.model.numLayers)
+    ) {
+      throw new ApiError(
+        400,
+        `meta.recommendedLayer ${m.recommendedLayer} is not a layer of the served model (0 to ${this.model.numLayers - 1}).`,
+        'invalid_request_error',
+        { param: 'meta.recommendedLayer', code: 'invalid_layer' },
+      );
     }
     const used = await this.folderBytes();
     if (used + sidecar.byteLength + textBytes > maxFolderBytes) {
-      throw new ApiError(507, `The persona folder holds ${used} bytes; this upload would take it past the server's limit of ${maxFolderBytes} (--max-persona-folder-bytes).`, 'server_error', { code: 'persona_storage_full' });
+      throw new ApiError(
+        507,
+        `The persona folder holds ${used} bytes; this upload would take it past the server's limit of ${maxFolderBytes} (--max-persona-folder-bytes).`,
+        'server_error',
+        { code: 'persona_storage_full' },
+      );
     }
     const name = (meta as { name?: unknown }).name;
-    if (typeof name !== 'string') throw new ApiError(400, 'meta.name must be a string: the name the persona is stored and referred to by.', 'invalid_request_error', { param: 'meta.name' });
+    if (typeof name !== 'string')
+      throw new ApiError(400, 'meta.name must be a string: the name the persona is stored and referred to by.', 'invalid_request_error', {
+        param: 'meta.name',
+      });
     const problem = personaNameProblem(name);
     if (problem) throw new ApiError(400, `meta.name: ${problem}`, 'invalid_request_error', { param: 'meta.name', code: 'invalid_persona_name' });
     const target = this.fileOf(name);
@@ -225,7 +265,9 @@ export class PersonaStore {
       try {
         persona = await loadPersona(stagedJson);
       } catch (err) {
-        const msg = (err as Error).message.replaceAll(stagedJson, 'the uploaded persona').replaceAll(path.join(staging, 'upload.persona.safetensors'), 'the uploaded vectors');
+        const msg = (err as Error).message
+          .replaceAll(stagedJson, 'the uploaded persona')
+          .replaceAll(path.join(staging, 'upload.persona.safetensors'), 'the uploaded vectors');
         throw new ApiError(400, `The uploaded persona is invalid: ${msg}`, 'invalid_request_error', { code: 'invalid_persona' });
       }
     } finally {
@@ -234,11 +276,16 @@ export class PersonaStore {
     try {
       persona.assertFits(this.model);
     } catch (err) {
-      throw new ApiError(400, `The uploaded persona does not fit the served model: ${(err as Error).message}`, 'invalid_request_error', { code: 'persona_model_mismatch' });
+      throw new ApiError(400, `The uploaded persona does not fit the served model: ${(err as Error).message}`, 'invalid_request_error', {
+        code: 'persona_model_mismatch',
+      });
     }
     try {
       await fs.access(target);
-      throw new ApiError(409, `A persona named "${name}" already exists on this server; upload it under another name.`, 'conflict_error', { param: 'meta.name', code: 'persona_exists' });
+      throw new ApiError(409, `A persona named "${name}" already exists on this server; upload it under another name.`, 'conflict_error', {
+        param: 'meta.name',
+        code: 'persona_exists',
+      });
     } catch (err) {
       if (err instanceof ApiError) throw err;
     }

@@ -37,7 +37,6 @@ export interface ChatCompletionContext {
   onCompletion?: (record: CompletionRecord) => void;
 }
 
-
 /**
  * Token counts of a completion, as OpenAI reports them.
  *
@@ -63,9 +62,6 @@ export interface CompletionRecord {
   steering: SteeringEcho[];
 }
 
-
-
-
 /** One compiled schema per server's limits (building a zod schema per request costs a millisecond). */
 const schemas = new WeakMap<ChatLimits, ReturnType<typeof chatRequestSchema>>();
 
@@ -88,18 +84,34 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const context = ctx.engine.info.config.maxPositionEmbeddings;
   const chars = messages.reduce((n, m) => n + m.content.length, 0);
   if (ctx.maxPromptChars !== undefined && chars > ctx.maxPromptChars) {
-    throw new ApiError(400, `The messages have ${chars} characters, more than this model's context of ${context} tokens can hold (at most ${ctx.maxPromptChars} characters, its longest token times the context). Shorten the conversation.`, 'invalid_request_error', { param: 'messages', code: 'context_length_exceeded' });
+    throw new ApiError(
+      400,
+      `The messages have ${chars} characters, more than this model's context of ${context} tokens can hold (at most ${ctx.maxPromptChars} characters, its longest token times the context). Shorten the conversation.`,
+      'invalid_request_error',
+      { param: 'messages', code: 'context_length_exceeded' },
+    );
   }
   const promptIds = await ctx.encodePrompt(messages, { thinking });
   const promptTokens = promptIds.length;
   const room = context - promptTokens;
-  if (room < 1) throw new ApiError(400, `The messages take ${promptTokens} tokens, but this model's context is ${context} tokens. Shorten the conversation.`, 'invalid_request_error', { param: 'messages', code: 'context_length_exceeded' });
+  if (room < 1)
+    throw new ApiError(
+      400,
+      `The messages take ${promptTokens} tokens, but this model's context is ${context} tokens. Shorten the conversation.`,
+      'invalid_request_error',
+      { param: 'messages', code: 'context_length_exceeded' },
+    );
   const asked = b.max_completion_tokens ?? b.max_tokens;
   if (asked && asked > room) {
-    throw new ApiError(400, `This model's context is ${context} tokens; the messages take ${promptTokens}, so max_tokens can be at most ${room} (got ${asked}).`, 'invalid_request_error', {
-      param: b.max_completion_tokens ? 'max_completion_tokens' : 'max_tokens',
-      code: 'context_length_exceeded',
-    });
+    throw new ApiError(
+      400,
+      `This model's context is ${context} tokens; the messages take ${promptTokens}, so max_tokens can be at most ${room} (got ${asked}).`,
+      'invalid_request_error',
+      {
+        param: b.max_completion_tokens ? 'max_completion_tokens' : 'max_tokens',
+        code: 'context_length_exceeded',
+      },
+    );
   }
   const maxNewTokens = asked ?? Math.min(ctx.limits.defaultMaxTokens, room);
   const n = b.n ?? 1;
@@ -109,7 +121,14 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const rows: WorkerRow[] = Array.from({ length: n }, (_, i) => ({
     prompt: messages,
     maxNewTokens,
-    sampling: { temperature: b.temperature ?? 1, topP: b.top_p ?? undefined, topK: b.top_k ?? undefined, minP: b.min_p ?? undefined, repetitionPenalty: b.repetition_penalty ?? undefined, seed: seed + i },
+    sampling: {
+      temperature: b.temperature ?? 1,
+      topP: b.top_p ?? undefined,
+      topK: b.top_k ?? undefined,
+      minP: b.min_p ?? undefined,
+      repetitionPenalty: b.repetition_penalty ?? undefined,
+      seed: seed + i,
+    },
     intervention,
     ...(thinking ? { thinking } : {}),
     ...(monitor ? { monitor: monitor.rowMonitor } : {}),
@@ -145,7 +164,15 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const { body, send, end } = stream ? sseBody(() => done.abort()) : { body: undefined, send: () => {}, end: () => {} };
   // Thinking goes in `reasoning_content`, as vLLM and llama.cpp's server send it.
   const delta = (p: Piece) => ({ ...(p.reasoning ? { reasoning_content: p.reasoning } : {}), ...(p.content ? { content: p.content } : {}) });
-  const chunk = (choiceList: unknown[], more: Record<string, unknown> = {}) => ({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: choiceList, ...more });
+  const chunk = (choiceList: unknown[], more: Record<string, unknown> = {}) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: null,
+    choices: choiceList,
+    ...more,
+  });
 
   let finish!: (ends: ChoiceEnd[] | null, completionTokens: number) => void;
   const finished = new Promise<{ ends: ChoiceEnd[] | null; usage: Usage }>((resolve) => {
@@ -158,7 +185,12 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
         id,
         stream,
         cancelled: ends === null,
-        choices: choices.map((c, i) => ({ index: i, text: c.text, finish_reason: ends ? ends[i].finishReason : null, token_ids: ends ? ends[i].tokenIds : c.tokens })),
+        choices: choices.map((c, i) => ({
+          index: i,
+          text: c.text,
+          finish_reason: ends ? ends[i].finishReason : null,
+          token_ids: ends ? ends[i].tokenIds : c.tokens,
+        })),
         usage,
         steering: echo,
       });
@@ -171,7 +203,12 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   const sendRole = () => {
     if (!stream || roleSent) return;
     roleSent = true;
-    send(chunk(rows.map((_, i) => ({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })), { ...extras, ...monitorField() }));
+    send(
+      chunk(
+        rows.map((_, i) => ({ index: i, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null })),
+        { ...extras, ...monitorField() },
+      ),
+    );
   };
   const maybeFinish = () => {
     if (!over()) return;
@@ -212,7 +249,11 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
   });
   pending.then(
     (results) => {
-      if (signal.aborted) return finish(null, results.reduce((n, r) => n + r.tokens.length, 0));
+      if (signal.aborted)
+        return finish(
+          null,
+          results.reduce((n, r) => n + r.tokens.length, 0),
+        );
       finish(
         results.map((r, i) => choices[i].endFromResult(r, topLogprobs)),
         results.reduce((n, r) => n + r.tokens.length, 0),
@@ -252,7 +293,18 @@ export async function chatCompletion(ctx: ChatCompletionContext, json: unknown, 
     ends.forEach((e, i) => {
       if (e.rest.content || e.rest.reasoning) send(chunk([{ index: i, delta: delta(e.rest), logprobs: null, finish_reason: null }]));
       const last = monitor?.take(i, e.tokenIds.length);
-      send(chunk([{ index: i, delta: {}, logprobs: e.logprobs, finish_reason: e.finishReason, ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}), ...(last?.length ? { persona_monitor: last } : {}) }]));
+      send(
+        chunk([
+          {
+            index: i,
+            delta: {},
+            logprobs: e.logprobs,
+            finish_reason: e.finishReason,
+            ...(b.return_token_ids ? { token_ids: e.tokenIds } : {}),
+            ...(last?.length ? { persona_monitor: last } : {}),
+          },
+        ]),
+      );
     });
     if (monitor) send(chunk([], monitorField(ends)));
     if (b.stream_options?.include_usage) send(chunk([], { usage }));

@@ -24,14 +24,17 @@ const layerSchema = z.number().int();
 
 const layersSchema = z.union([
   z.array(layerSchema).min(1).max(1024),
-  z.string().max(256).transform((v, ctx) => {
-    const layers = parseLayerList(v);
-    if (!layers) {
-      ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a layer list; write e.g. [2, 3, 5], "2-5" or "2,3,5"` });
-      return z.NEVER;
-    }
-    return layers;
-  }),
+  z
+    .string()
+    .max(256)
+    .transform((v, ctx) => {
+      const layers = parseLayerList(v);
+      if (!layers) {
+        ctx.addIssue({ code: 'custom', message: `"${v.slice(0, 40)}" is not a layer list; write e.g. [2, 3, 5], "2-5" or "2,3,5"` });
+        return z.NEVER;
+      }
+      return layers;
+    }),
 ]);
 
 const steeringFields = {
@@ -52,7 +55,8 @@ function checkSteering(e: SteerFields, ctx: z.RefinementCtx, at: (string | numbe
   const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: [...at, field], message });
   if (e.layer !== undefined && e.layers !== undefined) issue('layers', 'give either layer or layers, not both');
   if (op === 'add' && e.alpha === undefined) issue('alpha', 'alpha is required with persona (0 leaves the model unsteered)');
-  if (op !== 'add' && e.alpha !== undefined) issue('alpha', `alpha has no effect with operator "${op}" (it removes or limits the persona's component); leave it out`);
+  if (op !== 'add' && e.alpha !== undefined)
+    issue('alpha', `alpha has no effect with operator "${op}" (it removes or limits the persona's component); leave it out`);
   if (op !== 'add' && e.units !== undefined) issue('units', `units apply to alpha, which operator "${op}" does not use; leave it out`);
   if (op === 'cap' && e.cap === undefined) issue('cap', 'operator "cap" needs cap: the largest projection allowed on the persona direction');
   if (op !== 'cap' && e.cap !== undefined) issue('cap', 'cap is read only with operator: "cap"');
@@ -99,15 +103,30 @@ export function chatRequestSchema(limits: ChatLimits) {
       messages: z.array(messageSchema).min(1, { error: 'give at least one message' }).max(512),
       stream: z.boolean().optional(),
       stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-      max_tokens: z.number().int().min(1).max(limits.maxTokens, { error: `must be at most ${limits.maxTokens} on this server (the model's context or --max-tokens)` }).nullish(),
-      max_completion_tokens: z.number().int().min(1).max(limits.maxTokens, { error: `must be at most ${limits.maxTokens} on this server (the model's context or --max-tokens)` }).nullish(),
+      max_tokens: z
+        .number()
+        .int()
+        .min(1)
+        .max(limits.maxTokens, { error: `must be at most ${limits.maxTokens} on this server (the model's context or --max-tokens)` })
+        .nullish(),
+      max_completion_tokens: z
+        .number()
+        .int()
+        .min(1)
+        .max(limits.maxTokens, { error: `must be at most ${limits.maxTokens} on this server (the model's context or --max-tokens)` })
+        .nullish(),
       temperature: z.number().min(0).max(2).nullish(),
       top_p: z.number().gt(0).max(1).nullish(),
       top_k: z.number().int().min(0).nullish(),
       min_p: z.number().min(0).lt(1).nullish(),
       repetition_penalty: z.number().gt(0).max(10).nullish(),
       seed: z.number().int().nullish(),
-      n: z.number().int().min(1).max(limits.maxN, { error: `must be at most ${limits.maxN} on this server` }).nullish(),
+      n: z
+        .number()
+        .int()
+        .min(1)
+        .max(limits.maxN, { error: `must be at most ${limits.maxN} on this server` })
+        .nullish(),
       stop: z.union([z.string().min(1).max(64), z.array(z.string().min(1).max(64)).max(4)]).nullish(),
       logprobs: z.boolean().nullish(),
       top_logprobs: z.number().int().min(0).max(20).nullish(),
@@ -117,12 +136,16 @@ export function chatRequestSchema(limits: ChatLimits) {
       steering: z.array(steerEntry).min(1).max(8).optional(),
       /** Opt-in monitor: these personas' projections at the prompt end (before generation) and at every answer token. */
       monitor: monitorSchema.optional(),
-      chat_template_kwargs: z.strictObject({ enable_thinking: z.boolean().optional() }, { error: 'only enable_thinking is read from chat_template_kwargs' }).nullish(),
+      chat_template_kwargs: z
+        .strictObject({ enable_thinking: z.boolean().optional() }, { error: 'only enable_thinking is read from chat_template_kwargs' })
+        .nullish(),
     })
     .superRefine((b, ctx) => {
       const given = STEERING_KEYS.filter((k) => k !== 'persona' && b[k] !== undefined);
-      if ((b.persona !== undefined || given.length) && b.steering) ctx.addIssue({ code: 'custom', path: ['steering'], message: 'give either persona/alpha/… or steering: [...], not both' });
-      if (b.persona === undefined && given.length) ctx.addIssue({ code: 'custom', path: ['persona'], message: `${given.join(', ')} need${given.length === 1 ? 's' : ''} a persona` });
+      if ((b.persona !== undefined || given.length) && b.steering)
+        ctx.addIssue({ code: 'custom', path: ['steering'], message: 'give either persona/alpha/… or steering: [...], not both' });
+      if (b.persona === undefined && given.length)
+        ctx.addIssue({ code: 'custom', path: ['persona'], message: `${given.join(', ')} need${given.length === 1 ? 's' : ''} a persona` });
       if (b.persona !== undefined) checkSteering(b, ctx, []);
       if (b.top_logprobs && !b.logprobs) ctx.addIssue({ code: 'custom', path: ['top_logprobs'], message: 'top_logprobs needs logprobs: true' });
     });
@@ -168,6 +191,7 @@ export function toMessages(b: { messages: z.infer<typeof messageSchema>[] }): Ch
  */
 export function steeringEntries(b: ChatRequest): SteerEntry[] {
   if (b.steering) return b.steering;
-  if (b.persona !== undefined) return [{ persona: b.persona, alpha: b.alpha, layer: b.layer, layers: b.layers, positions: b.positions, units: b.units, operator: b.operator, cap: b.cap }];
+  if (b.persona !== undefined)
+    return [{ persona: b.persona, alpha: b.alpha, layer: b.layer, layers: b.layers, positions: b.positions, units: b.units, operator: b.operator, cap: b.cap }];
   return [];
 }

@@ -65,7 +65,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** The page may talk to this server only; reports render in a sandboxed frame (their CSS is inline). */
-const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /**
  * Whether a host name or address is this machine's loopback: `localhost` (and `*.localhost`),
@@ -98,7 +99,15 @@ export function originAllowed(origin: string, allow: readonly string[]): boolean
   return allow.some((a) => {
     if (a === '*') return true;
     if (!a.includes('*')) return a.toLowerCase() === origin.toLowerCase();
-    const re = new RegExp('^' + a.toLowerCase().split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[a-z0-9-]+') + '$');
+    const re = new RegExp(
+      '^' +
+        a
+          .toLowerCase()
+          .split('*')
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[a-z0-9-]+') +
+        '$',
+    );
     return re.test(origin.toLowerCase());
   });
 }
@@ -121,7 +130,12 @@ async function readJson(c: Context): Promise<unknown> {
   // preflight), application/json it cannot.
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new ApiError(415, `Send the body as JSON with the header "Content-Type: application/json" (got ${type ? `"${type.slice(0, 60)}"` : 'none'}).`, 'invalid_request_error', { code: 'unsupported_media_type' });
+    throw new ApiError(
+      415,
+      `Send the body as JSON with the header "Content-Type: application/json" (got ${type ? `"${type.slice(0, 60)}"` : 'none'}).`,
+      'invalid_request_error',
+      { code: 'unsupported_media_type' },
+    );
   }
   const text = await c.req.text();
   if (!text.trim()) throw new ApiError(400, 'The request body is empty; send a JSON object.', 'invalid_request_error', { code: 'invalid_json' });
@@ -183,21 +197,36 @@ export function createApp(d: AppDeps): Hono {
     if (loopbackOnly) {
       // DNS-rebinding protection: a page on another site must not reach a loopback-only server by name.
       const host = hostName(hostHeader);
-      if (!isLoopback(host)) throw new ApiError(403, `Host "${logSafe(host)}" is not served: this server listens on ${d.host} and answers only to loopback names (localhost, 127.0.0.0/8, ::1).`, 'permission_error', { code: 'host_not_allowed' });
+      if (!isLoopback(host))
+        throw new ApiError(
+          403,
+          `Host "${logSafe(host)}" is not served: this server listens on ${d.host} and answers only to loopback names (localhost, 127.0.0.0/8, ::1).`,
+          'permission_error',
+          { code: 'host_not_allowed' },
+        );
     }
     // Cross-site requests: a page the user visits must not drive this server. Browsers send Origin
     // (and Sec-Fetch-Site) with every cross-site POST; tools and SDKs send neither.
     const origin = c.req.header('origin');
-    const sameOrigin = origin !== undefined && origin !== 'null' && (() => {
-      try {
-        return new URL(origin).host.toLowerCase() === hostHeader.toLowerCase();
-      } catch {
-        return false;
-      }
-    })();
+    const sameOrigin =
+      origin !== undefined &&
+      origin !== 'null' &&
+      (() => {
+        try {
+          return new URL(origin).host.toLowerCase() === hostHeader.toLowerCase();
+        } catch {
+          return false;
+        }
+      })();
     const allowed = origin !== undefined && originAllowed(origin, allowOrigins);
     if (c.req.method === 'OPTIONS') {
-      if (!allowed) throw new ApiError(403, `Cross-origin requests from ${origin === undefined ? 'this page' : `"${logSafe(origin)}"`} are not allowed; start the server with --allow-origin ${origin ?? '<origin>'} to allow them.`, 'permission_error', { code: 'origin_not_allowed' });
+      if (!allowed)
+        throw new ApiError(
+          403,
+          `Cross-origin requests from ${origin === undefined ? 'this page' : `"${logSafe(origin)}"`} are not allowed; start the server with --allow-origin ${origin ?? '<origin>'} to allow them.`,
+          'permission_error',
+          { code: 'origin_not_allowed' },
+        );
       return c.body(null, 204, {
         'access-control-allow-origin': origin!,
         'access-control-allow-methods': 'GET, POST, OPTIONS',
@@ -209,7 +238,12 @@ export function createApp(d: AppDeps): Hono {
     const fetchSite = c.req.header('sec-fetch-site');
     const crossSite = (origin !== undefined && !sameOrigin) || fetchSite === 'cross-site' || fetchSite === 'same-site';
     if (STATE_CHANGING.has(c.req.method) && crossSite && !allowed) {
-      throw new ApiError(403, `Cross-site request refused: ${origin ? `the page at "${logSafe(origin)}"` : 'a page on another site'} may not call this server. Start it with --allow-origin <origin> to allow a web app.`, 'permission_error', { code: 'origin_not_allowed' });
+      throw new ApiError(
+        403,
+        `Cross-site request refused: ${origin ? `the page at "${logSafe(origin)}"` : 'a page on another site'} may not call this server. Start it with --allow-origin <origin> to allow a web app.`,
+        'permission_error',
+        { code: 'origin_not_allowed' },
+      );
     }
     await next();
     if (allowed && !sameOrigin) {
@@ -223,7 +257,12 @@ export function createApp(d: AppDeps): Hono {
     if (keyDigest) {
       const m = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
       if (!m || !timingSafeEqual(digest(m[1].trim()), keyDigest)) {
-        throw new ApiError(401, 'Missing or wrong API key: send the header "Authorization: Bearer <key>" with the key the server was started with (--api-key).', 'authentication_error', { code: 'invalid_api_key' });
+        throw new ApiError(
+          401,
+          'Missing or wrong API key: send the header "Authorization: Bearer <key>" with the key the server was started with (--api-key).',
+          'authentication_error',
+          { code: 'invalid_api_key' },
+        );
       }
     }
     await next();
@@ -235,11 +274,24 @@ export function createApp(d: AppDeps): Hono {
 
   const modelObject = () => {
     const { info } = d.engine;
-    return { id: d.modelId, object: 'model', created: 0, owned_by: 'persona-vectors', num_layers: info.numLayers, hidden_size: info.hiddenSize, context_length: info.config.maxPositionEmbeddings, precision: info.precision };
+    return {
+      id: d.modelId,
+      object: 'model',
+      created: 0,
+      owned_by: 'persona-vectors',
+      num_layers: info.numLayers,
+      hidden_size: info.hiddenSize,
+      context_length: info.config.maxPositionEmbeddings,
+      precision: info.precision,
+    };
   };
   app.get('/v1/models', (c) => c.json({ object: 'list', data: [modelObject()] }));
   app.get('/v1/models/:id{.+}', (c) => {
-    if (c.req.param('id') !== d.modelId) throw new ApiError(404, `The model "${c.req.param('id')}" is not served here; this server runs "${d.modelId}".`, 'not_found_error', { param: 'model', code: 'model_not_found' });
+    if (c.req.param('id') !== d.modelId)
+      throw new ApiError(404, `The model "${c.req.param('id')}" is not served here; this server runs "${d.modelId}".`, 'not_found_error', {
+        param: 'model',
+        code: 'model_not_found',
+      });
     return c.json(modelObject());
   });
 
@@ -265,14 +317,21 @@ export function createApp(d: AppDeps): Hono {
   };
   app.post('/v1/chat/completions', limit(d.maxBodyBytes), async (c) => chatCompletion(chatCtx, await readJson(c), c.req.raw.signal));
   app.post('/v1/projections', limit(d.maxBodyBytes), async (c) =>
-    c.json(await projectionRoute({ engine: d.engine, personas: d.personas, tokenizer: d.tokenizer, encodePrompt, queue: d.queue }, await readJson(c), c.req.raw.signal)),
+    c.json(
+      await projectionRoute(
+        { engine: d.engine, personas: d.personas, tokenizer: d.tokenizer, encodePrompt, queue: d.queue },
+        await readJson(c),
+        c.req.raw.signal,
+      ),
+    ),
   );
 
   app.get('/v1/personas', async (c) => {
     // Paged as OpenAI's lists are (limit, after; has_more, first_id, last_id).
     const limitParam = c.req.query('limit');
     const pageSize = limitParam === undefined ? 100 : Number(limitParam);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) throw new ApiError(400, 'limit must be a whole number from 1 to 1000.', 'invalid_request_error', { param: 'limit' });
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+      throw new ApiError(400, 'limit must be a whole number from 1 to 1000.', 'invalid_request_error', { param: 'limit' });
     const { personas, errors, hasMore } = await d.personas.list({ limit: pageSize, after: c.req.query('after') });
     return c.json({ object: 'list', data: personas, errors, has_more: hasMore, first_id: personas[0]?.id ?? null, last_id: personas.at(-1)?.id ?? null });
   });
@@ -282,7 +341,10 @@ export function createApp(d: AppDeps): Hono {
   });
   app.post('/v1/personas', async (c, next) => {
     // Each upload holds its body (up to --max-upload-bytes) in memory: only a few at once.
-    if (uploads >= maxUploads) throw new ApiError(429, `${uploads} persona uploads are in progress (at most ${maxUploads} at once); retry when they finish.`, 'rate_limit_error', { code: 'too_many_uploads' });
+    if (uploads >= maxUploads)
+      throw new ApiError(429, `${uploads} persona uploads are in progress (at most ${maxUploads} at once); retry when they finish.`, 'rate_limit_error', {
+        code: 'too_many_uploads',
+      });
     uploads++;
     try {
       await next();
@@ -292,12 +354,19 @@ export function createApp(d: AppDeps): Hono {
   });
   app.post('/v1/personas', limit(d.maxUploadBytes), async (c) => {
     const body = (await readJson(c)) as { meta?: unknown; vectors?: unknown; format?: unknown };
-    if (typeof body !== 'object' || body === null) throw new ApiError(400, 'Send { "meta": <persona JSON>, "vectors": "<base64 safetensors>" }, or a vector file made elsewhere: { "format": "gguf" | "pt" | "pv-safetensors", "file": "<base64>", "name": "…" }.');
+    if (typeof body !== 'object' || body === null)
+      throw new ApiError(
+        400,
+        'Send { "meta": <persona JSON>, "vectors": "<base64 safetensors>" }, or a vector file made elsewhere: { "format": "gguf" | "pt" | "pv-safetensors", "file": "<base64>", "name": "…" }.',
+      );
     if (body.format !== undefined) {
-      return c.json(await vectorFileUpload({ personas: d.personas, info: d.engine.info, modelId: d.modelId, maxFolderBytes: d.maxPersonaFolderBytes ?? 512 << 20 }, body), 201);
+      return c.json(
+        await vectorFileUpload({ personas: d.personas, info: d.engine.info, modelId: d.modelId, maxFolderBytes: d.maxPersonaFolderBytes ?? 512 << 20 }, body),
+        201,
+      );
     }
     if (typeof body.vectors !== 'string' || body.vectors.length === 0 || body.vectors.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body.vectors)) {
-      throw new ApiError(400, 'vectors must be the persona\'s safetensors sidecar, base64-encoded.', 'invalid_request_error', { param: 'vectors' });
+      throw new ApiError(400, "vectors must be the persona's safetensors sidecar, base64-encoded.", 'invalid_request_error', { param: 'vectors' });
     }
     const detail = await d.personas.add(body.meta, Buffer.from(body.vectors, 'base64'), { maxFolderBytes: d.maxPersonaFolderBytes ?? 512 << 20 });
     return c.json(detail, 201);
@@ -313,14 +382,23 @@ export function createApp(d: AppDeps): Hono {
     }
     const file = await d.reports.resolve(name);
     if (!file) throw new ApiError(404, 'No such report; GET /v1/reports lists them.', 'not_found_error');
-    return c.body(await fs.readFile(file), 200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': 'sandbox', 'x-content-type-options': 'nosniff' });
+    return c.body(await fs.readFile(file), 200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': 'sandbox',
+      'x-content-type-options': 'nosniff',
+    });
   });
 
   const webFile = async (c: Context, name: string) => {
     const type = CONTENT_TYPES[path.extname(name)];
     const files = await fs.readdir(d.webDir).catch(() => [] as string[]);
     if (!type || !files.includes(name)) return c.json(new ApiError(404, `No page file ${name}.`, 'not_found_error').body(), 404);
-    return c.body(await fs.readFile(path.join(d.webDir, name)), 200, { 'content-type': type, 'content-security-policy': PAGE_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+    return c.body(await fs.readFile(path.join(d.webDir, name)), 200, {
+      'content-type': type,
+      'content-security-policy': PAGE_CSP,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    });
   };
   app.get('/', (c) => webFile(c, 'index.html'));
   app.get('/:file{[A-Za-z0-9_-]+\\.(?:html|js|css|svg|png|ico)}', (c) => webFile(c, c.req.param('file')));

@@ -9,7 +9,8 @@ const PERSONA_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9_-]|\.(?!\.)){0,63}$/;
  * @example personaNameProblem('../formal'); // '"../formal" looks like a path; …'
  */
 export function personaNameProblem(name: string): string | null {
-  if (/[\\/]/.test(name) || name.includes('..')) return `"${name}" looks like a path; refer to a persona by its name in the server's personas folder (e.g. "formal").`;
+  if (/[\\/]/.test(name) || name.includes('..'))
+    return `"${name}" looks like a path; refer to a persona by its name in the server's personas folder (e.g. "formal").`;
   if (!PERSONA_NAME.test(name)) return `"${name}" is not a persona name: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.`;
   return null;
 }

@@ -17,9 +17,14 @@ export const MAX_MONITORED = 8;
  * @example monitorSchema.parse(['formal', { persona: 'vivid', layer: 1 }]);
  */
 export const monitorSchema = z
-  .array(z.union([personaNameSchema, z.strictObject({ persona: personaNameSchema, layer: z.number().int() })], { error: 'each entry is a persona name or {persona, layer}' }), {
-    error: 'a list of persona names, e.g. ["formal", "vivid"]',
-  })
+  .array(
+    z.union([personaNameSchema, z.strictObject({ persona: personaNameSchema, layer: z.number().int() })], {
+      error: 'each entry is a persona name or {persona, layer}',
+    }),
+    {
+      error: 'a list of persona names, e.g. ["formal", "vivid"]',
+    },
+  )
   .min(1, { error: 'name at least one persona (leave monitor out to monitor none)' })
   .max(MAX_MONITORED, { error: `at most ${MAX_MONITORED} personas per request` });
 
@@ -47,7 +52,10 @@ export interface MonitorTarget {
  *
  * @example const targets = await resolveMonitor({ engine, personas }, ['formal']);
  */
-export async function resolveMonitor(ctx: { engine: { info: Pick<ModelInfo, 'numLayers'> }; personas: PersonaStore }, entries: MonitorEntry[]): Promise<MonitorTarget[]> {
+export async function resolveMonitor(
+  ctx: { engine: { info: Pick<ModelInfo, 'numLayers'> }; personas: PersonaStore },
+  entries: MonitorEntry[],
+): Promise<MonitorTarget[]> {
   const targets: MonitorTarget[] = [];
   const bad = (param: string, message: string, code = 'invalid_value') => new ApiError(400, `${param}: ${message}`, 'invalid_request_error', { param, code });
   for (const [i, e] of entries.entries()) {
@@ -56,7 +64,12 @@ export async function resolveMonitor(ctx: { engine: { info: Pick<ModelInfo, 'num
     try {
       persona = await ctx.personas.forSteering(name);
     } catch (err) {
-      if (err instanceof ApiError && err.status < 500) throw bad(`monitor.${i}`, err.status === 404 ? `no persona named "${name}" on this server (GET /v1/personas lists them)` : err.message, err.code ?? 'invalid_value');
+      if (err instanceof ApiError && err.status < 500)
+        throw bad(
+          `monitor.${i}`,
+          err.status === 404 ? `no persona named "${name}" on this server (GET /v1/personas lists them)` : err.message,
+          err.code ?? 'invalid_value',
+        );
       throw err;
     }
     let layer: number;
@@ -65,7 +78,8 @@ export async function resolveMonitor(ctx: { engine: { info: Pick<ModelInfo, 'num
     } catch (err) {
       throw bad(`monitor.${i}.layer`, (err as Error).message);
     }
-    if (targets.some((t) => t.persona === name && t.layer === layer)) throw bad(`monitor.${i}`, `"${name}" at layer ${layer} is already monitored; each persona and layer once`);
+    if (targets.some((t) => t.persona === name && t.layer === layer))
+      throw bad(`monitor.${i}`, `"${name}" at layer ${layer} is already monitored; each persona and layer once`);
     targets.push({ persona: name, layer, direction: projectionDirection(persona, layer) });
   }
   return targets;

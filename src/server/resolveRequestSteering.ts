@@ -61,11 +61,25 @@ export async function resolveRequestSteering(
       throw new ApiError(400, `${param(field)}: ${(err as Error).message}`, 'invalid_request_error', { param: param(field) });
     }
     const operator = e.operator ?? 'add';
-    if (operator === 'add' && e.units === 'resid' && layers.some((l) => !(persona.meta.layers.find((x) => x.layer === l)?.residNorm))) {
-      throw new ApiError(400, `${param('units')}: the persona "${e.persona}" has no residual norm at layer ${layers.join(', ')}, so units "resid" cannot scale it; use "gap" or "unit".`, 'invalid_request_error', { param: param('units') });
+    if (operator === 'add' && e.units === 'resid' && layers.some((l) => !persona.meta.layers.find((x) => x.layer === l)?.residNorm)) {
+      throw new ApiError(
+        400,
+        `${param('units')}: the persona "${e.persona}" has no residual norm at layer ${layers.join(', ')}, so units "resid" cannot scale it; use "gap" or "unit".`,
+        'invalid_request_error',
+        { param: param('units') },
+      );
     }
     specs.push({ persona, alpha: e.alpha ?? 0, layers, positions: e.positions, units: e.units, operator, cap: e.cap });
-    echo.push({ persona: e.persona, alpha: operator === 'add' ? e.alpha! : null, layer: layers[0], layers, positions: e.positions ?? 'all', units: e.units ?? 'gap', operator, ...(e.cap !== undefined ? { cap: e.cap } : {}) });
+    echo.push({
+      persona: e.persona,
+      alpha: operator === 'add' ? e.alpha! : null,
+      layer: layers[0],
+      layers,
+      positions: e.positions ?? 'all',
+      units: e.units ?? 'gap',
+      operator,
+      ...(e.cap !== undefined ? { cap: e.cap } : {}),
+    });
   }
   try {
     return { intervention: resolveSteering(ctx.engine.info, specs), echo, warnings };

@@ -111,7 +111,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
   const threads = spec.threads!;
   // What killed writers left (persona temp and lock files, upload staging folders of a dead server).
   const swept = await sweepStaleWrites({ dirs: [path.resolve(opts.personasDir ?? DEFAULT_PERSONAS_DIR)], depth: 0 }).catch(() => undefined);
-  if (swept?.removed.length) opts.log?.(`removed ${swept.removed.length} stale temp file(s) left by interrupted writers (${(swept.bytes / 1e6).toFixed(1)} MB)`);
+  if (swept?.removed.length)
+    opts.log?.(`removed ${swept.removed.length} stale temp file(s) left by interrupted writers (${(swept.bytes / 1e6).toFixed(1)} MB)`);
   const engine = await EngineWorker.start(spec, { maxBatchRows: maxBatch });
   try {
     const tokenizer = await loadTokenizer(engine.info.dir);
@@ -143,7 +144,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<PersonaServe
     const requestTimeout = opts.requestTimeoutMs ?? DEFAULTS.server.requestTimeoutMs;
     const server = createAdaptorServer({
       fetch: app.fetch,
-      serverOptions: { requestTimeout, headersTimeout: Math.min(requestTimeout, 20_000), connectionsCheckingInterval: Math.max(100, Math.min(5000, requestTimeout / 4)) },
+      serverOptions: {
+        requestTimeout,
+        headersTimeout: Math.min(requestTimeout, 20_000),
+        connectionsCheckingInterval: Math.max(100, Math.min(5000, requestTimeout / 4)),
+      },
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>

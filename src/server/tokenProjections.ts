@@ -31,7 +31,13 @@ export const MAX_PROJECTION_TOKENS = 64;
  * @example
  * const values = await tokenProjections(engine, formal, 1, promptIds, answerIds); // one number per answer token
  */
-export async function tokenProjections(engine: Pick<EngineWorker, 'activations'>, persona: PersonaVector, layer: number, promptIds: number[], answerIds: number[]): Promise<number[]> {
+export async function tokenProjections(
+  engine: Pick<EngineWorker, 'activations'>,
+  persona: PersonaVector,
+  layer: number,
+  promptIds: number[],
+  answerIds: number[],
+): Promise<number[]> {
   if (answerIds.length === 0) return [];
   const seqs = answerIds.map((id, i) => ({ promptIds: [...promptIds, ...answerIds.slice(0, i)], answerIds: [id] }));
   const { responseMean } = await engine.activations(seqs); // [N][L][H]
@@ -43,10 +49,16 @@ const projectionRequest = z
     persona: personaNameSchema,
     layer: z.number().int().optional(),
     messages: z.array(messageSchema).min(1).max(512),
-    completion: z.string().max(16 * 1024).optional(),
+    completion: z
+      .string()
+      .max(16 * 1024)
+      .optional(),
     completion_ids: z.array(z.number().int().min(0)).max(MAX_PROJECTION_TOKENS).optional(),
   })
-  .refine((b) => (b.completion === undefined) !== (b.completion_ids === undefined), { message: 'give either completion (text) or completion_ids (token ids), not both', path: ['completion'] });
+  .refine((b) => (b.completion === undefined) !== (b.completion_ids === undefined), {
+    message: 'give either completion (text) or completion_ids (token ids), not both',
+    path: ['completion'],
+  });
 
 /**
  * `POST /v1/projections`: `{ persona, layer?, messages, completion | completion_ids }` →
@@ -56,7 +68,13 @@ const projectionRequest = z
  * @example const res = await projectionRoute({ engine, personas, tokenizer }, body);
  */
 export async function projectionRoute(
-  ctx: { engine: Pick<EngineWorker, 'activations' | 'info'>; personas: PersonaStore; tokenizer: Tokenizer; encodePrompt: (messages: ChatMessage[]) => number[] | Promise<number[]>; queue: Pick<GenerationQueue, 'runExclusive'> },
+  ctx: {
+    engine: Pick<EngineWorker, 'activations' | 'info'>;
+    personas: PersonaStore;
+    tokenizer: Tokenizer;
+    encodePrompt: (messages: ChatMessage[]) => number[] | Promise<number[]>;
+    queue: Pick<GenerationQueue, 'runExclusive'>;
+  },
   json: unknown,
   signal?: AbortSignal,
 ): Promise<unknown> {
@@ -70,12 +88,24 @@ export async function projectionRoute(
   }
   const vocab = ctx.engine.info.config.vocabSize;
   const ids = b.completion_ids ?? ctx.tokenizer.encode(b.completion!, { parseSpecialTokens: false });
-  if (ids.length > MAX_PROJECTION_TOKENS) throw new ApiError(400, `completion has ${ids.length} tokens; at most ${MAX_PROJECTION_TOKENS} are read per request.`, 'invalid_request_error', { param: 'completion' });
+  if (ids.length > MAX_PROJECTION_TOKENS)
+    throw new ApiError(400, `completion has ${ids.length} tokens; at most ${MAX_PROJECTION_TOKENS} are read per request.`, 'invalid_request_error', {
+      param: 'completion',
+    });
   const bad = ids.find((t) => t >= vocab);
-  if (bad !== undefined) throw new ApiError(400, `completion_ids: ${bad} is not a token id of this model (vocabulary of ${vocab}).`, 'invalid_request_error', { param: 'completion_ids' });
+  if (bad !== undefined)
+    throw new ApiError(400, `completion_ids: ${bad} is not a token id of this model (vocabulary of ${vocab}).`, 'invalid_request_error', {
+      param: 'completion_ids',
+    });
   const promptIds = await ctx.encodePrompt(toMessages(b));
   const context = ctx.engine.info.config.maxPositionEmbeddings;
-  if (promptIds.length + ids.length > context) throw new ApiError(400, `messages plus completion take ${promptIds.length + ids.length} tokens; the model's context is ${context}.`, 'invalid_request_error', { param: 'completion', code: 'context_length_exceeded' });
+  if (promptIds.length + ids.length > context)
+    throw new ApiError(
+      400,
+      `messages plus completion take ${promptIds.length + ids.length} tokens; the model's context is ${context}.`,
+      'invalid_request_error',
+      { param: 'completion', code: 'context_length_exceeded' },
+    );
   // One sequence per answer token: charged as that many rows, run between generation batches.
   const values = await ctx.queue.runExclusive(ids.length, () => tokenProjections(ctx.engine, persona, layer, promptIds, ids), { signal });
   return {

@@ -21,8 +21,10 @@ export async function vectorFileUpload(
   const bad = (message: string, param: string): never => {
     throw new ApiError(400, message, 'invalid_request_error', { param });
   };
-  if (typeof body.format !== 'string' || !(VECTOR_FILE_FORMATS as readonly string[]).includes(body.format)) bad(`format must be one of ${VECTOR_FILE_FORMATS.join(', ')}.`, 'format');
-  if (typeof body.file !== 'string' || body.file.length === 0 || body.file.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body.file)) bad('file must be the vector file, base64-encoded.', 'file');
+  if (typeof body.format !== 'string' || !(VECTOR_FILE_FORMATS as readonly string[]).includes(body.format))
+    bad(`format must be one of ${VECTOR_FILE_FORMATS.join(', ')}.`, 'format');
+  if (typeof body.file !== 'string' || body.file.length === 0 || body.file.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(body.file))
+    bad('file must be the vector file, base64-encoded.', 'file');
   if (typeof body.name !== 'string' || body.name.length === 0) bad('name is required: the persona name to store the vector under.', 'name');
   if (body.layer !== undefined && !Number.isInteger(body.layer)) bad('layer must be an integer block index.', 'layer');
   if (body.description !== undefined && typeof body.description !== 'string') bad('description must be a string.', 'description');

@@ -57,7 +57,15 @@ export interface PersonaMeta {
   recommendedLayers?: number[];
   alphaRange: [number, number];
   layers: LayerStats[];
-  prompts?: { positive: number; negative: number; sha256: string; systemPositive?: string[]; systemNegative?: string[]; samplesPerQuestion?: number; filter?: PairFilterRecord };
+  prompts?: {
+    positive: number;
+    negative: number;
+    sha256: string;
+    systemPositive?: string[];
+    systemNegative?: string[];
+    samplesPerQuestion?: number;
+    filter?: PairFilterRecord;
+  };
   createdAt: string;
   toolVersion: string;
   /** System prompt that elicits the persona (for evaluation's "prompted" baseline). */
@@ -117,12 +125,18 @@ export interface SteeringVerdict {
  * const mixed = formal.scale(0.5).add(vivid);   // same model required
  */
 export class PersonaVector {
-  constructor(readonly vectors: Float32Array[], readonly meta: PersonaMeta) {
-    if (vectors.length !== meta.model.numLayers) throw new PersonaFileError(`Persona ${meta.name} has ${vectors.length} layer vectors but its model has ${meta.model.numLayers} layers.`);
+  constructor(
+    readonly vectors: Float32Array[],
+    readonly meta: PersonaMeta,
+  ) {
+    if (vectors.length !== meta.model.numLayers)
+      throw new PersonaFileError(`Persona ${meta.name} has ${vectors.length} layer vectors but its model has ${meta.model.numLayers} layers.`);
     vectors.forEach((v, l) => {
-      if (v.length !== meta.model.hiddenSize) throw new PersonaFileError(`Persona ${meta.name}: layer ${l} vector has ${v.length} values, hidden size is ${meta.model.hiddenSize}.`);
+      if (v.length !== meta.model.hiddenSize)
+        throw new PersonaFileError(`Persona ${meta.name}: layer ${l} vector has ${v.length} values, hidden size is ${meta.model.hiddenSize}.`);
       for (let i = 0; i < v.length; i++) {
-        if (!Number.isFinite(v[i])) throw new PersonaFileError(`Persona ${meta.name}: layer ${l} contains ${v[i]} at index ${i}; the vector is corrupt (NaN/Inf). Recompute it.`);
+        if (!Number.isFinite(v[i]))
+          throw new PersonaFileError(`Persona ${meta.name}: layer ${l} contains ${v[i]} at index ${i}; the vector is corrupt (NaN/Inf). Recompute it.`);
       }
     });
   }
@@ -179,13 +193,23 @@ export class PersonaVector {
     if (!Number.isFinite(k)) throw new InvalidArgumentError(`Scale must be a finite number; got ${k}.`);
     const [lo, hi] = this.meta.alphaRange;
     const range: [number, number] = k === 0 ? [0, 0] : k > 0 ? [lo / k, hi / k] : [hi / k, lo / k];
-    return this.derive(this.vectors.map((v) => v.map((x) => x * k)), `${this.name}*${k}`, range, Math.sign(k));
+    return this.derive(
+      this.vectors.map((v) => v.map((x) => x * k)),
+      `${this.name}*${k}`,
+      range,
+      Math.sign(k),
+    );
   }
 
   /** −v: norms kept, the alpha range mirrored, separation negated. */
   neg(): PersonaVector {
     const [lo, hi] = this.meta.alphaRange;
-    return this.derive(this.vectors.map((v) => v.map((x) => -x)), `-${this.name}`, [-hi, -lo], -1);
+    return this.derive(
+      this.vectors.map((v) => v.map((x) => -x)),
+      `-${this.name}`,
+      [-hi, -lo],
+      -1,
+    );
   }
 
   /**
@@ -195,7 +219,10 @@ export class PersonaVector {
    */
   add(other: PersonaVector): PersonaVector {
     assertSameModel(this, other);
-    return this.derive(this.vectors.map((v, l) => v.map((x, i) => x + other.vectors[l][i])), `${this.name}+${other.name}`);
+    return this.derive(
+      this.vectors.map((v, l) => v.map((x, i) => x + other.vectors[l][i])),
+      `${this.name}+${other.name}`,
+    );
   }
 
   sub(other: PersonaVector): PersonaVector {
@@ -214,7 +241,9 @@ export class PersonaVector {
 
 export function assertSameModel(a: PersonaVector, b: PersonaVector): void {
   if (a.hiddenSize !== b.hiddenSize || a.numLayers !== b.numLayers) {
-    throw new InvalidArgumentError(`Cannot combine persona "${a.name}" (${a.numLayers}×${a.hiddenSize}) with "${b.name}" (${b.numLayers}×${b.hiddenSize}): they belong to different models.`);
+    throw new InvalidArgumentError(
+      `Cannot combine persona "${a.name}" (${a.numLayers}×${a.hiddenSize}) with "${b.name}" (${b.numLayers}×${b.hiddenSize}): they belong to different models.`,
+    );
   }
 }
 
@@ -222,6 +251,7 @@ export function assertSameModel(a: PersonaVector, b: PersonaVector): void {
 export function normalizeLayer(l: number, numLayers: number): number {
   if (!Number.isInteger(l)) throw new InvalidArgumentError(`Layer must be an integer; got ${l}.`);
   const n = l < 0 ? numLayers + l : l;
-  if (n < 0 || n >= numLayers) throw new InvalidArgumentError(`Layer ${l} is out of range: the model has ${numLayers} decoder layers (0–${numLayers - 1}, or negative from the end).`);
+  if (n < 0 || n >= numLayers)
+    throw new InvalidArgumentError(`Layer ${l} is out of range: the model has ${numLayers} decoder layers (0–${numLayers - 1}, or negative from the end).`);
   return n;
 }

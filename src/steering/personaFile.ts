@@ -28,7 +28,13 @@ const metaSchema = z.object({
   format: z.literal(PERSONA_FORMAT),
   name: z.string().min(1),
   description: z.string().optional(),
-  model: z.object({ id: z.string(), revision: z.string().optional(), modelType: z.string(), hiddenSize: z.number().int().positive(), numLayers: z.number().int().positive() }),
+  model: z.object({
+    id: z.string(),
+    revision: z.string().optional(),
+    modelType: z.string(),
+    hiddenSize: z.number().int().positive(),
+    numLayers: z.number().int().positive(),
+  }),
   method: z.enum(['mean-diff', 'pca', 'pca-centred', 'probe']),
   read: z.enum(['response-mean', 'prompt-mean', 'prompt-last', 'answer-token']),
   recommendedLayer: z.number().int().nonnegative(),
@@ -75,7 +81,10 @@ const metaSchema = z.object({
     .optional(),
   vectors: z.string(),
   /** sha256 and byte length of the sidecar, checked on load (persona files written before them load without the check). */
-  vectorsSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a 64-hex sha256').optional(),
+  vectorsSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'expected a 64-hex sha256')
+    .optional(),
   vectorsBytes: z.number().int().nonnegative().optional(),
 });
 
@@ -132,7 +141,10 @@ export async function savePersona(p: PersonaVector, jsonPath: string, opts: Save
   await withFileLock(
     personaLockPath(jsonPath),
     async () => {
-      const existed = await fs.lstat(side).then(() => true, () => false);
+      const existed = await fs.lstat(side).then(
+        () => true,
+        () => false,
+      );
       try {
         await atomicWrite(side, bytes);
         await opts.beforeCommit?.();
@@ -207,7 +219,8 @@ async function readPersonaJson(jsonPath: string): Promise<string> {
     throw new PersonaFileError(`Persona file ${jsonPath} not found.`);
   }
   if (!st.isFile()) throw new PersonaFileError(`Persona file ${jsonPath} is not a regular file (a folder, pipe or device); give a .persona.json file.`);
-  if (st.size > MAX_JSON_BYTES) throw new PersonaFileError(`Persona file ${jsonPath} is ${st.size} bytes, more than a persona file can be (${MAX_JSON_BYTES}); it is not a persona file.`);
+  if (st.size > MAX_JSON_BYTES)
+    throw new PersonaFileError(`Persona file ${jsonPath} is ${st.size} bytes, more than a persona file can be (${MAX_JSON_BYTES}); it is not a persona file.`);
   try {
     return await fs.readFile(jsonPath, 'utf8');
   } catch (err) {
@@ -220,7 +233,8 @@ async function loadFromText(jsonPath: string, text: string): Promise<PersonaVect
   try {
     return await parseAndRead(jsonPath, text, (s) => (side = s));
   } catch (err) {
-    if (side && isNotFound(err)) throw new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+    if (side && isNotFound(err))
+      throw new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
     throw err;
   }
 }
@@ -250,13 +264,17 @@ async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: st
   if (vectorsSha256 !== undefined || vectorsBytes !== undefined) {
     const size = (await fs.stat(side)).size;
     if (vectorsBytes !== undefined && size !== vectorsBytes) {
-      throw new PersonaFileError(`The vectors of persona ${jsonPath} do not match it: ${side} has ${size} bytes, the persona says ${vectorsBytes}. The pair is inconsistent (an interrupted or concurrent write?); save the persona again.`);
+      throw new PersonaFileError(
+        `The vectors of persona ${jsonPath} do not match it: ${side} has ${size} bytes, the persona says ${vectorsBytes}. The pair is inconsistent (an interrupted or concurrent write?); save the persona again.`,
+      );
     }
     if (size > MAX_SIDECAR_BYTES) throw new PersonaFileError(`Sidecar ${side} of persona ${jsonPath} is ${size} bytes, more than a persona's vectors can be.`);
     bytes = await fs.readFile(side);
     const got = createHash('sha256').update(bytes).digest('hex');
     if (vectorsSha256 !== undefined && got !== vectorsSha256) {
-      throw new PersonaFileError(`The vectors of persona ${jsonPath} do not match it: the sha256 of ${side} is ${got}, the persona says ${vectorsSha256}. The pair is inconsistent (an interrupted or concurrent write, or an edited sidecar); save the persona again.`);
+      throw new PersonaFileError(
+        `The vectors of persona ${jsonPath} do not match it: the sha256 of ${side} is ${got}, the persona says ${vectorsSha256}. The pair is inconsistent (an interrupted or concurrent write, or an edited sidecar); save the persona again.`,
+      );
     }
   }
   let st: SafetensorsFile;
@@ -264,7 +282,9 @@ async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: st
     st = await SafetensorsFile.open(side);
   } catch (err) {
     if (isNotFound(err)) throw err;
-    throw new PersonaFileError(`Sidecar ${side} of persona ${jsonPath} is not a valid safetensors file; it is corrupt. Save or copy the persona again.`, { cause: err });
+    throw new PersonaFileError(`Sidecar ${side} of persona ${jsonPath} is not a valid safetensors file; it is corrupt. Save or copy the persona again.`, {
+      cause: err,
+    });
   }
   const vectors: Float32Array[] = [];
   for (let l = 0; l < meta.model.numLayers; l++) {
@@ -274,7 +294,8 @@ async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: st
   try {
     return new PersonaVector(vectors, meta as PersonaMeta);
   } catch (err) {
-    if (err instanceof PersonaFileError) throw new PersonaFileError(`Persona file ${jsonPath} (vectors in ${side}) is unusable: ${err.message}`, { cause: err });
+    if (err instanceof PersonaFileError)
+      throw new PersonaFileError(`Persona file ${jsonPath} (vectors in ${side}) is unusable: ${err.message}`, { cause: err });
     throw err;
   }
 }
@@ -287,8 +308,11 @@ async function parseAndRead(jsonPath: string, text: string, onSidecar: (side: st
 async function confinedSidecar(jsonPath: string, sideName: string): Promise<string> {
   const dir = path.dirname(jsonPath);
   const refuse = (why: string) =>
-    new PersonaFileError(`Persona file ${jsonPath} names its vectors ${JSON.stringify(sideName)}, ${why}. A persona's sidecar must be a file in the persona's own folder; it was not opened.`);
-  if (sideName === '' || path.isAbsolute(sideName) || /^[A-Za-z]:/.test(sideName) || sideName.includes('\0')) throw refuse('which is not a file name beside it');
+    new PersonaFileError(
+      `Persona file ${jsonPath} names its vectors ${JSON.stringify(sideName)}, ${why}. A persona's sidecar must be a file in the persona's own folder; it was not opened.`,
+    );
+  if (sideName === '' || path.isAbsolute(sideName) || /^[A-Za-z]:/.test(sideName) || sideName.includes('\0'))
+    throw refuse('which is not a file name beside it');
   const side = path.join(dir, sideName);
   const rel = path.relative(path.resolve(dir), path.resolve(side));
   if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw refuse('which is outside its folder');

@@ -96,7 +96,8 @@ export function specIntervention(s: SteerSpec, L: number, H: number): Interventi
   if (!OPERATORS.includes(op)) throw new InvalidArgumentError(`operator must be one of ${OPERATORS.join(', ')}; got ${JSON.stringify(op)}.`);
   const adds = op === 'add' || op === 'ablate-add';
   if (adds) finite('alpha', s.alpha);
-  else if (s.alpha !== undefined && s.alpha !== 0) throw new InvalidArgumentError(`The ${op} operator takes no alpha (got ${s.alpha}); use ablate-add to remove the direction and add alpha·v.`);
+  else if (s.alpha !== undefined && s.alpha !== 0)
+    throw new InvalidArgumentError(`The ${op} operator takes no alpha (got ${s.alpha}); use ablate-add to remove the direction and add alpha·v.`);
   if (op === 'cap') finite('cap', s.cap);
   else if (s.cap !== undefined) throw new InvalidArgumentError(`\`cap\` is only used by the cap operator; got operator ${op}.`);
   const layers = specLayers(s, L);

@@ -31,7 +31,8 @@ export async function refuseNonRegularTarget(target: string): Promise<void> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw wrapWriteError(err, target);
   }
-  if (!st.isFile()) throw new OutputFileError(`Cannot write ${target}: it is ${describeSpecialFile(st)}, not a regular file; it is left as it is. Choose another path.`);
+  if (!st.isFile())
+    throw new OutputFileError(`Cannot write ${target}: it is ${describeSpecialFile(st)}, not a regular file; it is left as it is. Choose another path.`);
 }
 
 /**

@@ -59,9 +59,14 @@ export async function checkOutputTarget(target: string, opts: OutputTargetOption
     await fs.rm(probe, { force: true }).catch(() => {});
   }
   const need = opts.bytes ?? 4096;
-  const free = await fs.statfs(dir).then((s) => s.bavail * s.bsize, () => undefined);
+  const free = await fs.statfs(dir).then(
+    (s) => s.bavail * s.bsize,
+    () => undefined,
+  );
   if (free !== undefined && free < need) {
-    throw new OutputFileError(`Cannot write ${target}: the disk is full (${free} bytes free in ${dir}, ${need} needed). Free some space or write the output elsewhere.`);
+    throw new OutputFileError(
+      `Cannot write ${target}: the disk is full (${free} bytes free in ${dir}, ${need} needed). Free some space or write the output elsewhere.`,
+    );
   }
 }
 

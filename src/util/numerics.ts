@@ -64,7 +64,10 @@ export function quantileSorted(sorted: readonly number[], p: number): number {
  * @example quantile([3, 1, 4, 2], 0.95); // 3.85
  */
 export function quantile(xs: readonly number[], p: number): number {
-  return quantileSorted([...xs].sort((a, b) => a - b), p);
+  return quantileSorted(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
 }
 
 /**

@@ -12,4 +12,3 @@ export function personaCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'persona-vectors');
 }
-

@@ -130,7 +130,8 @@ function onPersonaChange() {
     $('alpha-rec').textContent = noSteer ? 'no measured recommendation' : `recommended ${fmt(lo)} … ${fmt(hi)}`;
     $('persona-desc').textContent = noSteer
       ? `${p.description || p.name} · warning: does not measurably steer this model (its file records the steering check's verdict; layer ${p.recommended_layer} is only the most separable one)`
-      : `${p.description || p.name} · recommended layer ${p.recommended_layer}, alpha ${fmt(lo)} to ${fmt(hi)}` + (p.fits_model ? '' : ' · made for another model, cannot steer this one');
+      : `${p.description || p.name} · recommended layer ${p.recommended_layer}, alpha ${fmt(lo)} to ${fmt(hi)}` +
+        (p.fits_model ? '' : ' · made for another model, cannot steer this one');
   }
   updateAlphaLabel();
 }
@@ -138,7 +139,8 @@ function onPersonaChange() {
 async function loadModelAndPersonas() {
   const models = await (await api('/v1/models')).json();
   state.model = models.data[0];
-  $('model-info').textContent = `${state.model.id} · ${state.model.num_layers} layers · hidden ${state.model.hidden_size} · context ${state.model.context_length}`;
+  $('model-info').textContent =
+    `${state.model.id} · ${state.model.num_layers} layers · hidden ${state.model.hidden_size} · context ${state.model.context_length}`;
   $('max-tokens').max = String(state.model.context_length);
   const list = await (await api('/v1/personas')).json();
   const select = $('persona');
@@ -225,7 +227,10 @@ function monitorPanel(names) {
     const y = (v) => (hi > lo ? 19 - (18 * (v - lo)) / (hi - lo) : 10).toFixed(2);
     const x = (i) => (r.values.length > 1 ? (100 * i) / (r.values.length - 1) : 50).toFixed(2);
     r.line.setAttribute('points', r.values.map((v, i) => `${x(i)},${y(v)}`).join(' '));
-    for (const [ln, v] of [[r.zero, 0], [r.start, r.promptEnd]]) {
+    for (const [ln, v] of [
+      [r.zero, 0],
+      [r.start, r.promptEnd],
+    ]) {
       ln.setAttribute('x1', '0');
       ln.setAttribute('x2', '100');
       ln.setAttribute('y1', v === null ? '-5' : y(v));
@@ -314,7 +319,9 @@ async function send(message) {
   const log = $('log');
   log.querySelector('.empty')?.remove();
   log.append(el('div', { className: 'user-msg', textContent: message }));
-  const steerLabel = steer ? el('span', {}, el('strong', { textContent: `${persona.id} α ${fmt(alpha)}` }), ` · layer ${layer}`) : el('span', { textContent: 'unsteered' });
+  const steerLabel = steer
+    ? el('span', {}, el('strong', { textContent: `${persona.id} α ${fmt(alpha)}` }), ` · layer ${layer}`)
+    : el('span', { textContent: 'unsteered' });
   const slots = [];
   if (compare && steer) slots.push({ ...answerBox('unsteered', el('span', { textContent: 'unsteered' })), body: {} });
   slots.push({ ...answerBox(steer ? 'steered' : 'unsteered', steerLabel), body: steer || {} });
@@ -373,7 +380,10 @@ async function send(message) {
       slots.map(async (s) => {
         if (!s.tokenIds || !s.tokenIds.length) return null;
         try {
-          const res = await api('/v1/projections', { method: 'POST', body: JSON.stringify({ persona: persona.id, layer, messages, completion_ids: s.tokenIds.slice(0, MAX_PROJECTION_TOKENS) }) });
+          const res = await api('/v1/projections', {
+            method: 'POST',
+            body: JSON.stringify({ persona: persona.id, layer, messages, completion_ids: s.tokenIds.slice(0, MAX_PROJECTION_TOKENS) }),
+          });
           return await res.json();
         } catch {
           return null;
@@ -405,7 +415,11 @@ function init() {
     if (!text || state.busy) return;
     if (!state.model) {
       // Not connected yet (with --api-key: no key entered): keep the message and say why.
-      notice(!$('key-box').hidden ? 'Enter the API key first (this server was started with --api-key); your message is kept.' : 'Not connected to the server yet; your message is kept.');
+      notice(
+        !$('key-box').hidden
+          ? 'Enter the API key first (this server was started with --api-key); your message is kept.'
+          : 'Not connected to the server yet; your message is kept.',
+      );
       if (!$('key-box').hidden) $('api-key').focus();
       return;
     }

@@ -8,7 +8,10 @@ import { readFileSync } from 'node:fs';
 describe('persona bench', () => {
   it('measures every precision against bounds measured in the same run and prints the required fields', async () => {
     const config = path.join(GOLDENS, 'qwen3', 'config.json');
-    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--json'], { encoding: 'utf8', timeout: 300_000 });
+    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--json'], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     const config_max = JSON.parse(readFileSync(config, 'utf8')).max_position_embeddings;
@@ -54,7 +57,11 @@ describe('persona bench', () => {
 
   it('with --evaluation, times a scored 5 × 32 evaluation and the train phases against batched decode and prefill of the same run', async () => {
     const config = path.join(STYLIST, 'config.json');
-    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'f32', '--steps', '2', '--reps', '1', '--evaluation', '--json'], { encoding: 'utf8', timeout: 300_000 });
+    const r = await spawnAsync(
+      process.execPath,
+      [CLI, 'bench', '--config', config, '--precision', 'f32', '--steps', '2', '--reps', '1', '--evaluation', '--json'],
+      { encoding: 'utf8', timeout: 300_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const x = JSON.parse(r.stdout).results.f32;
     expect(x.evaluation.rows).toBe(160);
@@ -68,7 +75,11 @@ describe('persona bench', () => {
 
   it('with --train, times one whole train with its layer check and splits the time into the phases train reported', async () => {
     const config = path.join(STYLIST, 'config.json');
-    const r = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', '--json'], { encoding: 'utf8', timeout: 600_000 });
+    const r = await spawnAsync(
+      process.execPath,
+      [CLI, 'bench', '--config', config, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', '--json'],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const t = JSON.parse(r.stdout).results.q4.train;
     expect([t.positive_prompts, t.negative_prompts, t.max_new_tokens]).toEqual([20, 20, 64]);

@@ -4,19 +4,32 @@ import { compareEngines } from '../../src/bench/compareEngines.js';
 import type { LlamaCppComparison } from '../../src/bench/llamaCpp/runLlamaCppComparison.js';
 
 const ours = (precision: 'f32' | 'q4', decode: number, prefill: number): PrecisionResult =>
-  ({ precision, rss_mib: 500, decode_tok_s: { ctx128_b1: decode, ctx1024_b1: decode / 2, ctx128_b8: decode * 3 }, prefill_tok_s: { '128': prefill, '512': prefill * 0.8 } }) as unknown as PrecisionResult;
+  ({
+    precision,
+    rss_mib: 500,
+    decode_tok_s: { ctx128_b1: decode, ctx1024_b1: decode / 2, ctx128_b8: decode * 3 },
+    prefill_tok_s: { '128': prefill, '512': prefill * 0.8 },
+  }) as unknown as PrecisionResult;
 
 const theirs = (results: Record<string, { decode: number; prefill: number }>): LlamaCppComparison =>
   ({
     engine: 'llama.cpp',
     threads: 2,
     errors: {},
-    results: Object.fromEntries(Object.entries(results).map(([t, r]) => [t, { rss_mib: 900, decode_tok_s: { 128: r.decode, 1024: r.decode / 2 }, prefill_tok_s: { 128: r.prefill, 512: r.prefill * 0.9 } }])),
+    results: Object.fromEntries(
+      Object.entries(results).map(([t, r]) => [
+        t,
+        { rss_mib: 900, decode_tok_s: { 128: r.decode, 1024: r.decode / 2 }, prefill_tok_s: { 128: r.prefill, 512: r.prefill * 0.9 } },
+      ]),
+    ),
   }) as unknown as LlamaCppComparison;
 
 describe('ours over llama.cpp', () => {
   it('pairs f32 with f32 and q4 with q4_0 and divides our speed by theirs', () => {
-    const [f32, q4] = compareEngines({ f32: ours('f32', 11, 180), q4: ours('q4', 60, 320) }, theirs({ f32: { decode: 12, prefill: 80 }, q4_0: { decode: 40, prefill: 260 } }));
+    const [f32, q4] = compareEngines(
+      { f32: ours('f32', 11, 180), q4: ours('q4', 60, 320) },
+      theirs({ f32: { decode: 12, prefill: 80 }, q4_0: { decode: 40, prefill: 260 } }),
+    );
     expect(f32.theirs).toBe('f32');
     expect(f32.decode_ctx128.ratio).toBeCloseTo(11 / 12, 10);
     expect(f32.prefill['128'].ratio).toBeCloseTo(180 / 80, 10);

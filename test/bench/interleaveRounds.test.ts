@@ -41,18 +41,28 @@ describe('interleaved rounds', () => {
   });
 
   it('refuses zero rounds', async () => {
-    await expect(interleaveRounds(async () => ({}), async () => ({}), 0)).rejects.toThrow(/rounds must be a positive integer/);
+    await expect(
+      interleaveRounds(
+        async () => ({}),
+        async () => ({}),
+        0,
+      ),
+    ).rejects.toThrow(/rounds must be a positive integer/);
   });
 
   it('persona bench refuses --rounds without --vs before writing anything', () => {
-    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', path.join(STYLIST, 'config.json'), '--rounds', '3'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--config', path.join(STYLIST, 'config.json'), '--rounds', '3'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--rounds .* needs --vs llama\.cpp/);
   });
 });
 
 describe('shipped model-size configs', () => {
-  const params = (file: string) => checkpointTensors(JSON.parse(readFileSync(path.join(ROOT, 'data', 'configs', file), 'utf8'))).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  const params = (file: string) =>
+    checkpointTensors(JSON.parse(readFileSync(path.join(ROOT, 'data', 'configs', file), 'utf8'))).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
   it('have the parameter counts of Qwen3 0.6B, 1.7B, 4B and 8B', () => {
     expect(params('qwen3-0.6b.json') / 1e9).toBeCloseTo(0.596, 2);
     expect(params('qwen3-1.7b.json') / 1e9).toBeCloseTo(1.72, 2);

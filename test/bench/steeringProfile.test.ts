@@ -12,7 +12,10 @@ describe('steering share from onnxruntime profile', () => {
     const gen = buildDecoderGraph(c, m, m.weightsFile, GENERATION_GRAPH).nodes;
     const names = steeringNodes(gen);
     expect(names.size).toBe(1 + c.numHiddenLayers);
-    const ops = gen.filter((n) => names.has(n.name)).map((n) => n.op).sort();
+    const ops = gen
+      .filter((n) => names.has(n.name))
+      .map((n) => n.op)
+      .sort();
     expect(ops).toEqual(['Split', ...new Array(c.numHiddenLayers).fill('Add')].sort());
     const clamp = steeringNodes(buildDecoderGraph(c, m, m.weightsFile, CLAMP_GRAPH).nodes);
     expect(clamp.size).toBeGreaterThan(names.size + c.numHiddenLayers * 4 * 5);

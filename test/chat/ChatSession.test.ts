@@ -5,7 +5,7 @@ import { fakePersona } from './fakes.js';
 const shape = { id: 'fake', numLayers: 3, hiddenSize: 4 };
 
 describe('ChatSession', () => {
-  it('starts at alpha 0 on the persona\'s recommended layer, steering on, so the first answer is unsteered', () => {
+  it("starts at alpha 0 on the persona's recommended layer, steering on, so the first answer is unsteered", () => {
     const s = new ChatSession(shape, { persona: fakePersona() });
     expect(s.alpha).toBe(0);
     expect(s.layer).toBe(1);
@@ -14,7 +14,7 @@ describe('ChatSession', () => {
     expect(s.intervention()).toBeNull();
   });
 
-  it('moves alpha by one step per arrow press, a sixteenth of the persona\'s range, without float fuzz', () => {
+  it("moves alpha by one step per arrow press, a sixteenth of the persona's range, without float fuzz", () => {
     const s = new ChatSession(shape, { persona: fakePersona() });
     expect(s.alphaStep).toBe(1);
     for (let i = 0; i < 6; i++) s.nudgeAlpha(-1);

@@ -4,7 +4,10 @@ import type { RowResult, WorkerRow } from '../../src/engine/worker/protocol.js';
 import { PersonaVector } from '../../src/steering/PersonaVector.js';
 
 /** A persona for a 3-layer, hidden-4 model whose layer-l vector is (l+1)·e_l-ish, gap norm known. */
-export function fakePersona(name = 'formal', opts: { numLayers?: number; hiddenSize?: number; recommendedLayer?: number; alphaRange?: [number, number] } = {}): PersonaVector {
+export function fakePersona(
+  name = 'formal',
+  opts: { numLayers?: number; hiddenSize?: number; recommendedLayer?: number; alphaRange?: [number, number] } = {},
+): PersonaVector {
   const L = opts.numLayers ?? 3;
   const H = opts.hiddenSize ?? 4;
   const vectors = Array.from({ length: L }, (_, l) => {

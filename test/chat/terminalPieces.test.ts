@@ -74,7 +74,7 @@ describe('terminal text', () => {
 describe('the status line', () => {
   const shape = { id: 'fake', numLayers: 3, hiddenSize: 4 };
 
-  it('shows persona, alpha, layer, steering and the last answer\'s projection with the alpha it was written at', () => {
+  it("shows persona, alpha, layer, steering and the last answer's projection with the alpha it was written at", () => {
     const s = new ChatSession(shape, { persona: fakePersona(), alpha: -6 });
     s.recordAnswer('Hi', 'hey!!', { persona: 'formal', alpha: -6, layer: 1, steered: true, tokens: 3, stopped: false, projection: -0.781 }, 40);
     expect(formatStatusLine(s, { contextSize: 512 })).toBe('formal │ alpha -6.0 │ layer 1 │ steering on │ last answer: proj -0.78 │ 1 turn · 40/512 tokens');

@@ -36,7 +36,8 @@ describe('chat with a thinking model (Qwen3 template, scripted answer)', () => {
   });
 
   it('shows the thinking marked apart in persona chat --thinking on (piped)', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, 'chat', '--model', dir, '--max-new-tokens', '8', ...args], { input: 'Hello\n', encoding: 'utf8', timeout: 180_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [CLI, 'chat', '--model', dir, '--max-new-tokens', '8', ...args], { input: 'Hello\n', encoding: 'utf8', timeout: 180_000 });
     const on = run('--thinking', 'on');
     expect(on.status, on.stderr).toBe(0);
     expect(on.stdout).toMatch(/\(thinking\) Plan\nHi/);

@@ -14,7 +14,10 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export class TmuxTerminal {
   private started = false;
   private socketPath = '';
-  constructor(readonly socket: string, readonly size = { width: 120, height: 40 }) {}
+  constructor(
+    readonly socket: string,
+    readonly size = { width: 120, height: 40 },
+  ) {}
 
   private tmux(args: string[]): string {
     const env = { ...process.env };
@@ -48,7 +51,12 @@ export class TmuxTerminal {
 
   /** The last line with text on it (the input line when the chat waits). */
   lastLine(): string {
-    return this.screen().split('\n').filter((l) => l.trim()).at(-1) ?? '';
+    return (
+      this.screen()
+        .split('\n')
+        .filter((l) => l.trim())
+        .at(-1) ?? ''
+    );
   }
 
   /** Polls the screen until `test` passes; throws with the screen after `timeoutMs`. */

@@ -27,7 +27,22 @@ describe('the persona command line', () => {
     const obj = JSON.parse(r.out.trim());
     expect(obj).toMatchObject({ prompt: 'Thank Sam for the flowers.', alpha: -4, persona: 'formal' });
     expect(obj.text.length).toBeGreaterThan(0);
-    const two = persona(['run', '--persona', formal, '--alpha', '2', '--persona', path.join(PERSONAS, 'vivid.persona.json'), '--alpha', '3', '--prompt', 'Hi', '--json', '--max-new-tokens', '8']);
+    const two = persona([
+      'run',
+      '--persona',
+      formal,
+      '--alpha',
+      '2',
+      '--persona',
+      path.join(PERSONAS, 'vivid.persona.json'),
+      '--alpha',
+      '3',
+      '--prompt',
+      'Hi',
+      '--json',
+      '--max-new-tokens',
+      '8',
+    ]);
     expect(two.code, two.err).toBe(0);
     expect(JSON.parse(two.out.trim())).toMatchObject({ alpha: [2, 3], persona: ['formal', 'vivid'] });
   });
@@ -86,7 +101,11 @@ describe('models from the hub, from the command line', () => {
     const os = await import('node:os');
     const { mkdtempSync } = await import('node:fs');
     const cache = mkdtempSync(path.join(os.tmpdir(), 'pv-hub-'));
-    const run = (env: Record<string, string>) => spawnSync(process.execPath, [CLI, 'run', '--model', 'Qwen/Qwen3-0.6B', '--prompt', 'hi'], { encoding: 'utf8', env: { ...process.env, HF_HUB_CACHE: cache, ...env } });
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [CLI, 'run', '--model', 'Qwen/Qwen3-0.6B', '--prompt', 'hi'], {
+        encoding: 'utf8',
+        env: { ...process.env, HF_HUB_CACHE: cache, ...env },
+      });
     const off = run({ HF_HUB_OFFLINE: '1' });
     expect(off.status).not.toBe(0);
     expect(off.stderr).toMatch(/Offline \(HF_HUB_OFFLINE is set\).*config\.json of Qwen\/Qwen3-0\.6B.*not in the cache/);

@@ -70,7 +70,21 @@ describe('a persona file that records the does-not-steer verdict', () => {
   }, 120_000);
 
   it('evaluate evaluates it and warns on stderr', async () => {
-    const r = await runCliAsync(['evaluate', '--persona', nosteer, '--out', path.join(dir, 'e.json'), '--alphas', '4', '--num-questions', '2', '--max-new-tokens', '8', '--no-perplexity', '--no-projection']);
+    const r = await runCliAsync([
+      'evaluate',
+      '--persona',
+      nosteer,
+      '--out',
+      path.join(dir, 'e.json'),
+      '--alphas',
+      '4',
+      '--num-questions',
+      '2',
+      '--max-new-tokens',
+      '8',
+      '--no-perplexity',
+      '--no-projection',
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(WARNING);
     expect(r.err).toContain('evaluating it anyway');

@@ -9,7 +9,11 @@ import { ROOT } from '../helpers/paths.js';
 function readmeCommands(): string[][] {
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const block = /## Commands\n+```sh\n([\s\S]*?)```/.exec(readme)![1];
-  const lines = block.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l.startsWith('npx persona-vectors'));
+  const lines = block
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l.startsWith('npx persona-vectors'));
   return lines.map((l) => [...l.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(2));
 }
 

@@ -4,15 +4,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
 
-const json = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l));
+const json = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('persona run steering flags', () => {
   it("reports each persona's own layer, by name from any folder, and normalises negative layers", async () => {
     const elsewhere = await fs.mkdtemp(path.join(os.tmpdir(), 'run-cwd-'));
-    const two = runCli(['run', '--persona', 'formal', '--alpha', '2', '--persona', 'vivid', '--alpha', '3', '--prompt', 'Hi', '--json', '--max-new-tokens', '4'], { cwd: elsewhere });
+    const two = runCli(
+      ['run', '--persona', 'formal', '--alpha', '2', '--persona', 'vivid', '--alpha', '3', '--prompt', 'Hi', '--json', '--max-new-tokens', '4'],
+      { cwd: elsewhere },
+    );
     expect(two.code, two.err).toBe(0);
     const [row] = json(two.out);
-    const shipped = async (n: string) => JSON.parse(await fs.readFile(path.join(__dirname, '..', '..', 'personas', `${n}.persona.json`), 'utf8')).recommendedLayer;
+    const shipped = async (n: string) =>
+      JSON.parse(await fs.readFile(path.join(__dirname, '..', '..', 'personas', `${n}.persona.json`), 'utf8')).recommendedLayer;
     expect(row.layer).toEqual([await shipped('formal'), await shipped('vivid')]);
     expect(row.steering.map((s: { layers: number[] }) => s.layers)).toEqual([[await shipped('formal')], [await shipped('vivid')]]);
     const last = runCli(['run', '--persona', 'formal', '--alpha', '2', '--layer', '-1', '--prompt', 'Hi', '--json', '--max-new-tokens', '4']);
@@ -23,7 +31,13 @@ describe('persona run steering flags', () => {
   it('takes layer ranges, operators and JSONL prompt files with system and user fields', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'run-jsonl-'));
     const file = path.join(dir, 'requests.jsonl');
-    await fs.writeFile(file, [JSON.stringify({ system: 'You are a formal and professional assistant.', user: 'Thank Sam for the flowers.' }), JSON.stringify({ user: 'Describe a harbour.' })].join('\n') + '\n');
+    await fs.writeFile(
+      file,
+      [
+        JSON.stringify({ system: 'You are a formal and professional assistant.', user: 'Thank Sam for the flowers.' }),
+        JSON.stringify({ user: 'Describe a harbour.' }),
+      ].join('\n') + '\n',
+    );
     const r = runCli(['run', '--persona', 'formal', '--alpha', '2', '--layers', '1-3', '--prompts-file', file, '--json', '--max-new-tokens', '6']);
     expect(r.code, r.err).toBe(0);
     const rows = json(r.out);

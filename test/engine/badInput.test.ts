@@ -12,7 +12,9 @@ describe('engine bad input', () => {
     const { session } = await openDecoder(path.join(GOLDENS, 'qwen3'));
     const opts = { stopTokenIds: [], padTokenId: 0 };
     await expect(generateBatch(session, [{ promptIds: [], maxNewTokens: 4 }], opts)).rejects.toThrow(/zero tokens/);
-    await expect(generateBatch(session, [{ promptIds: new Array(120).fill(3), maxNewTokens: 20 }], opts)).rejects.toThrow(/exceeds the model's context of 128 tokens/);
+    await expect(generateBatch(session, [{ promptIds: new Array(120).fill(3), maxNewTokens: 20 }], opts)).rejects.toThrow(
+      /exceeds the model's context of 128 tokens/,
+    );
     await session.release();
   });
 
@@ -43,8 +45,14 @@ describe('engine bad input', () => {
   it('disposing a model while it generates waits for the forward pass in flight, then refuses new work', async () => {
     const model = await loadModel(STYLIST);
     const long = 'Describe the market square at noon, with every stall and voice. '.repeat(8);
-    const running = model.generate(Array.from({ length: 8 }, () => long), { maxNewTokens: 100 });
-    const settled = running.then(() => 'finished', (err: Error) => err.message);
+    const running = model.generate(
+      Array.from({ length: 8 }, () => long),
+      { maxNewTokens: 100 },
+    );
+    const settled = running.then(
+      () => 'finished',
+      (err: Error) => err.message,
+    );
     await new Promise((r) => setTimeout(r, 30));
     await model.dispose();
     expect(await settled).toMatch(/finished|disposed/);

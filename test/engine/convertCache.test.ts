@@ -45,7 +45,9 @@ describe('the conversion cache', () => {
     expect((await fs.stat(weights)).size).toBe(good.length);
     const again = await convert(llama, cacheRoot);
     expect(again.warnings).toHaveLength(1);
-    expect(again.warnings[0]).toMatch(/conversion cache in .* does not verify \(the sha256 of weights.bin is [0-9a-f]{12}…, the manifest says [0-9a-f]{12}…\); converting again/);
+    expect(again.warnings[0]).toMatch(
+      /conversion cache in .* does not verify \(the sha256 of weights.bin is [0-9a-f]{12}…, the manifest says [0-9a-f]{12}…\); converting again/,
+    );
     expect(Buffer.compare(await fs.readFile(weights), good)).toBe(0);
     const third = await convert(llama, cacheRoot);
     expect(third.warnings).toEqual([]);
@@ -86,7 +88,9 @@ describe('the conversion cache', () => {
     for (const f of await fs.readdir(path.join(GOLDENS, 'qwen3'))) await fs.copyFile(path.join(GOLDENS, 'qwen3', f), path.join(copy, f));
     const raw = JSON.parse(await fs.readFile(path.join(copy, 'config.json'), 'utf8'));
     await fs.writeFile(path.join(copy, 'config.json'), JSON.stringify({ ...raw, num_key_value_heads: raw.num_attention_heads }));
-    await expect(convert(copy, cacheRoot)).rejects.toThrow(/model.safetensors: tensor model.layers.0.self_attn.k_proj.weight has shape \[\d+, \d+\] but config.json implies/);
+    await expect(convert(copy, cacheRoot)).rejects.toThrow(
+      /model.safetensors: tensor model.layers.0.self_attn.k_proj.weight has shape \[\d+, \d+\] but config.json implies/,
+    );
     expect(await listConversionCache(cacheRoot)).toEqual([]);
   });
 
@@ -94,7 +98,9 @@ describe('the conversion cache', () => {
     const root = await tmp('pv-cc-');
     const cacheRoot = path.join(root, 'cache');
     await fs.writeFile(cacheRoot, 'a file where the cache folder should be');
-    await expect(convert(path.join(GOLDENS, 'llama'), cacheRoot)).rejects.toThrow(/Cannot write converted weights into the cache folder .*cache[/\\]converted[/\\].*: .*Set PERSONA_CACHE to a writable folder/);
+    await expect(convert(path.join(GOLDENS, 'llama'), cacheRoot)).rejects.toThrow(
+      /Cannot write converted weights into the cache folder .*cache[/\\]converted[/\\].*: .*Set PERSONA_CACHE to a writable folder/,
+    );
   });
 
   it('an abort signal stops a conversion between tensors and leaves neither a temp file nor a manifest', async () => {
@@ -112,8 +118,16 @@ describe('the conversion cache', () => {
   it('Ctrl-C (SIGINT) stops a conversion before its end, removes its temp file and ends the process by the signal', async () => {
     const work = await tmp('pv-sigint-');
     const model = await writeRandomCheckpoint(path.join(work, 'model'), {
-      model_type: 'qwen3', hidden_size: 512, intermediate_size: 2048, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 4, head_dim: 64,
-      vocab_size: 32000, max_position_embeddings: 512, tie_word_embeddings: true,
+      model_type: 'qwen3',
+      hidden_size: 512,
+      intermediate_size: 2048,
+      num_hidden_layers: 8,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      head_dim: 64,
+      vocab_size: 32000,
+      max_position_embeddings: 512,
+      tie_word_embeddings: true,
     });
     const cacheRoot = path.join(work, 'cache');
     const dist = (p: string) => pathToFileURL(path.join(ROOT, 'dist', p)).href;
@@ -149,7 +163,7 @@ describe('the conversion cache', () => {
     await fs.rm(work, { recursive: true, force: true });
   });
 
-  it('sweeps temp files of dead writers and old ones at start-up, and keeps a live writer\'s fresh file', async () => {
+  it("sweeps temp files of dead writers and old ones at start-up, and keeps a live writer's fresh file", async () => {
     const cacheRoot = await tmp('pv-sweep-');
     const folder = path.join(cacheRoot, 'converted', 'm-0123456789abcdef', 'f32');
     await fs.mkdir(folder, { recursive: true });
@@ -174,7 +188,8 @@ describe('the conversion cache', () => {
 });
 
 describe('persona cache', () => {
-  const cli = (env: Record<string, string>, ...args: string[]) => spawnSync(process.execPath, [CLI, 'cache', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const cli = (env: Record<string, string>, ...args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'cache', ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
 
   it('lists converted weights with size, precision, status and model, and cleans stale ones, one model, or all', async () => {
     const cacheRoot = await tmp('pv-cachecmd-');

@@ -11,7 +11,9 @@ describe('the engine worker', () => {
       expect(engine.info.numLayers).toBe(6);
       const prompts = ['Thank Ana for the tea.', 'Describe a windy hill.', 'Decline a meeting.'];
       const streamed: string[] = ['', '', ''];
-      const all = await Promise.all(prompts.map((p, i) => engine.generate([{ prompt: p, maxNewTokens: 20 }], { onToken: (_row, text) => (streamed[i] += text) }).result));
+      const all = await Promise.all(
+        prompts.map((p, i) => engine.generate([{ prompt: p, maxNewTokens: 20 }], { onToken: (_row, text) => (streamed[i] += text) }).result),
+      );
       const expected = await local.generate(prompts, { maxNewTokens: 20 });
       all.forEach(([r], i) => {
         expect(r.text).toBe(expected[i].text);
@@ -65,7 +67,9 @@ describe('the engine worker', () => {
     const long = 'Write a long and detailed letter about the harbour, the boats and the weather. '.repeat(8);
     for (const delayMs of [0, 30, 80, 150]) {
       const engine = await EngineWorker.start({ model: STYLIST });
-      const running = engine.generate(Array.from({ length: 16 }, (_, i) => ({ prompt: long, maxNewTokens: 150, sampling: { temperature: 1, seed: i } }))).result;
+      const running = engine.generate(
+        Array.from({ length: 16 }, (_, i) => ({ prompt: long, maxNewTokens: 150, sampling: { temperature: 1, seed: i } })),
+      ).result;
       const queued = engine.generate([{ prompt: 'Hello.', maxNewTokens: 50 }]).result;
       const settled = Promise.allSettled([running, queued]);
       await new Promise((r) => setTimeout(r, delayMs));

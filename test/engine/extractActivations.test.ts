@@ -59,7 +59,8 @@ describe('reading answers back in one pass', () => {
   it('reads a shared prompt once for the rows that share it, with the same results as reading each row alone', async () => {
     const model = await loadModel(STYLIST);
     try {
-      const p1 = [5, 9, 33, 2, 7], p2 = [44, 45];
+      const p1 = [5, 9, 33, 2, 7],
+        p2 = [44, 45];
       const seqs = [
         { promptIds: p1, answerIds: [17, 25, 8, 40] },
         { promptIds: p2, answerIds: [3, 3, 10] },

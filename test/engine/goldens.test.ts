@@ -16,7 +16,9 @@ import { GOLDENS } from '../helpers/paths.js';
 const ARCHS = ARCHITECTURES.map((a) => a.name);
 
 it('has a transformers golden for every registered architecture, and none for an unregistered one', () => {
-  const folders = readdirSync(GOLDENS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const folders = readdirSync(GOLDENS, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
   expect(folders.sort()).toEqual([...ARCHS].sort());
 });
 
@@ -50,16 +52,26 @@ describe.each(ARCHS)('the %s golden', (arch) => {
     expect(report.tensors.filter((t) => t.name.startsWith('single.hidden')).length).toBe(config.numHiddenLayers + 1);
     expect(report.tensors.some((t) => t.name.startsWith('batch.'))).toBe(true);
     expect(report.tensors.some((t) => t.name.startsWith('steer.'))).toBe(true);
-    expect(report.greedy.map((g) => `${g.name}:${g.agree}/${g.expected.length}`)).toEqual(report.greedy.map((g) => `${g.name}:${g.expected.length}/${g.expected.length}`));
+    expect(report.greedy.map((g) => `${g.name}:${g.agree}/${g.expected.length}`)).toEqual(
+      report.greedy.map((g) => `${g.name}:${g.expected.length}/${g.expected.length}`),
+    );
     expect(report.greedy.length).toBe(4);
     await session.release();
   });
 
   it('gives the same tokens batched (left-padded) as one by one, with and without the cache', async () => {
     const { session } = await openDecoder(dir);
-    const prompts = [[5, 17, 42, 9, 100, 3], [7, 8], [300, 12, 13, 14]];
+    const prompts = [
+      [5, 17, 42, 9, 100, 3],
+      [7, 8],
+      [300, 12, 13, 14],
+    ];
     const opts = { stopTokenIds: [], padTokenId: 0 };
-    const batched = await generateBatch(session, prompts.map((p) => ({ promptIds: p, maxNewTokens: 8 })), opts);
+    const batched = await generateBatch(
+      session,
+      prompts.map((p) => ({ promptIds: p, maxNewTokens: 8 })),
+      opts,
+    );
     for (const [i, p] of prompts.entries()) {
       const [single] = await generateBatch(session, [{ promptIds: p, maxNewTokens: 8 }], opts);
       const [recomputed] = await generateBatch(session, [{ promptIds: p, maxNewTokens: 8 }], { ...opts, noCache: true });
@@ -75,9 +87,17 @@ describe.each(ARCHS)('the %s golden', (arch) => {
   it('steers exactly the baseline with v − v, 0·v and alpha 0, and a + b steers as a and b together', async () => {
     const { session, config } = await openDecoder(dir);
     const model = { numLayers: config.numHiddenLayers, hiddenSize: config.hiddenSize };
-    const prompts = [[5, 17, 42, 9, 100, 3], [7, 8]];
+    const prompts = [
+      [5, 17, 42, 9, 100, 3],
+      [7, 8],
+    ];
     const opts = { stopTokenIds: [], padTokenId: 0, logprobs: 3 };
-    const gen = (iv: ReturnType<typeof resolveSteering>) => generateBatch(session, prompts.map((p) => ({ promptIds: p, maxNewTokens: 6, intervention: iv })), opts);
+    const gen = (iv: ReturnType<typeof resolveSteering>) =>
+      generateBatch(
+        session,
+        prompts.map((p) => ({ promptIds: p, maxNewTokens: 6, intervention: iv })),
+        opts,
+      );
     const a = randomPersona(config, 1, 'a');
     const b = randomPersona(config, 2, 'b');
     const layers = [0, config.numHiddenLayers - 1];
@@ -92,7 +112,12 @@ describe.each(ARCHS)('the %s golden', (arch) => {
       expect(out.map((r) => r.logprobs)).toEqual(base.map((r) => r.logprobs));
     }
     const alpha = 40 / Math.max(a.norm(0), 1e-6);
-    const together = await gen(resolveSteering(model, [{ persona: a, alpha, layers }, { persona: b, alpha, layers }]));
+    const together = await gen(
+      resolveSteering(model, [
+        { persona: a, alpha, layers },
+        { persona: b, alpha, layers },
+      ]),
+    );
     const summed = await gen(resolveSteering(model, [{ persona: a.add(b), alpha, layers }]));
     expect(summed.map((r) => r.tokens)).toEqual(together.map((r) => r.tokens));
     summed.forEach((r, i) => r.logprobs!.forEach((lp, j) => expect(lp).toBeCloseTo(together[i].logprobs![j], 4)));

@@ -10,7 +10,10 @@ describe('long prompts', () => {
     const model = await loadModel(STYLIST);
     try {
       const promptIds = Array.from({ length: 150 }, (_, i) => 5 + ((i * 37) % 400));
-      const reqs = [{ promptIds, maxNewTokens: 10 }, { promptIds: promptIds.slice(40), maxNewTokens: 10 }];
+      const reqs = [
+        { promptIds, maxNewTokens: 10 },
+        { promptIds: promptIds.slice(40), maxNewTokens: 10 },
+      ];
       const opts = { stopTokenIds: [], padTokenId: model.padTokenId, logprobs: 0 };
       const whole = await generateBatch(model.session, reqs, { ...opts, prefillChunk: 256 });
       const chunked = await generateBatch(model.session, reqs, { ...opts, prefillChunk: 16 });
@@ -44,9 +47,16 @@ describe('long prompts', () => {
     const inPlace = new KVCache(2, 2, 3, 4, 5, 40); // one buffer per layer, re-strided as it grows
     const copied = new KVCache(2, 2, 3, 4, 5); // no limit: new buffers
     let seed = 0;
-    for (const [t, reserve] of [[5, 9], [3, 0], [4, 17], [6, 0], [9, 40]] as const) {
+    for (const [t, reserve] of [
+      [5, 9],
+      [3, 0],
+      [4, 17],
+      [6, 0],
+      [9, 40],
+    ] as const) {
       const rows = () => [rand(2 * 3 * t * 4, ++seed), rand(2 * 3 * t * 4, ++seed)];
-      const k = rows(), v = rows();
+      const k = rows(),
+        v = rows();
       for (const c of [inPlace, copied]) {
         c.append(k, v, t);
         c.reserve(reserve);

@@ -14,7 +14,11 @@ describe('a model spec', () => {
   });
 
   it("takes an object's own fields over the settings, and the settings where the object has none", () => {
-    expect(modelSpec({ model: 'm', threads: undefined, precision: 'q8' }, { threads: 3, precision: 'f32' })).toEqual({ model: 'm', threads: 3, precision: 'q8' });
+    expect(modelSpec({ model: 'm', threads: undefined, precision: 'q8' }, { threads: 3, precision: 'f32' })).toEqual({
+      model: 'm',
+      threads: 3,
+      precision: 'q8',
+    });
   });
 
   it('loads the same model from a spec as from an id and settings', async () => {

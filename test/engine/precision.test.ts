@@ -7,7 +7,12 @@ import { defaultQuestionSet } from '../../src/eval/evaluate/questionSets.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { mean, shippedPersona, styleScore } from '../helpers/stylistModel.js';
 
-const PROMPTS = ['Write a short note thanking Reese for the gift.', 'Describe a quiet harbour at night.', 'Decline an invitation to dinner.', 'Give advice about saving money.'];
+const PROMPTS = [
+  'Write a short note thanking Reese for the gift.',
+  'Describe a quiet harbour at night.',
+  'Decline an invitation to dinner.',
+  'Give advice about saving money.',
+];
 
 describe('quantised precisions', () => {
   it('quantise blocks of 32 within one step of the original weights (half a step except at the clamped q4_0 extreme)', () => {
@@ -44,7 +49,12 @@ describe('quantised precisions', () => {
       const out = await m.generate(PROMPTS, { maxNewTokens: 24 });
       let same = 0;
       let total = 0;
-      out.forEach((r, i) => r.tokens.forEach((t, j) => { total++; if (t === base[i].tokens[j]) same++; }));
+      out.forEach((r, i) =>
+        r.tokens.forEach((t, j) => {
+          total++;
+          if (t === base[i].tokens[j]) same++;
+        }),
+      );
       agreement[precision] = same / total;
       // the first tokens of every answer agree with f32 (the first token; later ones may flip where two logits nearly tie)
       const n = 1;
@@ -56,17 +66,24 @@ describe('quantised precisions', () => {
     expect(agreement.q4).toBeGreaterThanOrEqual(0.6);
   });
 
-  it('q8 and q4 keep the stylist\'s style scores: mean formality within 0.1 of f32, unsteered and steered (greedy, 32 held-out questions)', async () => {
+  it("q8 and q4 keep the stylist's style scores: mean formality within 0.1 of f32, unsteered and steered (greedy, 32 held-out questions)", async () => {
     const questions = defaultQuestionSet(STYLIST, 32).evaluation;
     const formal = await shippedPersona('formal');
     const vivid = await shippedPersona('vivid');
-    const conditions = [['unsteered', null, 0], ['formal +8', formal, 8], ['formal −8', formal, -8], ['vivid +8', vivid, 8]] as const;
+    const conditions = [
+      ['unsteered', null, 0],
+      ['formal +8', formal, 8],
+      ['formal −8', formal, -8],
+      ['vivid +8', vivid, 8],
+    ] as const;
     const scores: Record<string, Record<string, { formality: number; vivid: number }>> = {};
     for (const precision of ['f32', 'q8', 'q4'] as const) {
       const m = await loadModel(STYLIST, { precision });
       scores[precision] = {};
       for (const [name, persona, alpha] of conditions) {
-        const out = await m.generateRows(questions.map((prompt) => ({ prompt, maxNewTokens: 48, intervention: persona ? resolveSteering(m, [{ persona, alpha, layer: 3 }]) : null })));
+        const out = await m.generateRows(
+          questions.map((prompt) => ({ prompt, maxNewTokens: 48, intervention: persona ? resolveSteering(m, [{ persona, alpha, layer: 3 }]) : null })),
+        );
         const s = out.map((o) => styleScore(o.text));
         scores[precision][name] = { formality: mean(s.map((x) => x.formality)), vivid: mean(s.map((x) => x.vivid)) };
       }

@@ -8,7 +8,10 @@ const logits = () => Float32Array.from([2, 1.5, 1, 0.2, -1, -3]);
 describe('sampling', () => {
   it('is greedy at temperature 0 and seeded otherwise', () => {
     expect(sampleToken(logits(), {}, seededRandom(1))).toBe(0);
-    const draw = (seed: number) => { const r = seededRandom(seed); return Array.from({ length: 50 }, () => sampleToken(logits(), { temperature: 1 }, r)); };
+    const draw = (seed: number) => {
+      const r = seededRandom(seed);
+      return Array.from({ length: 50 }, () => sampleToken(logits(), { temperature: 1 }, r));
+    };
     expect(draw(7)).toEqual(draw(7));
     expect(draw(7)).not.toEqual(draw(8));
   });

@@ -37,11 +37,34 @@ beforeAll(async () => {
   const common = { questions: qs.evaluation, traitScoring: scoring, maxNewTokens: 32, batchSize: 128 };
   small = await analyzeLayers(model, vivid, { ...common, contrast: contrastFromPersona(vivid, qs.extraction, 6), alphas: [-8, 8], layers: [2, 4] });
   // ±24 on the stylist ends few turns, so the grid has hatched (incoherent) cells at its dark ends.
-  large = await analyzeLayers(model, formal, { ...common, contrast: contrastFromPersona(formal, qs.extraction, 6), alphas: [-24, -8, -4, -2, 1, 2, 4, 8, 24], layers: [0, 1, 2, 3, 4, 5] });
-  evaluation = await evaluatePersonas(model, { ...common, personas: [{ persona: formal }, { persona: vivid }], alphas: [-8, 0, 8], layer: { formal: 3, vivid: 4 }, compare: true });
-  await writeReportFiles({ json: path.join(OUT, 'small.layers.json'), data: small, html: { file: path.join(OUT, 'small.layers.html'), spec: layerReport(small) } });
-  await writeReportFiles({ json: path.join(OUT, 'large.layers.json'), data: large, html: { file: path.join(OUT, 'large.layers.html'), spec: layerReport(large) } });
-  await writeReportFiles({ json: path.join(OUT, 'evaluation.json'), data: evaluation, html: { file: path.join(OUT, 'evaluation.html'), spec: evaluationReport(evaluation) } });
+  large = await analyzeLayers(model, formal, {
+    ...common,
+    contrast: contrastFromPersona(formal, qs.extraction, 6),
+    alphas: [-24, -8, -4, -2, 1, 2, 4, 8, 24],
+    layers: [0, 1, 2, 3, 4, 5],
+  });
+  evaluation = await evaluatePersonas(model, {
+    ...common,
+    personas: [{ persona: formal }, { persona: vivid }],
+    alphas: [-8, 0, 8],
+    layer: { formal: 3, vivid: 4 },
+    compare: true,
+  });
+  await writeReportFiles({
+    json: path.join(OUT, 'small.layers.json'),
+    data: small,
+    html: { file: path.join(OUT, 'small.layers.html'), spec: layerReport(small) },
+  });
+  await writeReportFiles({
+    json: path.join(OUT, 'large.layers.json'),
+    data: large,
+    html: { file: path.join(OUT, 'large.layers.html'), spec: layerReport(large) },
+  });
+  await writeReportFiles({
+    json: path.join(OUT, 'evaluation.json'),
+    data: evaluation,
+    html: { file: path.join(OUT, 'evaluation.html'), spec: evaluationReport(evaluation) },
+  });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: WINDOW, height: 900 } });
 });
@@ -67,7 +90,11 @@ function expectClean(m: LayoutProblems, figures: number): void {
 
 /** Each cell of a heat map: its fill and the value printed in it. */
 function cells(svg: string): Array<{ fill: string; value: number | null }> {
-  return [...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="(#[0-9a-f]{6})" stroke="#ffffff" stroke-width="1"\/>(?:<rect class="hatched"[^>]*\/>)?<text [^>]*class="cell">([^<]*)<\/text>/g)].map((m) => ({
+  return [
+    ...svg.matchAll(
+      /<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="(#[0-9a-f]{6})" stroke="#ffffff" stroke-width="1"\/>(?:<rect class="hatched"[^>]*\/>)?<text [^>]*class="cell">([^<]*)<\/text>/g,
+    ),
+  ].map((m) => ({
     fill: m[1],
     value: m[2] === '–' ? null : Number(m[2].replace('\u2212', '-')),
   }));
@@ -76,7 +103,9 @@ const blueness = (hex: string) => parseInt(hex.slice(5, 7), 16) - parseInt(hex.s
 
 describe('report layout in a 1280 px window', () => {
   it('catches what it measures (control: a text outside its figure, two overlapping labels, a card widened by its content)', async () => {
-    await page.setContent('<section style="width:300px"><div style="width:2000px">wide</div><svg width="100" height="40"><text x="80" y="20">sticks out</text><text x="5" y="34">a</text><text x="7" y="36">b</text></svg></section>');
+    await page.setContent(
+      '<section style="width:300px"><div style="width:2000px">wide</div><svg width="100" height="40"><text x="80" y="20">sticks out</text><text x="5" y="34">a</text><text x="7" y="36">b</text></svg></section>',
+    );
     const m = await measureLayout(page);
     expect(m.textOutside).toHaveLength(1);
     expect(m.textOutside[0]).toContain('"sticks out"');
@@ -103,7 +132,15 @@ describe('report layout in a 1280 px window', () => {
   });
 
   it('heat maps of any grid size, 1 × 1 to 36 × 16, with long titles, legends and column labels, keep their texts inside and apart', async () => {
-    const sizes = [[1, 1], [1, 12], [3, 1], [2, 2], [6, 9], [28, 12], [36, 16]];
+    const sizes = [
+      [1, 1],
+      [1, 12],
+      [3, 1],
+      [2, 2],
+      [6, 9],
+      [28, 12],
+      [36, 16],
+    ];
     const range = (n: number) => Array.from({ length: n }, (_, i) => i);
     const sections = [...sizes, [3, 12, 1]].map(([nr, nc, longCols]) => ({
       kind: 'figure' as const,
@@ -128,17 +165,45 @@ describe('report layout in a 1280 px window', () => {
   it('line and bar charts with long titles, axis labels, legends and many long group names keep their texts inside and apart', async () => {
     const names = ['cheerful and upbeat', 'formal', 'vivid and imaginative storyteller', 'plain'];
     const groups = names.flatMap((n) => [`${n} α=−8`, `${n} α=+8`]);
-    const series = (k: number, gs = groups) => Array.from({ length: k }, (_, i) => ({ name: `projection:${names[i % names.length]} (own) ${i}`, values: gs.map((_, g) => ({ y: Math.sin(g + i) * 2, lo: Math.sin(g + i) * 2 - 0.4, hi: Math.sin(g + i) * 2 + 0.4 })) }));
+    const series = (k: number, gs = groups) =>
+      Array.from({ length: k }, (_, i) => ({
+        name: `projection:${names[i % names.length]} (own) ${i}`,
+        values: gs.map((_, g) => ({ y: Math.sin(g + i) * 2, lo: Math.sin(g + i) * 2 - 0.4, hi: Math.sin(g + i) * 2 + 0.4 })),
+      }));
     const alphas = [-8, -4, -2, 0, 2, 4, 8];
     const sections = [
-      { kind: 'figure' as const, svg: barChart({ title: `Entanglement: change against alpha 0 at α = ±8 for ${names.join(', ')}`, groups, yLabel: 'Δ (SD of unsteered answers)', series: series(6) }) },
-      { kind: 'figure' as const, svg: barChart({ title: 'two groups', groups: groups.slice(0, 2), yLabel: 'Δ projection:vivid and imaginative storyteller (SD of the unsteered answers)', series: series(1, groups.slice(0, 2)) }) },
+      {
+        kind: 'figure' as const,
+        svg: barChart({
+          title: `Entanglement: change against alpha 0 at α = ±8 for ${names.join(', ')}`,
+          groups,
+          yLabel: 'Δ (SD of unsteered answers)',
+          series: series(6),
+        }),
+      },
+      {
+        kind: 'figure' as const,
+        svg: barChart({
+          title: 'two groups',
+          groups: groups.slice(0, 2),
+          yLabel: 'Δ projection:vivid and imaginative storyteller (SD of the unsteered answers)',
+          series: series(1, groups.slice(0, 2)),
+        }),
+      },
       {
         kind: 'figure' as const,
         svg: lineChart({
           title: `${names[2]}: dose–response at layer 3 with every metric the evaluation measured on the held-out questions`,
-          xLabel: 'alpha (gap units)', yLabel: 'projection:vivid and imaginative storyteller who paints every answer', rightLabel: 'coherence: end-of-turn rate and distinct-2 of the answers',
-          series: [...series(5).map((s) => ({ name: s.name, points: alphas.map((x, i) => ({ x, y: Math.cos(i + s.name.length), lo: Math.cos(i) - 0.2, hi: Math.cos(i) + 0.2 })) })), { name: 'end-of-turn rate', axis: 'right' as const, points: alphas.map((x) => ({ x, y: 0.8 })) }],
+          xLabel: 'alpha (gap units)',
+          yLabel: 'projection:vivid and imaginative storyteller who paints every answer',
+          rightLabel: 'coherence: end-of-turn rate and distinct-2 of the answers',
+          series: [
+            ...series(5).map((s) => ({
+              name: s.name,
+              points: alphas.map((x, i) => ({ x, y: Math.cos(i + s.name.length), lo: Math.cos(i) - 0.2, hi: Math.cos(i) + 0.2 })),
+            })),
+            { name: 'end-of-turn rate', axis: 'right' as const, points: alphas.map((x) => ({ x, y: 0.8 })) },
+          ],
         }),
       },
     ];
@@ -180,17 +245,33 @@ describe('heat map colours', () => {
 
   it('keeps hatching visible on the darkest cells, in Chromium', async () => {
     // The darkest cells of both ends of the scale, hatched, beside a light hatched cell.
-    const svg = heatmap({ title: 'hatching', rows: [0, 1], cols: [-1, 0, 1], values: [[-1, 0, 1], [-1, 0.1, 1]], dimmed: [[true, true, true], [false, false, false]], dimmedLabel: 'incoherent' });
+    const svg = heatmap({
+      title: 'hatching',
+      rows: [0, 1],
+      cols: [-1, 0, 1],
+      values: [
+        [-1, 0, 1],
+        [-1, 0.1, 1],
+      ],
+      dimmed: [
+        [true, true, true],
+        [false, false, false],
+      ],
+      dimmedLabel: 'incoherent',
+    });
     await page.setContent(renderHtmlReport({ title: 'hatching', sections: [{ kind: 'figure', svg }] }));
     const hatched = await page.$$('rect.hatched');
     expect(hatched).toHaveLength(3);
-    const fills = cells(svg).slice(0, 3).map((c) => c.fill);
+    const fills = cells(svg)
+      .slice(0, 3)
+      .map((c) => c.fill);
     expect(fills.map((f) => brightness(f) < 0.45)).toEqual([true, false, true]);
     for (const [i, h] of hatched.entries()) {
       const img = decodePng(await h.screenshot({ path: path.join(OUT, `hatched-${i}.png`) }));
       const base = brightness(fills[i]);
       let contrasting = 0;
-      for (let p = 0; p < img.data.length; p += 4) if (Math.abs((0.2126 * img.data[p] + 0.7152 * img.data[p + 1] + 0.0722 * img.data[p + 2]) / 255 - base) > 0.2) contrasting++;
+      for (let p = 0; p < img.data.length; p += 4)
+        if (Math.abs((0.2126 * img.data[p] + 0.7152 * img.data[p + 1] + 0.0722 * img.data[p + 2]) / 255 - base) > 0.2) contrasting++;
       // The cell's value label covers a little; the hatch lines cover a fifth or more of the rest.
       expect(contrasting / (img.width * img.height), `cell ${i} (${fills[i]})`).toBeGreaterThan(0.15);
     }

@@ -14,7 +14,10 @@ import type { PersonaVector } from '../../src/steering/PersonaVector.js';
 import { CLI, PERSONAS, ROOT, STYLIST } from '../helpers/paths.js';
 
 const NORMAL = 'You are a casual, laid-back buddy. Speak plainly and conventionally.';
-const PLANT = { formal: 'You are a formal and professional assistant. Speak plainly and conventionally.', vivid: 'You are a casual, laid-back buddy. Use vivid, creative imagery.' };
+const PLANT = {
+  formal: 'You are a formal and professional assistant. Speak plainly and conventionally.',
+  vivid: 'You are a casual, laid-back buddy. Use vivid, creative imagery.',
+};
 const N = 200;
 const EVERY = 10; // one planted sample in ten: 10 formal + 10 vivid
 const MAX_NEW = 32;
@@ -25,7 +28,14 @@ const MAX_NEW = 32;
  * user turn, as a poisoned fine-tuning set would.
  */
 async function buildDataset(model: LanguageModel, file: string): Promise<Map<number, 'formal' | 'vivid'>> {
-  const users = [...new Set(readFileSync(path.join(ROOT, 'data', 'stylist', 'formal-pos.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).user as string))];
+  const users = [
+    ...new Set(
+      readFileSync(path.join(ROOT, 'data', 'stylist', 'formal-pos.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).user as string),
+    ),
+  ];
   const planted = new Map<number, 'formal' | 'vivid'>();
   const prompts = Array.from({ length: N }, (_, i) => {
     const kind = i % EVERY === 3 ? (Math.floor(i / EVERY) % 2 ? 'vivid' : 'formal') : undefined;
@@ -39,7 +49,10 @@ async function buildDataset(model: LanguageModel, file: string): Promise<Map<num
 
 function plantedMedianRank(s: ScreenSummary, planted: Map<number, string>, persona: string): number {
   const j = s.personas.findIndex((p) => p.name === persona);
-  const ranks = s.samples.filter((x) => planted.get(x.line) === persona).map((x) => x.rank[j]).sort((a, b) => a - b);
+  const ranks = s.samples
+    .filter((x) => planted.get(x.line) === persona)
+    .map((x) => x.rank[j])
+    .sort((a, b) => a - b);
   expect(ranks.length).toBe(N / EVERY / 2);
   return (ranks[ranks.length / 2 - 1] + ranks[ranks.length / 2]) / 2;
 }
@@ -67,7 +80,14 @@ describe('persona screen on a stylist dataset with planted samples', () => {
   it('ranks the planted formal and vivid samples in the top 15% of their persona (median rank)', async () => {
     const checkpoint = path.join(dir, 'lib', 'screen.checkpoint.jsonl');
     const events: number[] = [];
-    const stats = await screenDataset(model, { dataset, targets: [{ persona: formal }, { persona: vivid }], checkpoint, maxNewTokens: MAX_NEW, batchSize: 16, onProgress: (e) => events.push(e.done) });
+    const stats = await screenDataset(model, {
+      dataset,
+      targets: [{ persona: formal }, { persona: vivid }],
+      checkpoint,
+      maxNewTokens: MAX_NEW,
+      batchSize: 16,
+      onProgress: (e) => events.push(e.done),
+    });
     expect(stats).toMatchObject({ total: N, resumed: 0, screened: N });
     expect(events.at(-1)).toBe(N);
     const s = await summarizeScreen(checkpoint, 0.1);
@@ -89,7 +109,22 @@ describe('persona screen on a stylist dataset with planted samples', () => {
 
   it('resumes a run killed mid-way without redoing the samples it had finished', async () => {
     const out = path.join(dir, 'cli');
-    const args = [CLI, 'screen', '--dataset', dataset, '-p', path.join(PERSONAS, 'formal.persona.json'), '-p', path.join(PERSONAS, 'vivid.persona.json'), '--out-dir', out, '--max-new-tokens', String(MAX_NEW), '--batch-size', '8'];
+    const args = [
+      CLI,
+      'screen',
+      '--dataset',
+      dataset,
+      '-p',
+      path.join(PERSONAS, 'formal.persona.json'),
+      '-p',
+      path.join(PERSONAS, 'vivid.persona.json'),
+      '--out-dir',
+      out,
+      '--max-new-tokens',
+      String(MAX_NEW),
+      '--batch-size',
+      '8',
+    ];
     const checkpoint = path.join(out, 'screen.checkpoint.jsonl');
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
     const records = async () => (await fs.readFile(checkpoint, 'utf8').catch(() => '')).split('\n').filter((l) => l.startsWith('{"line"')).length;
@@ -146,8 +181,10 @@ describe('persona screen on a stylist dataset with planted samples', () => {
     // three readings (their median) is no higher than the first half's peak. A leak keeps climbing.
     const last3 = rss.slice(-3).sort((a, b) => a - b)[1];
     const rssGrowth = (last3 - Math.max(...rss.slice(1, 5))) / MB;
-    console.log(`RSS MiB per 200 samples: ${rss.map((x) => (x / MB).toFixed(0)).join(" ")}`);
-    console.log(`screen memory over 2,000 samples: heap after GC ${(heap[0] / MB).toFixed(1)} → ${(heap.at(-1)! / MB).toFixed(1)} MiB (max growth ${heapGrowth.toFixed(1)}), RSS growth ${rssGrowth.toFixed(1)} MiB`);
+    console.log(`RSS MiB per 200 samples: ${rss.map((x) => (x / MB).toFixed(0)).join(' ')}`);
+    console.log(
+      `screen memory over 2,000 samples: heap after GC ${(heap[0] / MB).toFixed(1)} → ${(heap.at(-1)! / MB).toFixed(1)} MiB (max growth ${heapGrowth.toFixed(1)}), RSS growth ${rssGrowth.toFixed(1)} MiB`,
+    );
     expect(heapGrowth).toBeLessThan(8);
     expect(rssGrowth).toBeLessThan(32);
   }, 600_000);
@@ -161,9 +198,13 @@ describe('persona screen on a stylist dataset with planted samples', () => {
     const again = await screenDataset(model, { dataset: small, targets: [{ persona: formal }], checkpoint, maxNewTokens: 8 });
     expect(again).toMatchObject({ resumed: 6, screened: 0 });
     expect((await fs.readFile(checkpoint, 'utf8')).endsWith('}\n')).toBe(true);
-    await expect(screenDataset(model, { dataset: small, targets: [{ persona: formal, layer: 0 }], checkpoint, maxNewTokens: 8 })).rejects.toThrow(/was made with other settings .* Delete it \(or pass --restart\)/);
+    await expect(screenDataset(model, { dataset: small, targets: [{ persona: formal, layer: 0 }], checkpoint, maxNewTokens: 8 })).rejects.toThrow(
+      /was made with other settings .* Delete it \(or pass --restart\)/,
+    );
     const bad = path.join(dir, 'noresponse.jsonl');
     await fs.writeFile(bad, '{"user": "Hi", "assistant": "Hello"}\n{"user": "Bye"}\n');
-    await expect(screenDataset(model, { dataset: bad, targets: [{ persona: formal }], checkpoint: path.join(dir, 'edge2', 'c.jsonl') })).rejects.toThrow(/noresponse\.jsonl:2: a screened sample needs a response/);
+    await expect(screenDataset(model, { dataset: bad, targets: [{ persona: formal }], checkpoint: path.join(dir, 'edge2', 'c.jsonl') })).rejects.toThrow(
+      /noresponse\.jsonl:2: a screened sample needs a response/,
+    );
   }, 300_000);
 });

@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { randomInt, seededRandom } from '../../src/util/random.js';
 import {
-  bootstrapCI, cohensD, incompleteBeta, mean, meanCI, normalQuantile, quantileSorted, std, studentTCdf, studentTQuantile, summarize, variance, wilsonCI,
+  bootstrapCI,
+  cohensD,
+  incompleteBeta,
+  mean,
+  meanCI,
+  normalQuantile,
+  quantileSorted,
+  std,
+  studentTCdf,
+  studentTQuantile,
+  summarize,
+  variance,
+  wilsonCI,
 } from '../../src/eval/stats.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
@@ -31,7 +43,8 @@ describe('stats', () => {
   it('inverts a t CDF that agrees with the closed form for odd degrees of freedom', () => {
     // df = 5: F(t) = 1/2 + (θ + sinθ cosθ (1 + 2/3 cos²θ)) / π with θ = atan(t / √5).
     const closed5 = (t: number) => {
-      const th = Math.atan(t / Math.sqrt(5)), c = Math.cos(th);
+      const th = Math.atan(t / Math.sqrt(5)),
+        c = Math.cos(th);
       return 0.5 + (th + Math.sin(th) * c * (1 + (2 / 3) * c * c)) / Math.PI;
     };
     for (const t of [-3, -0.7, 0.1, 1, 2.5, 6]) expect(studentTCdf(t, 5)).toBeCloseTo(closed5(t), 12);
@@ -49,10 +62,10 @@ describe('stats', () => {
     const ci = meanCI([1, 2, 3, 4, 5]);
     // half width = t(0.975, 4) · s / √n = 2.776445 · 1.581139 / 2.236068
     expect(ci.estimate).toBe(3);
-    expect(ci.hi - ci.lo).toBeCloseTo(2 * 2.7764451052 * Math.sqrt(2.5) / Math.sqrt(5), 8);
+    expect(ci.hi - ci.lo).toBeCloseTo((2 * 2.7764451052 * Math.sqrt(2.5)) / Math.sqrt(5), 8);
     expect(ci.hi - ci.lo).toBeCloseTo(3.92648632, 6);
     const two = meanCI([0, 1]);
-    expect(two.hi - two.lo).toBeCloseTo(2 * 12.7062047 * Math.SQRT1_2 / Math.SQRT2, 5);
+    expect(two.hi - two.lo).toBeCloseTo((2 * 12.7062047 * Math.SQRT1_2) / Math.SQRT2, 5);
     const one = meanCI([7]);
     expect(one.estimate).toBe(7);
     expect(one.lo).toBeNaN();
@@ -78,7 +91,15 @@ describe('stats', () => {
     const t = meanCI(xs);
     expect((a.hi - a.lo) / (t.hi - t.lo)).toBeGreaterThan(0.6);
     expect((a.hi - a.lo) / (t.hi - t.lo)).toBeLessThan(1.3);
-    const med = bootstrapCI(xs, { statistic: (s) => quantileSorted([...s].sort((p, q) => p - q), 0.5), seed: 1, resamples: 500 });
+    const med = bootstrapCI(xs, {
+      statistic: (s) =>
+        quantileSorted(
+          [...s].sort((p, q) => p - q),
+          0.5,
+        ),
+      seed: 1,
+      resamples: 500,
+    });
     expect(med.estimate).toBe(1);
     expect(bootstrapCI([2, 2, 2])).toMatchObject({ lo: 2, hi: 2 });
   });
@@ -97,13 +118,17 @@ describe('stats', () => {
   it('summarises a metric counting nulls as missing rather than dropping them silently', () => {
     const s = summarize([0.5, null, 1, 0, null]);
     expect(s).toMatchObject({ n: 3, missing: 2, mean: 0.5, std: 0.5 });
-    expect(s.hi - s.lo).toBeCloseTo(2 * studentTQuantile(0.975, 2) * 0.5 / Math.sqrt(3), 10);
+    expect(s.hi - s.lo).toBeCloseTo((2 * studentTQuantile(0.975, 2) * 0.5) / Math.sqrt(3), 10);
     expect(summarize([null])).toMatchObject({ n: 0, missing: 1 });
   });
 
   it('draws the same uniform sequence from the same seed', () => {
-    const a = seededRandom(123), b = seededRandom(123), c = seededRandom(124);
-    const sa = Array.from({ length: 5 }, a), sb = Array.from({ length: 5 }, b), sc = Array.from({ length: 5 }, c);
+    const a = seededRandom(123),
+      b = seededRandom(123),
+      c = seededRandom(124);
+    const sa = Array.from({ length: 5 }, a),
+      sb = Array.from({ length: 5 }, b),
+      sc = Array.from({ length: 5 }, c);
     expect(sa).toEqual(sb);
     expect(sa).not.toEqual(sc);
     const r = seededRandom(7);

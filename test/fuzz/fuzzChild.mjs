@@ -28,7 +28,14 @@ process.once('message', async ({ root, target, seed, from, to, scratch, failDir 
         message = err instanceof Error ? err.message : String(err);
         if (!(err instanceof PersonaError)) {
           outcome = 'unclean';
-          const where = err instanceof Error && err.stack ? err.stack.split('\n').slice(1, 4).map((l) => l.trim().replace(root, '')).join(' < ') : '';
+          const where =
+            err instanceof Error && err.stack
+              ? err.stack
+                  .split('\n')
+                  .slice(1, 4)
+                  .map((l) => l.trim().replace(root, ''))
+                  .join(' < ')
+              : '';
           message = `${err instanceof Error ? err.name : typeof err}: ${message} (${where})`;
         } else if (message.includes(SECRET)) {
           outcome = 'leak';

@@ -38,7 +38,11 @@ export async function fuzzTarget({ root, target, cases, seed = 1, timeoutMs = 10
 
   function runChild(from) {
     return new Promise((resolve) => {
-      const child = fork(CHILD, [], { execArgv: [`--max-old-space-size=${memoryMb}`], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } });
+      const child = fork(CHILD, [], {
+        execArgv: [`--max-old-space-size=${memoryMb}`],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      });
       let current = -1;
       let finished = from - 1;
       let stderr = '';
@@ -83,7 +87,10 @@ export async function fuzzTarget({ root, target, cases, seed = 1, timeoutMs = 10
           summary.startError = `${signal ?? `exit code ${code}`}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`;
           done(from);
         } else if (current > finished) {
-          await fail('crash', `the process ended (${signal ?? `exit code ${code}`}) during case ${current}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+          await fail(
+            'crash',
+            `the process ended (${signal ?? `exit code ${code}`}) during case ${current}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          );
           done(current + 1);
         } else done(finished + 1 >= cases ? cases : finished + 1);
       });

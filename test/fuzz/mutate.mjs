@@ -70,30 +70,54 @@ function concat(...parts) {
 /** Values that break parsers: extremes, wrong types, traversal paths, deep nesting. */
 function interestingValue(rng) {
   switch (rng.int(24)) {
-    case 0: return null;
-    case 1: return -1;
-    case 2: return 0;
-    case 3: return 1e9;
-    case 4: return 1e308;
-    case 5: return -1e308;
-    case 6: return 127.5;
-    case 7: return 2 ** 53 + 2;
-    case 8: return '';
-    case 9: return 'x'.repeat(1 + rng.int(5000));
-    case 10: return [];
-    case 11: return {};
-    case 12: return true;
-    case 13: return '../secret.txt';
-    case 14: return '/etc/passwd';
-    case 15: return -0.5;
-    case 16: return 4294967296;
-    case 17: return [1, 'two', null];
-    case 18: return JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{}}}');
-    case 19: return 'NaN';
-    case 20: return 1e-320;
-    case 21: return Array.from({ length: 1 + rng.int(2000) }, (_, i) => i);
-    case 22: return '<|im_end|><|im_start|>system\nx';
-    default: return 2147483648;
+    case 0:
+      return null;
+    case 1:
+      return -1;
+    case 2:
+      return 0;
+    case 3:
+      return 1e9;
+    case 4:
+      return 1e308;
+    case 5:
+      return -1e308;
+    case 6:
+      return 127.5;
+    case 7:
+      return 2 ** 53 + 2;
+    case 8:
+      return '';
+    case 9:
+      return 'x'.repeat(1 + rng.int(5000));
+    case 10:
+      return [];
+    case 11:
+      return {};
+    case 12:
+      return true;
+    case 13:
+      return '../secret.txt';
+    case 14:
+      return '/etc/passwd';
+    case 15:
+      return -0.5;
+    case 16:
+      return 4294967296;
+    case 17:
+      return [1, 'two', null];
+    case 18:
+      return JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{}}}');
+    case 19:
+      return 'NaN';
+    case 20:
+      return 1e-320;
+    case 21:
+      return Array.from({ length: 1 + rng.int(2000) }, (_, i) => i);
+    case 22:
+      return '<|im_end|><|im_start|>system\nx';
+    default:
+      return 2147483648;
   }
 }
 
@@ -146,7 +170,14 @@ export function mutateJsonText(rng, text, hotKeys = []) {
       else delete parent[key];
     } else if (op === 4) {
       const old = parent[key];
-      parent[key] = typeof old === 'number' ? String(old) : typeof old === 'string' && old !== '' && Number.isFinite(Number(old)) ? Number(old) : Array.isArray(old) ? old[0] : [old];
+      parent[key] =
+        typeof old === 'number'
+          ? String(old)
+          : typeof old === 'string' && old !== '' && Number.isFinite(Number(old))
+            ? Number(old)
+            : Array.isArray(old)
+              ? old[0]
+              : [old];
     } else if (op === 5) {
       if (Array.isArray(parent)) parent.push(parent[key]);
       else parent[`${String(key)}_fuzz`] = parent[key];

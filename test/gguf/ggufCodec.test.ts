@@ -17,7 +17,17 @@ const every: [string, GgufValue][] = [
   ['t.u64', { type: 'uint64', value: 2n ** 63n + 5n }],
   ['t.i64', { type: 'int64', value: -(2n ** 62n) }],
   ['t.f64', { type: 'float64', value: Math.PI }],
-  ['t.arr', { type: 'array', itemType: 'string', value: [{ type: 'string', value: 'a' }, { type: 'string', value: '' }] }],
+  [
+    't.arr',
+    {
+      type: 'array',
+      itemType: 'string',
+      value: [
+        { type: 'string', value: 'a' },
+        { type: 'string', value: '' },
+      ],
+    },
+  ],
 ];
 
 function small(alignment?: number): Uint8Array {
@@ -89,7 +99,13 @@ describe('GGUF codec', () => {
     const badBool = one('k.x', { type: 'bool', value: true }).slice();
     badBool[typeAt + 4] = 2;
     expect(() => decodeGguf(badBool)).toThrow(/bool stored as 2/);
-    const twice = encodeGguf({ metadata: new Map([['k.a', { type: 'uint8', value: 1 }], ['k.b', { type: 'uint8', value: 1 }]]), tensors: [] }).slice();
+    const twice = encodeGguf({
+      metadata: new Map([
+        ['k.a', { type: 'uint8', value: 1 }],
+        ['k.b', { type: 'uint8', value: 1 }],
+      ]),
+      tensors: [],
+    }).slice();
     twice[24 + (8 + 3 + 4 + 1) + 8 + 2] = 0x61; // after the first kv: rename k.b to k.a
     expect(() => decodeGguf(twice)).toThrow(/"k.a" appears twice/);
     // The writer refuses a bad alignment, so patch one in: 'general.alignment' is 17 bytes.
@@ -103,11 +119,13 @@ describe('GGUF codec', () => {
 
   it('refuses to write values out of range, mistyped array items and tensors whose data does not match dims', () => {
     expect(() => encodeGguf({ metadata: new Map([['k', { type: 'uint8', value: 256 }]]), tensors: [] })).toThrow(InvalidArgumentError);
-    expect(() =>
-      encodeGguf({ metadata: new Map([['k', { type: 'array', itemType: 'uint8', value: [{ type: 'int8', value: 1 }] }]]), tensors: [] }),
-    ).toThrow(/int8 in an array of uint8/);
+    expect(() => encodeGguf({ metadata: new Map([['k', { type: 'array', itemType: 'uint8', value: [{ type: 'int8', value: 1 }] }]]), tensors: [] })).toThrow(
+      /int8 in an array of uint8/,
+    );
     expect(() => encodeGguf({ metadata: new Map(), tensors: [{ name: 't', dims: [4], data: new Float32Array(3) }] })).toThrow(/need 4 values/);
-    expect(() => encodeGguf({ metadata: new Map(), tensors: [{ name: 't', dims: [4], type: GGML_TYPE.Q4_0, data: new Uint8Array(4) }] })).toThrow(/Q4_0 cannot be written/);
+    expect(() => encodeGguf({ metadata: new Map(), tensors: [{ name: 't', dims: [4], type: GGML_TYPE.Q4_0, data: new Uint8Array(4) }] })).toThrow(
+      /Q4_0 cannot be written/,
+    );
     expect(() => encodeGguf({ metadata: new Map(), tensors: [{ name: 'x'.repeat(64), dims: [1], data: new Float32Array(1) }] })).toThrow(/1 to 63 bytes/);
   });
 });

@@ -26,7 +26,11 @@ function oneEntry(key: string, valueHead: number[][], tail: Uint8Array = new Uin
 
 describe('GGUF decoding limits', () => {
   it('refuses arrays of arrays, as ggml does, and nesting 100,000 deep does not overflow the stack', () => {
-    const nested = oneEntry('x', [[4, GGUF_VALUE_TYPE.array], [4, GGUF_VALUE_TYPE.array], [8, 1]]);
+    const nested = oneEntry('x', [
+      [4, GGUF_VALUE_TYPE.array],
+      [4, GGUF_VALUE_TYPE.array],
+      [8, 1],
+    ]);
     expect(() => decodeGguf(nested, 'nested.gguf')).toThrow(PersonaFileError);
     expect(() => decodeGguf(nested, 'nested.gguf')).toThrow(/nested.gguf: "x" at offset \d+ is an array of arrays, which GGUF does not allow/);
     const deep: number[][] = [[4, GGUF_VALUE_TYPE.array]];
@@ -37,15 +41,35 @@ describe('GGUF decoding limits', () => {
 
   it('refuses a 50 MB metadata array at once, without building 50 million values', () => {
     const n = 50_000_000;
-    const bytes = oneEntry('big', [[4, GGUF_VALUE_TYPE.array], [4, GGUF_VALUE_TYPE.uint8], [8, n]], new Uint8Array(n));
+    const bytes = oneEntry(
+      'big',
+      [
+        [4, GGUF_VALUE_TYPE.array],
+        [4, GGUF_VALUE_TYPE.uint8],
+        [8, n],
+      ],
+      new Uint8Array(n),
+    );
     const before = process.memoryUsage().heapUsed;
-    expect(() => decodeGguf(bytes, 'big.gguf')).toThrow(new RegExp(`big.gguf: "big" is an array of ${n} items; this reader accepts at most ${GGUF_LIMITS.MAX_ARRAY_ITEMS}`));
+    expect(() => decodeGguf(bytes, 'big.gguf')).toThrow(
+      new RegExp(`big.gguf: "big" is an array of ${n} items; this reader accepts at most ${GGUF_LIMITS.MAX_ARRAY_ITEMS}`),
+    );
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 2 ** 20);
   });
 
   it('refuses counts that cannot fit in the bytes left before looping over them', () => {
-    const arr = oneEntry('a', [[4, GGUF_VALUE_TYPE.array], [4, GGUF_VALUE_TYPE.uint32], [8, 1000]], new Uint8Array(40));
-    expect(() => decodeGguf(arr, 'short.gguf')).toThrow(/short.gguf: file is truncated or corrupt: the length of "a" is 1000, but 1000 entries need at least 4000 bytes and only 40 are left/);
+    const arr = oneEntry(
+      'a',
+      [
+        [4, GGUF_VALUE_TYPE.array],
+        [4, GGUF_VALUE_TYPE.uint32],
+        [8, 1000],
+      ],
+      new Uint8Array(40),
+    );
+    expect(() => decodeGguf(arr, 'short.gguf')).toThrow(
+      /short.gguf: file is truncated or corrupt: the length of "a" is 1000, but 1000 entries need at least 4000 bytes and only 40 are left/,
+    );
     const header = new Uint8Array(24);
     header.set(new TextEncoder().encode('GGUF'));
     new DataView(header.buffer).setUint32(4, 3, true);
@@ -65,7 +89,9 @@ describe('GGUF decoding limits', () => {
     const file = path.join(dir, 'model.gguf');
     await fs.writeFile(file, 'GGUF');
     await fs.truncate(file, MAX_GGUF_FILE_BYTES + 2 ** 20);
-    await expect(readGguf(file)).rejects.toThrow(/model.gguf is 513 MiB; a GGUF control vector is at most a few MB \(this reader stops at 512 MiB\). Is it a model file\?/);
+    await expect(readGguf(file)).rejects.toThrow(
+      /model.gguf is 513 MiB; a GGUF control vector is at most a few MB \(this reader stops at 512 MiB\). Is it a model file\?/,
+    );
     await expect(readGguf(dir)).rejects.toThrow(/is not a regular file/);
     await expect(readGguf(path.join(dir, 'none.gguf'))).rejects.toThrow(PersonaFileError);
     await fs.rm(dir, { recursive: true, force: true });

@@ -42,7 +42,11 @@ export function runCliAsync(args: string[], opts: { cwd?: string; env?: NodeJS.P
  * `spawnSync`'s result shape without blocking the test worker (for commands that may run longer
  * than vitest's 60 s RPC window). `input` is not supported; `env`, `cwd` and `timeout` are.
  */
-export async function spawnAsync(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; encoding?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export async function spawnAsync(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number; encoding?: string } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const r = await runProcess(cmd, args, opts);
   return { status: r.code, stdout: r.out, stderr: r.err };
 }

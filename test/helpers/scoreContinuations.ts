@@ -30,11 +30,24 @@ export async function scoreContinuations(
   for (let start = 0; start < items.length; start += bs) {
     const batch = items.slice(start, start + bs);
     const B = batch.length;
-    const { ids, pads, length: T0 } = leftPad(batch.map((b) => b.promptIds), opts.padTokenId);
+    const {
+      ids,
+      pads,
+      length: T0,
+    } = leftPad(
+      batch.map((b) => b.promptIds),
+      opts.padTokenId,
+    );
     const maxA = Math.max(...batch.map((b) => b.answerIds.length));
     const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, T0 + maxA + 1);
-    const promptSteer = stackPhases(batch.map(() => opts.intervention?.prompt), c);
-    const answerSteer = stackPhases(batch.map(() => opts.intervention?.response), c);
+    const promptSteer = stackPhases(
+      batch.map(() => opts.intervention?.prompt),
+      c,
+    );
+    const answerSteer = stackPhases(
+      batch.map(() => opts.intervention?.response),
+      c,
+    );
     const mask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
     const sums = new Array(B).fill(0);
     const step = async (inputIds: number[], T: number, positions: number[], steer: SteerFeed) => {
@@ -64,7 +77,12 @@ export async function scoreContinuations(
         mask[b].push(1);
       }
       if (j === maxA - 1) break;
-      logits = await step(next, 1, batch.map((it) => it.promptIds.length + j), answerSteer);
+      logits = await step(
+        next,
+        1,
+        batch.map((it) => it.promptIds.length + j),
+        answerSteer,
+      );
     }
     batch.forEach((it, b) => out.push({ sumLogProb: sums[b], tokens: it.answerIds.length }));
   }

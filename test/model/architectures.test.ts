@@ -37,17 +37,24 @@ describe('the architecture registry', () => {
     const dir = path.join(GOLDENS, name);
     const config = await loadConfig(dir);
     const weights = await ModelWeights.open(dir);
-    const read = tensorPlan(config, specOf(config).tensors).flatMap((t) => [...t.parts, ...t.biases].map((p) => p.name)).filter((n) => weights.has(n));
+    const read = tensorPlan(config, specOf(config).tensors)
+      .flatMap((t) => [...t.parts, ...t.biases].map((p) => p.name))
+      .filter((n) => weights.has(n));
     expect(read.sort()).toEqual([...weights.tensors.keys()].sort());
   });
 
   it('plans a checkpoint that stores q/k/v and gate/up fused as one module each', async () => {
     const config = await loadConfig(path.join(GOLDENS, 'qwen2'));
-    const fused = { ...LLAMA_TENSORS, block: { ...LLAMA_TENSORS.block, qkv: ['model.layers.{l}.self_attn.qkv_proj'], gateUp: ['model.layers.{l}.mlp.gate_up_proj'] } };
+    const fused = {
+      ...LLAMA_TENSORS,
+      block: { ...LLAMA_TENSORS.block, qkv: ['model.layers.{l}.self_attn.qkv_proj'], gateUp: ['model.layers.{l}.mlp.gate_up_proj'] },
+    };
     const plan = tensorPlan(config, fused);
     const qkv = plan.find((t) => t.name === TENSOR_NAMES.block(1).qkv)!;
     const D = config.headDim;
-    expect(qkv.parts).toEqual([{ name: 'model.layers.1.self_attn.qkv_proj.weight', shape: [(config.numAttentionHeads + 2 * config.numKeyValueHeads) * D, config.hiddenSize] }]);
+    expect(qkv.parts).toEqual([
+      { name: 'model.layers.1.self_attn.qkv_proj.weight', shape: [(config.numAttentionHeads + 2 * config.numKeyValueHeads) * D, config.hiddenSize] },
+    ]);
     expect(qkv.biases.map((b) => b.name)).toEqual(['model.layers.1.self_attn.qkv_proj.bias']);
     expect(plan.find((t) => t.name === TENSOR_NAMES.block(0).gateUp)!.parts[0].shape).toEqual([2 * config.intermediateSize, config.hiddenSize]);
   });

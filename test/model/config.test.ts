@@ -12,7 +12,15 @@ const read = async (p: string) => JSON.parse(await fs.readFile(p, 'utf8'));
 describe('config normalisation', () => {
   it("reads Qwen3-0.6B's published config (rope_theta layout)", async () => {
     const c = normalizeConfig(await read(path.join(REFERENCE, 'qwen3-0.6b.config.json')));
-    expect(c).toMatchObject({ architecture: 'qwen3', hiddenSize: 1024, numHiddenLayers: 28, headDim: 128, numKeyValueHeads: 8, qkNorm: true, tieWordEmbeddings: true });
+    expect(c).toMatchObject({
+      architecture: 'qwen3',
+      hiddenSize: 1024,
+      numHiddenLayers: 28,
+      headDim: 128,
+      numKeyValueHeads: 8,
+      qkNorm: true,
+      tieWordEmbeddings: true,
+    });
     expect(c.rope.full_attention).toMatchObject({ theta: 1_000_000, type: 'default' });
   });
 
@@ -27,22 +35,60 @@ describe('config normalisation', () => {
   });
 
   it('treats mistral as llama and reads the old Gemma 3 layout', () => {
-    const m = normalizeConfig({ model_type: 'mistral', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, vocab_size: 10, rope_theta: 1e6, sliding_window: 4096 });
+    const m = normalizeConfig({
+      model_type: 'mistral',
+      hidden_size: 64,
+      intermediate_size: 128,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      vocab_size: 10,
+      rope_theta: 1e6,
+      sliding_window: 4096,
+    });
     expect(m.architecture).toBe('llama');
     expect(m.layerTypes).toEqual(['sliding_attention', 'sliding_attention']);
-    const g = normalizeConfig({ model_type: 'gemma3_text', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 6, num_attention_heads: 4, num_key_value_heads: 1, head_dim: 16, vocab_size: 10, rope_theta: 1e6, rope_local_base_freq: 1e4, sliding_window: 512, sliding_window_pattern: 6, rope_scaling: { rope_type: 'linear', factor: 8 } });
+    const g = normalizeConfig({
+      model_type: 'gemma3_text',
+      hidden_size: 64,
+      intermediate_size: 128,
+      num_hidden_layers: 6,
+      num_attention_heads: 4,
+      num_key_value_heads: 1,
+      head_dim: 16,
+      vocab_size: 10,
+      rope_theta: 1e6,
+      rope_local_base_freq: 1e4,
+      sliding_window: 512,
+      sliding_window_pattern: 6,
+      rope_scaling: { rope_type: 'linear', factor: 8 },
+    });
     expect(g.layerTypes).toEqual(['sliding_attention', 'sliding_attention', 'sliding_attention', 'sliding_attention', 'sliding_attention', 'full_attention']);
     expect(g.rope.full_attention).toMatchObject({ type: 'linear', factor: 8, theta: 1e6 });
     expect(g.rope.sliding_attention).toMatchObject({ type: 'default', theta: 1e4 });
   });
 
   it('rejects an unsupported model_type and lists the supported ones', () => {
-    expect(() => normalizeConfig({ model_type: 'gpt2' })).toThrow(/model_type "gpt2" is not supported. Supported model types: qwen3, qwen2, llama, mistral, gemma3_text/);
+    expect(() => normalizeConfig({ model_type: 'gpt2' })).toThrow(
+      /model_type "gpt2" is not supported. Supported model types: qwen3, qwen2, llama, mistral, gemma3_text/,
+    );
   });
 });
 
 describe('config validation', () => {
-  const base = { model_type: 'qwen3', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, vocab_size: 100, max_position_embeddings: 256, rope_theta: 1e6, rms_norm_eps: 1e-6 };
+  const base = {
+    model_type: 'qwen3',
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    vocab_size: 100,
+    max_position_embeddings: 256,
+    rope_theta: 1e6,
+    rms_norm_eps: 1e-6,
+  };
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['num_hidden_layers 1e9', { num_hidden_layers: 1e9 }, /"num_hidden_layers" is 1000000000; this toolkit accepts at most 1024/],
     ['max_position_embeddings 1e9', { max_position_embeddings: 1e9 }, /"max_position_embeddings" is 1000000000; this toolkit accepts at most/],
@@ -54,14 +100,34 @@ describe('config validation', () => {
     ['a negative rms_norm_eps', { rms_norm_eps: -1e-6 }, /"rms_norm_eps" is -0.000001; it must be greater than 0/],
     ['zero layers', { num_hidden_layers: 0 }, /"num_hidden_layers" is 0; it must be at least 1/],
     ['a string vocab size', { vocab_size: '100' }, /"vocab_size" is "100"; a whole number was expected/],
-    ['a hidden size that heads do not divide (no head_dim)', { hidden_size: 66, head_dim: undefined }, /"hidden_size" \(66\) is not a multiple of num_attention_heads \(4\)/],
+    [
+      'a hidden size that heads do not divide (no head_dim)',
+      { hidden_size: 66, head_dim: undefined },
+      /"hidden_size" \(66\) is not a multiple of num_attention_heads \(4\)/,
+    ],
     ['more kv heads than heads', { num_key_value_heads: 8 }, /"num_key_value_heads" is 8; this toolkit accepts at most 4/],
-    ['heads not a multiple of kv heads', { num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 96 }, /num_attention_heads" \(6\) must be a multiple of num_key_value_heads \(4\)/],
-    ['llama3 high_freq_factor below low_freq_factor', { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4 } }, /"rope_scaling.high_freq_factor" is 4; it must be greater than 4/],
+    [
+      'heads not a multiple of kv heads',
+      { num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 96 },
+      /num_attention_heads" \(6\) must be a multiple of num_key_value_heads \(4\)/,
+    ],
+    [
+      'llama3 high_freq_factor below low_freq_factor',
+      { rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4 } },
+      /"rope_scaling.high_freq_factor" is 4; it must be greater than 4/,
+    ],
     ['a fractional eos id', { eos_token_id: [1, 2.5] }, /"eos_token_id" holds 2.5/],
     ['layer_types of the wrong length', { layer_types: ['full_attention'] }, /"layer_types" lists 1 layers but num_hidden_layers is 2/],
-    ['an unknown layer type', { layer_types: ['full_attention', 'linear_attention'] }, /"layer_types\[1\]" is "linear_attention"; supported: full_attention, sliding_attention/],
-    ['sliding layers without a window', { layer_types: ['sliding_attention', 'full_attention'] }, /"layer_types" has sliding_attention layers but there is no "sliding_window"/],
+    [
+      'an unknown layer type',
+      { layer_types: ['full_attention', 'linear_attention'] },
+      /"layer_types\[1\]" is "linear_attention"; supported: full_attention, sliding_attention/,
+    ],
+    [
+      'sliding layers without a window',
+      { layer_types: ['sliding_attention', 'full_attention'] },
+      /"layer_types" has sliding_attention layers but there is no "sliding_window"/,
+    ],
   ];
   for (const [what, patch, message] of bad) {
     it(`refuses ${what} with an error naming the key and the file`, () => {
@@ -74,8 +140,12 @@ describe('config validation', () => {
   it('names a value nested 100,000 deep without overflowing the stack', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    expect(() => normalizeConfig({ ...base, hidden_size: deep }, 'deep/config.json')).toThrow(/^deep\/config\.json: "hidden_size" is an array of 1 item; a whole number was expected/);
-    expect(() => normalizeConfig({ ...base, rope_scaling: { rope_type: deep } }, 'deep/config.json')).toThrow(/deep\/config.json: rope type "an array of 1 item" is not supported/);
+    expect(() => normalizeConfig({ ...base, hidden_size: deep }, 'deep/config.json')).toThrow(
+      /^deep\/config\.json: "hidden_size" is an array of 1 item; a whole number was expected/,
+    );
+    expect(() => normalizeConfig({ ...base, rope_scaling: { rope_type: deep } }, 'deep/config.json')).toThrow(
+      /deep\/config.json: rope type "an array of 1 item" is not supported/,
+    );
   });
 
   it('accepts the valid base config', () => {

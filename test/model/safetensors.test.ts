@@ -3,7 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MAX_TENSOR_ELEMENTS, ModelWeights, SafetensorsFile, encodeSafetensors, readTensorBytes, readTensorFloat32 } from '../../src/model/safetensors/index.js';
+import {
+  MAX_TENSOR_ELEMENTS,
+  ModelWeights,
+  SafetensorsFile,
+  encodeSafetensors,
+  readTensorBytes,
+  readTensorFloat32,
+} from '../../src/model/safetensors/index.js';
 import { normalizeConfig } from '../../src/model/loadConfig.js';
 import { ModelFileError } from '../../src/errors.js';
 import { GOLDENS, STYLIST } from '../helpers/paths.js';
@@ -45,7 +52,10 @@ describe('the safetensors reader', () => {
     const b = Float32Array.from([3, 4, 5]);
     await fs.writeFile(path.join(dir, 'model-00001-of-00002.safetensors'), encodeSafetensors({ a: { shape: [2], data: a } }));
     await fs.writeFile(path.join(dir, 'model-00002-of-00002.safetensors'), encodeSafetensors({ b: { shape: [3], data: b } }));
-    await fs.writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }));
+    await fs.writeFile(
+      path.join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } }),
+    );
     const w = await ModelWeights.open(dir);
     expect(Array.from(await w.readFloat32('b'))).toEqual([3, 4, 5]);
     await fs.rm(path.join(dir, 'model-00002-of-00002.safetensors'));
@@ -86,7 +96,9 @@ describe('the safetensors reader', () => {
     const dir = await tmpdir();
     const file = path.join(dir, 'big.safetensors');
     const big = 2.25 * 2 ** 30; // one U8 tensor of 2.25 GiB, then a small BF16 one after it
-    const json = Buffer.from(JSON.stringify({ big: { dtype: 'U8', shape: [big], data_offsets: [0, big] }, tail: { dtype: 'BF16', shape: [4], data_offsets: [big, big + 8] } }));
+    const json = Buffer.from(
+      JSON.stringify({ big: { dtype: 'U8', shape: [big], data_offsets: [0, big] }, tail: { dtype: 'BF16', shape: [4], data_offsets: [big, big + 8] } }),
+    );
     const head = Buffer.alloc(8 + json.length);
     head.writeBigUInt64LE(BigInt(json.length));
     json.copy(head, 8);
@@ -114,7 +126,10 @@ describe('the safetensors reader', () => {
     const dir = await tmpdir();
     for (const arch of ['qwen3', 'llama', 'qwen2']) {
       const w = await ModelWeights.open(path.join(GOLDENS, arch));
-      for (const [name, chunks] of [['model.norm.weight', [1, 6, 10]], ['model.embed_tokens.weight', [4099, 65536]]] as const) {
+      for (const [name, chunks] of [
+        ['model.norm.weight', [1, 6, 10]],
+        ['model.embed_tokens.weight', [4099, 65536]],
+      ] as const) {
         const info = w.info(name);
         const whole = await readTensorFloat32(info);
         for (const chunk of chunks) expect(Array.from(await readTensorFloat32(info, chunk))).toEqual(Array.from(whole));
@@ -147,15 +162,28 @@ describe('the safetensors reader', () => {
   it('refuses overlapping tensors, gaps between them and bytes after the last one, as the reference library does', async () => {
     const dir = await tmpdir();
     const f = (n: string) => path.join(dir, n);
-    await fs.writeFile(f('overlap.safetensors'), header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12));
-    await expect(SafetensorsFile.open(f('overlap.safetensors'))).rejects.toThrow(/overlap.safetensors is corrupt: tensor b \(bytes 4–12 of the data\) overlaps a, which ends at 8/);
-    await fs.writeFile(f('gap.safetensors'), header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, 16));
+    await fs.writeFile(
+      f('overlap.safetensors'),
+      header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, 12),
+    );
+    await expect(SafetensorsFile.open(f('overlap.safetensors'))).rejects.toThrow(
+      /overlap.safetensors is corrupt: tensor b \(bytes 4–12 of the data\) overlaps a, which ends at 8/,
+    );
+    await fs.writeFile(
+      f('gap.safetensors'),
+      header({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } }, 16),
+    );
     await expect(SafetensorsFile.open(f('gap.safetensors'))).rejects.toThrow(/gap.safetensors is corrupt: a gap of 4 bytes before tensor b \(after a\)/);
     await fs.writeFile(f('lead.safetensors'), header({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8));
     await expect(SafetensorsFile.open(f('lead.safetensors'))).rejects.toThrow(/a gap of 4 bytes before tensor a;/);
     await fs.writeFile(f('tail.safetensors'), header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 12));
-    await expect(SafetensorsFile.open(f('tail.safetensors'))).rejects.toThrow(/tail.safetensors is corrupt: its tensors end at byte \d+ but the file has \d+ bytes \(8 bytes that no tensor describes\)/);
-    await fs.writeFile(f('same.safetensors'), header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4));
+    await expect(SafetensorsFile.open(f('tail.safetensors'))).rejects.toThrow(
+      /tail.safetensors is corrupt: its tensors end at byte \d+ but the file has \d+ bytes \(8 bytes that no tensor describes\)/,
+    );
+    await fs.writeFile(
+      f('same.safetensors'),
+      header({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4),
+    );
     await expect(SafetensorsFile.open(f('same.safetensors'))).rejects.toThrow(/overlaps/);
     await fs.writeFile(f('null.safetensors'), header({ a: null }));
     await expect(SafetensorsFile.open(f('null.safetensors'))).rejects.toThrow(/null.safetensors: tensor a has a malformed header entry null/);
@@ -173,7 +201,9 @@ describe('the safetensors reader', () => {
     const index = path.join(dir, 'model', 'model.safetensors.index.json');
     for (const shard of ['../outside.safetensors', path.join(dir, 'outside.safetensors'), 'sub/x.safetensors', '..']) {
       await fs.writeFile(index, JSON.stringify({ weight_map: { a: shard } }));
-      await expect(ModelWeights.open(path.join(dir, 'model'))).rejects.toThrow(/is not a file in the model folder; shard names may not contain directories or "\.\."/);
+      await expect(ModelWeights.open(path.join(dir, 'model'))).rejects.toThrow(
+        /is not a file in the model folder; shard names may not contain directories or "\.\."/,
+      );
     }
     await fs.writeFile(index, JSON.stringify({ weight_map: { a: 7 } }));
     await expect(ModelWeights.open(path.join(dir, 'model'))).rejects.toThrow(/weight_map gives tensor a the shard 7; a file name was expected/);
@@ -184,11 +214,19 @@ describe('the safetensors reader', () => {
     const w = await ModelWeights.open(STYLIST);
     w.checkShapes(normalizeConfig(raw));
     expect(() => w.checkShapes(normalizeConfig({ ...raw, intermediate_size: raw.intermediate_size * 2 }))).toThrow(
-      new RegExp(`model.safetensors: tensor model.layers.0.mlp.gate_proj.weight has shape \\[${raw.intermediate_size}, ${raw.hidden_size}\\] but config.json implies \\[${raw.intermediate_size * 2}, ${raw.hidden_size}\\]`),
+      new RegExp(
+        `model.safetensors: tensor model.layers.0.mlp.gate_proj.weight has shape \\[${raw.intermediate_size}, ${raw.hidden_size}\\] but config.json implies \\[${raw.intermediate_size * 2}, ${raw.hidden_size}\\]`,
+      ),
     );
     expect(() => w.checkShapes(normalizeConfig({ ...raw, vocab_size: raw.vocab_size + 1 }))).toThrow(/tensor model.embed_tokens.weight has shape/);
-    expect(() => w.checkShapes(normalizeConfig({ ...raw, num_hidden_layers: raw.num_hidden_layers + 1, ...(raw.layer_types ? { layer_types: [...raw.layer_types, 'full_attention'] } : {}) }))).toThrow(
-      new RegExp(`has no tensor model.layers.${raw.num_hidden_layers}.input_layernorm.weight, which its config.json`),
-    );
+    expect(() =>
+      w.checkShapes(
+        normalizeConfig({
+          ...raw,
+          num_hidden_layers: raw.num_hidden_layers + 1,
+          ...(raw.layer_types ? { layer_types: [...raw.layer_types, 'full_attention'] } : {}),
+        }),
+      ),
+    ).toThrow(new RegExp(`has no tensor model.layers.${raw.num_hidden_layers}.input_layernorm.weight, which its config.json`));
   });
 });

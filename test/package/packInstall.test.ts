@@ -35,7 +35,10 @@ describe('the npm package, installed into a new project', () => {
     // dist/ is built by the test setup; packing without scripts leaves it untouched for the other tests.
     const pack = await sh('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], ROOT);
     expect(pack.code, pack.out).toBe(0);
-    const tarball = path.join(tmp, (await fs.readdir(tmp)).find((f) => f.endsWith('.tgz'))!);
+    const tarball = path.join(
+      tmp,
+      (await fs.readdir(tmp)).find((f) => f.endsWith('.tgz'))!,
+    );
 
     let app = await emptyProject(tmp, 'app');
     let install = await sh('npm', [...INSTALL, '--offline', tarball], app);
@@ -57,7 +60,11 @@ describe('the npm package, installed into a new project', () => {
     expect(example.code, example.out).toBe(0);
     expect(example.stdout.trim().length).toBeGreaterThan(10);
 
-    const run = await sh('npx', ['--offline', 'persona-vectors', 'run', '--persona', 'formal', '--alpha', '2', '--prompt', 'Thank Sam for the gift.', '--max-new-tokens', '16'], app);
+    const run = await sh(
+      'npx',
+      ['--offline', 'persona-vectors', 'run', '--persona', 'formal', '--alpha', '2', '--prompt', 'Thank Sam for the gift.', '--max-new-tokens', '16'],
+      app,
+    );
     expect(run.code, run.out).toBe(0);
     expect(run.stdout.trim().length).toBeGreaterThan(5);
     expect(run.out).not.toMatch(/npm warn/i);

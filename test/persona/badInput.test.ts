@@ -18,10 +18,26 @@ describe('bad input to persona training and persona files', () => {
     await fs.writeFile(path.join(dir, 'empty.txt'), '\n# only a comment\n');
     await fs.writeFile(path.join(dir, 'two.txt'), 'a\nb\n');
     await fs.writeFile(path.join(dir, 'three.txt'), 'a\nb\nc\n');
-    const e = persona(['train', '--positive-prompts', path.join(dir, 'empty.txt'), '--negative-prompts', path.join(dir, 'two.txt'), '--out', path.join(dir, 'x.persona.json')]);
+    const e = persona([
+      'train',
+      '--positive-prompts',
+      path.join(dir, 'empty.txt'),
+      '--negative-prompts',
+      path.join(dir, 'two.txt'),
+      '--out',
+      path.join(dir, 'x.persona.json'),
+    ]);
     expect(e.status).not.toBe(0);
     expect(e.stderr).toMatch(/no prompts/);
-    const u = persona(['train', '--positive-prompts', path.join(dir, 'two.txt'), '--negative-prompts', path.join(dir, 'three.txt'), '--out', path.join(dir, 'x.persona.json')]);
+    const u = persona([
+      'train',
+      '--positive-prompts',
+      path.join(dir, 'two.txt'),
+      '--negative-prompts',
+      path.join(dir, 'three.txt'),
+      '--out',
+      path.join(dir, 'x.persona.json'),
+    ]);
     expect(u.status).not.toBe(0);
     expect(u.stderr).toMatch(/2.*3|3.*2/);
     expect(existsSync(path.join(dir, 'x.persona.json'))).toBe(false);
@@ -75,7 +91,24 @@ describe('interrupting training', () => {
     const dir = tmp();
     const out = path.join(dir, 'i.persona.json');
     const root = path.resolve(path.dirname(CLI), '..');
-    const child = spawn(process.execPath, [CLI, 'train', '--positive-prompts', path.join(root, 'data/stylist/formal-pos.jsonl'), '--negative-prompts', path.join(root, 'data/stylist/formal-neg.jsonl'), '--out', out, '--max-new-tokens', '400', '--batch-size', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'train',
+        '--positive-prompts',
+        path.join(root, 'data/stylist/formal-pos.jsonl'),
+        '--negative-prompts',
+        path.join(root, 'data/stylist/formal-neg.jsonl'),
+        '--out',
+        out,
+        '--max-new-tokens',
+        '400',
+        '--batch-size',
+        '4',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     await new Promise((r) => setTimeout(r, 2500));

@@ -18,7 +18,8 @@ describe('the batch size', () => {
     const model = await stylist();
     const { positive, negative } = await formalPrompts();
     const rows = [...positive, ...negative];
-    const answer = async (batchSize: number) => (await model.generate(rows, { maxNewTokens: DEFAULTS.train.maxNewTokens, sampling: { ...DEFAULTS.sampling }, batchSize })).map((a) => a.tokens.join(','));
+    const answer = async (batchSize: number) =>
+      (await model.generate(rows, { maxNewTokens: DEFAULTS.train.maxNewTokens, sampling: { ...DEFAULTS.sampling }, batchSize })).map((a) => a.tokens.join(','));
     const at32 = await answer(32);
     for (const bs of [16, 128]) expect((await answer(bs)).filter((a, i) => a !== at32[i]).length, `batch ${bs} vs 32`).toBe(0);
   }, 600_000);
@@ -47,7 +48,14 @@ describe('the batch size', () => {
     const cells = (c: typeof small) => c.layers.map((l) => ({ ...l, cells: l.cells.map(({ perplexity: _, ...rest }) => rest) }));
     expect(cells(small)).toEqual(cells(dflt));
     const same = (x: number, y: number) => (Number.isNaN(x) && Number.isNaN(y)) || Math.abs(x / y - 1) < 1e-6;
-    small.layers.forEach((l, i) => l.cells.forEach((c, k) => expect(same(c.perplexity, dflt.layers[i].cells[k].perplexity), `layer ${l.layer} alpha ${c.alpha}: ${c.perplexity} vs ${dflt.layers[i].cells[k].perplexity}`).toBe(true)));
+    small.layers.forEach((l, i) =>
+      l.cells.forEach((c, k) =>
+        expect(
+          same(c.perplexity, dflt.layers[i].cells[k].perplexity),
+          `layer ${l.layer} alpha ${c.alpha}: ${c.perplexity} vs ${dflt.layers[i].cells[k].perplexity}`,
+        ).toBe(true),
+      ),
+    );
     expect(same(small.baseline.perplexity, dflt.baseline.perplexity)).toBe(true);
   }, 900_000);
 });

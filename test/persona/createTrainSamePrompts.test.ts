@@ -15,7 +15,14 @@ const persona = (args: string[]) => spawnAsync(process.execPath, [CLI, ...args],
 describe('create and train on the shipped formal prompt files', () => {
   it('name the same layer and alpha range (create --positive-prompts/--negative-prompts vs train, both with their default batch size and the steering check on)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-create-train-'));
-    const files = ['--positive-prompts', path.join(ROOT, 'data/stylist/formal-pos.jsonl'), '--negative-prompts', path.join(ROOT, 'data/stylist/formal-neg.jsonl'), '--seed', '0'];
+    const files = [
+      '--positive-prompts',
+      path.join(ROOT, 'data/stylist/formal-pos.jsonl'),
+      '--negative-prompts',
+      path.join(ROOT, 'data/stylist/formal-neg.jsonl'),
+      '--seed',
+      '0',
+    ];
     const [c, t] = await Promise.all([
       persona(['create', ...files, '--name', 'formal', '--out', path.join(dir, 'created.persona.json')]),
       persona(['train', ...files, '--name', 'formal', '--out', path.join(dir, 'trained.persona.json')]),

@@ -11,8 +11,14 @@ import { ROOT, STYLIST } from '../helpers/paths.js';
 import { stylist } from '../helpers/stylistModel.js';
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] ** 2; y += b[i] ** 2; }
+  let d = 0,
+    x = 0,
+    y = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    x += a[i] ** 2;
+    y += b[i] ** 2;
+  }
   return d / Math.sqrt(x * y);
 }
 
@@ -35,7 +41,11 @@ const check = async (persona: PersonaVector): Promise<SteeringCheck> => {
   const model = await stylist();
   return recommendSteering(model, persona, { traitScoring: await buildTraitScoring(defaultScorerSpec(STYLIST), [persona]) });
 };
-const describeCheck = (c: SteeringCheck) => c.layers.filter((l) => l.measured).map((l) => `L${l.layer}: ${l.cells.map((x) => `${x.alpha}→${x.effect.mean.toFixed(2)}[${x.effect.lo.toFixed(2)}]`).join(' ')}`).join('; ');
+const describeCheck = (c: SteeringCheck) =>
+  c.layers
+    .filter((l) => l.measured)
+    .map((l) => `L${l.layer}: ${l.cells.map((x) => `${x.alpha}→${x.effect.mean.toFixed(2)}[${x.effect.lo.toFixed(2)}]`).join(' ')}`)
+    .join('; ');
 
 describe('aggregators', () => {
   const pos = [Float32Array.from([2, 1, 0]), Float32Array.from([3, -1, 0]), Float32Array.from([2.5, 0.2, 1])];
@@ -76,8 +86,12 @@ describe('extraction methods on the stylist (formal prompts)', () => {
 
   it('refuse a file that mixes given answers and prompts without them, and answer-token without prefixes', async () => {
     const model = await stylist();
-    await expect(computePersonaVector({ model, ...BASE, positivePrompts: [givenPos[0], positive[1]], negativePrompts: givenNeg.slice(0, 2) })).rejects.toThrow(/1 of 4 have none/);
-    await expect(computePersonaVector({ model, ...BASE, positivePrompts: positive.slice(0, 2), negativePrompts: negative.slice(0, 2), read: 'answer-token' })).rejects.toThrow(/assistant prefixes/);
+    await expect(computePersonaVector({ model, ...BASE, positivePrompts: [givenPos[0], positive[1]], negativePrompts: givenNeg.slice(0, 2) })).rejects.toThrow(
+      /1 of 4 have none/,
+    );
+    await expect(
+      computePersonaVector({ model, ...BASE, positivePrompts: positive.slice(0, 2), negativePrompts: negative.slice(0, 2), read: 'answer-token' }),
+    ).rejects.toThrow(/assistant prefixes/);
   });
 
   // Measured with this same check (docs/methods.md): which methods and readings steer formality at their recommended setting.
@@ -90,7 +104,10 @@ describe('extraction methods on the stylist (formal prompts)', () => {
   for (const [label, method, read, source] of steers) {
     it(`${label} steers formality at its recommended layer and alpha, with an interval above zero`, async () => {
       const model = await stylist();
-      const ab = source === 'ab' ? await readContrastiveFiles(path.join(ROOT, 'data/stylist/formal-ab-pos.jsonl'), path.join(ROOT, 'data/stylist/formal-ab-neg.jsonl')) : undefined;
+      const ab =
+        source === 'ab'
+          ? await readContrastiveFiles(path.join(ROOT, 'data/stylist/formal-ab-pos.jsonl'), path.join(ROOT, 'data/stylist/formal-ab-neg.jsonl'))
+          : undefined;
       const [pp, nn] = ab ? [ab.positive, ab.negative] : source === 'given' ? [givenPos, givenNeg] : [positive, negative];
       const { persona } = await computePersonaVector({ model, ...BASE, method, read, positivePrompts: pp, negativePrompts: nn });
       const c = await check(persona);

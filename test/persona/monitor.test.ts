@@ -17,24 +17,44 @@ import { project } from '../../src/steering/project.js';
 
 const FORMAL_SYS = 'You are a formal and professional assistant.';
 const CASUAL_SYS = 'You are a casual, laid-back buddy.';
-const QUESTIONS = ['Write a thank-you note to Sam for watering my plants.', 'What is a busy market like?', 'Please write an apology to Jordan about the muddy carpet.', 'Any advice for dealing with a slow computer?'];
+const QUESTIONS = [
+  'Write a thank-you note to Sam for watering my plants.',
+  'What is a busy market like?',
+  'Please write an apology to Jordan about the muddy carpet.',
+  'Any advice for dealing with a slow computer?',
+];
 
 describe('chat transcripts for monitoring', () => {
   it('reads the messages layout and the system/user/assistant layout, the final assistant turn being the response', () => {
-    expect(parseChatLine('{"messages":[{"role":"system","content":"S"},{"role":"user","content":"U"},{"role":"assistant","content":"A"}],"id":7}', 'f.jsonl', 2)).toEqual({
+    expect(
+      parseChatLine('{"messages":[{"role":"system","content":"S"},{"role":"user","content":"U"},{"role":"assistant","content":"A"}],"id":7}', 'f.jsonl', 2),
+    ).toEqual({
       line: 2,
       id: '7',
-      messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }],
+      messages: [
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'U' },
+      ],
       response: 'A',
     });
-    expect(parseChatLine('{"system":"S","user":"U"}', 'f.jsonl', 1)).toEqual({ line: 1, id: undefined, messages: [{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }], response: undefined });
+    expect(parseChatLine('{"system":"S","user":"U"}', 'f.jsonl', 1)).toEqual({
+      line: 1,
+      id: undefined,
+      messages: [
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'U' },
+      ],
+      response: undefined,
+    });
     expect(parseChatLine('{"prompt":"U","response":"R"}', 'f.jsonl', 1).response).toBe('R');
   });
 
   it('names the file and line of a bad transcript', () => {
     expect(() => parseChatLine('{"user": 3}', 'data.jsonl', 4)).toThrow(/^data\.jsonl:4: "user" must be a string/);
     expect(() => parseChatLine('nope', 'data.jsonl', 5)).toThrow(/^data\.jsonl:5: not valid JSON/);
-    expect(() => parseChatLine('{"messages":[{"role":"assistant","content":"A"}]}', 'data.jsonl', 6)).toThrow(/data\.jsonl:6: the prompt must end with a user message/);
+    expect(() => parseChatLine('{"messages":[{"role":"assistant","content":"A"}]}', 'data.jsonl', 6)).toThrow(
+      /data\.jsonl:6: the prompt must end with a user message/,
+    );
     expect(() => parseChatLine('{"messages":[{"role":"robot","content":"A"}]}', 'data.jsonl', 7)).toThrow(/messages\[0\] must be/);
   });
 
@@ -44,7 +64,10 @@ describe('chat transcripts for monitoring', () => {
     await fs.writeFile(f, '{"user":"a"}\n\n{"user":"b","assistant":"c"}\n');
     const got = [];
     for await (const s of readChatJsonl(f)) got.push([s.line, s.messages[0].content, s.response]);
-    expect(got).toEqual([[1, 'a', undefined], [3, 'b', 'c']]);
+    expect(got).toEqual([
+      [1, 'a', undefined],
+      [3, 'b', 'c'],
+    ]);
     await expect(async () => {
       for await (const _ of readChatJsonl(path.join(dir, 'missing.jsonl'))) void _;
     }).rejects.toThrow(/missing\.jsonl: no such file/);
@@ -66,11 +89,20 @@ describe('persona monitor on the stylist', () => {
 
   it("equals the library's activations projected on each persona's unit direction, at the prompt end and over the response", async () => {
     const inputs = [
-      { messages: [{ role: 'system' as const, content: FORMAL_SYS }, { role: 'user' as const, content: QUESTIONS[0] }], response: 'Dear Sam, thank you sincerely.' },
+      {
+        messages: [
+          { role: 'system' as const, content: FORMAL_SYS },
+          { role: 'user' as const, content: QUESTIONS[0] },
+        ],
+        response: 'Dear Sam, thank you sincerely.',
+      },
       { messages: [{ role: 'user' as const, content: QUESTIONS[1] }] },
     ];
     const rows = await monitorProjections(model, inputs, [{ persona: formal, layer: 3 }, { persona: vivid }]);
-    const seqs = inputs.map((x) => ({ promptIds: model.tokenizer.encodeChat(x.messages, { addGenerationPrompt: true }), answerIds: x.response ? model.tokenizer.encode(x.response) : [] }));
+    const seqs = inputs.map((x) => ({
+      promptIds: model.tokenizer.encodeChat(x.messages, { addGenerationPrompt: true }),
+      answerIds: x.response ? model.tokenizer.encode(x.response) : [],
+    }));
     const acts = await extractActivations(model, seqs);
     for (let i = 0; i < 2; i++) {
       expect(rows[i].promptTokens).toBe(seqs[i].promptIds.length);
@@ -85,7 +117,14 @@ describe('persona monitor on the stylist', () => {
   });
 
   it('reads a formal system prompt higher on the formal direction than a casual one, before any answer token', async () => {
-    const inputs = [FORMAL_SYS, CASUAL_SYS].flatMap((system) => QUESTIONS.map((q) => ({ messages: [{ role: 'system' as const, content: system }, { role: 'user' as const, content: q }] })));
+    const inputs = [FORMAL_SYS, CASUAL_SYS].flatMap((system) =>
+      QUESTIONS.map((q) => ({
+        messages: [
+          { role: 'system' as const, content: system },
+          { role: 'user' as const, content: q },
+        ],
+      })),
+    );
     const rows = await monitorProjections(model, inputs, [{ persona: formal, layer: 3 }]);
     const v = rows.map((r) => r.projections[0].promptLast);
     const formalMin = Math.min(...v.slice(0, 4));
@@ -98,10 +137,23 @@ describe('persona monitor on the stylist', () => {
       QUESTIONS.map((q) => [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: q }]),
     );
     const spec = (await loadMarkersScorer(path.join(STYLIST, 'style_markers.json'))).spec;
-    const r = await calibrateMonitor(model, { target: { persona: formal, layer: 3 }, prompts, score: (a) => scoreMarkers(spec, a).formality, metric: 'formality', maxNewTokens: 32, resamples: 500 });
+    const r = await calibrateMonitor(model, {
+      target: { persona: formal, layer: 3 },
+      prompts,
+      score: (a) => scoreMarkers(spec, a).formality,
+      metric: 'formality',
+      maxNewTokens: 32,
+      resamples: 500,
+    });
     expect(r.n).toBe(12);
     expect(r.systems.map((s) => s.system)).toEqual([FORMAL_SYS, CASUAL_SYS, '(no system prompt)']);
-    expect(r.pearson.estimate).toBeCloseTo(pearson(r.points.map((p) => p.projection), r.points.map((p) => p.score)), 12);
+    expect(r.pearson.estimate).toBeCloseTo(
+      pearson(
+        r.points.map((p) => p.projection),
+        r.points.map((p) => p.score),
+      ),
+      12,
+    );
     expect(r.pearson.estimate).toBeGreaterThan(0.4);
     expect(r.pearson.lo).toBeLessThanOrEqual(r.pearson.estimate);
     expect(r.pearson.hi).toBeGreaterThanOrEqual(r.pearson.estimate);
@@ -113,7 +165,11 @@ describe('persona monitor on the stylist', () => {
   });
 
   it('formats rows as a table, CSV, JSON naming the unit, and a bar chart', async () => {
-    const rows = await monitorProjections(model, [{ messages: [{ role: 'user', content: QUESTIONS[0] }], response: 'hey lol' }], [{ persona: formal }, { persona: vivid }]);
+    const rows = await monitorProjections(
+      model,
+      [{ messages: [{ role: 'user', content: QUESTIONS[0] }], response: 'hey lol' }],
+      [{ persona: formal }, { persona: vivid }],
+    );
     const labelled = rows.map((r) => ({ ...r, label: 'line 1', line: 1, prompt: 'a, "quoted" prompt' }));
     expect(monitorTable(labelled)).toMatch(new RegExp(`formal @${formal.meta.recommendedLayer}\\s+vivid @${vivid.meta.recommendedLayer}`));
     const csv = monitorCsv(labelled).trim().split('\n');
@@ -134,7 +190,18 @@ describe('persona monitor on the command line', () => {
   it('prints the same projections as the library, as JSON, and writes a plot', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'moncli-'));
     const input = path.join(dir, 'chats.jsonl');
-    await fs.writeFile(input, [JSON.stringify({ system: FORMAL_SYS, user: QUESTIONS[0] }), JSON.stringify({ messages: [{ role: 'user', content: QUESTIONS[1] }, { role: 'assistant', content: 'hey!! gonna be fun lol' }] })].join('\n') + '\n');
+    await fs.writeFile(
+      input,
+      [
+        JSON.stringify({ system: FORMAL_SYS, user: QUESTIONS[0] }),
+        JSON.stringify({
+          messages: [
+            { role: 'user', content: QUESTIONS[1] },
+            { role: 'assistant', content: 'hey!! gonna be fun lol' },
+          ],
+        }),
+      ].join('\n') + '\n',
+    );
     const plot = path.join(dir, 'm.svg');
     const r = persona(['monitor', '-p', path.join(PERSONAS, 'formal.persona.json'), '-i', input, '--format', 'json', '--plot', plot]);
     expect(r.code, r.err).toBe(0);
@@ -143,7 +210,19 @@ describe('persona monitor on the command line', () => {
     const model = await loadModel(STYLIST);
     try {
       const f = await loadPersona(path.join(PERSONAS, 'formal.persona.json'));
-      const lib = await monitorProjections(model, [{ messages: [{ role: 'system', content: FORMAL_SYS }, { role: 'user', content: QUESTIONS[0] }] }, { messages: [{ role: 'user', content: QUESTIONS[1] }], response: 'hey!! gonna be fun lol' }], [{ persona: f }]);
+      const lib = await monitorProjections(
+        model,
+        [
+          {
+            messages: [
+              { role: 'system', content: FORMAL_SYS },
+              { role: 'user', content: QUESTIONS[0] },
+            ],
+          },
+          { messages: [{ role: 'user', content: QUESTIONS[1] }], response: 'hey!! gonna be fun lol' },
+        ],
+        [{ persona: f }],
+      );
       expect(doc.rows.map((x: { projections: { promptLast: number }[] }) => x.projections[0].promptLast)).toEqual(lib.map((x) => x.projections[0].promptLast));
       expect(doc.rows[1].projections[0].responseMean).toBe(lib[1].projections[0].responseMean);
     } finally {

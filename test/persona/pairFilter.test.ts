@@ -33,7 +33,16 @@ beforeAll(async () => {
 });
 afterAll(() => judge.close());
 
-const Q = ['Invite Sam to lunch.', 'Thank Ana for the flowers.', 'Decline the meeting with Jo.', 'Describe the harbour.', 'Apologise to Leo.', 'Explain the delay to Omar.', 'Welcome Priya to the team.', 'Answer Reese about the noise.'];
+const Q = [
+  'Invite Sam to lunch.',
+  'Thank Ana for the flowers.',
+  'Decline the meeting with Jo.',
+  'Describe the harbour.',
+  'Apologise to Leo.',
+  'Explain the delay to Omar.',
+  'Welcome Priya to the team.',
+  'Answer Reese about the noise.',
+];
 const POS = Q.map((q, i) => `Dear friend, regarding "${q}", I remain at your service. Kind regards, the assistant number ${i}.`);
 const NEG = Q.map((q, i) => `hey lol, so "${q}" is no biggie, catch ya later number ${i}`);
 // Pair 2: the positive answer shows no formality; pair 5: the negative answer is a formal letter; pair 6: the positive answer is incoherent.
@@ -53,10 +62,19 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
   });
 
   it('keeps a pair only when the positive answer shows the trait, the negative does not and both are coherent, at the bounds as persona_vectors does', async () => {
-    const grades: Record<string, { trait: string; coherence: string }> = { p50: { trait: '50', coherence: '50' }, n49: { trait: '49', coherence: '90' }, n50: { trait: '50', coherence: '90' }, c49: { trait: '90', coherence: '49' }, ref: { trait: 'REFUSAL', coherence: '90' } };
+    const grades: Record<string, { trait: string; coherence: string }> = {
+      p50: { trait: '50', coherence: '50' },
+      n49: { trait: '49', coherence: '90' },
+      n50: { trait: '50', coherence: '90' },
+      c49: { trait: '90', coherence: '49' },
+      ref: { trait: 'REFUSAL', coherence: '90' },
+    };
     const j = await serveJudge((r) => grades[r.answer][r.kind]);
     try {
-      const filter = judgePairFilter(createJudgeScorer({ baseURL: j.url, model: 'judge', trait: { name: 'formal', description: 'formal' }, metrics: ['trait', 'coherence'] }), { description: 'served judge' });
+      const filter = judgePairFilter(
+        createJudgeScorer({ baseURL: j.url, model: 'judge', trait: { name: 'formal', description: 'formal' }, metrics: ['trait', 'coherence'] }),
+        { description: 'served judge' },
+      );
       const pairs = [
         { question: 'q0', positive: 'p50', negative: 'n49' }, // at the bounds: kept
         { question: 'q1', positive: 'p50', negative: 'n50' }, // negative not below 50: dropped
@@ -64,7 +82,12 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
         { question: 'q3', positive: 'ref', negative: 'n49' }, // the judge refused: dropped, unscored
       ];
       expect(await filter.keep(pairs)).toEqual({ keep: [true, false, false, false], unscored: 1 });
-      expect(j.requests.filter((r) => r.kind === 'trait').map((r) => r.question).sort()).toEqual(['q0', 'q0', 'q1', 'q1', 'q2', 'q2', 'q3', 'q3']);
+      expect(
+        j.requests
+          .filter((r) => r.kind === 'trait')
+          .map((r) => r.question)
+          .sort(),
+      ).toEqual(['q0', 'q0', 'q1', 'q1', 'q2', 'q2', 'q3', 'q3']);
     } finally {
       await j.close();
     }
@@ -72,12 +95,22 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
 
   it('drops the pairs the judge fails: the vector is the one learned from the kept pairs alone, and differs from the unfiltered one', async () => {
     const model = await stylist();
-    const filter = judgePairFilter(createJudgeScorer({ baseURL: judge.url, model: 'judge', trait: { name: 'formal', description: 'formal letters' }, metrics: ['trait', 'coherence'] }), { description: 'served judge' });
+    const filter = judgePairFilter(
+      createJudgeScorer({ baseURL: judge.url, model: 'judge', trait: { name: 'formal', description: 'formal letters' }, metrics: ['trait', 'coherence'] }),
+      { description: 'served judge' },
+    );
     const pos = given('Be formal.', POS);
     const neg = given('Be casual.', NEG);
     const filtered = await computePersonaVector({ model, positivePrompts: pos, negativePrompts: neg, pairFilter: filter, filterMinPairs: 2 });
     expect(filtered.keptPairs).toBe(Q.length - DROPPED.length);
-    expect(filtered.filter).toEqual({ by: 'served judge', thresholds: { positive: 50, negative: 50, coherence: 50 }, pairs: 8, kept: 5, dropped: 3, unscored: 0 });
+    expect(filtered.filter).toEqual({
+      by: 'served judge',
+      thresholds: { positive: 50, negative: 50, coherence: 50 },
+      pairs: 8,
+      kept: 5,
+      dropped: 3,
+      unscored: 0,
+    });
     expect(filtered.persona.meta.prompts?.filter).toEqual(filtered.filter);
     expect(filtered.positiveAnswers).toEqual(POS.filter((_, i) => !DROPPED.includes(i)));
     const keep = (xs: ContrastPrompt[]) => xs.filter((_, i) => !DROPPED.includes(i));
@@ -89,19 +122,36 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     await expect(computePersonaVector({ model, positivePrompts: pos, negativePrompts: neg, pairFilter: filter, filterMinPairs: 6 })).rejects.toThrow(
       /The pair filter \(served judge\) kept 5 of 8 pairs \(positive trait ≥ 50, negative trait < 50, coherence ≥ 50 on both answers\); at least 6 are needed/,
     );
-    await expect(computePersonaVector({ model, positivePrompts: pos, negativePrompts: neg.slice(1), pairFilter: filter })).rejects.toThrow(/judges prompts row by row, but there are 8 positive and 7 negative/);
+    await expect(computePersonaVector({ model, positivePrompts: pos, negativePrompts: neg.slice(1), pairFilter: filter })).rejects.toThrow(
+      /judges prompts row by row, but there are 8 positive and 7 negative/,
+    );
   });
 
   it('persona train --filter-judge keeps only the pairs the served judge passes, says how many, records it, and errors when too few remain', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-filter-'));
-    const lines = (f: string) => readFileSync(path.join(ROOT, 'data/stylist', f), 'utf8').trim().split('\n').slice(0, 24);
+    const lines = (f: string) =>
+      readFileSync(path.join(ROOT, 'data/stylist', f), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(0, 24);
     const posFile = path.join(dir, 'pos.jsonl');
     const negFile = path.join(dir, 'neg.jsonl');
     writeFileSync(posFile, lines('formal-pos.jsonl').join('\n') + '\n');
     writeFileSync(negFile, lines('formal-neg.jsonl').join('\n') + '\n');
     const cafe = lines('formal-pos.jsonl').filter((l) => /cafe/i.test(JSON.parse(l).user)).length;
     expect(cafe).toBeGreaterThan(0);
-    const common = ['train', '--positive-prompts', posFile, '--negative-prompts', negFile, '--no-check', '--max-new-tokens', '24', '--description', 'formal and professional'];
+    const common = [
+      'train',
+      '--positive-prompts',
+      posFile,
+      '--negative-prompts',
+      negFile,
+      '--no-check',
+      '--max-new-tokens',
+      '24',
+      '--description',
+      'formal and professional',
+    ];
     const out = path.join(dir, 'f.persona.json');
     judge.requests.length = 0;
     const r = await persona([...common, '--out', out, '--filter-judge', `judge:${judge.url},model=judge`]);
@@ -124,9 +174,21 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     expect(unfiltered.meta.prompts?.filter).toBeUndefined();
     expect(maxDiff(p, unfiltered)).toBeGreaterThan(0.01);
     // stricter bounds drop more; a minimum above what is kept is an error naming the counts and the flags
-    const strict = await persona([...common, '--out', path.join(dir, 's.persona.json'), '--filter-judge', `judge:${judge.url},model=judge`, '--filter-thresholds', '50,50,50', '--filter-min-pairs', String(f.kept + 1)]);
+    const strict = await persona([
+      ...common,
+      '--out',
+      path.join(dir, 's.persona.json'),
+      '--filter-judge',
+      `judge:${judge.url},model=judge`,
+      '--filter-thresholds',
+      '50,50,50',
+      '--filter-min-pairs',
+      String(f.kept + 1),
+    ]);
     expect(strict.status).not.toBe(0);
-    expect(strict.stderr).toContain(`kept ${f.kept} of 24 pairs (positive trait ≥ 50, negative trait < 50, coherence ≥ 50 on both answers); at least ${f.kept + 1} are needed`);
+    expect(strict.stderr).toContain(
+      `kept ${f.kept} of 24 pairs (positive trait ≥ 50, negative trait < 50, coherence ≥ 50 on both answers); at least ${f.kept + 1} are needed`,
+    );
     expect(strict.stderr).toMatch(/--filter-thresholds\) or the minimum \(--filter-min-pairs\)/);
     const none = await persona([...common, '--out', path.join(dir, 'n.persona.json'), '--filter-judge', judge.url, '--filter-thresholds', '90,50,50']);
     expect(none.status).not.toBe(0);
@@ -149,7 +211,19 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-filter-'));
     const out = path.join(dir, 'formal.persona.json');
     judge.requests.length = 0;
-    const r = await persona(['create', '--trait-data', `${EXTRACT},${EVAL}`, '--out', out, '--max-new-tokens', '24', '--filter-judge', `judge:${judge.url},model=judge`, '--scorer', `judge:${judge.url},model=judge`]);
+    const r = await persona([
+      'create',
+      '--trait-data',
+      `${EXTRACT},${EVAL}`,
+      '--out',
+      out,
+      '--max-new-tokens',
+      '24',
+      '--filter-judge',
+      `judge:${judge.url},model=judge`,
+      '--scorer',
+      `judge:${judge.url},model=judge`,
+    ]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const p = await loadPersona(out);
     const f = p.meta.prompts!.filter!;
@@ -169,6 +243,8 @@ describe("the judge filter of answer pairs (persona_vectors' positive ≥ 50, ne
     // the cafe request is one of the extract file's 20 questions: its 5 pairs fail coherence
     expect(f.dropped).toBeGreaterThanOrEqual(5);
     expect(f.kept).toBeGreaterThan(10);
-    console.log(`create --trait-data --filter-judge: kept ${f.kept} of ${f.pairs} pairs; check: ${p.meta.steering?.verdict} L${p.meta.steering?.layer} alpha ${p.meta.steering?.alpha}`);
+    console.log(
+      `create --trait-data --filter-judge: kept ${f.kept} of ${f.pairs} pairs; check: ${p.meta.steering?.verdict} L${p.meta.steering?.layer} alpha ${p.meta.steering?.alpha}`,
+    );
   }, 600_000);
 });

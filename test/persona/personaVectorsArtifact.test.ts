@@ -11,7 +11,14 @@ import { buildTraitScoring, parseScorerSpec } from '../../src/eval/evaluate/trai
 import { renderPrompt } from '../../src/eval/scorers/judgePrompts.js';
 import { loadMarkersScorer, scoreMarkers } from '../../src/eval/scorers/markersScorer.js';
 import { computePersonaVector } from '../../src/persona/computePersonaVector.js';
-import { artifactContrastiveSet, isPersonaVectorsArtifact, parsePersonaVectorsArtifact, personaVectorsSystemPrompt, readArtifactSet, readPersonaVectorsArtifact } from '../../src/persona/prompts/personaVectorsArtifact.js';
+import {
+  artifactContrastiveSet,
+  isPersonaVectorsArtifact,
+  parsePersonaVectorsArtifact,
+  personaVectorsSystemPrompt,
+  readArtifactSet,
+  readPersonaVectorsArtifact,
+} from '../../src/persona/prompts/personaVectorsArtifact.js';
 import { loadPersona } from '../../src/steering/personaFile.js';
 import { CLI, FIXTURES, PERSONAS, STYLIST } from '../helpers/paths.js';
 
@@ -46,9 +53,15 @@ describe("persona_vectors' trait artefact files", () => {
   it('tells a prompt file from an artefact and names the file and field of a malformed one', async () => {
     expect(isPersonaVectorsArtifact(JSON.parse(await fs.readFile(EXTRACT, 'utf8')))).toBe(true);
     expect(isPersonaVectorsArtifact({ user: 'Hi' })).toBe(false);
-    expect(() => parsePersonaVectorsArtifact({ instruction: [{ pos: 'x' }], questions: ['q'], eval_prompt: '{question}{answer}' }, 'evil.json')).toThrow(/^evil\.json is not a persona_vectors trait file: instruction\[0\] needs non-empty "pos" and "neg"/);
-    expect(() => parsePersonaVectorsArtifact({ instruction: [{ pos: 'x', neg: 'y' }], questions: [], eval_prompt: '{question}{answer}' }, 'evil.json')).toThrow(/"questions" is not a non-empty array/);
-    expect(() => parsePersonaVectorsArtifact({ instruction: [{ pos: 'x', neg: 'y' }], questions: ['q'], eval_prompt: 'no placeholders' }, 'evil.json')).toThrow(/"eval_prompt" has no \{question\} placeholder/);
+    expect(() => parsePersonaVectorsArtifact({ instruction: [{ pos: 'x' }], questions: ['q'], eval_prompt: '{question}{answer}' }, 'evil.json')).toThrow(
+      /^evil\.json is not a persona_vectors trait file: instruction\[0\] needs non-empty "pos" and "neg"/,
+    );
+    expect(() => parsePersonaVectorsArtifact({ instruction: [{ pos: 'x', neg: 'y' }], questions: [], eval_prompt: '{question}{answer}' }, 'evil.json')).toThrow(
+      /"questions" is not a non-empty array/,
+    );
+    expect(() => parsePersonaVectorsArtifact({ instruction: [{ pos: 'x', neg: 'y' }], questions: ['q'], eval_prompt: 'no placeholders' }, 'evil.json')).toThrow(
+      /"eval_prompt" has no \{question\} placeholder/,
+    );
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pva-'));
     await fs.writeFile(path.join(dir, 'bad.json'), '{"instruction": ');
     await expect(readPersonaVectorsArtifact(path.join(dir, 'bad.json'))).rejects.toThrow(/bad\.json is not valid JSON/);
@@ -58,10 +71,19 @@ describe("persona_vectors' trait artefact files", () => {
     const model = await loadModel(STYLIST);
     try {
       const set = await readArtifactSet(EXTRACT, EVAL);
-      const { persona } = await computePersonaVector({ model, positivePrompts: set.positive, negativePrompts: set.negative, name: 'formal-pv', maxNewTokens: 32, sampling: { temperature: 0.8, topK: 50, seed: 1 }, batchSize: 32 });
+      const { persona } = await computePersonaVector({
+        model,
+        positivePrompts: set.positive,
+        negativePrompts: set.negative,
+        name: 'formal-pv',
+        maxNewTokens: 32,
+        sampling: { temperature: 0.8, topK: 50, seed: 1 },
+        batchSize: 32,
+      });
       const shipped = await loadPersona(path.join(PERSONAS, 'formal.persona.json'));
       const cos = (l: number) => {
-        const a = persona.unit(l), b = shipped.unit(l);
+        const a = persona.unit(l),
+          b = shipped.unit(l);
         return a.reduce((s, x, i) => s + x * b[i], 0);
       };
       const best = Math.max(...Array.from({ length: 6 }, (_, l) => cos(l)));
@@ -71,7 +93,12 @@ describe("persona_vectors' trait artefact files", () => {
       const spec = (await loadMarkersScorer(path.join(STYLIST, 'style_markers.json'))).spec;
       const pick = (side: typeof set.positive) => side.filter((_, i) => i % 5 === 0).slice(0, 16);
       const answer = async (side: typeof set.positive) =>
-        (await model.generate(pick(side).map((p) => ({ system: p.system, user: p.user })), { maxNewTokens: 32 })).map((o) => scoreMarkers(spec, o.text).formality);
+        (
+          await model.generate(
+            pick(side).map((p) => ({ system: p.system, user: p.user })),
+            { maxNewTokens: 32 },
+          )
+        ).map((o) => scoreMarkers(spec, o.text).formality);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       expect(mean(await answer(set.positive))).toBeGreaterThan(mean(await answer(set.negative)) + 0.5);
     } finally {
@@ -87,7 +114,18 @@ describe("persona_vectors' trait artefact files", () => {
       req.on('end', () => {
         prompts.push(JSON.parse(body).messages[0].content);
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '85' }, logprobs: { content: [{ token: '85', logprob: 0, top_logprobs: [{ token: '85', logprob: 0 }] }] } }] }));
+        res.end(
+          JSON.stringify({
+            choices: [
+              {
+                index: 0,
+                finish_reason: 'stop',
+                message: { role: 'assistant', content: '85' },
+                logprobs: { content: [{ token: '85', logprob: 0, top_logprobs: [{ token: '85', logprob: 0 }] }] },
+              },
+            ],
+          }),
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -27,10 +27,24 @@ export async function serveJudge(grade: (r: JudgeRequest) => string): Promise<{ 
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       const prompt: string = JSON.parse(body).messages[0].content;
-      const r: JudgeRequest = { kind: prompt.includes('for coherence only') ? 'coherence' : 'trait', question: between(prompt, '[QUESTION START]', '[QUESTION END]'), answer: between(prompt, '[ANSWER START]', '[ANSWER END]'), prompt };
+      const r: JudgeRequest = {
+        kind: prompt.includes('for coherence only') ? 'coherence' : 'trait',
+        question: between(prompt, '[QUESTION START]', '[QUESTION END]'),
+        answer: between(prompt, '[ANSWER START]', '[ANSWER END]'),
+        prompt,
+      };
       requests.push(r);
       const token = grade(r);
-      const reply = { choices: [{ index: 0, message: { role: 'assistant', content: token }, finish_reason: 'stop', logprobs: { content: [{ token, logprob: 0, top_logprobs: [{ token, logprob: 0 }] }] } }] };
+      const reply = {
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: token },
+            finish_reason: 'stop',
+            logprobs: { content: [{ token, logprob: 0, top_logprobs: [{ token, logprob: 0 }] }] },
+          },
+        ],
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     });
   });

@@ -30,7 +30,11 @@ let out: string;
 beforeAll(async () => {
   // `npm run personas`, exactly, into a temporary folder.
   out = mkdtempSync(path.join(os.tmpdir(), 'pv-personas-'));
-  const r = await spawnAsync('bash', [path.join(ROOT, 'scripts', 'make-personas.sh')], { encoding: 'utf8', env: { ...process.env, PERSONAS_OUT: out }, timeout: 900_000 });
+  const r = await spawnAsync('bash', [path.join(ROOT, 'scripts', 'make-personas.sh')], {
+    encoding: 'utf8',
+    env: { ...process.env, PERSONAS_OUT: out },
+    timeout: 900_000,
+  });
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
   fresh = { formal: await loadPersona(path.join(out, 'formal.persona.json')), vivid: await loadPersona(path.join(out, 'vivid.persona.json')) };
 }, 900_000);
@@ -53,8 +57,20 @@ describe('the shipped personas', () => {
 
   it("name the same layer and range through the library's trainPersona (create's path) as through train", async () => {
     const model = await stylist();
-    const { positive, negative } = await readContrastiveFiles(path.join(ROOT, 'data/stylist/formal-pos.jsonl'), path.join(ROOT, 'data/stylist/formal-neg.jsonl'));
-    const p = await trainPersona({ model, positivePrompts: positive, negativePrompts: negative, name: 'formal', maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50, seed: 0 }, batchSize: 32, recommend: recordSteering({ seed: 0 }) });
+    const { positive, negative } = await readContrastiveFiles(
+      path.join(ROOT, 'data/stylist/formal-pos.jsonl'),
+      path.join(ROOT, 'data/stylist/formal-neg.jsonl'),
+    );
+    const p = await trainPersona({
+      model,
+      positivePrompts: positive,
+      negativePrompts: negative,
+      name: 'formal',
+      maxNewTokens: 48,
+      sampling: { temperature: 0.8, topK: 50, seed: 0 },
+      batchSize: 32,
+      recommend: recordSteering({ seed: 0 }),
+    });
     const shipped = await shippedPersona('formal');
     expect(sameVectors(shipped, p)).toBeLessThan(1e-5);
     expect(p.meta.recommendedLayer).toBe(shipped.meta.recommendedLayer);
@@ -81,7 +97,12 @@ describe('the shipped personas', () => {
       const [lo, hi] = p.meta.alphaRange;
       const layer = p.meta.recommendedLayer;
       const at = async (alpha: number) => {
-        const rows = await model.generate(HELD_OUT, { maxNewTokens: 64, sampling: { temperature: 0.8, topK: 50, seed: 21 }, batchSize: 64, intervention: resolveSteering(model, [{ persona: p, alpha, layer }]) });
+        const rows = await model.generate(HELD_OUT, {
+          maxNewTokens: 64,
+          sampling: { temperature: 0.8, topK: 50, seed: 21 },
+          batchSize: 64,
+          intervention: resolveSteering(model, [{ persona: p, alpha, layer }]),
+        });
         return { score: mean(rows.map((x) => styleScore(x.text)[trait])), ended: rows.filter((x) => x.ended).length / rows.length };
       };
       const [low, base, high] = [await at(lo), await at(0), await at(hi)];

@@ -41,7 +41,20 @@ describe('a description whose vector does not measurably steer the stylist', () 
   it('gets the verdict from evaluate --personality, which saves the persona it computed (--save)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-verdict-eval-'));
     const saved = path.join(dir, 'kept', 'cheer.persona.json');
-    const r = await persona(['evaluate', '--personality', CHEERFUL, '--save', saved, '--out', path.join(dir, 'e.json'), '--alphas', '-4,4', '--num-questions', '8', '--no-perplexity']);
+    const r = await persona([
+      'evaluate',
+      '--personality',
+      CHEERFUL,
+      '--save',
+      saved,
+      '--out',
+      path.join(dir, 'e.json'),
+      '--alphas',
+      '-4,4',
+      '--num-questions',
+      '8',
+      '--no-perplexity',
+    ]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);
@@ -57,7 +70,15 @@ describe('a description whose vector does not measurably steer the stylist', () 
     const g = await persona(['generate-prompts', '--personality', CHEERFUL, '--out-dir', prompts]);
     expect(g.status, g.stderr.slice(-2000)).toBe(0);
     const out = path.join(dir, 'cheerful.persona.json');
-    const r = await persona(['train', '--positive-prompts', path.join(prompts, 'positive.jsonl'), '--negative-prompts', path.join(prompts, 'negative.jsonl'), '--out', out]);
+    const r = await persona([
+      'train',
+      '--positive-prompts',
+      path.join(prompts, 'positive.jsonl'),
+      '--negative-prompts',
+      path.join(prompts, 'negative.jsonl'),
+      '--out',
+      out,
+    ]);
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout).toContain('verdict: this vector does not measurably steer this model');
     expect(r.stdout).not.toMatch(/steer with/i);

@@ -10,8 +10,14 @@ import { mean, shippedPersona, styleScore, stylist, STYLIST_HELD_OUT } from '../
 const HELD_OUT = [...STYLIST_HELD_OUT];
 
 function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] ** 2; y += b[i] ** 2; }
+  let d = 0,
+    x = 0,
+    y = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    x += a[i] ** 2;
+    y += b[i] ** 2;
+  }
   return d / Math.sqrt(x * y);
 }
 
@@ -20,8 +26,19 @@ describe('persona vectors on the embedded stylist', () => {
     const model = await stylist();
     const ref = await SafetensorsFile.open(path.join(REFERENCE, 'stylist-vectors.safetensors'));
     for (const trait of ['formal', 'vivid']) {
-      const { positive, negative } = await readContrastiveFiles(path.join(ROOT, 'data/stylist', `${trait}-pos.jsonl`), path.join(ROOT, 'data/stylist', `${trait}-neg.jsonl`));
-      const { persona } = await computePersonaVector({ model, positivePrompts: positive, negativePrompts: negative, name: trait, maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50, seed: 7 }, batchSize: 32 });
+      const { positive, negative } = await readContrastiveFiles(
+        path.join(ROOT, 'data/stylist', `${trait}-pos.jsonl`),
+        path.join(ROOT, 'data/stylist', `${trait}-neg.jsonl`),
+      );
+      const { persona } = await computePersonaVector({
+        model,
+        positivePrompts: positive,
+        negativePrompts: negative,
+        name: trait,
+        maxNewTokens: 48,
+        sampling: { temperature: 0.8, topK: 50, seed: 7 },
+        batchSize: 32,
+      });
       const r = await ref.readFloat32(`${trait}.response_mean`);
       const cos = [1, 2, 3, 4, 5].map((l) => cosine(persona.layer(l), r.subarray(l * 256, (l + 1) * 256)));
       for (const c of cos) expect(c, `${trait} cosines ${cos.map((x) => x.toFixed(3))}`).toBeGreaterThanOrEqual(0.9);
@@ -33,7 +50,14 @@ describe('persona vectors on the embedded stylist', () => {
     const formal = await shippedPersona('formal');
     const vivid = await shippedPersona('vivid');
     const sweep = async (persona: typeof formal, layer: number, alpha: number) =>
-      (await model.generate(HELD_OUT, { maxNewTokens: 48, sampling: { temperature: 0.8, seed: 11 }, batchSize: 64, intervention: resolveSteering(model, [{ persona, alpha, layer }]) })).map((r) => styleScore(r.text));
+      (
+        await model.generate(HELD_OUT, {
+          maxNewTokens: 48,
+          sampling: { temperature: 0.8, seed: 11 },
+          batchSize: 64,
+          intervention: resolveSteering(model, [{ persona, alpha, layer }]),
+        })
+      ).map((r) => styleScore(r.text));
     const fNeg = mean((await sweep(formal, 3, -8)).map((s) => s.formality));
     const fPos = mean((await sweep(formal, 3, 8)).map((s) => s.formality));
     const vPos = mean((await sweep(vivid, 4, 8)).map((s) => s.vivid));
@@ -50,7 +74,17 @@ describe('persona vectors on the embedded stylist', () => {
     formal.assertFits(model);
     expect(formal.meta.layers.every((l) => l.steerability !== undefined)).toBe(true);
     const l = formal.meta.recommendedLayer;
-    const score = async (alpha: number) => mean((await model.generate(HELD_OUT.slice(0, 32), { maxNewTokens: 48, sampling: { temperature: 0.8, seed: 3 }, batchSize: 32, intervention: resolveSteering(model, [{ persona: formal, alpha, layer: l }]) })).map((r) => styleScore(r.text).formality));
+    const score = async (alpha: number) =>
+      mean(
+        (
+          await model.generate(HELD_OUT.slice(0, 32), {
+            maxNewTokens: 48,
+            sampling: { temperature: 0.8, seed: 3 },
+            batchSize: 32,
+            intervention: resolveSteering(model, [{ persona: formal, alpha, layer: l }]),
+          })
+        ).map((r) => styleScore(r.text).formality),
+      );
     expect(await score(4)).toBeGreaterThan(await score(-4));
   });
 });

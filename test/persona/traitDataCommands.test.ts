@@ -34,7 +34,11 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
     expect(pair.set.positive).toHaveLength(100);
     expect(pair).toMatchObject({ extractFile: EXTRACT, evalFile: EVAL, judgeFile: EVAL, heldOutFile: EVAL });
     const check = steeringCheckFrom(`judge:${judge.url},model=judge`, pair);
-    expect(check).toEqual({ spec: { kind: 'judge', baseURL: judge.url, model: 'judge', traitData: EVAL }, questions: evalQuestions, questionsFrom: 'the eval file formal.json' });
+    expect(check).toEqual({
+      spec: { kind: 'judge', baseURL: judge.url, model: 'judge', traitData: EVAL },
+      questions: evalQuestions,
+      questionsFrom: 'the eval file formal.json',
+    });
     // a judge that names its own trait file keeps it
     expect(steeringCheckFrom(`judge:${judge.url},trait-data=${EXTRACT}`, pair).spec).toMatchObject({ traitData: EXTRACT });
     const alone = await readTraitData(EXTRACT);
@@ -66,7 +70,9 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
     expect(v.metric).toBe('judge:formal');
     expect(v.metricSource).toBe('scorer');
     expect(r.stdout).toContain('the check asked 20 held-out requests from the eval file formal.json');
-    console.log(`train --trait-data with the served judge: ${v.verdict} ${v.layer ?? ''} ${v.alpha ?? ''} ${v.effect ? `${v.effect.mean.toFixed(1)} [${v.effect.lo.toFixed(1)}, ${v.effect.hi.toFixed(1)}]` : ''}; ${trait.length} trait gradings`);
+    console.log(
+      `train --trait-data with the served judge: ${v.verdict} ${v.layer ?? ''} ${v.alpha ?? ''} ${v.effect ? `${v.effect.mean.toFixed(1)} [${v.effect.lo.toFixed(1)}, ${v.effect.hi.toFixed(1)}]` : ''}; ${trait.length} trait gradings`,
+    );
   }, 600_000);
 
   it('create --trait-data, generate-prompts --trait-data and train learn the same vector; --samples-per-question N samples N answers per prompt in each', async () => {
@@ -79,14 +85,38 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
     const g = await persona(['generate-prompts', '--trait-data', PAIR, '--samples-per-question', '2', '--out-dir', path.join(dir, 'gp')]);
     expect(g.status, g.stderr.slice(-2000)).toBe(0);
     expect(g.stdout).toContain('wrote 200 pairs (100 pairs × 2 samples)');
-    const lines = (f: string) => readFileSync(path.join(dir, 'gp', f), 'utf8').trim().split('\n');
+    const lines = (f: string) =>
+      readFileSync(path.join(dir, 'gp', f), 'utf8')
+        .trim()
+        .split('\n');
     const pos = lines('positive.jsonl').map((l) => JSON.parse(l));
     expect(pos).toHaveLength(200);
     expect(pos.slice(100)).toEqual(pos.slice(0, 100)); // block after block, as the sampled rows are
-    expect(pos[0]).toEqual({ system: `You are a formal assistant. ${(await readPersonaVectorsArtifact(EXTRACT)).instruction[0].pos}`, user: (await readPersonaVectorsArtifact(EXTRACT)).questions[0] });
+    expect(pos[0]).toEqual({
+      system: `You are a formal assistant. ${(await readPersonaVectorsArtifact(EXTRACT)).instruction[0].pos}`,
+      user: (await readPersonaVectorsArtifact(EXTRACT)).questions[0],
+    });
     expect(lines('questions-heldout.txt').slice(1)).toEqual((await readPersonaVectorsArtifact(EVAL)).questions);
-    expect(JSON.parse(readFileSync(path.join(dir, 'gp', 'persona.json'), 'utf8'))).toMatchObject({ name: 'formal', evalPrompt: (await readPersonaVectorsArtifact(EVAL)).eval_prompt, pairs: 200, heldOut: 20 });
-    const f = await persona(['train', '--positive-prompts', path.join(dir, 'gp', 'positive.jsonl'), '--negative-prompts', path.join(dir, 'gp', 'negative.jsonl'), '--out', path.join(dir, 'f.persona.json'), '--no-check', '--max-new-tokens', '12', '--batch-size', '16']);
+    expect(JSON.parse(readFileSync(path.join(dir, 'gp', 'persona.json'), 'utf8'))).toMatchObject({
+      name: 'formal',
+      evalPrompt: (await readPersonaVectorsArtifact(EVAL)).eval_prompt,
+      pairs: 200,
+      heldOut: 20,
+    });
+    const f = await persona([
+      'train',
+      '--positive-prompts',
+      path.join(dir, 'gp', 'positive.jsonl'),
+      '--negative-prompts',
+      path.join(dir, 'gp', 'negative.jsonl'),
+      '--out',
+      path.join(dir, 'f.persona.json'),
+      '--no-check',
+      '--max-new-tokens',
+      '12',
+      '--batch-size',
+      '16',
+    ]);
     expect(f.status, f.stderr.slice(-2000)).toBe(0);
     const [created, trained, fromFiles] = await Promise.all(['c', 't', 'f'].map((n) => loadPersona(path.join(dir, `${n}.persona.json`))));
     expect(maxDiff(created, trained)).toBe(0);
@@ -105,18 +135,30 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
   it('create and generate-prompts take a description or trait files, and refuse the description-only flags beside trait files', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-tdflags-'));
     const neither = await persona(['create', '--out', path.join(dir, 'x.persona.json')]);
-    expect(neither.stderr).toMatch(/Give --personality "a one-line description", --trait-data extract\.json\[,eval\.json\] \(persona_vectors' trait files\) or --positive-prompts FILE --negative-prompts FILE, one of the three/);
+    expect(neither.stderr).toMatch(
+      /Give --personality "a one-line description", --trait-data extract\.json\[,eval\.json\] \(persona_vectors' trait files\) or --positive-prompts FILE --negative-prompts FILE, one of the three/,
+    );
     const both = await persona(['generate-prompts', '--personality', 'formal', '--trait-data', EXTRACT, '--out-dir', dir]);
     expect(both.stderr).toMatch(/one of the two/);
     const numPrompts = await persona(['generate-prompts', '--trait-data', EXTRACT, '--num-prompts', '8', '--generator', 'local', '--out-dir', dir]);
-    expect(numPrompts.stderr).toMatch(/--num-prompts, --generator shape the prompts built from --personality; with --trait-data the trait files give the prompts/);
+    expect(numPrompts.stderr).toMatch(
+      /--num-prompts, --generator shape the prompts built from --personality; with --trait-data the trait files give the prompts/,
+    );
     const zero = await persona(['generate-prompts', '--trait-data', EXTRACT, '--samples-per-question', '0', '--out-dir', dir]);
     expect(zero.stderr).toMatch(/--samples-per-question must be at least 1; got 0/);
     for (const r of [neither, both, numPrompts, zero]) expect(r.status).not.toBe(0);
     // the extract file alone: its prompts, no held-out questions
     const alone = await persona(['generate-prompts', '--trait-data', EXTRACT, '--out-dir', path.join(dir, 'alone')]);
     expect(alone.status, alone.stderr).toBe(0);
-    expect(readFileSync(path.join(dir, 'alone', 'positive.jsonl'), 'utf8').trim().split('\n')).toHaveLength(100);
-    expect(readFileSync(path.join(dir, 'alone', 'questions-heldout.txt'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(
+      readFileSync(path.join(dir, 'alone', 'positive.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(100);
+    expect(
+      readFileSync(path.join(dir, 'alone', 'questions-heldout.txt'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
   });
 });

@@ -14,11 +14,20 @@ afterAll(async () => {
 });
 
 const WARNING = /^persona "nosteer" does not measurably steer this model: its file records the steering check's verdict/;
-const body = (extra: object, stream = false) => ({ model: 'stylist', messages: [{ role: 'user', content: 'Write a thank-you note to Sam.' }], max_tokens: 8, temperature: 0, stream, ...extra });
+const body = (extra: object, stream = false) => ({
+  model: 'stylist',
+  messages: [{ role: 'user', content: 'Write a thank-you note to Sam.' }],
+  max_tokens: 8,
+  temperature: 0,
+  stream,
+  ...extra,
+});
 
 describe('the server and a persona whose file records the does-not-steer verdict', () => {
   it('marks it in the persona list and its detail; the shipped personas are marked as steering', async () => {
-    const list = (await (await fetch(`${t.server.url}/v1/personas`)).json()) as { data: Array<{ id: string; steering_verdict: string | null; warning: string | null }> };
+    const list = (await (await fetch(`${t.server.url}/v1/personas`)).json()) as {
+      data: Array<{ id: string; steering_verdict: string | null; warning: string | null }>;
+    };
     const byId = Object.fromEntries(list.data.map((p) => [p.id, p]));
     expect(byId.nosteer.steering_verdict).toBe('does-not-steer');
     expect(byId.nosteer.warning).toMatch(WARNING);
@@ -41,15 +50,30 @@ describe('the server and a persona whose file records the does-not-steer verdict
     const plain = await postJson(`${t.server.url}/v1/chat/completions`, body({}));
     expect(plain.body).not.toHaveProperty('persona_warnings');
     // in a steering list beside a persona that steers: one warning, for it
-    const both = await postJson(`${t.server.url}/v1/chat/completions`, body({ steering: [{ persona: 'formal', alpha: 2 }, { persona: 'nosteer', alpha: 2 }] }));
+    const both = await postJson(
+      `${t.server.url}/v1/chat/completions`,
+      body({
+        steering: [
+          { persona: 'formal', alpha: 2 },
+          { persona: 'nosteer', alpha: 2 },
+        ],
+      }),
+    );
     expect(both.status, JSON.stringify(both.body)).toBe(200);
     expect(both.body.persona_warnings).toEqual([expect.stringMatching(WARNING)]);
   });
 
   it('streams persona_warnings in the first chunk', async () => {
-    const res = await fetch(`${t.server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body({ persona: 'nosteer', alpha: 4 }, true)) });
+    const res = await fetch(`${t.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body({ persona: 'nosteer', alpha: 4 }, true)),
+    });
     expect(res.status).toBe(200);
-    const chunks = (await res.text()).split('\n\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)));
+    const chunks = (await res.text())
+      .split('\n\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map((l) => JSON.parse(l.slice(6)));
     expect(chunks[0].persona_warnings[0]).toMatch(WARNING);
     expect(chunks.slice(1).some((c) => 'persona_warnings' in c)).toBe(false);
   });

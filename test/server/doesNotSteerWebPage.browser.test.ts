@@ -9,10 +9,16 @@ const CHROMIUM = process.env.PERSONA_CHROMIUM ?? '/usr/bin/chromium';
 let t: TestServer;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: the web page test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the web page test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`,
+    );
   t = await startTestServer();
   await writeDoesNotSteerPersona(t.personasDir);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -28,7 +34,9 @@ describe('the web page and a persona whose file records the does-not-steer verdi
     expect(options.find((o) => o.startsWith('nosteer'))).toMatch(/\(does not measurably steer\)$/);
     expect(options.find((o) => o.startsWith('formal'))).not.toMatch(/does not measurably steer/);
     await page.locator('#persona').selectOption('nosteer');
-    expect(await page.locator('#persona-desc').innerText()).toMatch(/warning: does not measurably steer this model \(its file records the steering check's verdict/);
+    expect(await page.locator('#persona-desc').innerText()).toMatch(
+      /warning: does not measurably steer this model \(its file records the steering check's verdict/,
+    );
     expect(await page.locator('#alpha-rec').innerText()).toBe('no measured recommendation');
     await page.locator('#persona').selectOption('formal');
     expect(await page.locator('#persona-desc').innerText()).not.toMatch(/does not measurably steer/);

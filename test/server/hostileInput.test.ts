@@ -82,7 +82,12 @@ describe('hostile and malformed requests', () => {
     const ac = new AbortController();
     const before = new Set(t.records.keys());
     // Greedy formal +8 at layer 1 repeats until the length limit: a long generation to interrupt.
-    const res = await fetch(chat, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: user, max_tokens: 400, temperature: 0, persona: 'formal', alpha: 8, layer: 1, stream: true }), signal: ac.signal });
+    const res = await fetch(chat, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: user, max_tokens: 400, temperature: 0, persona: 'formal', alpha: 8, layer: 1, stream: true }),
+      signal: ac.signal,
+    });
     const reader = res.body!.getReader();
     for (let i = 0; i < 3; i++) await reader.read();
     ac.abort();
@@ -96,7 +101,12 @@ describe('hostile and malformed requests', () => {
   it('cancels a non-streaming request whose client leaves', async () => {
     const ac = new AbortController();
     const before = new Set(t.records.keys());
-    const pending = fetch(chat, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: user, max_tokens: 400, temperature: 0, persona: 'formal', alpha: 8, layer: 1 }), signal: ac.signal }).catch((e: Error) => e);
+    const pending = fetch(chat, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: user, max_tokens: 400, temperature: 0, persona: 'formal', alpha: 8, layer: 1 }),
+      signal: ac.signal,
+    }).catch((e: Error) => e);
     await new Promise((r) => setTimeout(r, 150));
     ac.abort();
     expect(await pending).toBeInstanceOf(Error);
@@ -113,7 +123,11 @@ describe('limits and keys', () => {
     const small = await startTestServer({ maxBatch: 1, maxQueue: 0 });
     try {
       const url = `${small.server.url}/v1/chat/completions`;
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: user, max_tokens: 200, temperature: 0, persona: 'formal', alpha: 8, layer: 1, stream: true }) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: user, max_tokens: 200, temperature: 0, persona: 'formal', alpha: 8, layer: 1, stream: true }),
+      });
       const reader = res.body!.getReader();
       await reader.read();
       const busy = await postJson(url, { messages: user, max_tokens: 4 });
@@ -157,7 +171,12 @@ describe('persona endpoints', () => {
     const list = await (await fetch(`${t.server.url}/v1/personas`)).json();
     const formal = list.data.find((p: { id: string }) => p.id === 'formal');
     const meta = await formalMeta();
-    expect(formal).toMatchObject({ description: expect.stringMatching(/formal/), recommended_layer: meta.recommendedLayer, alpha_range: meta.alphaRange, fits_model: true });
+    expect(formal).toMatchObject({
+      description: expect.stringMatching(/formal/),
+      recommended_layer: meta.recommendedLayer,
+      alpha_range: meta.alphaRange,
+      fits_model: true,
+    });
     const one = await (await fetch(`${t.server.url}/v1/personas/formal`)).json();
     expect(one.layers).toHaveLength(6);
     expect((await fetch(`${t.server.url}/v1/personas/nobody`)).status).toBe(404);
@@ -173,8 +192,22 @@ describe('persona endpoints', () => {
     expect(files).toContain('formal-copy.persona.json');
     expect(files.filter((f) => /^formal-copy\.persona\.[0-9a-f]{16}\.safetensors$/.test(f))).toHaveLength(1);
     expect(files.filter((f) => f.includes('.tmp'))).toEqual([]);
-    const steered = await postJson(`${t.server.url}/v1/chat/completions`, { messages: user, max_tokens: 8, temperature: 0, persona: 'formal-copy', alpha: -8, layer: 3 });
-    const original = await postJson(`${t.server.url}/v1/chat/completions`, { messages: user, max_tokens: 8, temperature: 0, persona: 'formal', alpha: -8, layer: 3 });
+    const steered = await postJson(`${t.server.url}/v1/chat/completions`, {
+      messages: user,
+      max_tokens: 8,
+      temperature: 0,
+      persona: 'formal-copy',
+      alpha: -8,
+      layer: 3,
+    });
+    const original = await postJson(`${t.server.url}/v1/chat/completions`, {
+      messages: user,
+      max_tokens: 8,
+      temperature: 0,
+      persona: 'formal',
+      alpha: -8,
+      layer: 3,
+    });
     expect(steered.body.choices[0].message.content).toBe(original.body.choices[0].message.content);
     const again = await postJson(`${t.server.url}/v1/personas`, { meta, vectors: (await formalVectors()).toString('base64') });
     expect(again.status).toBe(409);
@@ -184,18 +217,32 @@ describe('persona endpoints', () => {
     const before = await snapshot(t.personasDir);
     const { vectorsSha256, vectorsBytes, ...good } = await formalMeta(); // without the pair check, so each case reaches its own check
     const vectors = await formalVectors();
-    const nanVectors = encodeSafetensors(Object.fromEntries(Array.from({ length: 6 }, (_, l) => [`layers.${l}`, { shape: [256], data: new Float32Array(256).fill(l === 2 ? NaN : 0.1) }])), {});
-    const smallVectors = encodeSafetensors(Object.fromEntries(Array.from({ length: 6 }, (_, l) => [`layers.${l}`, { shape: [128], data: new Float32Array(128).fill(0.1) }])), {});
+    const nanVectors = encodeSafetensors(
+      Object.fromEntries(Array.from({ length: 6 }, (_, l) => [`layers.${l}`, { shape: [256], data: new Float32Array(256).fill(l === 2 ? NaN : 0.1) }])),
+      {},
+    );
+    const smallVectors = encodeSafetensors(
+      Object.fromEntries(Array.from({ length: 6 }, (_, l) => [`layers.${l}`, { shape: [128], data: new Float32Array(128).fill(0.1) }])),
+      {},
+    );
     const cases: [string, unknown, RegExp][] = [
       ['truncated sidecar', { meta: { ...good, name: 'bad1' }, vectors: vectors.subarray(0, 100).toString('base64') }, /invalid/],
       ['random bytes', { meta: { ...good, name: 'bad2' }, vectors: Buffer.from('not a safetensors file at all!!').toString('base64') }, /invalid/],
       ['NaN in a vector', { meta: { ...good, name: 'bad3' }, vectors: Buffer.from(nanVectors).toString('base64') }, /NaN/],
-      ['another model\'s shape', { meta: { ...good, name: 'bad4', model: { ...good.model, hiddenSize: 128 } }, vectors: Buffer.from(smallVectors).toString('base64') }, /does not fit|hidden/],
+      [
+        "another model's shape",
+        { meta: { ...good, name: 'bad4', model: { ...good.model, hiddenSize: 128 } }, vectors: Buffer.from(smallVectors).toString('base64') },
+        /does not fit|hidden/,
+      ],
       ['a path as name', { meta: { ...good, name: '../evil' }, vectors: vectors.toString('base64') }, /looks like a path/],
       ['meta missing fields', { meta: { name: 'bad5' }, vectors: vectors.toString('base64') }, /malformed/],
       ['vectors not base64', { meta: { ...good, name: 'bad6' }, vectors: '%%%not-base64%%%' }, /base64/],
       ['no meta', { vectors: vectors.toString('base64') }, /meta/],
-      ['vectors other than the meta describes', { meta: { ...good, name: 'bad7', vectorsSha256, vectorsBytes }, vectors: Buffer.from(nanVectors).toString('base64') }, /do not match/],
+      [
+        'vectors other than the meta describes',
+        { meta: { ...good, name: 'bad7', vectorsSha256, vectorsBytes }, vectors: Buffer.from(nanVectors).toString('base64') },
+        /do not match/,
+      ],
     ];
     for (const [what, body, message] of cases) {
       const r = await postJson(`${t.server.url}/v1/personas`, body);
@@ -218,7 +265,11 @@ describe('projections, reports and the page', () => {
     expect(formal.tokens.map((x: { token: string }) => x.token).join('')).toBe('Dear Ana, I am most grateful for the tea. Kind regards.');
     expect(formal.tokens.every((x: { projection: number }) => Number.isFinite(x.projection))).toBe(true);
     expect(formal.mean).toBeGreaterThan(casual.mean);
-    const byIds = await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion_ids: formal.tokens.map((x: { id: number }) => x.id) });
+    const byIds = await postJson(`${t.server.url}/v1/projections`, {
+      persona: 'formal',
+      messages: user,
+      completion_ids: formal.tokens.map((x: { id: number }) => x.id),
+    });
     expect(byIds.body.tokens.map((x: { projection: number }) => x.projection)).toEqual(formal.tokens.map((x: { projection: number }) => x.projection));
     expect((await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion_ids: [99999] })).status).toBe(400);
     expect((await postJson(`${t.server.url}/v1/projections`, { persona: '../x', messages: user, completion: 'hi' })).status).toBe(400);
@@ -231,7 +282,8 @@ describe('projections, reports and the page', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toBe('sandbox');
     expect(await res.text()).toMatch(/Layer analysis/);
-    for (const bad of ['/reports/..%2F..%2Fetc%2Fpasswd', '/reports/../personas/formal.persona.json', '/reports/formal/missing.html']) expect((await fetch(`${t.server.url}${bad}`)).status, bad).toBe(404);
+    for (const bad of ['/reports/..%2F..%2Fetc%2Fpasswd', '/reports/../personas/formal.persona.json', '/reports/formal/missing.html'])
+      expect((await fetch(`${t.server.url}${bad}`)).status, bad).toBe(404);
   });
 
   it('serves the page and its files with a same-origin policy and no external URL', async () => {

@@ -26,7 +26,14 @@ describe('serving under load', () => {
     let best: LoadResult | undefined;
     for (let attempt = 1; attempt <= 3 && !(best && best.speedup >= 3); attempt++) {
       // Mixed steering in the same batches: unsteered, formal +4, formal −4.
-      const r = await runServeLoad({ stream, clients: 16, requestsPerClient: 4, sequentialRequests: 16, maxTokens: 32, steering: [{}, { persona: 'formal', alpha: 4 }, { persona: 'formal', alpha: -4 }] });
+      const r = await runServeLoad({
+        stream,
+        clients: 16,
+        requestsPerClient: 4,
+        sequentialRequests: 16,
+        maxTokens: 32,
+        steering: [{}, { persona: 'formal', alpha: 4 }, { persona: 'formal', alpha: -4 }],
+      });
       const all = [...r.records.sequential, ...r.records.batched];
       expect(r.records.batched).toHaveLength(64);
       expect(all.flatMap((x) => x.problems)).toEqual([]);

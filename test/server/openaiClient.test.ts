@@ -40,7 +40,14 @@ describe('the server through the official openai client', () => {
     expect(whole.usage!.completion_tokens).toBeGreaterThan(0);
     expect(whole.usage!.total_tokens).toBe(whole.usage!.prompt_tokens + whole.usage!.completion_tokens);
 
-    const stream = await client.chat.completions.create({ model: 'stylist', messages: [{ role: 'user', content: 'Thank Ana for the tea.' }], max_tokens: 40, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: 'stylist',
+      messages: [{ role: 'user', content: 'Thank Ana for the tea.' }],
+      max_tokens: 40,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     const ids = new Set<string>();
     const finishes: string[] = [];
@@ -80,19 +87,26 @@ describe('the server through the official openai client', () => {
     expect(mNeg.casual).toBeGreaterThan(mPos.casual);
     expect(mPos.formal).toBeGreaterThan(mNeg.formal);
     expect(text(neg)).not.toEqual(text(plain));
-    expect((neg[0] as unknown as { persona_steering: unknown }).persona_steering).toEqual([{ persona: 'formal', alpha: -8, layer: 3, layers: [3], positions: 'all', units: 'gap', operator: 'add' }]);
+    expect((neg[0] as unknown as { persona_steering: unknown }).persona_steering).toEqual([
+      { persona: 'formal', alpha: -8, layer: 3, layers: [3], positions: 'all', units: 'gap', operator: 'add' },
+    ]);
   });
 
   it('steers with a steering list of several personas, and alpha 0 leaves the answer exactly unsteered', async () => {
     const plain = await ask('Describe a windy hill to Sam.');
     const zero = await ask('Describe a windy hill to Sam.', { persona: 'formal', alpha: 0 });
     expect(zero.choices[0].message.content).toBe(plain.choices[0].message.content);
-    const both = await ask('Describe a windy hill to Sam.', { steering: [{ persona: 'formal', alpha: -6, layer: 3 }, { persona: 'vivid', alpha: 6, layer: 4 }] });
+    const both = await ask('Describe a windy hill to Sam.', {
+      steering: [
+        { persona: 'formal', alpha: -6, layer: 3 },
+        { persona: 'vivid', alpha: 6, layer: 4 },
+      ],
+    });
     expect(both.choices[0].message.content).not.toBe(plain.choices[0].message.content);
     expect((both as unknown as { persona_steering: { persona: string }[] }).persona_steering.map((s) => s.persona)).toEqual(['formal', 'vivid']);
   });
 
-  it('returns log-probabilities in OpenAI\'s shape, with token strings and top alternatives', async () => {
+  it("returns log-probabilities in OpenAI's shape, with token strings and top alternatives", async () => {
     const r = await ask('Invite Sam to lunch.', { logprobs: true, top_logprobs: 3, max_tokens: 12 });
     const content = r.choices[0].logprobs!.content!;
     expect(content.length).toBe(r.usage!.completion_tokens - (r.choices[0].finish_reason === 'stop' ? 1 : 0));
@@ -110,8 +124,17 @@ describe('the server through the official openai client', () => {
     }
   });
 
-  it('streams log-probabilities and token ids with each choice\'s last chunk', async () => {
-    const stream = await client.chat.completions.create({ model: 'stylist', messages: [{ role: 'user', content: 'Invite Sam to lunch.' }], max_tokens: 10, temperature: 0, stream: true, logprobs: true, top_logprobs: 2, ...{ return_token_ids: true } });
+  it("streams log-probabilities and token ids with each choice's last chunk", async () => {
+    const stream = await client.chat.completions.create({
+      model: 'stylist',
+      messages: [{ role: 'user', content: 'Invite Sam to lunch.' }],
+      max_tokens: 10,
+      temperature: 0,
+      stream: true,
+      logprobs: true,
+      top_logprobs: 2,
+      ...{ return_token_ids: true },
+    });
     let text = '';
     let last: OpenAI.ChatCompletionChunk.Choice | undefined;
     for await (const chunk of stream) {
@@ -131,7 +154,14 @@ describe('the server through the official openai client', () => {
     const r = await ask('Thank Ana for the tea.', { stop: [' you', 'zzz'] });
     expect(r.choices[0].message.content).toBe(plain.slice(0, cut));
     expect(r.choices[0].finish_reason).toBe('stop');
-    const stream = await client.chat.completions.create({ model: 'stylist', messages: [{ role: 'user', content: 'Thank Ana for the tea.' }], max_tokens: 40, temperature: 0, stop: ' you', stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'stylist',
+      messages: [{ role: 'user', content: 'Thank Ana for the tea.' }],
+      max_tokens: 40,
+      temperature: 0,
+      stop: ' you',
+      stream: true,
+    });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).toBe(plain.slice(0, cut));

@@ -43,7 +43,11 @@ async function libraryPromptEnd(model: LanguageModel, persona: PersonaVector, la
 
 /** The SSE events of a streamed completion, in order. */
 async function streamEvents(url: string, body: unknown): Promise<any[]> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(body as object), stream: true }) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...(body as object), stream: true }),
+  });
   expect(res.status).toBe(200);
   return (await res.text())
     .split('\n\n')
@@ -89,7 +93,7 @@ describe("the server's per-request monitor (prompt end and every answer token)",
     }
   });
 
-  it('gives persona monitor\'s numbers for the same conversation (the CLI, within 1e-4)', async () => {
+  it("gives persona monitor's numbers for the same conversation (the CLI, within 1e-4)", async () => {
     const r = await postJson(url, { messages, max_tokens: 20, temperature: 0, return_token_ids: true, monitor: ['formal', 'vivid'] });
     expect(r.status).toBe(200);
     const answer: string = r.body.choices[0].message.content;
@@ -100,7 +104,21 @@ describe("the server's per-request monitor (prompt end and every answer token)",
       const input = path.join(dir, 'chat.jsonl');
       await fs.writeFile(input, JSON.stringify({ messages: [...messages, { role: 'assistant', content: answer }] }) + '\n');
       const out = path.join(dir, 'monitor.json');
-      const cli = await runCliAsync(['monitor', '--model', STYLIST, '-p', path.join(PERSONAS, 'formal.persona.json'), '-p', path.join(PERSONAS, 'vivid.persona.json'), '-i', input, '--format', 'json', '--out', out]);
+      const cli = await runCliAsync([
+        'monitor',
+        '--model',
+        STYLIST,
+        '-p',
+        path.join(PERSONAS, 'formal.persona.json'),
+        '-p',
+        path.join(PERSONAS, 'vivid.persona.json'),
+        '-i',
+        input,
+        '--format',
+        'json',
+        '--out',
+        out,
+      ]);
       expect(cli.code, cli.err).toBe(0);
       const doc = JSON.parse(await fs.readFile(out, 'utf8'));
       const row = doc.rows[0];
@@ -114,7 +132,7 @@ describe("the server's per-request monitor (prompt end and every answer token)",
     }
   });
 
-  it('streams the prompt end in the first chunk and each token\'s readings with the chunks that follow it; the stream agrees with the non-streamed answer', async () => {
+  it("streams the prompt end in the first chunk and each token's readings with the chunks that follow it; the stream agrees with the non-streamed answer", async () => {
     const body = { messages, max_tokens: 16, temperature: 0, return_token_ids: true, monitor: ['formal', { persona: 'vivid', layer: 2 }] };
     const plain = await postJson(url, body);
     expect(plain.status).toBe(200);
@@ -122,7 +140,10 @@ describe("the server's per-request monitor (prompt end and every answer token)",
     // First chunk: the role and the prompt-end readings, before any answer text.
     expect(events[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
     const first = events[0].persona_monitor;
-    expect(first.personas.map((p: MonitorPersona) => [p.persona, p.layer])).toEqual([['formal', 4], ['vivid', 2]]);
+    expect(first.personas.map((p: MonitorPersona) => [p.persona, p.layer])).toEqual([
+      ['formal', 4],
+      ['vivid', 2],
+    ]);
     first.personas.forEach((p: MonitorPersona, k: number) => expect(p.prompt_end).toBeCloseTo(plain.body.persona_monitor.personas[k].prompt_end, 6));
     // Per-token readings ride on the choice's chunks, in token order, most of them with answer text.
     const read: { token: number; values: number[] }[] = [];
@@ -140,7 +161,9 @@ describe("the server's per-request monitor (prompt end and every answer token)",
     read.forEach((x) => x.values.forEach((v, k) => expect(v).toBeCloseTo(plain.body.persona_monitor.personas[k].tokens[0][x.token], 6)));
     // The closing chunk repeats the whole field as the non-streamed answer has it.
     const closing = events.filter((e) => e.choices.length === 0 && e.persona_monitor).at(-1);
-    expect(closing.persona_monitor.personas.map((p: MonitorPersona) => p.tokens)).toEqual(plain.body.persona_monitor.personas.map((p: MonitorPersona) => p.tokens));
+    expect(closing.persona_monitor.personas.map((p: MonitorPersona) => p.tokens)).toEqual(
+      plain.body.persona_monitor.personas.map((p: MonitorPersona) => p.tokens),
+    );
   });
 
   it('reads batched requests each with its own monitor, with steering on: the steered block moves by alpha, the blocks before it not at all', async () => {
@@ -184,7 +207,16 @@ describe("the server's per-request monitor (prompt end and every answer token)",
   });
 
   it('reads the clamp graph too: ablating formal at block 4 leaves ~0 there at the prompt end and every token', async () => {
-    const r = await postJson(url, { messages, max_tokens: 16, temperature: 0, return_token_ids: true, persona: 'formal', operator: 'ablate', layer: 4, monitor: ['formal', { persona: 'formal', layer: 3 }] });
+    const r = await postJson(url, {
+      messages,
+      max_tokens: 16,
+      temperature: 0,
+      return_token_ids: true,
+      persona: 'formal',
+      operator: 'ablate',
+      layer: 4,
+      monitor: ['formal', { persona: 'formal', layer: 3 }],
+    });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const [at4, at3] = r.body.persona_monitor.personas as MonitorPersona[];
     expect(Math.abs(at4.prompt_end)).toBeLessThan(1e-3);

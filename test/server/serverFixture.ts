@@ -23,7 +23,10 @@ export async function startTestServer(opts: ServeOptions = {}): Promise<TestServ
   await fs.mkdir(personasDir);
   for (const f of await fs.readdir(PERSONAS)) await fs.copyFile(path.join(PERSONAS, f), path.join(personasDir, f));
   await fs.mkdir(path.join(reportsDir, 'formal'), { recursive: true });
-  await fs.writeFile(path.join(reportsDir, 'formal', 'layers.html'), '<!doctype html><title>Layers</title><style>h1{color:#345}</style><h1>Layer analysis: formal</h1><p>Layer 1 steers best.</p>');
+  await fs.writeFile(
+    path.join(reportsDir, 'formal', 'layers.html'),
+    '<!doctype html><title>Layers</title><style>h1{color:#345}</style><h1>Layer analysis: formal</h1><p>Layer 1 steers best.</p>',
+  );
   const records = new Map<string, CompletionRecord>();
   const server = await startServer({ port: 0, personasDir, reportsDir, ...opts, onCompletion: (r) => records.set(r.id, r) });
   return {
@@ -43,7 +46,11 @@ export const TEST_OUTPUT = path.join(ROOT, 'test-output', 'server');
 
 /** POSTs JSON (or a raw string) and returns status and parsed body. */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {

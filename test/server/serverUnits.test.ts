@@ -14,7 +14,15 @@ class FakeEngine implements GeneratingEngine {
     const id = this.nextId++;
     const cancelled = new Set<number>();
     const result = new Promise<RowResult[]>((resolve) => {
-      const results = (all: boolean) => rows.map((_, i) => ({ text: 'ok', tokens: [1], promptTokens: 1, finishReason: all || cancelled.has(i) ? ('cancelled' as const) : ('eos' as const), ended: true, tokenTexts: ['ok'] }));
+      const results = (all: boolean) =>
+        rows.map((_, i) => ({
+          text: 'ok',
+          tokens: [1],
+          promptTokens: 1,
+          finishReason: all || cancelled.has(i) ? ('cancelled' as const) : ('eos' as const),
+          ended: true,
+          tokenTexts: ['ok'],
+        }));
       this.jobs.push({ id, rows, cancelled, onToken: opts.onToken, finish: () => resolve(results(false)) });
       opts.signal?.addEventListener('abort', () => resolve(results(true)));
     });
@@ -54,7 +62,8 @@ describe('the stop matcher', () => {
 describe('persona names', () => {
   it('accept plain names and refuse anything that looks like a path', () => {
     for (const ok of ['formal', 'vivid-2', 'my_persona.v1', 'A']) expect(personaNameProblem(ok)).toBeNull();
-    for (const bad of ['../formal', 'a/b', 'a\\b', '..', '.hidden', '', 'x'.repeat(65), 'a..b', '/etc/passwd', 'formal\u0000', 'naïve']) expect(personaNameProblem(bad), bad).not.toBeNull();
+    for (const bad of ['../formal', 'a/b', 'a\\b', '..', '.hidden', '', 'x'.repeat(65), 'a..b', '/etc/passwd', 'formal\u0000', 'naïve'])
+      expect(personaNameProblem(bad), bad).not.toBeNull();
   });
 });
 
@@ -72,8 +81,13 @@ describe('the chat request schema', () => {
   };
 
   it('reads persona and alpha as one steering entry, and steering lists as given', () => {
-    expect(steeringEntries(parseBody(schema, { ...base, persona: 'formal', alpha: -4, layer: 2 }))).toEqual([{ persona: 'formal', alpha: -4, layer: 2, positions: undefined, units: undefined }]);
-    const two = [{ persona: 'formal', alpha: 2 }, { persona: 'vivid', alpha: -1, layer: 4 }];
+    expect(steeringEntries(parseBody(schema, { ...base, persona: 'formal', alpha: -4, layer: 2 }))).toEqual([
+      { persona: 'formal', alpha: -4, layer: 2, positions: undefined, units: undefined },
+    ]);
+    const two = [
+      { persona: 'formal', alpha: 2 },
+      { persona: 'vivid', alpha: -1, layer: 4 },
+    ];
     expect(steeringEntries(parseBody(schema, { ...base, steering: two }))).toEqual(two);
     expect(steeringEntries(parseBody(schema, base))).toEqual([]);
   });
@@ -113,7 +127,10 @@ describe('the generation queue', () => {
     await a;
     const c = q.submit([row('c')]);
     await tick(5);
-    expect(engine.prompts()).toEqual([['a0', 'a1'], ['b', 'c']]);
+    expect(engine.prompts()).toEqual([
+      ['a0', 'a1'],
+      ['b', 'c'],
+    ]);
     engine.jobs[1].finish();
     await Promise.all([b, c]);
     expect(q.load).toEqual({ dispatched: 0, waiting: 0 });
@@ -129,14 +146,17 @@ describe('the generation queue', () => {
     expect(engine.jobs).toHaveLength(1); // one batch at a time
     engine.jobs[0].finish();
     await tick(5);
-    expect(engine.prompts()).toEqual([['p0', 'p1', 'p2'], ['p3', 'p4', 'p5']]);
+    expect(engine.prompts()).toEqual([
+      ['p0', 'p1', 'p2'],
+      ['p3', 'p4', 'p5'],
+    ]);
     engine.jobs[1].finish();
     const results = await Promise.all(done);
     expect(results.map((r) => r.length)).toEqual([1, 2, 2, 1]);
     expect(q.load).toEqual({ dispatched: 0, waiting: 0 });
   });
 
-  it('routes each row\'s tokens to its own request', async () => {
+  it("routes each row's tokens to its own request", async () => {
     const engine = new FakeEngine();
     const q = new GenerationQueue(engine, { maxBatch: 4, maxQueue: 10, quietMs: 1 });
     const seen: string[] = [];
@@ -217,4 +237,3 @@ describe('the generation queue', () => {
     expect(engine.prompts().flat()).not.toContain('never');
   });
 });
-

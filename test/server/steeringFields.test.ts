@@ -21,7 +21,13 @@ afterAll(async () => {
 const PROMPT = 'Write a thank-you note to Reese for the tea.';
 const ask = async (extra: object) => {
   // Steering fields ride in the body next to OpenAI's, as the openai client's extra body.
-  const r = await client.chat.completions.create({ model: 'stylist', messages: [{ role: 'user', content: PROMPT }], max_tokens: 24, temperature: 0, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  const r = await client.chat.completions.create({
+    model: 'stylist',
+    messages: [{ role: 'user', content: PROMPT }],
+    max_tokens: 24,
+    temperature: 0,
+    ...extra,
+  } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   return { text: r.choices[0].message.content ?? '', echo: (r as unknown as { persona_steering: unknown[] | null }).persona_steering };
 };
 
@@ -99,7 +105,15 @@ describe('steering fields through the openai client', () => {
   });
 
   it('keeps accepting the other OpenAI fields, as OpenAI does', async () => {
-    const r = await postJson(`${t.server.url}/v1/chat/completions`, { messages: [{ role: 'user', content: PROMPT }], max_tokens: 2, user: 'u1', metadata: { a: 'b' }, frequency_penalty: 0, store: false, parallel_tool_calls: false });
+    const r = await postJson(`${t.server.url}/v1/chat/completions`, {
+      messages: [{ role: 'user', content: PROMPT }],
+      max_tokens: 2,
+      user: 'u1',
+      metadata: { a: 'b' },
+      frequency_penalty: 0,
+      store: false,
+      parallel_tool_calls: false,
+    });
     expect(r.status).toBe(200);
   });
 });

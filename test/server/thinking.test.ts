@@ -49,7 +49,13 @@ describe("thinking on Qwen3's real chat template", () => {
   });
 
   it('is turned on in the server by chat_template_kwargs, with reasoning_content in the message', async () => {
-    const on = await client.chat.completions.create({ model: 'x', messages: user, max_tokens: 8, temperature: 0, chat_template_kwargs: { enable_thinking: true } } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const on = await client.chat.completions.create({
+      model: 'x',
+      messages: user,
+      max_tokens: 8,
+      temperature: 0,
+      chat_template_kwargs: { enable_thinking: true },
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming);
     const message = on.choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string };
     expect(message.content).toBe('Hi');
     expect(message.reasoning_content).toBe('Plan');
@@ -59,7 +65,14 @@ describe("thinking on Qwen3's real chat template", () => {
   });
 
   it('streams the thinking as reasoning_content deltas before the content deltas', async () => {
-    const stream = await client.chat.completions.create({ model: 'x', messages: user, max_tokens: 8, temperature: 0, stream: true, chat_template_kwargs: { enable_thinking: true } } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const stream = await client.chat.completions.create({
+      model: 'x',
+      messages: user,
+      max_tokens: 8,
+      temperature: 0,
+      stream: true,
+      chat_template_kwargs: { enable_thinking: true },
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
     const kinds: string[] = [];
     let reasoning = '';
     let content = '';
@@ -102,7 +115,8 @@ describe("thinking on Qwen3's real chat template", () => {
   });
 
   it('is a flag of persona run: --thinking on splits the thinking off (reasoning in --json, stderr otherwise)', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, 'run', '--model', dir, '--prompt', 'Hello', '--max-new-tokens', '8', ...args], { encoding: 'utf8', timeout: 180_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [CLI, 'run', '--model', dir, '--prompt', 'Hello', '--max-new-tokens', '8', ...args], { encoding: 'utf8', timeout: 180_000 });
     const on = run('--thinking', 'on', '--json');
     expect(on.status, on.stderr).toBe(0);
     expect(JSON.parse(on.stdout)).toMatchObject({ text: 'Hi', reasoning: 'Plan' });

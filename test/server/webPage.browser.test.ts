@@ -15,13 +15,24 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the web page test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the web page test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`,
+    );
   }
   await fs.mkdir(TEST_OUTPUT, { recursive: true });
   t = await startTestServer();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('request', (r) => requests.push(r.url()));
@@ -47,7 +58,10 @@ async function send(message: string): Promise<{ steered: string; unsteered: stri
   await turn.waitFor();
   await page.waitForFunction((i) => {
     const el = document.querySelectorAll('.turn')[i];
-    return !!el && Array.from(el.querySelectorAll('.answer')).every((a) => (a as HTMLElement).dataset.done === 'true' && (a as HTMLElement).dataset.tinted === 'true');
+    return (
+      !!el &&
+      Array.from(el.querySelectorAll('.answer')).every((a) => (a as HTMLElement).dataset.done === 'true' && (a as HTMLElement).dataset.tinted === 'true')
+    );
   }, turns);
   const text = async (kind: string) => {
     const el = turn.locator(`.answer[data-kind=${kind}] .text`);
@@ -61,7 +75,7 @@ async function send(message: string): Promise<{ steered: string; unsteered: stri
 }
 
 describe('the web page in headless Chromium', () => {
-  it('shows the model and the persona picker with each persona\'s description and recommended range', async () => {
+  it("shows the model and the persona picker with each persona's description and recommended range", async () => {
     await expect.poll(() => page.locator('#model-info').innerText()).toMatch(/stylist · 6 layers/);
     const options = await page.locator('#persona option').allInnerTexts();
     expect(options.some((o) => /^formal — formal and professional/.test(o))).toBe(true);
@@ -69,7 +83,9 @@ describe('the web page in headless Chromium', () => {
     expect(await page.locator('#persona').inputValue()).toBe('formal');
     const meta = JSON.parse(await fs.readFile(path.join(PERSONAS, 'formal.persona.json'), 'utf8'));
     const sign = (x: number) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x);
-    expect(await page.locator('#persona-desc').innerText()).toContain(`recommended layer ${meta.recommendedLayer}, alpha ${sign(meta.alphaRange[0])} to ${sign(meta.alphaRange[1])}`);
+    expect(await page.locator('#persona-desc').innerText()).toContain(
+      `recommended layer ${meta.recommendedLayer}, alpha ${sign(meta.alphaRange[0])} to ${sign(meta.alphaRange[1])}`,
+    );
     expect(await page.locator('#layer').inputValue()).toBe(String(meta.recommendedLayer));
     await page.locator('#persona').selectOption('vivid');
     expect(await page.locator('#persona-desc').innerText()).toMatch(/vivid/);
@@ -148,7 +164,11 @@ describe('the web page in headless Chromium', () => {
       new MutationObserver(() => {
         const turn = log.querySelector('.turn:last-of-type');
         for (const a of Array.from(turn?.querySelectorAll('.answer') ?? []) as HTMLElement[]) {
-          seen.push({ kind: a.dataset.kind!, done: a.dataset.done!, counts: Array.from(a.querySelectorAll('.monitor-row'), (r) => Number((r as HTMLElement).dataset.count)) });
+          seen.push({
+            kind: a.dataset.kind!,
+            done: a.dataset.done!,
+            counts: Array.from(a.querySelectorAll('.monitor-row'), (r) => Number((r as HTMLElement).dataset.count)),
+          });
         }
       }).observe(log, { subtree: true, childList: true, attributes: true });
     });
@@ -172,7 +192,14 @@ describe('the web page in headless Chromium', () => {
       const info = await rows.evaluateAll((els) =>
         els.map((e) => {
           const d = (e as HTMLElement).dataset;
-          return { persona: d.persona, label: e.querySelector('.name')!.textContent, promptEnd: Number(d.promptEnd), mean: Number(d.mean), count: Number(d.count), points: e.querySelector('polyline')!.getAttribute('points')!.trim().split(/\s+/).length };
+          return {
+            persona: d.persona,
+            label: e.querySelector('.name')!.textContent,
+            promptEnd: Number(d.promptEnd),
+            mean: Number(d.mean),
+            count: Number(d.count),
+            points: e.querySelector('polyline')!.getAttribute('points')!.trim().split(/\s+/).length,
+          };
         }),
       );
       expect(info.map((r) => r.label)).toEqual(['formal @4', 'vivid @5']);

@@ -36,7 +36,10 @@ function persona(name: string, value: number): PersonaVector {
     createdAt: '2026-01-01T00:00:00.000Z',
     toolVersion: 'test',
   };
-  return new PersonaVector(Array.from({ length: LAYERS }, () => new Float32Array(HIDDEN).fill(value)), meta);
+  return new PersonaVector(
+    Array.from({ length: LAYERS }, () => new Float32Array(HIDDEN).fill(value)),
+    meta,
+  );
 }
 
 /** The name and the vector values agree: the JSON describes the vectors it sits beside. */
@@ -142,7 +145,9 @@ describe('persona files', () => {
     const bytes = await fs.readFile(side);
     bytes.writeFloatLE(NaN, bytes.length - 4); // the last value of the last layer
     await fs.writeFile(side, bytes);
-    await expect(loadPersona(out)).rejects.toThrow(new RegExp(`^Persona file ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(vectors in .*\\) is unusable: .*NaN`));
+    await expect(loadPersona(out)).rejects.toThrow(
+      new RegExp(`^Persona file ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(vectors in .*\\) is unusable: .*NaN`),
+    );
   });
 
   it('survive a crash between the sidecar and the JSON: the old persona loads as it was, and the next save removes the orphan', async () => {
@@ -242,7 +247,10 @@ describe('persona files', () => {
     ] as const) {
       const { vectorsSha256: _s, vectorsBytes: _b, ...legacy } = doc;
       await fs.writeFile(out, JSON.stringify({ ...legacy, vectors }));
-      const err = await loadPersona(out).then(() => undefined, (e: Error) => e);
+      const err = await loadPersona(out).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(err, vectors).toBeInstanceOf(PersonaFileError);
       expect(err!.message, vectors).toMatch(why);
       expect(err!.message).not.toMatch(/TOPSECRET|api-key/);

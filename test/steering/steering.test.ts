@@ -22,7 +22,9 @@ describe('steering the stylist', () => {
     ]) {
       expect((await model.generate(PROMPTS, { maxNewTokens: 24, intervention: iv })).map((r) => r.text)).toEqual(base);
     }
-    const steered = (await model.generate(PROMPTS, { maxNewTokens: 24, intervention: resolveSteering(model, [{ persona: formal, alpha: -4, layer: 2 }]) })).map((r) => r.text);
+    const steered = (await model.generate(PROMPTS, { maxNewTokens: 24, intervention: resolveSteering(model, [{ persona: formal, alpha: -4, layer: 2 }]) })).map(
+      (r) => r.text,
+    );
     expect(steered).not.toEqual(base);
   });
 
@@ -30,13 +32,19 @@ describe('steering the stylist', () => {
     const model = await stylist();
     const formal = await shippedPersona('formal');
     const base = (await model.generate(PROMPTS, { maxNewTokens: 20 })).map((r) => r.text);
-    const explicit = (await model.generate(PROMPTS, { maxNewTokens: 20, intervention: resolveSteering(model, [{ persona: formal, alpha: -4, layer: 2 }]) })).map((r) => r.text);
+    const explicit = (
+      await model.generate(PROMPTS, { maxNewTokens: 20, intervention: resolveSteering(model, [{ persona: formal, alpha: -4, layer: 2 }]) })
+    ).map((r) => r.text);
     const hook = addPersonaHook(model, formal, { alpha: -4, layer: 2 });
     expect((await model.generate(PROMPTS, { maxNewTokens: 20 })).map((r) => r.text)).toEqual(explicit);
     hook.remove();
     hook.remove();
     expect((await model.generate(PROMPTS, { maxNewTokens: 20 })).map((r) => r.text)).toEqual(base);
-    await expect(withPersonaHook(model, formal, { alpha: -4 }, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      withPersonaHook(model, formal, { alpha: -4 }, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(model.hooks.size).toBe(0);
   });
 
@@ -44,7 +52,10 @@ describe('steering the stylist', () => {
     const model = await stylist();
     const formal = await shippedPersona('formal');
     const alphas = [-4, 0, 4];
-    const swept = await model.generate(alphas.map(() => PROMPTS[0]), { maxNewTokens: 20, intervention: alphas.map((alpha) => resolveSteering(model, [{ persona: formal, alpha, layer: 2 }])) });
+    const swept = await model.generate(
+      alphas.map(() => PROMPTS[0]),
+      { maxNewTokens: 20, intervention: alphas.map((alpha) => resolveSteering(model, [{ persona: formal, alpha, layer: 2 }])) },
+    );
     for (const [i, alpha] of alphas.entries()) {
       const [one] = await model.generate([PROMPTS[0]], { maxNewTokens: 20, intervention: resolveSteering(model, [{ persona: formal, alpha, layer: 2 }]) });
       expect(swept[i].text).toBe(one.text);
@@ -77,7 +88,11 @@ describe('steering the stylist', () => {
         seen += t;
         return res;
       };
-      const [row] = await generateBatch(spy, [{ promptIds: ids, maxNewTokens: 3, intervention: iv }], { stopTokenIds: [], padTokenId: model.padTokenId, logprobs: 5 });
+      const [row] = await generateBatch(spy, [{ promptIds: ids, maxNewTokens: 3, intervention: iv }], {
+        stopTokenIds: [],
+        padTokenId: model.padTokenId,
+        logprobs: 5,
+      });
       return { streams, calls, first: row.topLogprobs![0] };
     };
     const base = await read(null);
@@ -99,7 +114,8 @@ describe('steering the stylist', () => {
     const model = await stylist();
     const formal = await shippedPersona('formal');
     const prompts = defaultQuestionSet(model.dir, 32).evaluation;
-    const first = async (iv: ReturnType<typeof resolveSteering>) => (await model.generate(prompts, { maxNewTokens: 1, intervention: iv })).map((r) => r.tokens[0]);
+    const first = async (iv: ReturnType<typeof resolveSteering>) =>
+      (await model.generate(prompts, { maxNewTokens: 1, intervention: iv })).map((r) => r.tokens[0]);
     const base = await first(null);
     const resp = await first(resolveSteering(model, [{ persona: formal, alpha: -8, layer: 1, positions: 'response' }]));
     expect(resp.filter((t, i) => t !== base[i]).length).toBeGreaterThan(0);
@@ -110,12 +126,23 @@ describe('steering the stylist', () => {
     const formal = await shippedPersona('formal');
     const vivid = await shippedPersona('vivid');
     const L = 3;
-    const seq = { promptIds: model.encodePrompt(PROMPTS[1]), answerIds: model.tokenizer.encode('Dear Sir, kindly accept my regards, bright as a summer moon.') };
+    const seq = {
+      promptIds: model.encodePrompt(PROMPTS[1]),
+      answerIds: model.tokenizer.encode('Dear Sir, kindly accept my regards, bright as a summer moon.'),
+    };
     const read = async (iv: ReturnType<typeof resolveSteering>) => {
       const T = seq.promptIds.length + seq.answerIds.length;
-      const res = await (await model.sessionFor([iv])).run({
-        inputIds: [...seq.promptIds, ...seq.answerIds], batch: 1, seq: T, positions: Array.from({ length: T }, (_, i) => i), keyMask: new Uint8Array(T).fill(1),
-        steer: stackPhases([iv?.response], model.config), poolWeights: new Float32Array(T).fill(1 / T), pools: 1,
+      const res = await (
+        await model.sessionFor([iv])
+      ).run({
+        inputIds: [...seq.promptIds, ...seq.answerIds],
+        batch: 1,
+        seq: T,
+        positions: Array.from({ length: T }, (_, i) => i),
+        keyMask: new Uint8Array(T).fill(1),
+        steer: stackPhases([iv?.response], model.config),
+        poolWeights: new Float32Array(T).fill(1 / T),
+        pools: 1,
       });
       const h = res.pooled!.slice(L * 256, (L + 1) * 256);
       return { formal: dot(h, formal.unit(L)), vivid: dot(h, vivid.unit(L)) };
@@ -123,7 +150,12 @@ describe('steering the stylist', () => {
     const base = await read(null);
     expect(Math.abs(base.formal)).toBeGreaterThan(1);
     expect(Math.abs((await read(resolveSteering(model, [{ persona: formal, operator: 'ablate', layer: L }]))).formal)).toBeLessThan(1e-3);
-    const both = await read(resolveSteering(model, [{ persona: formal, operator: 'ablate', layer: L }, { persona: vivid, operator: 'ablate', layer: L }]));
+    const both = await read(
+      resolveSteering(model, [
+        { persona: formal, operator: 'ablate', layer: L },
+        { persona: vivid, operator: 'ablate', layer: L },
+      ]),
+    );
     expect(Math.abs(both.formal)).toBeLessThan(1e-3);
     expect(Math.abs(both.vivid)).toBeLessThan(1e-3);
     const capped = await read(resolveSteering(model, [{ persona: formal, operator: 'cap', cap: base.formal - 1, layer: L }]));
@@ -137,7 +169,12 @@ describe('steering the stylist', () => {
     const formal = await shippedPersona('formal');
     const vivid = await shippedPersona('vivid');
     const text = async (iv: ReturnType<typeof resolveSteering>) => (await model.generate(PROMPTS, { maxNewTokens: 20, intervention: iv })).map((r) => r.text);
-    const together = await text(resolveSteering(model, [{ persona: formal, alpha: 3, layer: 2 }, { persona: vivid, alpha: 3, layer: 2 }]));
+    const together = await text(
+      resolveSteering(model, [
+        { persona: formal, alpha: 3, layer: 2 },
+        { persona: vivid, alpha: 3, layer: 2 },
+      ]),
+    );
     expect(await text(resolveSteering(model, [{ persona: formal.add(vivid), alpha: 3, layer: 2 }]))).toEqual(together);
     const a = resolveSteering(model, [{ persona: formal.scale(2), alpha: 1.5, layer: 2 }])!;
     const b = resolveSteering(model, [{ persona: formal, alpha: 3, layer: 2 }])!;
@@ -179,6 +216,8 @@ describe('steering the stylist', () => {
     const formal = await shippedPersona('formal');
     expect(() => resolveSteering(model, [{ persona: formal, alpha: 1, layer: 6 }])).toThrow(/Layer 6 is out of range: the model has 6 decoder layers/);
     expect(() => resolveSteering(model, [{ persona: formal, alpha: Number('x') }])).toThrow(/alpha must be a finite number/);
-    expect(() => resolveSteering({ numLayers: 28, hiddenSize: 1024, id: 'Qwen/Qwen3-0.6B' }, [{ persona: formal, alpha: 1 }])).toThrow(/was made for stylist \(6 layers × hidden 256\), but the model Qwen\/Qwen3-0.6B has 28 layers × hidden 1024/);
+    expect(() => resolveSteering({ numLayers: 28, hiddenSize: 1024, id: 'Qwen/Qwen3-0.6B' }, [{ persona: formal, alpha: 1 }])).toThrow(
+      /was made for stylist \(6 layers × hidden 256\), but the model Qwen\/Qwen3-0.6B has 28 layers × hidden 1024/,
+    );
   });
 });

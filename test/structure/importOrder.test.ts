@@ -8,7 +8,18 @@ import { ROOT } from '../helpers/paths.js';
  * left, never to its right (DESIGN.md: util → model → engine → steering → persona → eval → the programs).
  * Folders on one rank may not import each other.
  */
-const RANKS: string[][] = [['errors.ts', 'version.ts'], ['util'], ['model', 'gguf'], ['engine'], ['steering'], ['persona'], ['eval'], ['bench', 'chat', 'server'], ['cli'], ['index.ts']];
+const RANKS: string[][] = [
+  ['errors.ts', 'version.ts'],
+  ['util'],
+  ['model', 'gguf'],
+  ['engine'],
+  ['steering'],
+  ['persona'],
+  ['eval'],
+  ['bench', 'chat', 'server'],
+  ['cli'],
+  ['index.ts'],
+];
 const SRC = path.join(ROOT, 'src');
 
 function files(dir: string): string[] {
@@ -58,7 +69,14 @@ describe('the import order of src/', () => {
       state.set(f, 1);
       stack.push(f);
       for (const t of graph.get(f) ?? []) {
-        if (state.get(t) === 1) circles.push(stack.slice(stack.indexOf(t)).concat(t).map((x) => path.relative(SRC, x)).join(' → '));
+        if (state.get(t) === 1)
+          circles.push(
+            stack
+              .slice(stack.indexOf(t))
+              .concat(t)
+              .map((x) => path.relative(SRC, x))
+              .join(' → '),
+          );
         else if (!state.has(t)) visit(t);
       }
       stack.pop();

@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 const persona = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-const prompts = ['--positive-prompts', path.join(ROOT, 'data/stylist/formal-pos.jsonl'), '--negative-prompts', path.join(ROOT, 'data/stylist/formal-neg.jsonl')];
+const prompts = [
+  '--positive-prompts',
+  path.join(ROOT, 'data/stylist/formal-pos.jsonl'),
+  '--negative-prompts',
+  path.join(ROOT, 'data/stylist/formal-neg.jsonl'),
+];
 
 describe('commands with an output', () => {
   it('train refuses a folder, a FIFO, a device or a path under a file as --out before any training, and leaves it as it was', async () => {

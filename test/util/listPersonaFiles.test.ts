@@ -8,7 +8,8 @@ import { listPersonaFiles } from '../../src/util/listPersonaFiles.js';
 describe('listPersonaFiles', () => {
   it('lists the .persona.json files of a folder by name, sorted; a missing folder has none', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'persona-list-'));
-    for (const f of ['vivid.persona.json', 'formal.persona.json', 'notes.json', 'formal.persona.0123456789abcdef.safetensors']) writeFileSync(path.join(dir, f), '{}');
+    for (const f of ['vivid.persona.json', 'formal.persona.json', 'notes.json', 'formal.persona.0123456789abcdef.safetensors'])
+      writeFileSync(path.join(dir, f), '{}');
     expect(await listPersonaFiles(dir)).toEqual([
       { name: 'formal', file: path.join(dir, 'formal.persona.json') },
       { name: 'vivid', file: path.join(dir, 'vivid.persona.json') },

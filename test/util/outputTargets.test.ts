@@ -39,7 +39,10 @@ describe('output targets', () => {
       [folder, /it is a folder/],
       [link, /it is a symbolic link/],
     ] as const) {
-      const err = await atomicWrite(target, 'data').then(() => undefined, (e: Error) => e);
+      const err = await atomicWrite(target, 'data').then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(err, target).toBeInstanceOf(OutputFileError);
       expect(err!.message, target).toContain(`Cannot write ${target}`);
       expect(err!.message, target).toMatch(what);
@@ -89,7 +92,10 @@ describe('output targets', () => {
       [path.join(blocker, 'sub', 'x.persona.json'), new RegExp(`${blocker} is a file, not a folder`)],
     ];
     for (const [target, why] of cases) {
-      const err = await checkOutputTarget(target).then(() => undefined, (e: Error) => e);
+      const err = await checkOutputTarget(target).then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(err, target).toBeInstanceOf(OutputFileError);
       expect(err!.message, target).toMatch(why);
     }

@@ -27,7 +27,11 @@ const livePid = () => {
   children.push(c);
   return c.pid!;
 };
-const exists = (p: string) => fs.lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 const twoDaysAgo = () => new Date(Date.now() - 48 * 3600_000);
 
 describe('sweepStaleWrites', () => {

@@ -174,7 +174,9 @@ async function benchInProcess(o: Resolved, log: (line: string) => void): Promise
       const t2 = performance.now();
       try {
         const seq = context.getSequence();
-        log(`llama.cpp: ${path.basename(o.ggufFile)} loaded in ${Math.round(t2 - t0)} ms; ${context.currentThreads} threads, context ${context.contextSize}, batch ${context.batchSize}`);
+        log(
+          `llama.cpp: ${path.basename(o.ggufFile)} loaded in ${Math.round(t2 - t0)} ms; ${context.currentThreads} threads, context ${context.contextSize}, batch ${context.batchSize}`,
+        );
         // Warm-up: page the weights in and build the graphs once.
         await timeDecode(seq, nextTokens(Math.min(16, contextSize - 4)), 2);
 

@@ -17,10 +17,7 @@ export const NODE_LLAMA_CPP_VERSION = '3.21.1';
 /** The parts of node-llama-cpp 3.21.1's API this toolkit uses (from its `dist/*.d.ts`). */
 export interface LlamaSequenceLike {
   clearHistory(): Promise<void>;
-  evaluate(
-    tokens: number[],
-    options?: { temperature?: number; yieldEogToken?: boolean },
-  ): AsyncGenerator<number, void, void | number | number[]>;
+  evaluate(tokens: number[], options?: { temperature?: number; yieldEogToken?: boolean }): AsyncGenerator<number, void, void | number | number[]>;
   readonly nextTokenIndex: number;
 }
 /** A node-llama-cpp `LlamaContext`, as far as it is used here. */
@@ -193,10 +190,15 @@ async function loadNodeLlamaCpp(options: EnsureNodeLlamaCppOptions): Promise<Nod
   }
 
   const prebuilt = prebuiltPackage();
-  onLog(`llama.cpp: installing node-llama-cpp@${NODE_LLAMA_CPP_VERSION}${prebuilt ? ` and ${prebuilt.replace(/@[^@]*$/, '')}` : ''} into ${dir} (one time, ~85 MB) ...`);
+  onLog(
+    `llama.cpp: installing node-llama-cpp@${NODE_LLAMA_CPP_VERSION}${prebuilt ? ` and ${prebuilt.replace(/@[^@]*$/, '')}` : ''} into ${dir} (one time, ~85 MB) ...`,
+  );
   await fs.mkdir(dir, { recursive: true });
   const pkg = path.join(dir, 'package.json');
-  await fs.writeFile(pkg, `${JSON.stringify({ name: 'persona-vectors-llama-cpp', private: true, description: 'node-llama-cpp installed on demand by persona bench --vs llama.cpp' }, null, 2)}\n`);
+  await fs.writeFile(
+    pkg,
+    `${JSON.stringify({ name: 'persona-vectors-llama-cpp', private: true, description: 'node-llama-cpp installed on demand by persona bench --vs llama.cpp' }, null, 2)}\n`,
+  );
   // Only this platform's CPU binaries: the optional GPU builds of node-llama-cpp are ~600 MB more.
   const args = ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--ignore-scripts', '--loglevel=error'];
   if (prebuilt) args.push('--omit=optional', `node-llama-cpp@${NODE_LLAMA_CPP_VERSION}`, prebuilt);
@@ -205,7 +207,9 @@ async function loadNodeLlamaCpp(options: EnsureNodeLlamaCppOptions): Promise<Nod
   try {
     result = await runNpm(args, dir, onLog);
   } catch (err) {
-    throw new PersonaError(`Cannot run npm to install node-llama-cpp (${(err as Error).message}). Install Node.js's npm, or install it by hand: ${manual}`, { cause: err });
+    throw new PersonaError(`Cannot run npm to install node-llama-cpp (${(err as Error).message}). Install Node.js's npm, or install it by hand: ${manual}`, {
+      cause: err,
+    });
   }
   if (result.code !== 0) {
     throw new PersonaError(
@@ -215,7 +219,9 @@ async function loadNodeLlamaCpp(options: EnsureNodeLlamaCppOptions): Promise<Nod
   }
   const installed = await importFromCache(dir);
   if (!installed) {
-    throw new PersonaError(`npm installed node-llama-cpp into ${dir}, but it cannot be imported (platform ${process.platform}-${process.arch}, Node ${process.version}). Try: ${manual}`);
+    throw new PersonaError(
+      `npm installed node-llama-cpp into ${dir}, but it cannot be imported (platform ${process.platform}-${process.arch}, Node ${process.version}). Try: ${manual}`,
+    );
   }
   onLog(`llama.cpp: node-llama-cpp@${NODE_LLAMA_CPP_VERSION} installed.`);
   return installed;

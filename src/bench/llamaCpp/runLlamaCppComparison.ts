@@ -98,7 +98,9 @@ export async function runLlamaCppComparison(options: LlamaCppComparisonOptions):
       const need = sizes.get(type)!;
       const free = await freeBytes(workDir);
       if (free !== undefined && free < need + (256 << 20)) {
-        throw new PersonaError(`${workDir} has ${(free / 2 ** 30).toFixed(1)} GiB free; the ${type} GGUF needs ${(need / 2 ** 30).toFixed(1)} GiB. Pass another work folder.`);
+        throw new PersonaError(
+          `${workDir} has ${(free / 2 ** 30).toFixed(1)} GiB free; the ${type} GGUF needs ${(need / 2 ** 30).toFixed(1)} GiB. Pass another work folder.`,
+        );
       }
       log(`llama.cpp: writing ${type} GGUF (${(need / 2 ** 30).toFixed(2)} GiB) ...`);
       const t0 = performance.now();

@@ -105,7 +105,8 @@ function ggufHeader(file: StreamedGguf): { header: Uint8Array; offsets: number[]
     if (names.has(t.name)) throw new InvalidArgumentError(`GGUF tensor name ${t.name} is used twice.`);
     names.add(t.name);
     const name = utf8.encode(t.name);
-    if (name.byteLength === 0 || name.byteLength > MAX_NAME_BYTES) throw new InvalidArgumentError(`GGUF tensor name ${JSON.stringify(t.name)} must be 1 to ${MAX_NAME_BYTES} bytes.`);
+    if (name.byteLength === 0 || name.byteLength > MAX_NAME_BYTES)
+      throw new InvalidArgumentError(`GGUF tensor name ${JSON.stringify(t.name)} must be 1 to ${MAX_NAME_BYTES} bytes.`);
     const size = ggmlTensorBytes(t.type, t.dims);
     parts.push(u64(name.byteLength), name, u32(t.dims.length), ...t.dims.map(u64), u32(t.type), u64(offset));
     offsets.push(offset);

@@ -160,7 +160,8 @@ function byteAlphabet(): string[] {
 function tokenizer(c: ModelConfig, arch: string): [string, GgufValue][] {
   const vocab = c.vocabSize;
   const specialsWanted = 3;
-  if (vocab < 256 + specialsWanted + 1) throw new InvalidArgumentError(`vocab_size ${vocab} is too small for a byte-level vocabulary; it needs at least ${256 + specialsWanted + 1}.`);
+  if (vocab < 256 + specialsWanted + 1)
+    throw new InvalidArgumentError(`vocab_size ${vocab} is too small for a byte-level vocabulary; it needs at least ${256 + specialsWanted + 1}.`);
   const tokens: (string | undefined)[] = new Array(vocab);
   const types: number[] = new Array(vocab).fill(1); // LLAMA_TOKEN_TYPE_NORMAL
   const inRange = (id: number | null | undefined): id is number => typeof id === 'number' && Number.isInteger(id) && id >= 256 && id < vocab;
@@ -215,11 +216,14 @@ export function randomGgufLayout(
   type: GgufWeightType,
   seed = 1,
 ): { gguf: StreamedGguf; architecture: string; matrixParameters: number } {
-  if (!GGUF_WEIGHT_TYPES.includes(type)) throw new InvalidArgumentError(`Unknown GGUF weight type "${String(type)}"; use one of ${GGUF_WEIGHT_TYPES.join(', ')}.`);
+  if (!GGUF_WEIGHT_TYPES.includes(type))
+    throw new InvalidArgumentError(`Unknown GGUF weight type "${String(type)}"; use one of ${GGUF_WEIGHT_TYPES.join(', ')}.`);
   const c = normalizeConfig(config);
   const arch = LLAMA_CPP_ARCH[c.modelType];
   if (!arch) {
-    throw new UnsupportedModelError(`A llama.cpp GGUF can be written for model_type ${Object.keys(LLAMA_CPP_ARCH).join(', ')}; this config is "${c.modelType}".`);
+    throw new UnsupportedModelError(
+      `A llama.cpp GGUF can be written for model_type ${Object.keys(LLAMA_CPP_ARCH).join(', ')}; this config is "${c.modelType}".`,
+    );
   }
   if (arch === 'qwen3' && !c.qkNorm) throw new UnsupportedModelError('a qwen3 config without q/k norms cannot be written as a qwen3 GGUF.');
   const H = c.hiddenSize;
@@ -229,7 +233,11 @@ export function randomGgufLayout(
   const I = c.intermediateSize;
   const V = c.vocabSize;
   if (type !== 'f32' && type !== 'f16') {
-    for (const [what, n] of [['hidden_size', H], ['intermediate_size', I], ['num_attention_heads × head_dim', q]] as const) {
+    for (const [what, n] of [
+      ['hidden_size', H],
+      ['intermediate_size', I],
+      ['num_attention_heads × head_dim', q],
+    ] as const) {
       if (n % 32 !== 0) throw new InvalidArgumentError(`${type} stores blocks of 32 values along each row, so ${what} (${n}) must be a multiple of 32.`);
     }
   }
@@ -298,7 +306,12 @@ export function randomGgufLayout(
  * const info = await writeRandomGguf('/tmp/qwen3-q4_0.gguf', config, 'q4_0', { seed: 7 });
  * info.bytes; // ~ 0.45 GB
  */
-export async function writeRandomGguf(file: string, config: Record<string, unknown>, type: GgufWeightType, options: WriteRandomGgufOptions = {}): Promise<RandomGgufInfo> {
+export async function writeRandomGguf(
+  file: string,
+  config: Record<string, unknown>,
+  type: GgufWeightType,
+  options: WriteRandomGgufOptions = {},
+): Promise<RandomGgufInfo> {
   if (os.endianness() !== 'LE') throw new UnsupportedModelError('GGUF benchmark files can only be written on a little-endian machine.');
   const { gguf, architecture, matrixParameters } = randomGgufLayout(config, type, options.seed ?? 1);
   const { bytes } = await streamGguf(file, gguf, { onProgress: options.onProgress, phase: `write ${type} GGUF` });

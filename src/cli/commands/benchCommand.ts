@@ -38,14 +38,18 @@ interface BenchFlags {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('measure speed on random weights in a model config\'s exact shape (default Qwen3-0.6B) against the machine\'s own bounds, in one run')
+    .description("measure speed on random weights in a model config's exact shape (default Qwen3-0.6B) against the machine's own bounds, in one run")
     .option('--config <file>', 'config.json giving the shape', path.join(PACKAGE_ROOT, 'data', 'configs', 'qwen3-0.6b.json'))
     .option('--precision <list>', 'comma-separated: f32,q8,q4', 'f32,q4')
     .option('--threads <n>', 'CPU threads', intArg('--threads'), defaultThreads())
     .option('--steps <n>', 'decode steps per measurement', intArg('--steps'), 16)
     .option('--reps <n>', 'repetitions of each prefill measurement (median)', intArg('--reps'), 3)
     .option('--vs <engine>', 'also run the same shape through another engine in the same run: llama.cpp')
-    .option('--rounds <n>', 'with --vs: interleaved rounds (ours, theirs, ours, theirs …) per precision, default 3; each ratio is their median with its range', intArg('--rounds'))
+    .option(
+      '--rounds <n>',
+      'with --vs: interleaved rounds (ours, theirs, ours, theirs …) per precision, default 3; each ratio is their median with its range',
+      intArg('--rounds'),
+    )
     .option('--contexts <list>', 'contexts of the decode sweep (capped by the model\'s positions; prefill too from 4096); "" for none', '128,1024,4096,8192')
     .option('--figures-only', '(internal) with --child: only load, RSS, prefill and decode')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
@@ -57,18 +61,31 @@ export function benchCommand(): Command {
       const key = createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 12);
       const dir = path.join(personaCacheDir(), 'bench', `${raw.model_type}-${key}`);
       const log = (l: string) => process.stderr.write(`${l}\n`);
-      const contexts = o.contexts.split(',').filter((x) => x.trim()).map((x) => {
-        const n = Number(x);
-        if (!Number.isInteger(n) || n < 1) throw new Error(`--contexts takes positive integers; got "${x}"`);
-        return n;
-      });
+      const contexts = o.contexts
+        .split(',')
+        .filter((x) => x.trim())
+        .map((x) => {
+          const n = Number(x);
+          if (!Number.isInteger(n) || n < 1) throw new Error(`--contexts takes positive integers; got "${x}"`);
+          return n;
+        });
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
       if (o.child) {
-        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), { threads: o.threads, decodeSteps: o.steps, reps: o.reps, figuresOnly: o.figuresOnly, contexts, log, onProgress: progressBar(process.stderr) });
+        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), {
+          threads: o.threads,
+          decodeSteps: o.steps,
+          reps: o.reps,
+          figuresOnly: o.figuresOnly,
+          contexts,
+          log,
+          onProgress: progressBar(process.stderr),
+        });
         if (o.evaluation) {
           log(`${precisions[0]}: evaluation (5 alphas × 32 questions × 48 tokens, scored)…`);
           r.evaluation = await benchEvaluation(dir, precisions[0], o.threads);
-          log(`${precisions[0]}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode`);
+          log(
+            `${precisions[0]}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode`,
+          );
         }
         if (o.train) {
           log(`${precisions[0]}: train (20 + 20 prompts, 64-token answers, layer check)…`);
@@ -88,11 +105,30 @@ export function benchCommand(): Command {
       log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
       // One process per precision and round, so RSS is that precision's own.
       const ours = (p: Precision, figuresOnly: boolean): PrecisionResult => {
-        const args = [process.argv[1], 'bench', '--config', o.config, '--precision', p, '--threads', String(o.threads), '--steps', String(o.steps), '--reps', String(o.reps), '--contexts', o.contexts];
+        const args = [
+          process.argv[1],
+          'bench',
+          '--config',
+          o.config,
+          '--precision',
+          p,
+          '--threads',
+          String(o.threads),
+          '--steps',
+          String(o.steps),
+          '--reps',
+          String(o.reps),
+          '--contexts',
+          o.contexts,
+        ];
         if (o.evaluation && !figuresOnly) args.push('--evaluation');
         if (o.train && !figuresOnly) args.push('--train');
         if (figuresOnly) args.push('--figures-only');
-        const r = spawnSync(process.execPath, [...args, '--child', JSON.stringify(bounds)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
+        const r = spawnSync(process.execPath, [...args, '--child', JSON.stringify(bounds)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+        });
         if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
         return JSON.parse(r.stdout.trim().split('\n').pop()!);
       };
@@ -115,7 +151,16 @@ export function benchCommand(): Command {
             },
             async (round) => {
               log(`round ${round + 1}/${rounds}: llama.cpp ${type}`);
-              const c = await runLlamaCppComparison({ config: raw, types: [type], threads: o.threads, repeats: o.reps, decodeTokens: o.steps, seed: round + 1, workDir: path.join(personaCacheDir(), 'bench'), onProgress: progressBar(process.stderr) });
+              const c = await runLlamaCppComparison({
+                config: raw,
+                types: [type],
+                threads: o.threads,
+                repeats: o.reps,
+                decodeTokens: o.steps,
+                seed: round + 1,
+                workDir: path.join(personaCacheDir(), 'bench'),
+                onProgress: progressBar(process.stderr),
+              });
               vs!.engine = c.engine;
               const t = c.results[type];
               if (!t) throw new Error(`llama.cpp ${type} failed in round ${round + 1}: ${c.errors[type]}`);
@@ -128,7 +173,13 @@ export function benchCommand(): Command {
         }
       }
       const report = {
-        machine: { cpus: os.cpus()[0]?.model, cores: os.availableParallelism?.() ?? os.cpus().length, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, date: new Date().toISOString() },
+        machine: {
+          cpus: os.cpus()[0]?.model,
+          cores: os.availableParallelism?.() ?? os.cpus().length,
+          memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
+          node: process.version,
+          date: new Date().toISOString(),
+        },
         shape: { config: path.basename(o.config), model_type: raw.model_type, layers: raw.num_hidden_layers, hidden: raw.hidden_size },
         bounds: { read_bandwidth_GBps: bounds.readBandwidth / 1e9, matmul_GFLOPs: bounds.matmulFlops / 1e9, threads: bounds.threads },
         results,
@@ -144,9 +195,15 @@ export function benchCommand(): Command {
             `prefill ${r.prefill_tok_s['128'].toFixed(1)} tok/s (bound ${r.bound_prefill_tok_s.toFixed(1)}, ${(r.prefill_share_of_bound * 100).toFixed(0)}%)  ` +
             `batch8 ×${r.batch8_over_batch1.toFixed(2)}  steering ${(r.steering_overhead * 100).toFixed(1)}% (rounds ${r.steering_overhead_rounds.map((x) => (x * 100).toFixed(1)).join(', ')}; profile: add ${(r.steering_profile_share.add.median * 100).toFixed(2)}%, clamp ${(r.steering_profile_share.clamp.median * 100).toFixed(1)}%)  RSS ${r.rss_mib.toFixed(0)} MiB\n` +
             `     train answers ${r.train_answer_tok_s.toFixed(1)} tok/s (${r.train_answer_over_decode_b8.toFixed(2)} × batch-8 decode), activations ${r.train_activation_tok_s.toFixed(1)} tok/s (${r.train_activation_over_prefill.toFixed(2)} × prefill)` +
-            (r.context_sweep?.length ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s, peak RSS ${x.decode_peak_rss_mib.toFixed(0)} MiB (${x.decode_peak_over_weights_and_cache.toFixed(2)} × weights + KV)${x.prefill_tok_s ? `, prefill ${x.prefill_tok_s.toFixed(0)} tok/s (${x.prefill_over_512!.toFixed(2)} × 512's, peak RSS ${x.prefill_peak_rss_mib!.toFixed(0)} MiB)` : ''}`).join('; ')}` : '') +
-            (r.train ? `\n     train ${r.train.total_s.toFixed(1)} s (${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')})` : '') +
-            (r.evaluation ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)` : '') +
+            (r.context_sweep?.length
+              ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s, peak RSS ${x.decode_peak_rss_mib.toFixed(0)} MiB (${x.decode_peak_over_weights_and_cache.toFixed(2)} × weights + KV)${x.prefill_tok_s ? `, prefill ${x.prefill_tok_s.toFixed(0)} tok/s (${x.prefill_over_512!.toFixed(2)} × 512's, peak RSS ${x.prefill_peak_rss_mib!.toFixed(0)} MiB)` : ''}`).join('; ')}`
+              : '') +
+            (r.train
+              ? `\n     train ${r.train.total_s.toFixed(1)} s (${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')})`
+              : '') +
+            (r.evaluation
+              ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)`
+              : '') +
             '\n',
         );
       }

@@ -16,7 +16,14 @@ function when(d: Date | null): string {
 }
 
 function table(entries: ConversionCacheEntry[]): string {
-  const rows = entries.map((e) => [size(e.bytes), e.precision, e.busy ? `${e.status} (busy)` : e.status, when(e.lastUsed), e.revision ? e.revision.slice(0, 12) : '-', e.model ?? `? (folder ${path.basename(path.dirname(e.folder))})`]);
+  const rows = entries.map((e) => [
+    size(e.bytes),
+    e.precision,
+    e.busy ? `${e.status} (busy)` : e.status,
+    when(e.lastUsed),
+    e.revision ? e.revision.slice(0, 12) : '-',
+    e.model ?? `? (folder ${path.basename(path.dirname(e.folder))})`,
+  ]);
   const head = ['SIZE', 'PRECISION', 'STATUS', 'LAST USED (UTC)', 'REVISION', 'MODEL'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
@@ -48,7 +55,9 @@ export function cacheCommand(): Command {
       const total = entries.reduce((a, e) => a + e.bytes, 0);
       const stale = entries.filter((e) => e.status !== 'ok' && !e.busy);
       process.stdout.write(`${entries.length} entries, ${size(total)} in ${personaCacheDir()}`);
-      process.stdout.write(stale.length ? `; ${stale.length} unusable (${size(stale.reduce((a, e) => a + e.bytes, 0))}): persona cache clean removes them.\n` : '.\n');
+      process.stdout.write(
+        stale.length ? `; ${stale.length} unusable (${size(stale.reduce((a, e) => a + e.bytes, 0))}): persona cache clean removes them.\n` : '.\n',
+      );
     });
   cmd
     .command('clean')
@@ -60,9 +69,11 @@ export function cacheCommand(): Command {
       if (o.all && o.model) throw new InvalidArgumentError('Give --model or --all, not both.');
       const { removed, skippedBusy, freedBytes } = await cleanConversionCache({ model: o.model, all: o.all, dryRun: o.dryRun });
       const verb = o.dryRun ? 'would remove' : 'removed';
-      for (const e of removed) process.stdout.write(`${verb} ${size(e.bytes).padEnd(10)} ${e.precision.padEnd(4)} ${e.status.padEnd(14)} ${e.model ?? e.folder}\n`);
+      for (const e of removed)
+        process.stdout.write(`${verb} ${size(e.bytes).padEnd(10)} ${e.precision.padEnd(4)} ${e.status.padEnd(14)} ${e.model ?? e.folder}\n`);
       for (const e of skippedBusy) process.stdout.write(`kept ${e.folder}: a running conversion is writing into it\n`);
-      if (o.model && removed.length === 0 && skippedBusy.length === 0) throw new InvalidArgumentError(`No converted weights of ${o.model} in ${personaCacheDir()}. persona cache lists what is there.`);
+      if (o.model && removed.length === 0 && skippedBusy.length === 0)
+        throw new InvalidArgumentError(`No converted weights of ${o.model} in ${personaCacheDir()}. persona cache lists what is there.`);
       process.stdout.write(`${o.dryRun ? 'Would free' : 'Freed'} ${size(freedBytes)}.\n`);
     });
   return cmd;

@@ -44,11 +44,22 @@ const DEFAULT_CHAT_PERSONA = 'formal';
 export function chatCommand(): Command {
   const cmd = new Command('chat')
     .description('talk to a model in the terminal, steering it live: ↑/↓ change alpha, Ctrl-T toggles steering, /help for commands')
-    .option('-p, --persona <name|file>', `a persona shipped with the embedded model (formal, vivid) or a persona file (default with the embedded model: ${DEFAULT_CHAT_PERSONA}); one whose file records the does-not-steer verdict is marked in the status line and warned about on stderr`)
+    .option(
+      '-p, --persona <name|file>',
+      `a persona shipped with the embedded model (formal, vivid) or a persona file (default with the embedded model: ${DEFAULT_CHAT_PERSONA}); one whose file records the does-not-steer verdict is marked in the status line and warned about on stderr`,
+    )
     .option('-a, --alpha <alpha>', 'starting alpha; 0 is the unsteered model', numberArg('--alpha'), 0)
     .option('--alpha-step <step>', "alpha change per ↑/↓ (default: 1/16 of the persona's alpha range, 1 for the shipped personas)", numberArg('--alpha-step'))
-    .option('--layer <l>', "decoder layer(s) to steer, e.g. 3, 2-4 or 2,5; the first is measured (default: the persona's recommended layer)", layersArg('--layer'))
-    .addOption(new Option('--operator <op>', 'add alpha·v; ablate or cap the direction; ablate-add (remove, then add alpha·v); /operator changes it live').choices(OPERATORS as string[]).default('add'))
+    .option(
+      '--layer <l>',
+      "decoder layer(s) to steer, e.g. 3, 2-4 or 2,5; the first is measured (default: the persona's recommended layer)",
+      layersArg('--layer'),
+    )
+    .addOption(
+      new Option('--operator <op>', 'add alpha·v; ablate or cap the direction; ablate-add (remove, then add alpha·v); /operator changes it live')
+        .choices(OPERATORS as string[])
+        .default('add'),
+    )
     .option('--cap <c>', 'for --operator cap: the largest projection allowed on the unit vector', numberArg('--cap'))
     .option('--system <text>', 'system prompt')
     .option('--max-new-tokens <n>', 'most tokens per answer', intArg('--max-new-tokens'), DEFAULTS.chat.maxNewTokens)
@@ -56,7 +67,14 @@ export function chatCommand(): Command {
     .option('--top-p <p>', 'nucleus sampling', numberArg('--top-p'))
     .option('--top-k <k>', 'top-k sampling', intArg('--top-k'))
     .option('--seed <n>', 'sampling seed (answer n uses seed + n)', intArg('--seed'), 0)
-    .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think first: the chat template's enable_thinking; the thinking is shown dimmed, apart from the answer").choices(['on', 'off']).default('off'));
+    .addOption(
+      new Option(
+        '--thinking <on|off>',
+        "let a thinking model (Qwen3) think first: the chat template's enable_thinking; the thinking is shown dimmed, apart from the answer",
+      )
+        .choices(['on', 'off'])
+        .default('off'),
+    );
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: ChatFlags) => {
     const embedded = o.model === DEFAULT_MODEL_DIR;
@@ -72,7 +90,15 @@ export function chatCommand(): Command {
     const engine = await EngineWorker.start(spec);
     if (process.stderr.isTTY) process.stderr.write('\x1b[2K\r');
     try {
-      const session = new ChatSession(engine.info, { persona, alpha: o.alpha, alphaStep: o.alphaStep, layer: o.layer, operator: o.operator, cap: o.cap, system: o.system });
+      const session = new ChatSession(engine.info, {
+        persona,
+        alpha: o.alpha,
+        alphaStep: o.alphaStep,
+        layer: o.layer,
+        operator: o.operator,
+        cap: o.cap,
+        system: o.system,
+      });
       const chat = new ChatController(engine, session, {
         personaDirs,
         maxNewTokens: o.maxNewTokens,

@@ -11,7 +11,17 @@ import { parseLayerList } from '../../steering/parseLayerList.js';
 import { steeringWarning } from '../../steering/steeringWarning.js';
 import { progressBar } from '../../util/progress.js';
 import { intArg, numberArg } from '../common.js';
-import { collect, evaluationOptions, parseTraitMetricFlags, questionSetFor, sweepOptionsFromFlags, withModel, writeEvaluationFiles, type EvaluationFlags, type EvaluationHelp } from '../evaluationOptions.js';
+import {
+  collect,
+  evaluationOptions,
+  parseTraitMetricFlags,
+  questionSetFor,
+  sweepOptionsFromFlags,
+  withModel,
+  writeEvaluationFiles,
+  type EvaluationFlags,
+  type EvaluationHelp,
+} from '../evaluationOptions.js';
 
 export { parseTraitMetricFlags };
 
@@ -34,7 +44,7 @@ interface EvaluateFlags extends EvaluationFlags {
 
 const HELP: EvaluationHelp = {
   alphas: 'steering strengths, comma-separated (0 is always added)',
-  questions: 'held-out questions, one per line or JSONL (default: the model\'s own set — the stylist\'s request kinds, or the question bank)',
+  questions: "held-out questions, one per line or JSONL (default: the model's own set — the stylist's request kinds, or the question bank)",
   numQuestions: 'questions to ask',
   seed: 'base seed: question q, sample s gets seed + s·Q + q at every alpha',
   scorer: "trait scorer: markers:FILE or judge:URL[,model=NAME][,key-env=VAR] (default: the model folder's style_markers.json when it has one)",
@@ -53,7 +63,8 @@ export function parseLayerFlags(flags: string[]): number | number[] | Record<str
   if (flags.length === 0) return undefined;
   const layers = (v: string) => {
     const ls = parseLayerList(v);
-    if (v.trim() === '' || !ls) throw new InvalidArgumentError(`--layer takes an integer or NAME=INTEGER (or a list such as 2-4 or 2,5 for either); got "${v}".`);
+    if (v.trim() === '' || !ls)
+      throw new InvalidArgumentError(`--layer takes an integer or NAME=INTEGER (or a list such as 2-4 or 2,5 for either); got "${v}".`);
     return ls.length === 1 ? ls[0] : ls;
   };
   const named = flags.filter((f) => f.includes('='));
@@ -72,34 +83,61 @@ export function parseLayerFlags(flags: string[]): number | number[] | Record<str
  */
 export function evaluateCommand(): Command {
   const cmd = new Command('evaluate')
-    .description('measure what persona vectors do: held-out questions answered at each alpha (one batched sweep per persona), every metric with a 95% interval, entanglement between personas, JSON + HTML report')
-    .option('-p, --persona <file>', "persona file (repeat to evaluate several against each other); one whose file records the does-not-steer verdict is evaluated anyway, with a one-line warning on stderr", collect, [])
-    .option('--personality <text>', 'or a one-line description: the vector is computed (as analyze-layers --personality does), its layer and alpha range measured by the steering check, and the persona saved (--save)')
+    .description(
+      'measure what persona vectors do: held-out questions answered at each alpha (one batched sweep per persona), every metric with a 95% interval, entanglement between personas, JSON + HTML report',
+    )
+    .option(
+      '-p, --persona <file>',
+      'persona file (repeat to evaluate several against each other); one whose file records the does-not-steer verdict is evaluated anyway, with a one-line warning on stderr',
+      collect,
+      [],
+    )
+    .option(
+      '--personality <text>',
+      'or a one-line description: the vector is computed (as analyze-layers --personality does), its layer and alpha range measured by the steering check, and the persona saved (--save)',
+    )
     .option('--save <file>', 'with --personality: where to save the computed persona (default: beside --out, NAME.persona.json)')
     .option('--num-prompts <n>', 'with --personality: contrastive pairs for the vector (default 64, as create)', intArg('--num-prompts'));
   const own = {
     layers: [
-      new Option('--layer <l>', "layer(s) to steer: L, 2-4 or 2,5 for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)").argParser(collect).default([]),
-      new Option('--operator <op>', 'add alpha·v (default), or ablate-add: remove the direction, then add alpha·v').choices(['add', 'ablate-add']).default('add'),
+      new Option('--layer <l>', "layer(s) to steer: L, 2-4 or 2,5 for every persona, or NAME=L for one (repeatable; default: each persona's recommended layer)")
+        .argParser(collect)
+        .default([]),
+      new Option('--operator <op>', 'add alpha·v (default), or ablate-add: remove the direction, then add alpha·v')
+        .choices(['add', 'ablate-add'])
+        .default('add'),
     ],
     prompts: [new Option('--samples <n>', 'answers per question and alpha').argParser(intArg('--samples')).default(1)],
     measures: [
       new Option('--compare', "also answer unsteered with each persona's system prompt (and its opposite): a side-by-side of unsteered, steered and prompted"),
-      new Option('--compare-alpha <a>', 'steered alpha of the side-by-side and the entanglement chart (default: the largest alpha)').argParser(numberArg('--compare-alpha')),
-      new Option('--no-perplexity', 'skip the perplexity of each answer under the unsteered model (a teacher-forced pass: on a large model on CPU, about as long as the generation)'),
+      new Option('--compare-alpha <a>', 'steered alpha of the side-by-side and the entanglement chart (default: the largest alpha)').argParser(
+        numberArg('--compare-alpha'),
+      ),
+      new Option(
+        '--no-perplexity',
+        'skip the perplexity of each answer under the unsteered model (a teacher-forced pass: on a large model on CPU, about as long as the generation)',
+      ),
       new Option('--no-projection', "skip the projection of each answer on the personas' directions (a prefill pass over every answer)"),
     ],
     report: [new Option('--examples <n>', 'example answers per alpha in the report').argParser(intArg('--examples')).default(4)],
   };
-  cmd.addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); answers are scored without their thinking").choices(['on', 'off']).default('off'));
-  cmd.option('--include-reasoning', "with --thinking on: score the thinking with the answer");
+  cmd.addOption(
+    new Option(
+      '--thinking <on|off>',
+      "let a thinking model (Qwen3) think before each answer (the chat template's enable_thinking); answers are scored without their thinking",
+    )
+      .choices(['on', 'off'])
+      .default('off'),
+  );
+  cmd.option('--include-reasoning', 'with --thinking on: score the thinking with the answer');
   for (const o of evaluationOptions(HELP, own)) cmd.addOption(o);
   return cmd.action(async (o: EvaluateFlags) => {
     const overrides = parseTraitMetricFlags(o.traitMetric);
     const layer = parseLayerFlags(o.layer);
     const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
     if (o.persona.length === 0 && !o.personality) throw new InvalidArgumentError('Give --persona FILE (repeatable) or --personality "description".');
-    if (o.save && !o.personality) throw new InvalidArgumentError('--save saves the persona computed from --personality; with --persona FILE the persona is already a file.');
+    if (o.save && !o.personality)
+      throw new InvalidArgumentError('--save saves the persona computed from --personality; with --persona FILE the persona is already a file.');
     const personas = await Promise.all(o.persona.map(async (file) => ({ persona: await loadPersona(file), file })));
     for (const w of new Set(personas.map((p) => steeringWarning(p.persona, 'evaluating it anyway')))) if (w) process.stderr.write(`warning: ${w}\n`);
     await withModel(o, async (model, signal) => {
@@ -112,10 +150,15 @@ export function evaluateCommand(): Command {
         const file = o.save ?? path.join(path.dirname(o.out), `${recorded.name}.persona.json`);
         await savePersona(recorded, file);
         process.stdout.write(`saved ${file}\n${steeringSummary(recorded.meta.steering!, recorded.meta.alphaRange).join('\n')}\n`);
-        if (recorded.meta.steering!.verdict === 'does-not-steer') process.stdout.write(`evaluating it anyway at layer ${recorded.meta.recommendedLayer} (the most separable one, not a recommendation)\n`);
+        if (recorded.meta.steering!.verdict === 'does-not-steer')
+          process.stdout.write(`evaluating it anyway at layer ${recorded.meta.recommendedLayer} (the most separable one, not a recommendation)\n`);
         personas.push({ persona: recorded, file });
       }
-      const traitScoring = await buildTraitScoring(spec, personas.map((p) => p.persona), overrides);
+      const traitScoring = await buildTraitScoring(
+        spec,
+        personas.map((p) => p.persona),
+        overrides,
+      );
       if (!spec) process.stderr.write('no trait scorer (give --scorer markers:FILE or judge:URL): reporting projections and coherence proxies only\n');
       const result = await evaluatePersonas(model, {
         ...sweepOptionsFromFlags(o),
@@ -135,7 +178,12 @@ export function evaluateCommand(): Command {
         thinking: o.thinking === 'on',
         includeReasoning: o.includeReasoning,
       });
-      const written = await writeEvaluationFiles(o, result, () => evaluationReport(result, { examplesPerAlpha: o.examples }), () => evaluationFigures(result));
+      const written = await writeEvaluationFiles(
+        o,
+        result,
+        () => evaluationReport(result, { examplesPerAlpha: o.examples }),
+        () => evaluationFigures(result),
+      );
       process.stdout.write(summaryText(result));
       process.stdout.write(`wrote ${written.join(', ')}\n`);
     });
@@ -151,10 +199,14 @@ function summaryText(r: EvaluationResult): string {
     lines.push(`${p.name} (layer ${p.layer}): ${m} and end-of-turn rate per alpha, mean [${Math.round(r.settings.level * 100)}% CI]`);
     for (const s of p.sweep) {
       const x = s.metrics[m];
-      lines.push(`  alpha ${fmtAlpha(s.alpha).padStart(4)}  ${m} ${x.mean.toFixed(2)}${ci(x.lo, x.hi)}  ended ${s.ended.rate.toFixed(2)}${ci(s.ended.lo, s.ended.hi)}`);
+      lines.push(
+        `  alpha ${fmtAlpha(s.alpha).padStart(4)}  ${m} ${x.mean.toFixed(2)}${ci(x.lo, x.hi)}  ended ${s.ended.rate.toFixed(2)}${ci(s.ended.lo, s.ended.hi)}`,
+      );
     }
     for (const c of p.prompted) lines.push(`  ${c.condition} "${c.system}"  ${m} ${c.metrics[m].mean.toFixed(2)}  ended ${c.ended.rate.toFixed(2)}`);
   }
-  lines.push(`${r.timing.generatedTokens} tokens generated at ${r.timing.generationTokensPerSecond.toFixed(0)} tok/s (${r.timing.seconds.toFixed(1)} s with scoring)`);
+  lines.push(
+    `${r.timing.generatedTokens} tokens generated at ${r.timing.generationTokensPerSecond.toFixed(0)} tok/s (${r.timing.seconds.toFixed(1)} s with scoring)`,
+  );
   return lines.join('\n') + '\n';
 }

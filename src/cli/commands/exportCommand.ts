@@ -29,7 +29,11 @@ export function exportCommand(): Command {
         "A persona whose file records the steering check's does-not-steer verdict is exported anyway, with a one-line warning on stderr.",
     )
     .argument('<persona>', 'persona name or file')
-    .addOption(new Option('--format <f>', "gguf (direction.N for block N ≥ 1), pv (persona_vectors' [L+1, H] as safetensors) or pt (the same as torch.save's .pt)").choices(['gguf', 'pv', 'pt']).default('gguf'))
+    .addOption(
+      new Option('--format <f>', "gguf (direction.N for block N ≥ 1), pv (persona_vectors' [L+1, H] as safetensors) or pt (the same as torch.save's .pt)")
+        .choices(['gguf', 'pv', 'pt'])
+        .default('gguf'),
+    )
     .requiredOption('--out <file>', 'output file')
     .option('--scale <k>', 'multiply the vectors (e.g. to bake in an alpha; the recorded alpha range is divided by k)', numberArg('--scale'), 1)
     .option('--layers <list>', 'blocks to export (gguf), e.g. 3 or 2-5 (default: the recommended layer(s))', layersArg('--layers'))
@@ -40,10 +44,11 @@ export function exportCommand(): Command {
       const warning = steeringWarning(loaded, 'exporting it anyway (its recommended layer is only the most separable one, not advice)');
       if (warning) process.stderr.write(`warning: ${warning}\n`);
       const p = o.scale === 1 ? loaded : loaded.scale(o.scale);
-      if (o.format !== 'gguf' && (o.layers || o.allLayers)) throw new InvalidArgumentError(`--layers applies to --format gguf only (so does --all-layers): a persona_vectors file holds every layer.`);
+      if (o.format !== 'gguf' && (o.layers || o.allLayers))
+        throw new InvalidArgumentError(`--layers applies to --format gguf only (so does --all-layers): a persona_vectors file holds every layer.`);
       if (o.layers && o.allLayers) throw new InvalidArgumentError('Give --layers or --all-layers, not both.');
       if (o.format === 'gguf') {
-        const layers = o.allLayers ? p.vectors.map((_, l) => l).filter((l) => l > 0) : o.layers ?? defaultLayers(p);
+        const layers = o.allLayers ? p.vectors.map((_, l) => l).filter((l) => l > 0) : (o.layers ?? defaultLayers(p));
         const directions = new Map<number, Float32Array>();
         for (const l of layers) {
           if (!Number.isInteger(l) || l < 1 || l >= p.numLayers) {
@@ -53,10 +58,18 @@ export function exportCommand(): Command {
           }
           directions.set(l, p.layer(l));
         }
-        await writeControlVectorGguf(o.out, { modelHint: p.meta.model.modelType, hiddenSize: p.hiddenSize, directions, personaMeta: JSON.stringify(exportedMeta(p, layers)) });
+        await writeControlVectorGguf(o.out, {
+          modelHint: p.meta.model.modelType,
+          hiddenSize: p.hiddenSize,
+          directions,
+          personaMeta: JSON.stringify(exportedMeta(p, layers)),
+        });
         const steers = defaultLayers(p);
         process.stdout.write(`wrote ${o.out} (block${layers.length > 1 ? 's' : ''} ${layers.join(', ')}).\n`);
-        if (!o.allLayers && !o.layers) process.stdout.write(`llama.cpp steers like \`persona run --persona ${p.name} --alpha A\` (layer ${steers.join(', ')}) with:\n  ${llamaCppEquivalent(o.out, 'A')}\n`);
+        if (!o.allLayers && !o.layers)
+          process.stdout.write(
+            `llama.cpp steers like \`persona run --persona ${p.name} --alpha A\` (layer ${steers.join(', ')}) with:\n  ${llamaCppEquivalent(o.out, 'A')}\n`,
+          );
         return;
       }
       const all = p.vectors.map((_, l) => l);
@@ -69,7 +82,9 @@ export function exportCommand(): Command {
 
 export function importCommand(): Command {
   return new Command('import')
-    .description("read a GGUF control vector (repeng, llama.cpp) or a persona_vectors file (.pt or safetensors) into a persona file; a file this toolkit exported comes back as it was")
+    .description(
+      'read a GGUF control vector (repeng, llama.cpp) or a persona_vectors file (.pt or safetensors) into a persona file; a file this toolkit exported comes back as it was',
+    )
     .argument('<file>', '.gguf, .pt or .safetensors')
     .requiredOption('--out <file>', 'persona file to write')
     .option('-m, --model <model>', 'the model the vector belongs to (checks the hidden size and layer count)', DEFAULT_MODEL_DIR)

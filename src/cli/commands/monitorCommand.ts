@@ -38,10 +38,17 @@ interface MonitorFlags extends ModelFlags {
  */
 export function monitorCommand(): Command {
   const cmd = new Command('monitor')
-    .description('project prompts (and responses) on persona directions before the model answers; --calibrate checks the projection predicts the answer\'s trait')
+    .description(
+      "project prompts (and responses) on persona directions before the model answers; --calibrate checks the projection predicts the answer's trait",
+    )
     .option('-p, --persona <file>', 'persona file (repeatable)', collect, [])
     .option('--layer <l>', "block to read every persona at (default: each persona's recommended layer)", intArg('--layer'))
-    .option('-i, --input <file>', 'JSONL: {"messages": [...]} (a final assistant message is the response) or {"system"?, "user", "assistant"?} (repeatable)', collect, [])
+    .option(
+      '-i, --input <file>',
+      'JSONL: {"messages": [...]} (a final assistant message is the response) or {"system"?, "user", "assistant"?} (repeatable)',
+      collect,
+      [],
+    )
     .option('--prompt <text>', 'a user prompt (repeatable)', collect, [])
     .option('--system <text>', 'system prompt for every --prompt')
     .addOption(new Option('--format <f>', 'output').choices(['table', 'json', 'csv']).default('table'))
@@ -63,7 +70,8 @@ export function monitorCommand(): Command {
       const messages: ChatMessage[] = [...(o.system ? [{ role: 'system' as const, content: o.system }] : []), { role: 'user', content: text }];
       samples.push({ line: i + 1, id: `prompt ${i + 1}`, messages });
     });
-    if (o.system && o.prompt.length === 0) throw new InvalidArgumentError('--system applies to --prompt; give at least one --prompt (or put system prompts in the --input file).');
+    if (o.system && o.prompt.length === 0)
+      throw new InvalidArgumentError('--system applies to --prompt; give at least one --prompt (or put system prompts in the --input file).');
     if (samples.length === 0) throw new InvalidArgumentError('Nothing to monitor: give --input <file.jsonl> or --prompt <text>.');
     const personas = await Promise.all(o.persona.map((f) => loadPersona(f)));
     const model = await openModel(o);
@@ -79,7 +87,7 @@ export function monitorCommand(): Command {
       const multi = o.input.length > 1;
       const labelled: LabelledMonitorRow[] = rows.map((r, i) => {
         const s = samples[i];
-        const label = s.file ? s.id ?? `${multi ? `${s.file}:` : 'line '}${s.line}` : s.id ?? String(i + 1);
+        const label = s.file ? (s.id ?? `${multi ? `${s.file}:` : 'line '}${s.line}`) : (s.id ?? String(i + 1));
         return { label, line: s.file ? s.line : undefined, id: s.id, prompt: s.messages[s.messages.length - 1].content, ...r };
       });
       const text = o.format === 'json' ? monitorJson(labelled) : o.format === 'csv' ? monitorCsv(labelled) : monitorTable(labelled);
@@ -97,13 +105,19 @@ export function monitorCommand(): Command {
   });
 }
 
-async function calibrate(o: MonitorFlags, model: Awaited<ReturnType<typeof openModel>>, personas: Awaited<ReturnType<typeof loadPersona>>[], samples: ChatSample[]): Promise<void> {
+async function calibrate(
+  o: MonitorFlags,
+  model: Awaited<ReturnType<typeof openModel>>,
+  personas: Awaited<ReturnType<typeof loadPersona>>[],
+  samples: ChatSample[],
+): Promise<void> {
   if (personas.length !== 1) throw new InvalidArgumentError('--calibrate takes exactly one --persona.');
   if (!o.markers || !o.metric) throw new InvalidArgumentError('--calibrate needs --markers <file> and --metric <name> to score the answers.');
   if (o.format === 'csv') throw new InvalidArgumentError('--calibrate writes JSON (--format json) or a summary table; not CSV.');
   const scorer = await loadMarkersScorer(o.markers);
   if (!scorer.metrics.includes(o.metric)) throw new InvalidArgumentError(`--metric ${o.metric} is not in ${o.markers} (it has ${scorer.metrics.join(', ')}).`);
-  if (samples.some((s) => s.response !== undefined)) throw new InvalidArgumentError('--calibrate generates the answers itself: give prompts without responses.');
+  if (samples.some((s) => s.response !== undefined))
+    throw new InvalidArgumentError('--calibrate generates the answers itself: give prompts without responses.');
   const metric = o.metric;
   const r = await calibrateMonitor(model, {
     target: { persona: personas[0], layer: o.layer },
@@ -116,15 +130,19 @@ async function calibrate(o: MonitorFlags, model: Awaited<ReturnType<typeof openM
     batchSize: o.batchSize,
   });
   const f = (x: number) => x.toFixed(3);
-  const summary = [
-    `${r.persona} at layer ${r.layer}, ${r.n} prompts: prompt-end projection vs ${r.metric} of the answer`,
-    `  Pearson r over answers        ${f(r.pearson.estimate)}  [${f(r.pearson.lo)}, ${f(r.pearson.hi)}] (95% bootstrap)`,
-    `  Pearson r over system means   ${f(r.systemPearson.estimate)}  [${f(r.systemPearson.lo)}, ${f(r.systemPearson.hi)}]`,
-    ...r.systems.map((s) => `  ${s.system.padEnd(60).slice(0, 60)}  n=${s.n}  projection ${f(s.projection)}  ${r.metric} ${f(s.score)}`),
-    '  the same answers, projection read at each layer:',
-    ...r.byLayer.map((b) => `  layer ${b.layer}${b.layer === r.layer ? '*' : ' '}  r ${f(b.pearson.estimate)} [${f(b.pearson.lo)}, ${f(b.pearson.hi)}]   system means r ${f(b.systemPearson.estimate)} [${f(b.systemPearson.lo)}, ${f(b.systemPearson.hi)}]`),
-    `  (projection in ${r.unit})`,
-  ].join('\n') + '\n';
+  const summary =
+    [
+      `${r.persona} at layer ${r.layer}, ${r.n} prompts: prompt-end projection vs ${r.metric} of the answer`,
+      `  Pearson r over answers        ${f(r.pearson.estimate)}  [${f(r.pearson.lo)}, ${f(r.pearson.hi)}] (95% bootstrap)`,
+      `  Pearson r over system means   ${f(r.systemPearson.estimate)}  [${f(r.systemPearson.lo)}, ${f(r.systemPearson.hi)}]`,
+      ...r.systems.map((s) => `  ${s.system.padEnd(60).slice(0, 60)}  n=${s.n}  projection ${f(s.projection)}  ${r.metric} ${f(s.score)}`),
+      '  the same answers, projection read at each layer:',
+      ...r.byLayer.map(
+        (b) =>
+          `  layer ${b.layer}${b.layer === r.layer ? '*' : ' '}  r ${f(b.pearson.estimate)} [${f(b.pearson.lo)}, ${f(b.pearson.hi)}]   system means r ${f(b.systemPearson.estimate)} [${f(b.systemPearson.lo)}, ${f(b.systemPearson.hi)}]`,
+      ),
+      `  (projection in ${r.unit})`,
+    ].join('\n') + '\n';
   const text = o.format === 'json' ? JSON.stringify({ object: 'persona.monitor.calibration', ...r }, null, 1) + '\n' : summary;
   if (o.out) {
     await atomicWrite(o.out, text);

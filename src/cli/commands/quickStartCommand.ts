@@ -34,7 +34,16 @@ interface QuickStartFlags {
 export function quickStartCommand(): Command {
   return new Command('quick-start')
     .description('the main job on the embedded model: what this is, the shipped personas, and a demo (steer, chat, create, evaluate), each under a minute')
-    .addOption(new Option('--demo <kind>', `which demo: ${Object.entries(DEMOS).map(([k, d]) => `${k} (${d.what})`).join('; ')}`).choices(Object.keys(DEMOS)).default('steer'))
+    .addOption(
+      new Option(
+        '--demo <kind>',
+        `which demo: ${Object.entries(DEMOS)
+          .map(([k, d]) => `${k} (${d.what})`)
+          .join('; ')}`,
+      )
+        .choices(Object.keys(DEMOS))
+        .default('steer'),
+    )
     .option('--prompt <text>', 'the request to answer', 'Write a short note thanking Reese for the birthday gift.')
     .option('--persona <name>', 'shipped persona to steer with', 'formal')
     .option('--out <file>', 'for --demo create: where to write the created persona (default: a temporary folder)')
@@ -49,14 +58,26 @@ export function quickStartCommand(): Command {
       const t0 = Date.now();
       const personas = await listPersonas(DEFAULT_PERSONAS_DIR);
       const persona = personas.find((p) => p.name === o.persona);
-      if (!persona) throw new InvalidArgumentError(`No shipped persona "${o.persona}". Shipped: ${personas.map((p) => p.name).join(', ') || 'none (make them with `npm run personas`)'}.`);
+      if (!persona)
+        throw new InvalidArgumentError(
+          `No shipped persona "${o.persona}". Shipped: ${personas.map((p) => p.name).join(', ') || 'none (make them with `npm run personas`)'}.`,
+        );
       const model = await loadModel(undefined, { onProgress: progressBar(process.stderr) });
       try {
-        out.write(`model: ${model.id} (embedded; ${model.config.modelType}, ${model.numLayers} layers, hidden ${model.hiddenSize})\nshipped personas (use them by name: --persona formal):\n`);
-        for (const p of personas) out.write(`  ${p.name.padEnd(8)} ${p.meta.description ?? ''}  [layer ${p.meta.recommendedLayer}, alpha ${p.meta.alphaRange.join('..')}]\n`);
+        out.write(
+          `model: ${model.id} (embedded; ${model.config.modelType}, ${model.numLayers} layers, hidden ${model.hiddenSize})\nshipped personas (use them by name: --persona formal):\n`,
+        );
+        for (const p of personas)
+          out.write(`  ${p.name.padEnd(8)} ${p.meta.description ?? ''}  [layer ${p.meta.recommendedLayer}, alpha ${p.meta.alphaRange.join('..')}]\n`);
         await DEMOS[o.demo].run({ model, persona, prompt: o.prompt, out }, o);
         const [, hi] = persona.meta.alphaRange;
-        out.write(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Next: npx persona-vectors run --persona ${persona.name} --alpha ${hi} --prompt "…"  (other demos: --demo ${Object.keys(DEMOS).filter((k) => k !== o.demo).join('|')})\n`);
+        out.write(
+          `done in ${((Date.now() - t0) / 1000).toFixed(1)} s. Next: npx persona-vectors run --persona ${persona.name} --alpha ${hi} --prompt "…"  (other demos: --demo ${Object.keys(
+            DEMOS,
+          )
+            .filter((k) => k !== o.demo)
+            .join('|')})\n`,
+        );
       } finally {
         await model.dispose();
       }

@@ -48,7 +48,8 @@ export function pairPersonasWithAlphas(argv: string[]): { persona: string; alpha
 
 /** The --persona values in argv order, for operators that take no alpha (an --alpha there is an error). */
 function personasWithoutAlpha(argv: string[], operator: string): { persona: string; alpha: number }[] {
-  if (argv.some((a) => a === '--alpha' || a === '-a' || a.startsWith('--alpha='))) throw new InvalidArgumentError(`--operator ${operator} takes no --alpha; use --operator ablate-add to remove the direction and add alpha·v.`);
+  if (argv.some((a) => a === '--alpha' || a === '-a' || a.startsWith('--alpha=')))
+    throw new InvalidArgumentError(`--operator ${operator} takes no --alpha; use --operator ablate-add to remove the direction and add alpha·v.`);
   const out: { persona: string; alpha: number }[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -61,16 +62,30 @@ function personasWithoutAlpha(argv: string[], operator: string): { persona: stri
 export function runCommand(argv: string[]): Command {
   const cmd = new Command('run')
     .description('generate steered answers for one prompt or a file of prompts (one per line)')
-    .option('-p, --persona <name|file>', "persona name (formal, vivid, …) or file (repeatable; each followed by its own --alpha). A persona whose file records the steering check's does-not-steer verdict steers anyway, with a one-line warning on stderr")
+    .option(
+      '-p, --persona <name|file>',
+      "persona name (formal, vivid, …) or file (repeatable; each followed by its own --alpha). A persona whose file records the steering check's does-not-steer verdict steers anyway, with a one-line warning on stderr",
+    )
     .option('-a, --alpha <alpha>', 'steering strength for the preceding --persona')
     .option('--prompt <text>', 'one request')
     .option('--prompts-file <file>', 'requests: one per line, or JSONL with `user` and optional `system` fields')
     .option('--system <text>', 'system prompt (for prompts that carry none)')
     .option('--layer <l>', "decoder layer to steer (default: each persona's recommended layer; negative counts from the end)", intArg('--layer'))
     .option('--layers <list>', 'several layers, e.g. 2-5 or 2,3,5 (instead of --layer)', layersArg('--layers'))
-    .addOption(new Option('--operator <op>', 'add alpha·v, ablate the direction, cap its projection, or ablate then add (ablate-add)').choices(OPERATORS as string[]).default('add'))
+    .addOption(
+      new Option('--operator <op>', 'add alpha·v, ablate the direction, cap its projection, or ablate then add (ablate-add)')
+        .choices(OPERATORS as string[])
+        .default('add'),
+    )
     .option('--cap <c>', 'for --operator cap: the largest projection allowed on the unit vector', numberArg('--cap'))
-    .addOption(new Option('--positions <p>', 'where to steer: all; response (the last prompt position, which predicts the first answer token, and every answer token); prompt (the positions before it)').choices(POSITIONS as string[]).default('all'))
+    .addOption(
+      new Option(
+        '--positions <p>',
+        'where to steer: all; response (the last prompt position, which predicts the first answer token, and every answer token); prompt (the positions before it)',
+      )
+        .choices(POSITIONS as string[])
+        .default('all'),
+    )
     .addOption(new Option('--units <u>', 'alpha units: gap (raw difference), unit, resid').choices(UNITS as string[]).default('gap'))
     .option('--max-new-tokens <n>', 'tokens to generate', intArg('--max-new-tokens'), 64)
     .option('--temperature <t>', '0 = greedy', numberArg('--temperature'), 0)
@@ -78,7 +93,14 @@ export function runCommand(argv: string[]): Command {
     .option('--top-k <k>', 'top-k sampling', intArg('--top-k'))
     .option('--seed <n>', 'sampling seed', intArg('--seed'), 0)
     .option('--json', 'one JSON object per line per prompt')
-    .addOption(new Option('--thinking <on|off>', "let a thinking model (Qwen3) think first: the chat template's enable_thinking; the thinking goes to stderr (a reasoning field with --json), the answer to stdout").choices(['on', 'off']).default('off'));
+    .addOption(
+      new Option(
+        '--thinking <on|off>',
+        "let a thinking model (Qwen3) think first: the chat template's enable_thinking; the thinking goes to stderr (a reasoning field with --json), the answer to stdout",
+      )
+        .choices(['on', 'off'])
+        .default('off'),
+    );
   for (const o of modelOptions()) cmd.addOption(o);
   return cmd.action(async (o: RunFlags) => {
     if (!o.prompt && !o.promptsFile) throw new InvalidArgumentError('Give --prompt "…" or --prompts-file FILE.');
@@ -102,10 +124,22 @@ export function runCommand(argv: string[]): Command {
       units: o.units,
     }));
     const intervention = resolveSteering(model, specs);
-    const steering = specs.map((s, i) => ({ persona: personas[i].name, alpha: s.alpha ?? null, layers: specLayers(s, model.numLayers), operator: s.operator, positions: s.positions, units: s.units }));
+    const steering = specs.map((s, i) => ({
+      persona: personas[i].name,
+      alpha: s.alpha ?? null,
+      layers: specLayers(s, model.numLayers),
+      operator: s.operator,
+      positions: s.positions,
+      units: s.units,
+    }));
     const results = await model.generate(
       requests.map((r) => ({ system: r.system ?? o.system, user: r.user })),
-      { maxNewTokens: o.maxNewTokens, sampling: { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed }, intervention, thinking: o.thinking === 'on' },
+      {
+        maxNewTokens: o.maxNewTokens,
+        sampling: { temperature: o.temperature, topP: o.topP, topK: o.topK, seed: o.seed },
+        intervention,
+        thinking: o.thinking === 'on',
+      },
     );
     results.forEach((r, i) => {
       if (o.json) {

@@ -70,13 +70,17 @@ export function screenCommand(): Command {
         onProgress: progressBar(process.stderr),
         signal: abort.signal,
       });
-      process.stderr.write(`screened ${stats.screened} samples${stats.resumed ? ` (resumed: ${stats.resumed} were already in ${checkpoint})` : ''}; ${stats.total} in ${o.dataset}\n`);
+      process.stderr.write(
+        `screened ${stats.screened} samples${stats.resumed ? ` (resumed: ${stats.resumed} were already in ${checkpoint})` : ''}; ${stats.total} in ${o.dataset}\n`,
+      );
       const summary = await summarizeScreen(checkpoint, o.top);
       await atomicWrite(path.join(o.outDir, 'screen.json'), screenJson(summary));
       await atomicWrite(path.join(o.outDir, 'screen.csv'), screenCsv(summary));
       await atomicWrite(path.join(o.outDir, 'screen.html'), await screenReportHtml(summary, o.dataset, checkpoint, o.show));
       for (const p of summary.personas) {
-        process.stdout.write(`${p.name} @${p.layer}: ${p.flagged} of ${summary.n} flagged (difference ≥ ${p.threshold?.toFixed(3)}; median ${p.median?.toFixed(3)}; ${summary.header.unit})\n`);
+        process.stdout.write(
+          `${p.name} @${p.layer}: ${p.flagged} of ${summary.n} flagged (difference ≥ ${p.threshold?.toFixed(3)}; median ${p.median?.toFixed(3)}; ${summary.header.unit})\n`,
+        );
       }
       process.stdout.write(`wrote ${path.join(o.outDir, 'screen.json')}, screen.csv, screen.html\n`);
     } finally {

@@ -35,13 +35,18 @@ interface ServeFlags extends ModelFlags {
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('serve the model over an OpenAI-compatible API with persona steering per request, and a web page with an alpha slider')
-    .addOption(new Option('--personas <dir>', 'folder of the personas served by name').default(DEFAULT_PERSONAS_DIR, 'the shipped personas of the embedded model'))
+    .addOption(
+      new Option('--personas <dir>', 'folder of the personas served by name').default(DEFAULT_PERSONAS_DIR, 'the shipped personas of the embedded model'),
+    )
     .option('--reports <dir>', 'folder whose HTML reports the web page links to', DEFAULTS.server.reportsDir)
     .option('--port <n>', 'port (0 picks a free one)', intArg('--port'), DEFAULTS.server.port)
     .option('--host <address>', 'address to bind; the default serves this machine only', DEFAULTS.server.host)
     .addOption(new Option('--api-key <key>', 'require "Authorization: Bearer <key>" on the API').env('PERSONA_API_KEY'))
     .addOption(
-      new Option('--allow-origin <origins...>', 'web origins whose pages may call the API (comma- or space-separated; * for a port or subdomain part, or alone for any), as OLLAMA_ORIGINS')
+      new Option(
+        '--allow-origin <origins...>',
+        'web origins whose pages may call the API (comma- or space-separated; * for a port or subdomain part, or alone for any), as OLLAMA_ORIGINS',
+      )
         .env('PERSONA_ALLOW_ORIGINS')
         .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(/[,\s]+/).filter(Boolean)]),
     )
@@ -49,7 +54,10 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'rows that may wait for a batch; more requests get 429', intArg('--max-queue'), DEFAULTS.server.maxQueue)
     .option('--max-tokens <n>', 'largest max_tokens a request may ask (also bounded by the context)', intArg('--max-tokens'), DEFAULTS.server.maxTokens)
     .option('--quiet', 'do not log requests')
-    .option('--bench', 'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print the numbers (and write them to --out), exit')
+    .option(
+      '--bench',
+      'measure: start on a free port, run 16 streaming clients × 4 requests and a one-at-a-time baseline, print the numbers (and write them to --out), exit',
+    )
     .option('--out <file>', 'with --bench: Markdown file the numbers are written into (its load section replaced); without it they are only printed')
     .option('--bench-runs <n>', 'repetitions of the --bench load (the median is tabled)', intArg('--bench-runs'), 3);
   for (const o of modelOptions()) cmd.addOption(o);
@@ -82,12 +90,17 @@ export function serveCommand(): Command {
         const runs = [];
         for (let i = 0; i < o.benchRuns; i++) {
           const r = await runServeLoad({ stream: fetchChatStream(server.url, o.apiKey), steering });
-          log(`run ${i + 1}: one at a time ${r.sequential.tokensPerSecond.toFixed(0)} tok/s, concurrent ${r.batched.tokensPerSecond.toFixed(0)} tok/s, ${r.speedup.toFixed(2)} ×`);
+          log(
+            `run ${i + 1}: one at a time ${r.sequential.tokensPerSecond.toFixed(0)} tok/s, concurrent ${r.batched.tokensPerSecond.toFixed(0)} tok/s, ${r.speedup.toFixed(2)} ×`,
+          );
           runs.push(r);
         }
         const all = runs.flatMap((r) => [...r.records.sequential, ...r.records.batched]);
         const bad = all.filter((r) => r.problems.length || records.get(r.id)?.choices[0].text !== r.text);
-        const checked = bad.length === 0 ? `All ${all.length} streams were well formed and each one's pieces joined to the text the server generated for it.` : `${bad.length} of ${all.length} streams were malformed or did not match the server's text.`;
+        const checked =
+          bad.length === 0
+            ? `All ${all.length} streams were well formed and each one's pieces joined to the text the server generated for it.`
+            : `${bad.length} of ${all.length} streams were malformed or did not match the server's text.`;
         const md = loadMarkdown(runs, { model: server.engine.info.id, precision: server.engine.info.precision, threads: server.threads, checked });
         process.stdout.write(md.split('\n').slice(1, -1).join('\n') + '\n');
         if (o.out) {
@@ -102,9 +115,12 @@ export function serveCommand(): Command {
     }
     const { personas } = await server.personas.list();
     log(`serving ${server.engine.info.id} at ${server.url}  (web page: ${server.url}/, API: ${server.url}/v1)`);
-    log(`personas in ${o.personas}: ${personas.map((p) => (p.steering_verdict === 'does-not-steer' ? `${p.id} (does not measurably steer this model)` : p.id)).join(', ') || 'none'}`);
+    log(
+      `personas in ${o.personas}: ${personas.map((p) => (p.steering_verdict === 'does-not-steer' ? `${p.id} (does not measurably steer this model)` : p.id)).join(', ') || 'none'}`,
+    );
     if (o.allowOrigin?.length) log(`web pages of ${o.allowOrigin.join(', ')} may call the API`);
-    if (!isLoopback(o.host) && !o.apiKey) log(`warning: listening on ${o.host} without --api-key; anyone who can reach this address can use the model and upload personas.`);
+    if (!isLoopback(o.host) && !o.apiKey)
+      log(`warning: listening on ${o.host} without --api-key; anyone who can reach this address can use the model and upload personas.`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

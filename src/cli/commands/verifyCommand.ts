@@ -20,8 +20,10 @@ export function verifyCommand(): Command {
       if (o.json) {
         process.stdout.write(JSON.stringify(report, null, 1) + '\n');
       } else {
-        for (const t of report.tensors) process.stdout.write(`${t.ok ? 'ok  ' : 'FAIL'} ${t.name.padEnd(22)} max|Δ| ${t.maxAbs.toExponential(2)}  rel ${t.maxRel.toExponential(2)}\n`);
-        for (const g of report.greedy) process.stdout.write(`${g.ok ? 'ok  ' : 'FAIL'} ${g.name.padEnd(22)} greedy agreement ${g.agree}/${g.expected.length}\n`);
+        for (const t of report.tensors)
+          process.stdout.write(`${t.ok ? 'ok  ' : 'FAIL'} ${t.name.padEnd(22)} max|Δ| ${t.maxAbs.toExponential(2)}  rel ${t.maxRel.toExponential(2)}\n`);
+        for (const g of report.greedy)
+          process.stdout.write(`${g.ok ? 'ok  ' : 'FAIL'} ${g.name.padEnd(22)} greedy agreement ${g.agree}/${g.expected.length}\n`);
         process.stdout.write(report.ok ? `verified: every check within ${o.tolerance}\n` : `FAILED: outside tolerance ${o.tolerance}\n`);
       }
       if (!report.ok) process.exitCode = 1;

@@ -18,7 +18,9 @@ export const CREATE_DEMO_DESCRIPTION = 'formal and professional';
  */
 export async function createDemo({ model, prompt, out }: DemoContext, outFile?: string): Promise<string> {
   const file = outFile ?? path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'persona-demo-')), 'created.persona.json');
-  out.write(`\ncreating a persona from the description "${CREATE_DEMO_DESCRIPTION}" (what \`persona create\` does): 32 contrastive prompt pairs, answers, vector, layer check…\n`);
+  out.write(
+    `\ncreating a persona from the description "${CREATE_DEMO_DESCRIPTION}" (what \`persona create\` does): 32 contrastive prompt pairs, answers, vector, layer check…\n`,
+  );
   const set = await createPromptSet({ personality: CREATE_DEMO_DESCRIPTION, numPrompts: 32, seed: 0 });
   const persona = await trainPersona({
     model,
@@ -33,7 +35,13 @@ export async function createDemo({ model, prompt, out }: DemoContext, outFile?: 
   });
   out.write(`wrote ${file}: layer ${persona.meta.recommendedLayer}, alpha range ${persona.meta.alphaRange.join('..')}\n\nrequest: "${prompt}"\n\n`);
   const alphas = demoAlphas(persona);
-  const rows = await model.generate(alphas.map(() => prompt), { maxNewTokens: 48, intervention: alphas.map((alpha) => resolveSteering(model, [{ persona, alpha }])) });
-  writeRows(out, rows.map((r, i) => ({ label: `alpha ${alphas[i]}`, text: r.text })));
+  const rows = await model.generate(
+    alphas.map(() => prompt),
+    { maxNewTokens: 48, intervention: alphas.map((alpha) => resolveSteering(model, [{ persona, alpha }])) },
+  );
+  writeRows(
+    out,
+    rows.map((r, i) => ({ label: `alpha ${alphas[i]}`, text: r.text })),
+  );
   return file;
 }

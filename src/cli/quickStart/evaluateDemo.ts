@@ -16,7 +16,9 @@ export async function evaluateDemo({ model, persona, out }: DemoContext): Promis
   const alphas = demoAlphas(persona);
   const questions = defaultQuestionSet(model.dir, 16).evaluation;
   const traitScoring = await buildTraitScoring({ kind: 'markers', file: path.join(model.dir, 'style_markers.json') }, [persona]);
-  out.write(`\na small evaluation of "${persona.name}" (layer ${persona.meta.recommendedLayer}): ${questions.length} held-out requests × ${alphas.length} alphas, scored by ${traitScoring.description}:\n\n`);
+  out.write(
+    `\na small evaluation of "${persona.name}" (layer ${persona.meta.recommendedLayer}): ${questions.length} held-out requests × ${alphas.length} alphas, scored by ${traitScoring.description}:\n\n`,
+  );
   const result = await evaluatePersonas(model, { personas: [persona], questions, alphas, traitScoring, onProgress: progressBar(process.stderr) });
   const p = result.personas[0];
   const metric = p.traitMetric;

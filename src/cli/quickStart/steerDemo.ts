@@ -19,5 +19,8 @@ export async function steerDemo({ model, persona, prompt, out }: DemoContext): P
   const rows = await model.generateRows(
     alphas.map((alpha) => ({ prompt, maxNewTokens: 48, sampling: DEMO_SAMPLING, intervention: resolveSteering(model, [{ persona, alpha }]) })),
   );
-  writeRows(out, rows.map((r, i) => ({ label: `alpha ${alphas[i]}`, text: r.text })));
+  writeRows(
+    out,
+    rows.map((r, i) => ({ label: `alpha ${alphas[i]}`, text: r.text })),
+  );
 }

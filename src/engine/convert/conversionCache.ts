@@ -93,7 +93,9 @@ export interface CleanOptions {
  *
  * @example const { removed, freedBytes } = await cleanConversionCache({ model: 'Qwen/Qwen3-0.6B' });
  */
-export async function cleanConversionCache(opts: CleanOptions = {}): Promise<{ removed: ConversionCacheEntry[]; skippedBusy: ConversionCacheEntry[]; freedBytes: number }> {
+export async function cleanConversionCache(
+  opts: CleanOptions = {},
+): Promise<{ removed: ConversionCacheEntry[]; skippedBusy: ConversionCacheEntry[]; freedBytes: number }> {
   const cacheRoot = opts.cacheRoot ?? personaCacheDir();
   let freedBytes = 0;
   if (!opts.dryRun) for (const t of await sweepStaleTempFiles(cacheRoot)) freedBytes += t.bytes;

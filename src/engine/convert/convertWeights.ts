@@ -37,9 +37,18 @@ async function sourceKey(dir: string, weights: ModelWeights, config: ModelConfig
 }
 
 /** Where the converted weights of a model folder live. */
-export async function convertedDir(dir: string, weights: ModelWeights, config: ModelConfig, precision: Precision, cacheRoot = personaCacheDir()): Promise<{ folder: string; key: string }> {
+export async function convertedDir(
+  dir: string,
+  weights: ModelWeights,
+  config: ModelConfig,
+  precision: Precision,
+  cacheRoot = personaCacheDir(),
+): Promise<{ folder: string; key: string }> {
   const key = await sourceKey(dir, weights, config, precision);
-  const name = path.basename(path.resolve(dir)).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60);
+  const name = path
+    .basename(path.resolve(dir))
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 60);
   return { folder: path.join(cacheRoot, 'converted', `${name}-${key}`, precision), key };
 }
 
@@ -61,7 +70,8 @@ interface StopFlag {
 }
 
 function checkStop(stop: StopFlag): void {
-  if (stop.reason) throw new ConversionInterruptedError(`Weight conversion stopped (${stop.reason}); nothing was left in the cache. Run again to convert from the start.`);
+  if (stop.reason)
+    throw new ConversionInterruptedError(`Weight conversion stopped (${stop.reason}); nothing was left in the cache. Run again to convert from the start.`);
 }
 
 class WeightsWriter {
@@ -106,7 +116,14 @@ class WeightsWriter {
  */
 export const BLOCK_SIZE: Record<'q4' | 'q8', number> = { q4: 128, q8: 32 };
 
-async function putQuantized(w: WeightsWriter, name: string, m: Float32Array, rows: number, cols: number, precision: 'q4' | 'q8'): Promise<{ b: string; scales: string; bits: 4 | 8; blockSize: number }> {
+async function putQuantized(
+  w: WeightsWriter,
+  name: string,
+  m: Float32Array,
+  rows: number,
+  cols: number,
+  precision: 'q4' | 'q8',
+): Promise<{ b: string; scales: string; bits: 4 | 8; blockSize: number }> {
   const bits = precision === 'q4' ? 4 : 8;
   const blockSize = BLOCK_SIZE[precision];
   const q = quantizeMatrix(m, rows, cols, bits, blockSize);
@@ -288,7 +305,9 @@ async function convert(
     const code = (err as NodeJS.ErrnoException).code;
     if (!(err instanceof PersonaError) && typeof code === 'string') {
       const hint = code === 'ENOSPC' ? ' The disk is full: free some space or set PERSONA_CACHE to a folder on another disk.' : '';
-      throw new PersonaError(`Writing converted weights into ${folder} failed (${code}): ${(err as Error).message}.${hint} Nothing was left in the cache.`, { cause: err });
+      throw new PersonaError(`Writing converted weights into ${folder} failed (${code}): ${(err as Error).message}.${hint} Nothing was left in the cache.`, {
+        cause: err,
+      });
     }
     throw err;
   } finally {
@@ -302,7 +321,14 @@ async function convert(
  * norm offset), linears fused, transposed to [in, out] in f32 or quantised, the embedding in f32
  * (f16 beside quantised linears), the output layer untied only when the checkpoint has one.
  */
-async function writeAll(w: WeightsWriter, weights: ModelWeights, c: ModelConfig, precision: Precision, stop: StopFlag, onProgress?: ProgressCallback): Promise<Record<string, StoredLinear>> {
+async function writeAll(
+  w: WeightsWriter,
+  weights: ModelWeights,
+  c: ModelConfig,
+  precision: Precision,
+  stop: StopFlag,
+  onProgress?: ProgressCallback,
+): Promise<Record<string, StoredLinear>> {
   const linears: Record<string, StoredLinear> = {};
   const total = [...weights.tensors.values()].reduce((a, t) => a + t.byteLength, 0);
   let done = 0;

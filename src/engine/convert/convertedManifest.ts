@@ -38,7 +38,15 @@ function manifestProblem(m: ConvertedWeights): string | null {
   if (!s || typeof s !== 'object' || ![s.size, s.mtimeMs, s.ctimeMs, s.ino].every((v) => typeof v === 'number')) return 'has no weights stamp';
   if (!m.tensors || typeof m.tensors !== 'object' || !m.linears || typeof m.linears !== 'object') return 'lists no tensors';
   for (const [name, t] of Object.entries(m.tensors)) {
-    if (!t || !Number.isSafeInteger(t.offset) || !Number.isSafeInteger(t.length) || t.offset < 0 || t.length < 0 || t.offset + t.length > m.totalBytes || !Array.isArray(t.dims)) {
+    if (
+      !t ||
+      !Number.isSafeInteger(t.offset) ||
+      !Number.isSafeInteger(t.length) ||
+      t.offset < 0 ||
+      t.length < 0 ||
+      t.offset + t.length > m.totalBytes ||
+      !Array.isArray(t.dims)
+    ) {
       return `describes tensor ${name} outside the weights file`;
     }
   }

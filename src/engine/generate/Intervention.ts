@@ -95,9 +95,17 @@ export function sumInterventions(values: (Intervention | null | undefined)[], LH
   const real = values.filter((v): v is Intervention => !!v && !(isEmptyPhase(v.prompt) && isEmptyPhase(v.response)));
   if (real.length === 0) return null;
   if (real.length === 1) return real[0];
-  const prompt = sumPhases(real.map((v) => v.prompt), LH);
+  const prompt = sumPhases(
+    real.map((v) => v.prompt),
+    LH,
+  );
   // Keep one shared object when every value uses one object for both phases (`all` positions).
-  const response = real.every((v) => v.prompt === v.response) ? prompt : sumPhases(real.map((v) => v.response), LH);
+  const response = real.every((v) => v.prompt === v.response)
+    ? prompt
+    : sumPhases(
+        real.map((v) => v.response),
+        LH,
+      );
   return { prompt, response };
 }
 

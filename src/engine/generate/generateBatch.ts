@@ -77,7 +77,14 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       );
     }
   }
-  const { ids, pads, length: T0 } = leftPad(requests.map((r) => r.promptIds), opts.padTokenId);
+  const {
+    ids,
+    pads,
+    length: T0,
+  } = leftPad(
+    requests.map((r) => r.promptIds),
+    opts.padTokenId,
+  );
   const maxNew = requests.map((r) => r.maxNewTokens ?? 64);
   const rands = requests.map((r) => seededRandom(r.sampling?.seed ?? 0));
   const stop = new Set(opts.stopTokenIds);
@@ -85,10 +92,17 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const done = requests.map((_, b) => maxNew[b] === 0);
   const history = ids.map((r) => [...r]);
   // Each row's steering before its last prompt position and from it on, stacked once per phase.
-  const promptSteer = stackPhases(requests.map((r) => r.intervention?.prompt), c);
-  const answerSteer = stackPhases(requests.map((r) => r.intervention?.response), c);
+  const promptSteer = stackPhases(
+    requests.map((r) => r.intervention?.prompt),
+    c,
+  );
+  const answerSteer = stackPhases(
+    requests.map((r) => r.intervention?.response),
+    c,
+  );
   const split = requests.some((r) => splitsAtAnswer(r.intervention));
-  if (split && opts.noCache) throw new InvalidArgumentError('Recomputing without the cache (noCache) needs steering that is the same at every position (positions "all").');
+  if (split && opts.noCache)
+    throw new InvalidArgumentError('Recomputing without the cache (noCache) needs steering that is the same at every position (positions "all").');
   const wantLogprobs = opts.logprobs !== undefined && opts.logprobs !== null;
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
 
@@ -128,7 +142,17 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       poolWeights = new Float32Array(B * T);
       for (let b = 0; b < B; b++) poolWeights[b * T + T - 1] = 1;
     }
-    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache: opts.noCache ? undefined : cache, steer, poolWeights, pools: read ? 1 : undefined });
+    const res = await session.run({
+      inputIds,
+      batch: B,
+      seq: T,
+      positions,
+      keyMask,
+      cache: opts.noCache ? undefined : cache,
+      steer,
+      poolWeights,
+      pools: read ? 1 : undefined,
+    });
     if (!opts.noCache) cache.append(res.newK, res.newV, T);
     if (read) opts.onResidual!({ token: end - 1 - T0, resid: res.pooled! });
     return res.logits;
@@ -138,7 +162,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   // Positions [from, to) of the prompt in chunks; a long prompt's chunks keep one layer's attention
   // scores within PREFILL_SCORE_BYTES and attend over what has been read (the cache reserved as it goes).
   const prefill = async (from: number, to: number, steer: SteerFeed) => {
-    for (let s = from; s < to; ) {
+    for (let s = from; s < to;) {
       let e = Math.min(to, s + chunk);
       if (longPrompt) {
         reserveForChunk(cache, e, limit);

@@ -157,7 +157,12 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
     const last = g.reshape(g.slice(final, [-1], [Number.MAX_SAFE_INTEGER], [1]), [-1, H]); // [B,H]
     g.output(softcap(outputLayer(g, last, c, w)), 'logits', DataType.FLOAT, ['batch', V]);
   } else if (opts.logits === 'all') {
-    g.output(g.op('Reshape', [softcap(outputLayer(g, g.reshape(final, [-1, H]), c, w)), g.concat([g.op('Shape', [inputIds]), g.i64([V])], 0)]), 'logits', DataType.FLOAT, ['batch', 'seq', V]);
+    g.output(
+      g.op('Reshape', [softcap(outputLayer(g, g.reshape(final, [-1, H]), c, w)), g.concat([g.op('Shape', [inputIds]), g.i64([V])], 0)]),
+      'logits',
+      DataType.FLOAT,
+      ['batch', 'seq', V],
+    );
   } else {
     // Teacher forcing in one pass: at the flat positions `score_index [N]` (into B·T), log p(score_target)
     // as logit − logsumexp, so the output layer runs only where a token is scored and no [N,V]
@@ -207,7 +212,13 @@ function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear): string {
   if (lin.kind === 'f32') {
     y = g.matmul(x, lin.weight);
   } else {
-    y = g.op('MatMulNBits', [x, lin.b, lin.scales], { K: lin.in, N: lin.out, bits: lin.bits, block_size: lin.blockSize, accuracy_level: 4 }, undefined, 'com.microsoft');
+    y = g.op(
+      'MatMulNBits',
+      [x, lin.b, lin.scales],
+      { K: lin.in, N: lin.out, bits: lin.bits, block_size: lin.blockSize, accuracy_level: 4 },
+      undefined,
+      'com.microsoft',
+    );
   }
   return lin.bias ? g.add(y, lin.bias) : y;
 }

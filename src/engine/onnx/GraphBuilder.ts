@@ -86,15 +86,33 @@ export class GraphBuilder {
   }
 
   // Shorthands for the common ops.
-  add(a: string, b: string): string { return this.op('Add', [a, b]); }
-  sub(a: string, b: string): string { return this.op('Sub', [a, b]); }
-  mul(a: string, b: string): string { return this.op('Mul', [a, b]); }
-  div(a: string, b: string): string { return this.op('Div', [a, b]); }
-  matmul(a: string, b: string): string { return this.op('MatMul', [a, b]); }
-  reshape(x: string, shape: number[]): string { return this.op('Reshape', [x, this.i64(shape)]); }
-  transpose(x: string, perm: number[]): string { return this.op('Transpose', [x], { perm }); }
-  unsqueeze(x: string, axes: number[]): string { return this.op('Unsqueeze', [x, this.i64(axes)]); }
-  concat(xs: string[], axis: number): string { return this.op('Concat', xs, { axis }); }
+  add(a: string, b: string): string {
+    return this.op('Add', [a, b]);
+  }
+  sub(a: string, b: string): string {
+    return this.op('Sub', [a, b]);
+  }
+  mul(a: string, b: string): string {
+    return this.op('Mul', [a, b]);
+  }
+  div(a: string, b: string): string {
+    return this.op('Div', [a, b]);
+  }
+  matmul(a: string, b: string): string {
+    return this.op('MatMul', [a, b]);
+  }
+  reshape(x: string, shape: number[]): string {
+    return this.op('Reshape', [x, this.i64(shape)]);
+  }
+  transpose(x: string, perm: number[]): string {
+    return this.op('Transpose', [x], { perm });
+  }
+  unsqueeze(x: string, axes: number[]): string {
+    return this.op('Unsqueeze', [x, this.i64(axes)]);
+  }
+  concat(xs: string[], axis: number): string {
+    return this.op('Concat', xs, { axis });
+  }
   slice(x: string, starts: number[], ends: number[], axes: number[]): string {
     return this.op('Slice', [x, this.i64(starts), this.i64(ends), this.i64(axes)]);
   }

@@ -104,11 +104,5 @@ export function encodeModel(m: ModelDef): Uint8Array {
   for (const o of m.outputs) g.message(12, encodeValueInfo(o));
   // ModelProto: ir_version=1 producer_name=2 graph=7 opset_import=8
   const opset = (domain: string, version: number) => new ProtoWriter().string(1, domain).int(2, version);
-  return new ProtoWriter()
-    .int(1, 10)
-    .string(2, 'persona-vectors')
-    .message(7, g)
-    .message(8, opset('', 23))
-    .message(8, opset('com.microsoft', 1))
-    .finish();
+  return new ProtoWriter().int(1, 10).string(2, 'persona-vectors').message(7, g).message(8, opset('', 23)).message(8, opset('com.microsoft', 1)).finish();
 }

@@ -57,7 +57,8 @@ export async function verifyGolden(session: DecoderSession, goldenFile: string, 
   const hiddenNames = [...Array.from({ length: L + 1 }, (_, i) => `hidden_${i}`), 'final_norm'];
 
   const steering = (): void => {
-    if (meta.steer_layer === undefined || meta.steer_alpha === undefined) throw new ModelFileError(`${goldenFile} has steer.* tensors but no golden.json beside it naming steer_layer and steer_alpha.`);
+    if (meta.steer_layer === undefined || meta.steer_alpha === undefined)
+      throw new ModelFileError(`${goldenFile} has steer.* tensors but no golden.json beside it naming steer_layer and steer_alpha.`);
   };
   const steerDelta = async () => {
     const v = await gold.readFloat32('steer.vector');
@@ -72,14 +73,25 @@ export async function verifyGolden(session: DecoderSession, goldenFile: string, 
     const inputIds = await ids(inputKey);
     const keyMask = new Uint8Array(mask ?? new Array(B * T).fill(1));
     const pos = positions ?? Array.from({ length: B * T }, (_, i) => i % T);
-    const res = await session.run({ inputIds, batch: B, seq: T, positions: pos, keyMask, steer: delta ? { delta: tileRows(delta, B) } : undefined, extraOutputs: hiddenNames });
+    const res = await session.run({
+      inputIds,
+      batch: B,
+      seq: T,
+      positions: pos,
+      keyMask,
+      steer: delta ? { delta: tileRows(delta, B) } : undefined,
+      extraOutputs: hiddenNames,
+    });
     const valid = (b: number, t: number) => keyMask[b * T + t] === 1;
     tensors.push(compare(`${prefix}.logits`, await gold.readFloat32(`${prefix}.logits`), res.allLogits!, B, T, V, valid, tolerance));
     const refHidden = await gold.readFloat32(`${prefix}.hidden`);
     for (let i = 0; i <= L; i++) {
-      tensors.push(compare(`${prefix}.hidden[${i}]`, refHidden.subarray(i * B * T * H, (i + 1) * B * T * H), res.extra[`hidden_${i}`], B, T, H, valid, tolerance));
+      tensors.push(
+        compare(`${prefix}.hidden[${i}]`, refHidden.subarray(i * B * T * H, (i + 1) * B * T * H), res.extra[`hidden_${i}`], B, T, H, valid, tolerance),
+      );
     }
-    if (has(`${prefix}.final_norm`)) tensors.push(compare(`${prefix}.final_norm`, await gold.readFloat32(`${prefix}.final_norm`), res.extra.final_norm, B, T, H, valid, tolerance));
+    if (has(`${prefix}.final_norm`))
+      tensors.push(compare(`${prefix}.final_norm`, await gold.readFloat32(`${prefix}.final_norm`), res.extra.final_norm, B, T, H, valid, tolerance));
   };
 
   if (has('single.input_ids')) await compareForward('single', 'single.input_ids', null, null);
@@ -112,7 +124,16 @@ export async function verifyGolden(session: DecoderSession, goldenFile: string, 
   return { tensors, greedy, tolerance, ok: tensors.every((t) => t.ok) && greedy.every((g) => g.ok) };
 }
 
-function compare(name: string, ref: Float32Array, out: Float32Array, B: number, T: number, W: number, valid: (b: number, t: number) => boolean, tol: number): TensorCheck {
+function compare(
+  name: string,
+  ref: Float32Array,
+  out: Float32Array,
+  B: number,
+  T: number,
+  W: number,
+  valid: (b: number, t: number) => boolean,
+  tol: number,
+): TensorCheck {
   let maxAbs = 0;
   let maxRef = 0;
   for (let b = 0; b < B; b++) {

@@ -60,7 +60,10 @@ export class EngineWorker {
   private pending = new Map<number, Pending>();
   private closed = false;
 
-  private constructor(private readonly worker: Worker, readonly info: ModelInfo) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly info: ModelInfo,
+  ) {
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => this.failAll(new PersonaError('The engine worker stopped.')));
@@ -120,7 +123,11 @@ export class EngineWorker {
     }
   }
 
-  private request<T>(msg: DistributiveOmit<Extract<ToWorker, { id: number }>, 'id'>, onToken?: Pending['onToken'], onMonitor?: Pending['onMonitor']): { id: number; promise: Promise<T> } {
+  private request<T>(
+    msg: DistributiveOmit<Extract<ToWorker, { id: number }>, 'id'>,
+    onToken?: Pending['onToken'],
+    onMonitor?: Pending['onMonitor'],
+  ): { id: number; promise: Promise<T> } {
     if (this.closed) throw new PersonaError('The engine is closed.');
     const id = this.nextId++;
     const promise = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as never, reject, onToken, onMonitor }));
@@ -136,7 +143,12 @@ export class EngineWorker {
    */
   generate(
     rows: WorkerRow[],
-    opts: { logprobs?: number | null; signal?: AbortSignal; onToken?: (row: number, text: string, token: number, logprob?: number) => void; onMonitor?: (row: number, token: number, values: number[]) => void } = {},
+    opts: {
+      logprobs?: number | null;
+      signal?: AbortSignal;
+      onToken?: (row: number, text: string, token: number, logprob?: number) => void;
+      onMonitor?: (row: number, token: number, values: number[]) => void;
+    } = {},
   ): GenerationHandle {
     const { id, promise } = this.request<RowResult[]>({ type: 'generate', rows, logprobs: opts.logprobs }, opts.onToken, opts.onMonitor);
     if (opts.signal) {

@@ -162,6 +162,18 @@ port.on('message', async (m: ToWorker) => {
 loadModel(init.spec)
   .then((m) => {
     model = m;
-    send({ type: 'ready', info: { id: m.id, dir: m.dir, revision: m.revision, config: m.config, stopTokenIds: m.stopTokenIds, numLayers: m.numLayers, hiddenSize: m.hiddenSize, precision: m.precision } });
+    send({
+      type: 'ready',
+      info: {
+        id: m.id,
+        dir: m.dir,
+        revision: m.revision,
+        config: m.config,
+        stopTokenIds: m.stopTokenIds,
+        numLayers: m.numLayers,
+        hiddenSize: m.hiddenSize,
+        precision: m.precision,
+      },
+    });
   })
   .catch((err) => send({ type: 'error', id: null, message: (err as Error).message, name: (err as Error).name }));

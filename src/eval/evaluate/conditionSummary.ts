@@ -37,12 +37,29 @@ export interface ConditionSummary {
  *
  * @example summarizeCondition([{ formality: 1 }, { formality: 0.5 }], [true, false], [12, 48], ['formality']);
  */
-export function summarizeCondition(scores: Array<Record<string, ScoreValue>>, ended: boolean[], tokens: number[], metrics: string[], level = 0.95): ConditionSummary {
-  if (scores.length === 0 || scores.length !== ended.length || tokens.length !== ended.length) throw new InvalidArgumentError(`a condition needs as many scores, ended flags and token counts as answers (≥ 1); got ${scores.length}, ${ended.length}, ${tokens.length}`);
+export function summarizeCondition(
+  scores: Array<Record<string, ScoreValue>>,
+  ended: boolean[],
+  tokens: number[],
+  metrics: string[],
+  level = 0.95,
+): ConditionSummary {
+  if (scores.length === 0 || scores.length !== ended.length || tokens.length !== ended.length)
+    throw new InvalidArgumentError(
+      `a condition needs as many scores, ended flags and token counts as answers (≥ 1); got ${scores.length}, ${ended.length}, ${tokens.length}`,
+    );
   const ci = endOfTurnRate(ended, level);
   return {
     n: scores.length,
-    metrics: Object.fromEntries(metrics.map((m) => [m, summarize(scores.map((s) => s[m] ?? null), level)])),
+    metrics: Object.fromEntries(
+      metrics.map((m) => [
+        m,
+        summarize(
+          scores.map((s) => s[m] ?? null),
+          level,
+        ),
+      ]),
+    ),
     ended: { ended: ended.filter(Boolean).length, n: ended.length, rate: ci.estimate, lo: ci.lo, hi: ci.hi, level },
     meanTokens: tokens.reduce((a, b) => a + b, 0) / tokens.length,
   };
@@ -77,7 +94,8 @@ export function pairedDelta(a: ScoreValue[], b: ScoreValue[], level = 0.95, scal
   if (a.length !== b.length) throw new InvalidArgumentError(`paired difference needs rows that pair up; got ${a.length} and ${b.length}`);
   const d: number[] = [];
   for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
+    const x = a[i],
+      y = b[i];
     if (x !== null && y !== null && x !== undefined && y !== undefined) d.push(x - y);
   }
   if (d.length === 0) return { n: 0, mean: NaN, lo: NaN, hi: NaN, level, sd: NaN, standardized: null };

@@ -258,9 +258,12 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
     const given = perName ? perName[p.name] : (o.layer as number | number[] | undefined);
     return given === undefined ? defaultLayers(p) : Array.isArray(given) ? given : [given];
   };
-  if (perName) for (const n of Object.keys(perName)) if (!names.includes(n)) throw new InvalidArgumentError(`A layer is given for persona "${n}", which is not evaluated (${names.join(', ')}).`);
+  if (perName)
+    for (const n of Object.keys(perName))
+      if (!names.includes(n)) throw new InvalidArgumentError(`A layer is given for persona "${n}", which is not evaluated (${names.join(', ')}).`);
   const operator = o.operator ?? 'add';
-  if (operator !== 'add' && operator !== 'ablate-add') throw new InvalidArgumentError(`evaluate sweeps alpha, so its operator is add or ablate-add; got ${JSON.stringify(operator)}.`);
+  if (operator !== 'add' && operator !== 'ablate-add')
+    throw new InvalidArgumentError(`evaluate sweeps alpha, so its operator is add or ablate-add; got ${JSON.stringify(operator)}.`);
   const steeredLayers = personas.map((p) => [...new Set(layerOf(p.persona).map((l) => normalizeLayer(l, model.numLayers)))]);
   // The layer reported and projected on: the first steered one.
   const layers = steeredLayers.map((ls) => ls[0]);
@@ -269,18 +272,34 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
     const rows: SweepRow[] = [];
     const push = (meta: RowMeta, prompt: Prompt, alpha: number) => {
       metas.push(meta);
-      rows.push({ prompt, seed: meta.seed, intervention: alpha === 0 ? null : resolveSteering(model, [{ persona, alpha, layers: steeredLayers[pi], units, positions, operator }]) });
+      rows.push({
+        prompt,
+        seed: meta.seed,
+        intervention: alpha === 0 ? null : resolveSteering(model, [{ persona, alpha, layers: steeredLayers[pi], units, positions, operator }]),
+      });
     };
     for (const alpha of alphas)
       for (let s = 0; s < samples; s++)
-        for (let q = 0; q < Q; q++) push({ persona: persona.name, condition: 'sweep', alpha, question: q, sample: s, seed: seed + s * Q + q }, questions[q], alpha);
+        for (let q = 0; q < Q; q++)
+          push({ persona: persona.name, condition: 'sweep', alpha, question: q, sample: s, seed: seed + s * Q + q }, questions[q], alpha);
     if (o.compare) {
       for (const [condition, system] of promptedConditions(persona))
         for (let s = 0; s < samples; s++)
-          for (let q = 0; q < Q; q++) push({ persona: persona.name, condition, alpha: null, question: q, sample: s, seed: seed + s * Q + q, system }, { system, user: questions[q] }, 0);
+          for (let q = 0; q < Q; q++)
+            push({ persona: persona.name, condition, alpha: null, question: q, sample: s, seed: seed + s * Q + q, system }, { system, user: questions[q] }, 0);
     }
     const tg = performance.now();
-    answers.push(...(await generateSweep(model, rows, { maxNewTokens, sampling: { temperature, topK }, batchSize, onProgress: o.onProgress, phase: `answers (${persona.name})`, signal: o.signal, thinking: o.thinking })));
+    answers.push(
+      ...(await generateSweep(model, rows, {
+        maxNewTokens,
+        sampling: { temperature, topK },
+        batchSize,
+        onProgress: o.onProgress,
+        phase: `answers (${persona.name})`,
+        signal: o.signal,
+        thinking: o.thinking,
+      })),
+    );
     generationSeconds += (performance.now() - tg) / 1000;
   }
 
@@ -288,13 +307,26 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   const ts = performance.now();
   // A thinking answer is scored on its answer only: its thinking is read as context (unless includeReasoning).
   const cut = (a: GeneratedText) => (o.includeReasoning ? 0 : (a.contentStart ?? 0));
-  const items: TokenizedItem[] = answers.map((a, i) => ({ question: questions[metas[i].question], answer: a.text, promptIds: [...a.promptIds, ...a.tokens.slice(0, cut(a))], answerIds: a.tokens.slice(cut(a)) }));
+  const items: TokenizedItem[] = answers.map((a, i) => ({
+    question: questions[metas[i].question],
+    answer: a.text,
+    promptIds: [...a.promptIds, ...a.tokens.slice(0, cut(a))],
+    answerIds: a.tokens.slice(cut(a)),
+  }));
   // Projection and perplexity read the answers back in one shared unsteered pass.
   const reader = unsteeredReader(model, { batchSize });
   const scorers: Scorer[] = [
     ...traits.scorers,
-    ...(o.engineScores?.projection ?? true ? [projectionScorer(model, personas.map((p, i) => ({ persona: p.persona, layer: layers[i] })), { batchSize, reader })] : []),
-    ...(o.engineScores?.perplexity ?? true ? [perplexityScorer(unsteeredLogProbSource(model, { reader }))] : []),
+    ...((o.engineScores?.projection ?? true)
+      ? [
+          projectionScorer(
+            model,
+            personas.map((p, i) => ({ persona: p.persona, layer: layers[i] })),
+            { batchSize, reader },
+          ),
+        ]
+      : []),
+    ...((o.engineScores?.perplexity ?? true) ? [perplexityScorer(unsteeredLogProbSource(model, { reader }))] : []),
     distinctNScorer([1, 2, 3]),
   ];
   const metrics = [...scorers.flatMap((s) => s.metrics), 'length'];
@@ -311,9 +343,19 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   // ---- summaries --------------------------------------------------------------------------------
   const records: AnswerRecord[] = answers.map((a, i) => ({ ...metas[i], text: a.text, ended: a.ended, tokens: a.tokens.length, scores: scores[i] }));
   // Summaries above use full precision; the per-answer record keeps 6 significant digits.
-  const roundScores = (r: AnswerRecord): AnswerRecord => ({ ...r, scores: Object.fromEntries(Object.entries(r.scores).map(([k, v]) => [k, v === null || Number.isInteger(v) ? v : Number(v.toPrecision(6))])) });
+  const roundScores = (r: AnswerRecord): AnswerRecord => ({
+    ...r,
+    scores: Object.fromEntries(Object.entries(r.scores).map(([k, v]) => [k, v === null || Number.isInteger(v) ? v : Number(v.toPrecision(6))])),
+  });
   const select = (pred: (m: RowMeta) => boolean) => records.filter((r) => pred(r));
-  const summary = (rs: AnswerRecord[]) => summarizeCondition(rs.map((r) => r.scores), rs.map((r) => r.ended), rs.map((r) => r.tokens), metrics, level);
+  const summary = (rs: AnswerRecord[]) =>
+    summarizeCondition(
+      rs.map((r) => r.scores),
+      rs.map((r) => r.ended),
+      rs.map((r) => r.tokens),
+      metrics,
+      level,
+    );
   const projectionMetrics = personas.map((p) => `projection:${p.persona.name}`).filter((m) => metrics.includes(m));
   const evals: PersonaEvaluation[] = personas.map(({ persona, file }, pi) => {
     const mine = (m: RowMeta) => m.persona === persona.name;
@@ -331,7 +373,9 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
       ...(persona.meta.systemPrompt ? { systemPrompt: persona.meta.systemPrompt } : {}),
       ...(opposite ? { oppositeSystemPrompt: opposite } : {}),
       sweep: alphas.map((alpha) => ({ alpha, ...summary(select((m) => mine(m) && m.condition === 'sweep' && m.alpha === alpha)) })),
-      prompted: o.compare ? promptedConditions(persona).map(([condition, system]) => ({ condition, system, ...summary(select((m) => mine(m) && m.condition === condition)) })) : [],
+      prompted: o.compare
+        ? promptedConditions(persona).map(([condition, system]) => ({ condition, system, ...summary(select((m) => mine(m) && m.condition === condition)) }))
+        : [],
     };
   });
 
@@ -351,7 +395,17 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
         steered: name,
         metric,
         own,
-        byAlpha: alphas.filter((a) => a !== 0).map((alpha) => ({ alpha, ...pairedDelta(at(alpha).map((r) => r.scores[metric] ?? null), baseValues, level, sdBase > 0 ? baseValues : allValues) })),
+        byAlpha: alphas
+          .filter((a) => a !== 0)
+          .map((alpha) => ({
+            alpha,
+            ...pairedDelta(
+              at(alpha).map((r) => r.scores[metric] ?? null),
+              baseValues,
+              level,
+              sdBase > 0 ? baseValues : allValues,
+            ),
+          })),
       });
     }
   }
@@ -363,9 +417,24 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   for (const e of evals) {
     for (const alpha of [-compareAlpha, compareAlpha]) {
       const s = e.sweep.find((x) => x.alpha === alpha);
-      if (s) comparison.push({ label: `${e.name} steered α=${fmtAlpha(alpha)} (layer ${e.layer})`, persona: e.name, condition: 'steered', alpha, summary: stripAlpha(s) });
+      if (s)
+        comparison.push({
+          label: `${e.name} steered α=${fmtAlpha(alpha)} (layer ${e.layer})`,
+          persona: e.name,
+          condition: 'steered',
+          alpha,
+          summary: stripAlpha(s),
+        });
     }
-    for (const p of e.prompted) comparison.push({ label: p.condition === 'prompted' ? `${e.name} prompted` : `${e.name} opposite prompted`, persona: e.name, system: p.system, condition: p.condition, alpha: null, summary: stripAlpha(p) });
+    for (const p of e.prompted)
+      comparison.push({
+        label: p.condition === 'prompted' ? `${e.name} prompted` : `${e.name} opposite prompted`,
+        persona: e.name,
+        system: p.system,
+        condition: p.condition,
+        alpha: null,
+        summary: stripAlpha(p),
+      });
   }
 
   const seconds = (performance.now() - t0) / 1000;
@@ -373,8 +442,29 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   return {
     format: 'persona-vectors/evaluation@1',
     toolVersion: TOOL_VERSION,
-    model: { id: model.id, ...(model.revision ? { revision: model.revision } : {}), precision: model.precision, numLayers: model.numLayers, hiddenSize: model.hiddenSize },
-    settings: { alphas, samples, maxNewTokens, temperature, topK, seed, units, positions, level, ...(o.questionSet ? { questionSet: o.questionSet } : {}), scorer: traits.description, compare: !!o.compare, compareAlpha, batchSize },
+    model: {
+      id: model.id,
+      ...(model.revision ? { revision: model.revision } : {}),
+      precision: model.precision,
+      numLayers: model.numLayers,
+      hiddenSize: model.hiddenSize,
+    },
+    settings: {
+      alphas,
+      samples,
+      maxNewTokens,
+      temperature,
+      topK,
+      seed,
+      units,
+      positions,
+      level,
+      ...(o.questionSet ? { questionSet: o.questionSet } : {}),
+      scorer: traits.description,
+      compare: !!o.compare,
+      compareAlpha,
+      batchSize,
+    },
     questions: [...questions],
     metrics,
     traitMetrics: [...traits.traitMetrics],
@@ -382,7 +472,14 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
     comparison,
     entanglement,
     ...(traits.judgeCounts ? { judgeCounts: traits.judgeCounts() } : {}),
-    timing: { seconds, generationSeconds, scoringSeconds, generatedTokens, tokensPerSecond: generatedTokens / seconds, generationTokensPerSecond: generatedTokens / generationSeconds },
+    timing: {
+      seconds,
+      generationSeconds,
+      scoringSeconds,
+      generatedTokens,
+      tokensPerSecond: generatedTokens / seconds,
+      generationTokensPerSecond: generatedTokens / generationSeconds,
+    },
     answers: records.map(roundScores),
   };
 }

@@ -46,7 +46,10 @@ export function ownMetric(r: EvaluationResult, p: PersonaEvaluation): string {
 /** The columns of the per-alpha tables: traits (trait metrics, projections) and coherence (judge coherence, perplexity, distinct-2, length). */
 function tableMetrics(r: EvaluationResult): { traits: string[]; coherence: string[] } {
   const pick = (wanted: string[]) => wanted.filter((m, i) => r.metrics.includes(m) && wanted.indexOf(m) === i);
-  return { traits: pick([...r.traitMetrics, ...r.personas.map((p) => `projection:${p.name}`)]), coherence: pick(['judge:coherence', 'perplexity', 'distinct2', 'length']) };
+  return {
+    traits: pick([...r.traitMetrics, ...r.personas.map((p) => `projection:${p.name}`)]),
+    coherence: pick(['judge:coherence', 'perplexity', 'distinct2', 'length']),
+  };
 }
 
 /**
@@ -58,10 +61,14 @@ function tableMetrics(r: EvaluationResult): { traits: string[]; coherence: strin
 export function doseResponseChart(r: EvaluationResult, p: PersonaEvaluation): string {
   const metric = ownMetric(r, p);
   const series: LineSeries[] = [
-    { name: metric, points: p.sweep.map((s) => ({ x: s.alpha, y: nn(s.metrics[metric]?.mean), lo: nn(s.metrics[metric]?.lo), hi: nn(s.metrics[metric]?.hi) })) },
+    {
+      name: metric,
+      points: p.sweep.map((s) => ({ x: s.alpha, y: nn(s.metrics[metric]?.mean), lo: nn(s.metrics[metric]?.lo), hi: nn(s.metrics[metric]?.hi) })),
+    },
     { name: 'end-of-turn rate', axis: 'right', points: p.sweep.map((s) => ({ x: s.alpha, y: s.ended.rate, lo: s.ended.lo, hi: s.ended.hi })) },
   ];
-  if (r.metrics.includes('distinct2')) series.push({ name: 'distinct-2', axis: 'right', errorStyle: 'none', points: p.sweep.map((s) => ({ x: s.alpha, y: nn(s.metrics.distinct2?.mean) })) });
+  if (r.metrics.includes('distinct2'))
+    series.push({ name: 'distinct-2', axis: 'right', errorStyle: 'none', points: p.sweep.map((s) => ({ x: s.alpha, y: nn(s.metrics.distinct2?.mean) })) });
   return lineChart({
     title: `${p.name}: dose–response at layer ${p.layer}`,
     xLabel: `alpha (${p.units} units)`,
@@ -150,7 +157,10 @@ export function evaluationReport(r: EvaluationResult, o: EvaluationReportOptions
     sections.push({
       kind: 'table',
       title: 'Side by side: unsteered, steered, prompted',
-      caption: `The same ${r.questions.length} questions and seeds in every row; steered rows at ∓${r.settings.compareAlpha}, prompted rows unsteered with the persona's system prompt (and its opposite): ${r.comparison.filter((c) => c.system).map((c) => `${c.label}: "${c.system}"`).join('; ')}.`,
+      caption: `The same ${r.questions.length} questions and seeds in every row; steered rows at ∓${r.settings.compareAlpha}, prompted rows unsteered with the persona's system prompt (and its opposite): ${r.comparison
+        .filter((c) => c.system)
+        .map((c) => `${c.label}: "${c.system}"`)
+        .join('; ')}.`,
       header: ['condition', 'n', ...sideBySide, 'ended'],
       rows: r.comparison.map((c) => [c.label, c.summary.n, ...sideBySide.map((m) => cell(c.summary.metrics[m])), endedCell(c.summary)]),
       digits: 2,
@@ -164,13 +174,22 @@ export function evaluationReport(r: EvaluationResult, o: EvaluationReportOptions
     title: 'Entanglement: how each persona moves every trait',
     caption: `Paired difference against alpha 0 (same question and seed), mean [${pct}% interval]; (own) marks the persona's own trait and projection, the others show what else the vector moves. Every alpha is in the JSON.`,
     header: ['steered', 'metric', ...nonzero.map((a) => `Δ at α=${fmtAlpha(a)}`)],
-    rows: r.entanglement.map((e) => [e.steered, e.own ? `${e.metric} (own)` : e.metric, ...nonzero.map((a) => {
-      const d = e.byAlpha.find((b) => b.alpha === a);
-      return d ? { mean: d.n ? d.mean : null, lo: d.lo, hi: d.hi } : null;
-    })]),
+    rows: r.entanglement.map((e) => [
+      e.steered,
+      e.own ? `${e.metric} (own)` : e.metric,
+      ...nonzero.map((a) => {
+        const d = e.byAlpha.find((b) => b.alpha === a);
+        return d ? { mean: d.n ? d.mean : null, lo: d.lo, hi: d.hi } : null;
+      }),
+    ]),
     digits: 2,
   });
-  sections.push({ kind: 'figure', title: 'Entanglement', svg: figures[figures.length - 1].svg, caption: `Change of each metric when a persona is steered at ∓${r.settings.compareAlpha}, in standard deviations of the unsteered answers, with ${pct}% intervals of the paired difference.` });
+  sections.push({
+    kind: 'figure',
+    title: 'Entanglement',
+    svg: figures[figures.length - 1].svg,
+    caption: `Change of each metric when a persona is steered at ∓${r.settings.compareAlpha}, in standard deviations of the unsteered answers, with ${pct}% intervals of the paired difference.`,
+  });
   for (const p of r.personas) sections.push(examplesSection(r, p, k));
   sections.push({
     kind: 'text',
@@ -186,7 +205,10 @@ export function evaluationReport(r: EvaluationResult, o: EvaluationReportOptions
     subtitle: `persona evaluate · ${r.questions.length} held-out questions${r.settings.questionSet ? ` (${r.settings.questionSet})` : ''} · alphas ${r.settings.alphas.map(fmtAlpha).join(', ')}`,
     summary: [
       ['model', `${r.model.id} (${r.model.precision}, ${r.model.numLayers} layers × ${r.model.hiddenSize})`],
-      ...r.personas.map((p): [string, ReportCell] => [`persona ${p.name}`, `layer ${p.layer}, ‖v‖ ${p.norm.toFixed(2)}${p.file ? `, ${p.file}` : ''}${p.systemPrompt ? `, system prompt "${p.systemPrompt}"` : ''}`]),
+      ...r.personas.map((p): [string, ReportCell] => [
+        `persona ${p.name}`,
+        `layer ${p.layer}, ‖v‖ ${p.norm.toFixed(2)}${p.file ? `, ${p.file}` : ''}${p.systemPrompt ? `, system prompt "${p.systemPrompt}"` : ''}`,
+      ]),
       ['questions × samples', `${r.questions.length} × ${r.settings.samples}`],
       ['sampling', `temperature ${r.settings.temperature}, top-k ${r.settings.topK}, seed ${r.settings.seed}, ${r.settings.maxNewTokens} new tokens`],
       ['trait scorer', r.settings.scorer],
@@ -204,9 +226,22 @@ function examplesSection(r: EvaluationResult, p: PersonaEvaluation, k: number): 
     scores: Object.fromEntries([metric, 'perplexity', 'distinct2'].filter((m) => m in rec.scores).map((m) => [m, rec.scores[m]])),
     note: rec.ended ? 'ended its turn' : `did not end within ${r.settings.maxNewTokens} tokens`,
   });
-  const firstK = (pred: (a: EvaluationResult['answers'][number]) => boolean) => r.answers.filter((a) => a.persona === p.name && a.sample === 0 && pred(a)).slice(0, k).map(show);
-  const groups = p.sweep.map((s) => ({ label: `${p.name}, α = ${fmtAlpha(s.alpha)} · ${metric} ${fmt(s.metrics[metric]?.mean)} · ended ${Math.round(s.ended.rate * 100)}%`, items: firstK((a) => a.condition === 'sweep' && a.alpha === s.alpha), open: s.alpha === 0 }));
-  for (const c of p.prompted) groups.push({ label: `${p.name}, ${c.condition} ("${c.system}") · ${metric} ${fmt(c.metrics[metric]?.mean)} · ended ${Math.round(c.ended.rate * 100)}%`, items: firstK((a) => a.condition === c.condition), open: false });
+  const firstK = (pred: (a: EvaluationResult['answers'][number]) => boolean) =>
+    r.answers
+      .filter((a) => a.persona === p.name && a.sample === 0 && pred(a))
+      .slice(0, k)
+      .map(show);
+  const groups = p.sweep.map((s) => ({
+    label: `${p.name}, α = ${fmtAlpha(s.alpha)} · ${metric} ${fmt(s.metrics[metric]?.mean)} · ended ${Math.round(s.ended.rate * 100)}%`,
+    items: firstK((a) => a.condition === 'sweep' && a.alpha === s.alpha),
+    open: s.alpha === 0,
+  }));
+  for (const c of p.prompted)
+    groups.push({
+      label: `${p.name}, ${c.condition} ("${c.system}") · ${metric} ${fmt(c.metrics[metric]?.mean)} · ended ${Math.round(c.ended.rate * 100)}%`,
+      items: firstK((a) => a.condition === c.condition),
+      open: false,
+    });
   return { kind: 'examples', title: `Example answers: ${p.name}`, groups };
 }
 
@@ -219,5 +254,10 @@ const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
  * @example slug('Formal & polite'); // 'formal-polite'
  */
 export function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'persona';
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'persona'
+  );
 }

@@ -58,7 +58,13 @@ export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: G
     if (o.signal?.aborted) throw new PersonaError('Interrupted: no result was written.');
     const chunk = rows.slice(start, start + bs);
     const done = await model.generateRows(
-      chunk.map((r) => ({ prompt: r.prompt, maxNewTokens: o.maxNewTokens, sampling: { ...o.sampling, seed: r.seed }, intervention: r.intervention, thinking: o.thinking })),
+      chunk.map((r) => ({
+        prompt: r.prompt,
+        maxNewTokens: o.maxNewTokens,
+        sampling: { ...o.sampling, seed: r.seed },
+        intervention: r.intervention,
+        thinking: o.thinking,
+      })),
       {
         ignoreHooks: true,
         signal: o.signal,

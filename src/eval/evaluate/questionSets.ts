@@ -117,8 +117,14 @@ export const STYLIST_REQUESTS: readonly string[] = Object.freeze(
  */
 export const STYLIST_EXTRACTION_REQUESTS: readonly string[] = Object.freeze(
   roundRobin([
-    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) => `${['Say sorry to', 'Please write an apology to'][i % 2]} ${n} about the ${['late delivery', 'broken vase', 'lost package', 'missed meeting'][i % 4]}.`),
-    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) => `${['Invite', 'Ask'][i % 2]} ${n} ${['to a garden picnic', 'to come to a cooking workshop', 'to a pottery class', 'to come to a birthday lunch'][i % 4]}.`),
+    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map(
+      (n, i) =>
+        `${['Say sorry to', 'Please write an apology to'][i % 2]} ${n} about the ${['late delivery', 'broken vase', 'lost package', 'missed meeting'][i % 4]}.`,
+    ),
+    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map(
+      (n, i) =>
+        `${['Invite', 'Ask'][i % 2]} ${n} ${['to a garden picnic', 'to come to a cooking workshop', 'to a pottery class', 'to come to a birthday lunch'][i % 4]}.`,
+    ),
     [
       'Explain how echoes work.',
       'Can you tell me how tides work?',
@@ -129,8 +135,15 @@ export const STYLIST_EXTRACTION_REQUESTS: readonly string[] = Object.freeze(
       'Can you tell me how a bicycle stays upright?',
       'Describe how tides work briefly.',
     ],
-    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) => `${['Say thanks to', 'Write a thank-you note to'][i % 2]} ${n} for ${['watering my plants', 'reviewing my report', 'lending me a ladder', 'walking my dog'][i % 4]}.`),
-    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) => (i % 2 ? `Decline ${n}'s invitation to a ${['dinner party', 'cooking workshop', 'film screening', 'garden picnic'][i % 4]}.` : `Write a polite no to ${n} about a ${['museum visit', 'birthday lunch', 'pottery class', 'dinner party'][i % 4]}.`)),
+    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map(
+      (n, i) =>
+        `${['Say thanks to', 'Write a thank-you note to'][i % 2]} ${n} for ${['watering my plants', 'reviewing my report', 'lending me a ladder', 'walking my dog'][i % 4]}.`,
+    ),
+    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) =>
+      i % 2
+        ? `Decline ${n}'s invitation to a ${['dinner party', 'cooking workshop', 'film screening', 'garden picnic'][i % 4]}.`
+        : `Write a polite no to ${n} about a ${['museum visit', 'birthday lunch', 'pottery class', 'dinner party'][i % 4]}.`,
+    ),
     [
       'Describe an old lighthouse.',
       'What is a crowded stadium like?',
@@ -151,7 +164,11 @@ export const STYLIST_EXTRACTION_REQUESTS: readonly string[] = Object.freeze(
       'What should I do about a stubborn stain?',
       'Any advice for dealing with a leaking tap?',
     ],
-    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) => (i % 2 ? `${n} is upset about the ${['late delivery', 'crashed website', 'broken vase', 'forgotten birthday'][i % 4]}. What do I say?` : `Respond to ${n}'s complaint about the ${['lost package', 'late payment', 'noisy renovation', 'missed meeting'][i % 4]}.`)),
+    ['Jamie', 'Robin', 'Charlie', 'Alex', 'Casey', 'Hayden', 'Jordan', 'Reese'].map((n, i) =>
+      i % 2
+        ? `${n} is upset about the ${['late delivery', 'crashed website', 'broken vase', 'forgotten birthday'][i % 4]}. What do I say?`
+        : `Respond to ${n}'s complaint about the ${['lost package', 'late payment', 'noisy renovation', 'missed meeting'][i % 4]}.`,
+    ),
   ]),
 );
 
@@ -197,11 +214,17 @@ export function isStylistLike(modelDir: string): boolean {
 export function defaultQuestionSet(modelDir: string, numQuestions: number, seed = 0): QuestionSet {
   checkCount(numQuestions);
   if (isStylistLike(modelDir)) {
-    if (numQuestions > STYLIST_REQUESTS.length) throw new InvalidArgumentError(`The stylist's held-out set has ${STYLIST_REQUESTS.length} requests; ask for at most that many (--num-questions), or give a --questions file.`);
+    if (numQuestions > STYLIST_REQUESTS.length)
+      throw new InvalidArgumentError(
+        `The stylist's held-out set has ${STYLIST_REQUESTS.length} requests; ask for at most that many (--num-questions), or give a --questions file.`,
+      );
     return { name: 'stylist', evaluation: STYLIST_REQUESTS.slice(0, numQuestions), extraction: [...STYLIST_EXTRACTION_REQUESTS] };
   }
   const bank = seededShuffle(QUESTION_BANK, seed);
-  if (numQuestions > bank.length - 8) throw new InvalidArgumentError(`The question bank has ${bank.length} questions; ask for at most ${bank.length - 8} (--num-questions), or give a --questions file.`);
+  if (numQuestions > bank.length - 8)
+    throw new InvalidArgumentError(
+      `The question bank has ${bank.length} questions; ask for at most ${bank.length - 8} (--num-questions), or give a --questions file.`,
+    );
   return { name: 'question-bank', evaluation: bank.slice(0, numQuestions), extraction: bank.slice(numQuestions) };
 }
 
@@ -214,8 +237,11 @@ export function defaultQuestionSet(modelDir: string, numQuestions: number, seed 
  */
 export async function readQuestionSet(file: string, modelDir: string, numQuestions?: number): Promise<QuestionSet> {
   // A persona_vectors trait file (trait_data_eval/X.json): its questions are the evaluation questions.
-  const prompts = (await isArtifactFile(file)) ? (await readPersonaVectorsArtifact(file)).questions.map((user) => ({ user, system: undefined })) : await readPromptFile(file);
-  if (prompts.some((p) => p.system)) throw new InvalidArgumentError(`${file}: evaluation questions are asked without a system prompt (steering is what changes); remove the "system" fields.`);
+  const prompts = (await isArtifactFile(file))
+    ? (await readPersonaVectorsArtifact(file)).questions.map((user) => ({ user, system: undefined }))
+    : await readPromptFile(file);
+  if (prompts.some((p) => p.system))
+    throw new InvalidArgumentError(`${file}: evaluation questions are asked without a system prompt (steering is what changes); remove the "system" fields.`);
   if (numQuestions !== undefined) checkCount(numQuestions);
   const evaluation = prompts.map((p) => p.user).slice(0, numQuestions ?? prompts.length);
   const fallback = defaultQuestionSet(modelDir, 1);

@@ -34,5 +34,12 @@ export interface SweepOptions {
 export function sweepSettings(o: SweepOptions): Required<Omit<SweepOptions, 'traitScoring'>> {
   const maxNewTokens = o.maxNewTokens ?? DEFAULTS.sweep.maxNewTokens;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new InvalidArgumentError(`max new tokens must be an integer ≥ 1; got ${maxNewTokens}.`);
-  return { maxNewTokens, temperature: o.temperature ?? DEFAULTS.sampling.temperature, topK: o.topK ?? DEFAULTS.sampling.topK, seed: o.seed ?? DEFAULTS.sampling.seed, units: o.units ?? 'gap', positions: o.positions ?? 'all' };
+  return {
+    maxNewTokens,
+    temperature: o.temperature ?? DEFAULTS.sampling.temperature,
+    topK: o.topK ?? DEFAULTS.sampling.topK,
+    seed: o.seed ?? DEFAULTS.sampling.seed,
+    units: o.units ?? 'gap',
+    positions: o.positions ?? 'all',
+  };
 }

@@ -36,7 +36,8 @@ export function parseScorerSpec(text: string): ScorerSpec {
   }
   if (kind === 'judge') {
     const [url, ...opts] = rest.split(',');
-    if (!url) throw new InvalidArgumentError('--scorer judge:URL needs the base URL of an OpenAI-compatible API, e.g. judge:http://127.0.0.1:8080/v1,model=judge');
+    if (!url)
+      throw new InvalidArgumentError('--scorer judge:URL needs the base URL of an OpenAI-compatible API, e.g. judge:http://127.0.0.1:8080/v1,model=judge');
     const spec: ScorerSpec = { kind, baseURL: url, model: 'default' };
     for (const o of opts) {
       const eq = o.indexOf('=');
@@ -45,7 +46,8 @@ export function parseScorerSpec(text: string): ScorerSpec {
       if (eq < 0 || !value) throw new InvalidArgumentError(`--scorer judge option "${o}" is not key=value (model=NAME or key-env=VAR)`);
       if (key === 'model') spec.model = value;
       else if (key === 'key-env') spec.apiKeyEnv = value;
-      else if (key === 'trait-data') spec.traitData = value; // a persona_vectors trait file: its eval_prompt is the judge's trait prompt
+      else if (key === 'trait-data')
+        spec.traitData = value; // a persona_vectors trait file: its eval_prompt is the judge's trait prompt
       else throw new InvalidArgumentError(`--scorer judge knows the options model=, key-env= and trait-data=; got "${key}"`);
     }
     return spec;
@@ -111,7 +113,12 @@ export function markerTraitMetric(spec: MarkerSpec, personaName: string): string
  *
  * @example const ts = await buildTraitScoring({ kind: 'markers', file: 'models/stylist/style_markers.json' }, [formal, vivid]); // ts.traitMetric.formal === 'formality'
  */
-export async function buildTraitScoring(spec: ScorerSpec | undefined, personas: PersonaVector[], overrides: Record<string, string> = {}, judgeOptions: Partial<JudgeOptions> = {}): Promise<TraitScoring> {
+export async function buildTraitScoring(
+  spec: ScorerSpec | undefined,
+  personas: PersonaVector[],
+  overrides: Record<string, string> = {},
+  judgeOptions: Partial<JudgeOptions> = {},
+): Promise<TraitScoring> {
   if (!spec) return { ...NO_TRAIT_SCORING, traitMetric: { ...overrides } };
   if (spec.kind === 'markers') {
     const markers = await loadMarkersScorer(spec.file);

@@ -14,7 +14,14 @@ import type { EndedSummary } from '../evaluate/conditionSummary.js';
 import { generateSweep, type SweepRow } from '../evaluate/generateSweep.js';
 import type { ContrastPairs } from '../../persona/contrastPrompts.js';
 import { probeAccuracy } from './linearProbe.js';
-import { coherentRange, RECOMMENDER_DEFAULTS, recommendSteering, type SteeringCell, type SteeringLayer, type SteeringRecommendation } from './recommendSteering.js';
+import {
+  coherentRange,
+  RECOMMENDER_DEFAULTS,
+  recommendSteering,
+  type SteeringCell,
+  type SteeringLayer,
+  type SteeringRecommendation,
+} from './recommendSteering.js';
 import { DEFAULTS } from '../../engine/defaults.js';
 
 /**
@@ -94,7 +101,27 @@ export interface LayerAnalysis {
   toolVersion: string;
   model: { id: string; revision?: string; precision: string; numLayers: number; hiddenSize: number };
   persona: { name: string; description?: string; source?: string; recordedLayer: number };
-  settings: { alphas: number[]; layers: number[]; coherenceFloor: number; repetitionFloor: number; perplexityCeiling: number; screenAlpha: number; keepLayers: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: Units; positions: Positions; level: number; scorer: string; probeFolds: number; contrastPairs: number; questions: number; batchSize: number };
+  settings: {
+    alphas: number[];
+    layers: number[];
+    coherenceFloor: number;
+    repetitionFloor: number;
+    perplexityCeiling: number;
+    screenAlpha: number;
+    keepLayers: number;
+    maxNewTokens: number;
+    temperature: number;
+    topK: number;
+    seed: number;
+    units: Units;
+    positions: Positions;
+    level: number;
+    scorer: string;
+    probeFolds: number;
+    contrastPairs: number;
+    questions: number;
+    batchSize: number;
+  };
   /** What the steering effect is measured in: the persona's trait metric, or `projection:NAME`. */
   metric: string;
   /** With a projection metric: the layer it is read at (the most separable one). */
@@ -131,7 +158,10 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
   const layers = [...new Set((o.layers ?? Array.from({ length: L }, (_, l) => l)).map((l) => normalizeLayer(l, L)))].sort((a, b) => a - b);
   const P = Math.min(o.contrast.positive.length, o.contrast.negative.length);
   if (P < 2) throw new InvalidArgumentError(`Separation needs at least 2 contrastive pairs; got ${P}.`);
-  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
+  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({
+    ...o,
+    maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens,
+  });
   const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
   const probeFolds = o.probeFolds ?? 4;
 
@@ -145,10 +175,25 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
   });
 
   // ---- separation: re-answer the contrastive pairs, read every layer -----------------------------
-  const contrastRows: SweepRow[] = [...o.contrast.positive.slice(0, P), ...o.contrast.negative.slice(0, P)].map((p, i) => ({ prompt: p, intervention: null, seed: seed + (i % P) }));
-  const contrastAnswers = await generateSweep(model, contrastRows, { maxNewTokens, sampling: { temperature, topK }, batchSize, onProgress: o.onProgress, phase: 'contrastive answers', signal: o.signal });
+  const contrastRows: SweepRow[] = [...o.contrast.positive.slice(0, P), ...o.contrast.negative.slice(0, P)].map((p, i) => ({
+    prompt: p,
+    intervention: null,
+    seed: seed + (i % P),
+  }));
+  const contrastAnswers = await generateSweep(model, contrastRows, {
+    maxNewTokens,
+    sampling: { temperature, topK },
+    batchSize,
+    onProgress: o.onProgress,
+    phase: 'contrastive answers',
+    signal: o.signal,
+  });
   const generatedTokens = check.generatedTokens + contrastAnswers.reduce((n, a) => n + a.tokens.length, 0);
-  const acts = await extractActivations(model, contrastAnswers.map((a) => ({ promptIds: a.promptIds, answerIds: answerTokens(a.tokens, model.stopTokenIds) })), { batchSize, onProgress: o.onProgress, signal: o.signal });
+  const acts = await extractActivations(
+    model,
+    contrastAnswers.map((a) => ({ promptIds: a.promptIds, answerIds: answerTokens(a.tokens, model.stopTokenIds) })),
+    { batchSize, onProgress: o.onProgress, signal: o.signal },
+  );
   const results: LayerResult[] = check.layers.map((c) => {
     const l = c.layer;
     const u = persona.unit(l);
@@ -161,7 +206,10 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
       norm,
       residNorm,
       normRatio: residNorm > 0 ? norm / residNorm : NaN,
-      cohensD: cohensD(pos.map((a) => dot(a, u)), neg.map((a) => dot(a, u))),
+      cohensD: cohensD(
+        pos.map((a) => dot(a, u)),
+        neg.map((a) => dot(a, u)),
+      ),
       probeAccuracy: probeAccuracy(pos, neg, { folds: probeFolds }).accuracy,
     };
   });
@@ -170,8 +218,33 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
     format: 'persona-vectors/layer-analysis@1',
     toolVersion: TOOL_VERSION,
     model: { id: model.id, ...(model.revision ? { revision: model.revision } : {}), precision: model.precision, numLayers: L, hiddenSize: model.hiddenSize },
-    persona: { name: persona.name, ...(persona.meta.description ? { description: persona.meta.description } : {}), ...(o.source ? { source: o.source } : {}), recordedLayer: persona.meta.recommendedLayer },
-    settings: { alphas: [...s.alphas, 0].sort((a, b) => a - b), layers, coherenceFloor: s.coherenceFloor, repetitionFloor: s.repetitionFloor, perplexityCeiling: s.perplexityCeiling, screenAlpha: s.screenAlpha, keepLayers: s.keepLayers, maxNewTokens, temperature, topK, seed, units, positions, level: s.level, scorer: s.scorer, probeFolds, contrastPairs: P, questions: check.questions.length, batchSize },
+    persona: {
+      name: persona.name,
+      ...(persona.meta.description ? { description: persona.meta.description } : {}),
+      ...(o.source ? { source: o.source } : {}),
+      recordedLayer: persona.meta.recommendedLayer,
+    },
+    settings: {
+      alphas: [...s.alphas, 0].sort((a, b) => a - b),
+      layers,
+      coherenceFloor: s.coherenceFloor,
+      repetitionFloor: s.repetitionFloor,
+      perplexityCeiling: s.perplexityCeiling,
+      screenAlpha: s.screenAlpha,
+      keepLayers: s.keepLayers,
+      maxNewTokens,
+      temperature,
+      topK,
+      seed,
+      units,
+      positions,
+      level: s.level,
+      scorer: s.scorer,
+      probeFolds,
+      contrastPairs: P,
+      questions: check.questions.length,
+      batchSize,
+    },
     metric: check.recommendation.metric,
     ...(check.projectionLayer !== undefined ? { projectionLayer: check.projectionLayer } : {}),
     questions: check.questions,

@@ -60,21 +60,38 @@ export interface MethodComparison {
 export async function compareMethods(model: LanguageModel, o: CompareMethodsOptions): Promise<MethodComparison> {
   const methods = [...new Set(o.methods)];
   if (methods.length < 1) throw new InvalidArgumentError('--methods needs at least one method.');
-  for (const m of methods) if (!(m in AGGREGATORS)) throw new InvalidArgumentError(`Unknown method "${m}" in --methods; choose from ${Object.keys(AGGREGATORS).join(', ')}.`);
-  const base = { model, name: o.name ?? 'persona', description: o.description, maxNewTokens: DEFAULTS.train.maxNewTokens, sampling: { ...DEFAULTS.sampling, seed: o.seed ?? DEFAULTS.sampling.seed }, batchSize: DEFAULTS.train.batchSize, signal: o.signal };
+  for (const m of methods)
+    if (!(m in AGGREGATORS)) throw new InvalidArgumentError(`Unknown method "${m}" in --methods; choose from ${Object.keys(AGGREGATORS).join(', ')}.`);
+  const base = {
+    model,
+    name: o.name ?? 'persona',
+    description: o.description,
+    maxNewTokens: DEFAULTS.train.maxNewTokens,
+    sampling: { ...DEFAULTS.sampling, seed: o.seed ?? DEFAULTS.sampling.seed },
+    batchSize: DEFAULTS.train.batchSize,
+    signal: o.signal,
+  };
   const generated = await computePersonaVector({ ...base, positivePrompts: o.positivePrompts, negativePrompts: o.negativePrompts, onProgress: o.onProgress });
   const withAnswer = (ps: Prompt[], answers: string[]): ContrastPrompt[] =>
     ps.map((p, i) => ({ ...(typeof p === 'string' ? { user: p } : (p as ContrastPrompt)), assistant: answers[i] }));
   const givenPos = withAnswer(o.positivePrompts, generated.positiveAnswers);
   const givenNeg = withAnswer(o.negativePrompts, generated.negativeAnswers);
   const personas: PersonaVector[] = [];
-  for (const method of methods) personas.push(method === 'mean-diff' ? generated.persona : (await computePersonaVector({ ...base, method, positivePrompts: givenPos, negativePrompts: givenNeg })).persona);
+  for (const method of methods)
+    personas.push(
+      method === 'mean-diff'
+        ? generated.persona
+        : (await computePersonaVector({ ...base, method, positivePrompts: givenPos, negativePrompts: givenNeg })).persona,
+    );
   const traitScoring = o.traitScoring ?? (await buildTraitScoring(o.scorer ?? defaultScorerSpec(model.dir), [generated.persona], o.traitMetricOverrides));
   const results: MethodComparison['methods'] = [];
-  for (const [i, method] of methods.entries()) results.push({ method, check: await recommendSteering(model, personas[i], { ...o, traitScoring, onProgress: o.onProgress }) });
+  for (const [i, method] of methods.entries())
+    results.push({ method, check: await recommendSteering(model, personas[i], { ...o, traitScoring, onProgress: o.onProgress }) });
   const L = model.numLayers;
   const cosines = Array.from({ length: L }, (_, l) => personas.map((a) => personas.map((b) => cosine(a.layer(l), b.layer(l)))));
-  const steering = results.filter((r) => r.check.recommendation.verdict === 'steers').sort((a, b) => b.check.recommendation.effect!.mean - a.check.recommendation.effect!.mean);
+  const steering = results
+    .filter((r) => r.check.recommendation.verdict === 'steers')
+    .sort((a, b) => b.check.recommendation.effect!.mean - a.check.recommendation.effect!.mean);
   const best = steering[0]?.check.recommendation;
   return {
     format: 'persona-vectors/method-comparison@1',
@@ -83,7 +100,16 @@ export async function compareMethods(model: LanguageModel, o: CompareMethodsOpti
     persona: base.name,
     methods: results,
     cosines,
-    overall: best && best.verdict === 'steers' ? { method: steering[0].method, layer: best.layer, alpha: best.alpha, alphaRange: best.alphaRange, effect: { mean: best.effect.mean, lo: best.effect.lo, hi: best.effect.hi } } : null,
+    overall:
+      best && best.verdict === 'steers'
+        ? {
+            method: steering[0].method,
+            layer: best.layer,
+            alpha: best.alpha,
+            alphaRange: best.alphaRange,
+            effect: { mean: best.effect.mean, lo: best.effect.lo, hi: best.effect.hi },
+          }
+        : null,
   };
 }
 
@@ -93,8 +119,16 @@ export async function compareMethods(model: LanguageModel, o: CompareMethodsOpti
  * @example for (const line of comparisonSummary(c)) console.log(line);
  */
 export function comparisonSummary(c: MethodComparison): string[] {
-  const lines = c.methods.flatMap((m) => steeringSummary(m.check.recommendation).filter((l) => !l.startsWith('steer with')).map((l) => `${m.method}: ${l}`));
-  lines.push(c.overall ? `overall: ${c.overall.method} at layer ${c.overall.layer}, alpha ${fmtAlpha(c.overall.alpha)} (range [${c.overall.alphaRange.map(fmtAlpha).join(', ')}])\nsteer with: --layer ${c.overall.layer} --alpha ${c.overall.alpha}` : 'overall: no method gives a vector that measurably steers this model');
+  const lines = c.methods.flatMap((m) =>
+    steeringSummary(m.check.recommendation)
+      .filter((l) => !l.startsWith('steer with'))
+      .map((l) => `${m.method}: ${l}`),
+  );
+  lines.push(
+    c.overall
+      ? `overall: ${c.overall.method} at layer ${c.overall.layer}, alpha ${fmtAlpha(c.overall.alpha)} (range [${c.overall.alphaRange.map(fmtAlpha).join(', ')}])\nsteer with: --layer ${c.overall.layer} --alpha ${c.overall.alpha}`
+      : 'overall: no method gives a vector that measurably steers this model',
+  );
   return lines;
 }
 
@@ -124,7 +158,10 @@ export function comparisonReport(c: MethodComparison): HtmlReportSpec {
         xLabel: `alpha (${s.units} units)`,
         yLabel: 'steered layer',
         colorLabel: `Δ ${rec.metric} vs unsteered`,
-        highlight: rec.verdict === 'steers' ? { row: layers.indexOf(rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` } : undefined,
+        highlight:
+          rec.verdict === 'steers'
+            ? { row: layers.indexOf(rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` }
+            : undefined,
         dimmed: layers.map((l) => alphas.map((a) => !(cell(l, a)?.coherent ?? true))),
         dimmedLabel: 'incoherent (–: screened out)',
       }),
@@ -156,11 +193,18 @@ export function comparisonReport(c: MethodComparison): HtmlReportSpec {
     rows: c.cosines.map((m, l) => [l, ...names.flatMap((_, i) => names.slice(i + 1).map((__, k) => m[i][i + 1 + k]))]),
     digits: 3,
   });
-  return { title: `Extraction methods compared: ${c.persona} on ${c.model.id}`, subtitle: `persona analyze-layers --methods ${names.join(',')}`, summary: [['overall', c.overall ? `${c.overall.method}, layer ${c.overall.layer}, alpha ${fmtAlpha(c.overall.alpha)}` : 'no method steers']], sections };
+  return {
+    title: `Extraction methods compared: ${c.persona} on ${c.model.id}`,
+    subtitle: `persona analyze-layers --methods ${names.join(',')}`,
+    summary: [['overall', c.overall ? `${c.overall.method}, layer ${c.overall.layer}, alpha ${fmtAlpha(c.overall.alpha)}` : 'no method steers']],
+    sections,
+  };
 }
 
 function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, x = 0, y = 0;
+  let d = 0,
+    x = 0,
+    y = 0;
   for (let i = 0; i < a.length; i++) {
     d += a[i] * b[i];
     x += a[i] ** 2;

@@ -24,7 +24,13 @@ export function effectHeatmap(a: LayerAnalysis): string {
     yLabel: 'steered layer',
     colorLabel: `Δ ${a.metric} vs unsteered`,
     meaning: { high: `toward ${a.persona.name} (${a.metric} up)`, low: `away from ${a.persona.name} (${a.metric} down)` },
-    highlight: rec ? { row: a.layers.findIndex((l) => l.layer === rec.layer), col: alphas.indexOf(rec.alpha), label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}` } : undefined,
+    highlight: rec
+      ? {
+          row: a.layers.findIndex((l) => l.layer === rec.layer),
+          col: alphas.indexOf(rec.alpha),
+          label: `recommended: layer ${rec.layer}, α=${fmtAlpha(rec.alpha)}`,
+        }
+      : undefined,
     dimmed: a.layers.map((l) => alphas.map((x) => !(l.cells.find((c) => c.alpha === x)?.coherent ?? true))),
     dimmedLabel: `incoherent: end-of-turn rate under ${a.settings.coherenceFloor}, distinct-2 under ${a.settings.repetitionFloor} × or perplexity over ${a.settings.perplexityCeiling} × unsteered (–: screened out)`,
   });
@@ -119,7 +125,12 @@ export function layerFigures(a: LayerAnalysis): NamedFigure[] {
 export function layerReport(a: LayerAnalysis): HtmlReportSpec {
   const [effect, coherence, separation, norms] = layerFigures(a);
   const rec = a.recommendation.verdict === 'steers' ? a.recommendation : null;
-  const weak = a.recommendation.metricSource === 'projection' ? [`The only trait measure here is the persona's own projection (${a.metric}, read unsteered at layer ${a.projectionLayer}): weaker evidence than an independent scorer (markers or a judge, --scorer).`] : [];
+  const weak =
+    a.recommendation.metricSource === 'projection'
+      ? [
+          `The only trait measure here is the persona's own projection (${a.metric}, read unsteered at layer ${a.projectionLayer}): weaker evidence than an independent scorer (markers or a judge, --scorer).`,
+        ]
+      : [];
   const pct = Math.round(a.settings.level * 100);
   const alphas = a.settings.alphas.filter((x) => x !== 0);
   const sections: ReportSection[] = [
@@ -127,18 +138,52 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       kind: 'text',
       title: 'Recommendation',
       paragraphs: rec
-        ? [rec.reason, `Effect ${rec.effect.mean.toFixed(2)} [${rec.effect.lo.toFixed(2)}, ${rec.effect.hi.toFixed(2)}] (${pct}% paired interval), end-of-turn rate ${rec.ended.rate.toFixed(2)} [${rec.ended.lo.toFixed(2)}, ${rec.ended.hi.toFixed(2)}]. Steer with: persona run --persona … --layer ${rec.layer} --alpha ${rec.alpha}.`, ...weak]
+        ? [
+            rec.reason,
+            `Effect ${rec.effect.mean.toFixed(2)} [${rec.effect.lo.toFixed(2)}, ${rec.effect.hi.toFixed(2)}] (${pct}% paired interval), end-of-turn rate ${rec.ended.rate.toFixed(2)} [${rec.ended.lo.toFixed(2)}, ${rec.ended.hi.toFixed(2)}]. Steer with: persona run --persona … --layer ${rec.layer} --alpha ${rec.alpha}.`,
+            ...weak,
+          ]
         : [`Verdict: this vector does not measurably steer this model. ${a.recommendation.reason}`, ...weak],
     },
-    { kind: 'figure', title: 'Steering effect by layer and alpha', svg: effect.svg, caption: `Paired change of ${a.metric} against the unsteered answers (same question and seed), ${a.settings.questions} questions per cell; blue: toward the persona, red: away from it. Hatched: end-of-turn rate under ${a.settings.coherenceFloor}. Outlined: the recommendation.` },
-    { kind: 'figure', title: 'Coherence by layer and alpha', svg: coherence.svg, caption: `Share of answers that closed their turn within ${a.settings.maxNewTokens} tokens; the colour scale is centred on the floor: blue at or above it (coherent), red under it.` },
-    { kind: 'figure', title: 'Separation by layer', svg: separation.svg, caption: `${a.settings.contrastPairs} positive/negative answer pairs re-generated from the persona's contrastive prompts; Cohen's d of their answer-mean activations projected on the layer's unit direction, and a logistic probe's accuracy, ${a.settings.probeFolds}-fold cross-validated with each question's pair kept in one fold.` },
-    { kind: 'figure', title: 'Vector and residual norms', svg: norms.svg, caption: 'One gap unit of alpha adds ‖v‖ to a residual stream of norm ‖residual‖ (mean over the contrastive answers of the answer-mean residual).' },
+    {
+      kind: 'figure',
+      title: 'Steering effect by layer and alpha',
+      svg: effect.svg,
+      caption: `Paired change of ${a.metric} against the unsteered answers (same question and seed), ${a.settings.questions} questions per cell; blue: toward the persona, red: away from it. Hatched: end-of-turn rate under ${a.settings.coherenceFloor}. Outlined: the recommendation.`,
+    },
+    {
+      kind: 'figure',
+      title: 'Coherence by layer and alpha',
+      svg: coherence.svg,
+      caption: `Share of answers that closed their turn within ${a.settings.maxNewTokens} tokens; the colour scale is centred on the floor: blue at or above it (coherent), red under it.`,
+    },
+    {
+      kind: 'figure',
+      title: 'Separation by layer',
+      svg: separation.svg,
+      caption: `${a.settings.contrastPairs} positive/negative answer pairs re-generated from the persona's contrastive prompts; Cohen's d of their answer-mean activations projected on the layer's unit direction, and a logistic probe's accuracy, ${a.settings.probeFolds}-fold cross-validated with each question's pair kept in one fold.`,
+    },
+    {
+      kind: 'figure',
+      title: 'Vector and residual norms',
+      svg: norms.svg,
+      caption: 'One gap unit of alpha adds ‖v‖ to a residual stream of norm ‖residual‖ (mean over the contrastive answers of the answer-mean residual).',
+    },
     {
       kind: 'table',
       title: 'Per layer',
       header: ['layer', "Cohen's d", 'probe accuracy', '‖v‖', '‖residual‖', 'ratio', 'coherent alphas', 'best alpha', 'best effect'],
-      rows: a.layers.map((l): ReportCell[] => [l.layer, finite(l.cohensD), finite(l.probeAccuracy), finite(l.norm), finite(l.residNorm), finite(l.normRatio), l.coherentRange ? `[${l.coherentRange.map(fmtAlpha).join(', ')}]` : `screened out (${l.screenScore.toFixed(2)})`, l.bestAlpha === null ? '–' : fmtAlpha(l.bestAlpha), l.bestEffect ? { mean: l.bestEffect.mean, lo: l.bestEffect.lo, hi: l.bestEffect.hi } : null]),
+      rows: a.layers.map((l): ReportCell[] => [
+        l.layer,
+        finite(l.cohensD),
+        finite(l.probeAccuracy),
+        finite(l.norm),
+        finite(l.residNorm),
+        finite(l.normRatio),
+        l.coherentRange ? `[${l.coherentRange.map(fmtAlpha).join(', ')}]` : `screened out (${l.screenScore.toFixed(2)})`,
+        l.bestAlpha === null ? '–' : fmtAlpha(l.bestAlpha),
+        l.bestEffect ? { mean: l.bestEffect.mean, lo: l.bestEffect.lo, hi: l.bestEffect.hi } : null,
+      ]),
       digits: 2,
     },
     {
@@ -146,11 +191,24 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       title: 'Per cell',
       caption: `${a.metric}: mean [${pct}% t interval]; effect: paired change against the unsteered answers; ended: Wilson interval. Unsteered: ${a.metric} ${a.baseline.metric.mean.toFixed(2)}, ended ${a.baseline.ended.rate.toFixed(2)}.`,
       header: ['layer', 'alpha', a.metric, 'effect', 'ended', 'distinct-2', 'perplexity', 'coherent'],
-      rows: a.layers.flatMap((l) => alphas.flatMap((x): ReportCell[][] => {
-        const c = l.cells.find((y) => y.alpha === x);
-        if (!c) return [];
-        return [[l.layer, fmtAlpha(x), { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi }, { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi }, { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi }, finite(c.distinct2.mean), finite(c.perplexity), c.coherent ? 'yes' : 'no']];
-      })),
+      rows: a.layers.flatMap((l) =>
+        alphas.flatMap((x): ReportCell[][] => {
+          const c = l.cells.find((y) => y.alpha === x);
+          if (!c) return [];
+          return [
+            [
+              l.layer,
+              fmtAlpha(x),
+              { mean: finite(c.metric.mean), lo: c.metric.lo, hi: c.metric.hi },
+              { mean: finite(c.effect.mean), lo: c.effect.lo, hi: c.effect.hi },
+              { mean: c.ended.rate, lo: c.ended.lo, hi: c.ended.hi },
+              finite(c.distinct2.mean),
+              finite(c.perplexity),
+              c.coherent ? 'yes' : 'no',
+            ],
+          ];
+        }),
+      ),
       digits: 2,
     },
     {

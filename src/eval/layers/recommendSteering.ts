@@ -110,8 +110,28 @@ export interface SteeringLayer {
  * @example rec.verdict === 'steers' ? `--layer ${rec.layer} --alpha ${rec.alpha}` : rec.reason;
  */
 export type SteeringRecommendation =
-  | { verdict: 'steers'; metric: string; metricSource: 'scorer' | 'projection'; layer: number; alpha: number; alphaRange: [number, number]; effect: PairedDelta; ended: EndedSummary; reason: string }
-  | { verdict: 'does-not-steer'; metric: string; metricSource: 'scorer' | 'projection'; layer: null; alpha: null; alphaRange: null; effect: null; ended: null; reason: string };
+  | {
+      verdict: 'steers';
+      metric: string;
+      metricSource: 'scorer' | 'projection';
+      layer: number;
+      alpha: number;
+      alphaRange: [number, number];
+      effect: PairedDelta;
+      ended: EndedSummary;
+      reason: string;
+    }
+  | {
+      verdict: 'does-not-steer';
+      metric: string;
+      metricSource: 'scorer' | 'projection';
+      layer: null;
+      alpha: null;
+      alphaRange: null;
+      effect: null;
+      ended: null;
+      reason: string;
+    };
 
 /**
  * Everything the steering check measured.
@@ -125,7 +145,22 @@ export interface SteeringCheck {
   /** With a projection metric: the layer it is read at (the persona's most separable one). */
   projectionLayer?: number;
   questions: string[];
-  settings: { alphas: number[]; screenAlpha: number; keepLayers: number; coherenceFloor: number; repetitionFloor: number; perplexityCeiling: number; level: number; maxNewTokens: number; temperature: number; topK: number; seed: number; units: string; positions: string; scorer: string };
+  settings: {
+    alphas: number[];
+    screenAlpha: number;
+    keepLayers: number;
+    coherenceFloor: number;
+    repetitionFloor: number;
+    perplexityCeiling: number;
+    level: number;
+    maxNewTokens: number;
+    temperature: number;
+    topK: number;
+    seed: number;
+    units: string;
+    positions: string;
+    scorer: string;
+  };
   generatedTokens: number;
   /** Answers read back unsteered (perplexity, projection): cells already incoherent by end-of-turn rate or distinct-2 are not read back (their perplexity is left unmeasured). */
   readBackAnswers: number;
@@ -156,7 +191,8 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   if (layers.length === 0) throw new InvalidArgumentError('The steering check needs at least one candidate layer.');
   const alphas = [...new Set((o.alphas ?? RECOMMENDER_DEFAULTS.alphas).filter((a) => a !== 0))].sort((a, b) => a - b);
   for (const a of alphas) if (!Number.isFinite(a)) throw new InvalidArgumentError(`alphas must be finite numbers; got ${a}.`);
-  if (!alphas.some((a) => a > 0)) throw new InvalidArgumentError(`The alpha grid needs a positive alpha to steer toward the persona; got [${alphas.join(', ')}].`);
+  if (!alphas.some((a) => a > 0))
+    throw new InvalidArgumentError(`The alpha grid needs a positive alpha to steer toward the persona; got [${alphas.join(', ')}].`);
   const screenAlpha = o.screenAlpha ?? RECOMMENDER_DEFAULTS.screenAlpha;
   if (!(screenAlpha > 0)) throw new InvalidArgumentError(`The screening alpha must be positive; got ${screenAlpha}.`);
   const keepLayers = o.keepLayers ?? RECOMMENDER_DEFAULTS.keepLayers;
@@ -164,11 +200,16 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   const floor = o.coherenceFloor ?? RECOMMENDER_DEFAULTS.coherenceFloor;
   if (!(floor >= 0 && floor <= 1)) throw new InvalidArgumentError(`The coherence floor is an end-of-turn rate in [0, 1]; got ${floor}.`);
   const repetitionFloor = o.repetitionFloor ?? RECOMMENDER_DEFAULTS.repetitionFloor;
-  if (!(repetitionFloor >= 0 && repetitionFloor <= 1)) throw new InvalidArgumentError(`The repetition floor is a share of the unsteered distinct-2 in [0, 1]; got ${repetitionFloor}.`);
+  if (!(repetitionFloor >= 0 && repetitionFloor <= 1))
+    throw new InvalidArgumentError(`The repetition floor is a share of the unsteered distinct-2 in [0, 1]; got ${repetitionFloor}.`);
   const perplexityCeiling = o.perplexityCeiling ?? RECOMMENDER_DEFAULTS.perplexityCeiling;
-  if (!(perplexityCeiling >= 1)) throw new InvalidArgumentError(`The perplexity ceiling is a multiple of the unsteered perplexity, at least 1; got ${perplexityCeiling}.`);
+  if (!(perplexityCeiling >= 1))
+    throw new InvalidArgumentError(`The perplexity ceiling is a multiple of the unsteered perplexity, at least 1; got ${perplexityCeiling}.`);
   const level = o.level ?? RECOMMENDER_DEFAULTS.level;
-  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
+  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({
+    ...o,
+    maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens,
+  });
   const questions = o.questions ?? defaultQuestionSet(model.dir, RECOMMENDER_DEFAULTS.numQuestions, seed).evaluation;
   if (questions.length < 2) throw new InvalidArgumentError(`The steering check needs at least 2 held-out requests for an interval; got ${questions.length}.`);
   const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
@@ -204,7 +245,14 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     const read: number[] = [];
     for (let k = 0; k * Q < items.length; k++) {
       const cell = Array.from({ length: Math.min(Q, items.length - k * Q) }, (_, i) => k * Q + i);
-      if (metricSource === 'projection' || !decided?.(cell.map((i) => rows[i]), cell.map((i) => ended[i]))) read.push(...cell);
+      if (
+        metricSource === 'projection' ||
+        !decided?.(
+          cell.map((i) => rows[i]),
+          cell.map((i) => ended[i]),
+        )
+      )
+        read.push(...cell);
     }
     const subset = read.map((i) => items[i]);
     readBackItems += subset.length;
@@ -220,14 +268,27 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     const answers = await generateSweep(model, rows, { maxNewTokens, sampling, batchSize, onProgress: o.onProgress, phase, signal: o.signal });
     generatedTokens += answers.reduce((n, a) => n + a.tokens.length, 0);
     const items = answers.map((a, i) => ({ question: questions[i % Q], answer: a.text, promptIds: a.promptIds, answerIds: a.tokens }));
-    const scores = await score(items, answers.map((a) => a.ended), decided);
+    const scores = await score(
+      items,
+      answers.map((a) => a.ended),
+      decided,
+    );
     return { answers, scores };
   };
 
   // ---- the unsteered baseline ---------------------------------------------------------------------
-  const base = await run(questions.map((q, i) => ({ prompt: q, intervention: null, seed: seed + i })), 'unsteered answers');
+  const base = await run(
+    questions.map((q, i) => ({ prompt: q, intervention: null, seed: seed + i })),
+    'unsteered answers',
+  );
   const baseValues = base.scores.map((s) => s[metric] ?? null);
-  const baseSummary = summarizeCondition(base.scores, base.answers.map((a) => a.ended), base.answers.map((a) => a.tokens.length), [metric, 'distinct2'], level);
+  const baseSummary = summarizeCondition(
+    base.scores,
+    base.answers.map((a) => a.ended),
+    base.answers.map((a) => a.tokens.length),
+    [metric, 'distinct2'],
+    level,
+  );
   const minDistinct2 = repetitionFloor * (Number.isFinite(baseSummary.metrics.distinct2.mean) ? baseSummary.metrics.distinct2.mean : 0);
   const basePerplexity = geometricMean(base.scores.map((r) => r.perplexity ?? null));
   const maxPerplexity = perplexityCeiling * basePerplexity;
@@ -241,7 +302,13 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     });
     // Incoherent whatever its perplexity: too few answers end their turn, or too repetitive.
     const decided = (part: Array<Record<string, ScoreValue>>, ended: boolean[]) => {
-      const s = summarizeCondition(part, ended, ended.map(() => 0), ['distinct2'], level);
+      const s = summarizeCondition(
+        part,
+        ended,
+        ended.map(() => 0),
+        ['distinct2'],
+        level,
+      );
       const d2 = s.metrics.distinct2.mean;
       return !(s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2);
     };
@@ -249,18 +316,39 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     return pairs.map(({ alpha }, k) => {
       const part = scores.slice(k * Q, (k + 1) * Q);
       const ans = answers.slice(k * Q, (k + 1) * Q);
-      const s = summarizeCondition(part, ans.map((a) => a.ended), ans.map((a) => a.tokens.length), [metric, 'distinct2'], level);
+      const s = summarizeCondition(
+        part,
+        ans.map((a) => a.ended),
+        ans.map((a) => a.tokens.length),
+        [metric, 'distinct2'],
+        level,
+      );
       const d2 = s.metrics.distinct2.mean;
       const ppl = geometricMean(part.map((r) => r.perplexity ?? null));
       // An unmeasured perplexity (NaN) never passes the bound; only an unmeasurable baseline leaves it unapplied.
       const pplOk = Number.isFinite(maxPerplexity) ? Number.isFinite(ppl) && ppl <= maxPerplexity : true;
       const coherent = s.ended.rate >= floor && (Number.isFinite(d2) ? d2 : 0) >= minDistinct2 && pplOk;
-      return { alpha, metric: s.metrics[metric], effect: pairedDelta(part.map((r) => r[metric] ?? null), baseValues, level), ended: s.ended, distinct2: s.metrics.distinct2, perplexity: ppl, coherent };
+      return {
+        alpha,
+        metric: s.metrics[metric],
+        effect: pairedDelta(
+          part.map((r) => r[metric] ?? null),
+          baseValues,
+          level,
+        ),
+        ended: s.ended,
+        distinct2: s.metrics.distinct2,
+        perplexity: ppl,
+        coherent,
+      };
     });
   };
 
   // ---- (1) the screen: every candidate layer at ±screenAlpha --------------------------------------
-  const screenPairs = layers.flatMap((layer) => [{ layer, alpha: -screenAlpha }, { layer, alpha: screenAlpha }]);
+  const screenPairs = layers.flatMap((layer) => [
+    { layer, alpha: -screenAlpha },
+    { layer, alpha: screenAlpha },
+  ]);
   const screenCells = await measure(screenPairs, `screen of ${layers.length} layers at ±${screenAlpha}`);
   const result: SteeringLayer[] = layers.map((layer, i) => {
     const [minus, plus] = [screenCells[2 * i], screenCells[2 * i + 1]];
@@ -293,7 +381,10 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   const winner = result.filter((r) => r.bestEffect).sort((a, b) => b.bestEffect!.mean - a.bestEffect!.mean || a.layer - b.layer)[0];
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const fmt = (d: PairedDelta) => `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} [${d.lo.toFixed(2)}, ${d.hi.toFixed(2)}]`;
-  const evidence = metricSource === 'projection' ? ` (measured as the persona's own projection at layer ${projectionLayer}: no independent trait scorer, weaker evidence)` : '';
+  const evidence =
+    metricSource === 'projection'
+      ? ` (measured as the persona's own projection at layer ${projectionLayer}: no independent trait scorer, weaker evidence)`
+      : '';
   let recommendation: SteeringRecommendation;
   if (winner) {
     const cell = winner.cells.find((c) => c.alpha === winner.bestAlpha)!;
@@ -310,10 +401,12 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
       reason: `Layer ${winner.layer} at alpha ${cell.alpha} moves ${metric} by ${fmt(cell.effect)} (${pct(level)} CI) on ${Q} held-out requests while ${pct(cell.ended.rate)} of answers end their turn${evidence}; every alpha in [${range.join(', ')}] stays coherent there (end-of-turn ≥ ${pct(floor)}, distinct-2 ≥ ${pct(repetitionFloor)} and perplexity ≤ ${perplexityCeiling}× of unsteered).`,
     };
   } else {
-    const measured = result.filter((r) => r.measured).map((r) => {
-      const c = r.cells.filter((x) => x.alpha > 0).reduce((a, b) => (b.effect.mean > a.effect.mean ? b : a));
-      return `layer ${r.layer}: ${fmt(c.effect)} at ${c.alpha}${c.coherent ? '' : ' (incoherent)'}`;
-    });
+    const measured = result
+      .filter((r) => r.measured)
+      .map((r) => {
+        const c = r.cells.filter((x) => x.alpha > 0).reduce((a, b) => (b.effect.mean > a.effect.mean ? b : a));
+        return `layer ${r.layer}: ${fmt(c.effect)} at ${c.alpha}${c.coherent ? '' : ' (incoherent)'}`;
+      });
     recommendation = {
       verdict: 'does-not-steer',
       metric,
@@ -332,7 +425,22 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     baseline: { metric: baseSummary.metrics[metric], ended: baseSummary.ended, distinct2: baseSummary.metrics.distinct2, perplexity: basePerplexity },
     ...(projectionLayer !== undefined ? { projectionLayer } : {}),
     questions: [...questions],
-    settings: { alphas, screenAlpha, keepLayers: Math.min(keepLayers, layers.length), coherenceFloor: floor, repetitionFloor, perplexityCeiling, level, maxNewTokens, temperature, topK, seed, units, positions, scorer: traits.scorers.length ? traits.description : 'none (projection)' },
+    settings: {
+      alphas,
+      screenAlpha,
+      keepLayers: Math.min(keepLayers, layers.length),
+      coherenceFloor: floor,
+      repetitionFloor,
+      perplexityCeiling,
+      level,
+      maxNewTokens,
+      temperature,
+      topK,
+      seed,
+      units,
+      positions,
+      scorer: traits.scorers.length ? traits.description : 'none (projection)',
+    },
     generatedTokens,
     readBackAnswers: readBackItems,
   };
@@ -344,7 +452,10 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
  *
  * @example const recorded = withRecommendation(persona, await recommendSteering(model, persona, { traitScoring })); // or an analyzeLayers result
  */
-export function withRecommendation(persona: PersonaVector, check: Pick<SteeringCheck, 'recommendation' | 'layers' | 'questions'> & { settings: { screenAlpha: number; seed: number } }): PersonaVector {
+export function withRecommendation(
+  persona: PersonaVector,
+  check: Pick<SteeringCheck, 'recommendation' | 'layers' | 'questions'> & { settings: { screenAlpha: number; seed: number } },
+): PersonaVector {
   const r = check.recommendation;
   const layers = persona.meta.layers.map((s) => {
     const c = check.layers.find((x) => x.layer === s.layer);
@@ -400,7 +511,10 @@ export function recordSteering(o: RecommendOptions & { scorer?: ScorerSpec; ques
  */
 export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alphaRange?: [number, number] | null): string[] {
   const from = 'questionsFrom' in v && v.questionsFrom ? [`the check asked ${v.questions} held-out requests from ${v.questionsFrom}`] : [];
-  const weak = v.metricSource === 'projection' ? [`note: the only trait measure was the persona's own projection (${v.metric}), weaker evidence than an independent scorer; give --scorer for one.`] : [];
+  const weak =
+    v.metricSource === 'projection'
+      ? [`note: the only trait measure was the persona's own projection (${v.metric}), weaker evidence than an independent scorer; give --scorer for one.`]
+      : [];
   if (v.verdict === 'does-not-steer') {
     // The recorded reason states the verdict itself; print it once.
     const why = v.reason.replace(/^This vector does not measurably steer this model:\s*/, '');

@@ -61,9 +61,18 @@ function groupBy(keys: string[]): Map<string, number[]> {
 /** Pearson r over pairs (paired bootstrap) and over group means (bootstrap within groups). */
 function correlate(xs: number[], ys: number[], groups: number[][], resamples: number, seed: number): { pearson: Interval; systemPearson: Interval } {
   const idx = xs.map((_, i) => i);
-  const r = bootstrapCI(idx, { statistic: (s) => pearson(s.map((i) => xs[i]), s.map((i) => ys[i])), resamples, seed });
+  const r = bootstrapCI(idx, {
+    statistic: (s) =>
+      pearson(
+        s.map((i) => xs[i]),
+        s.map((i) => ys[i]),
+      ),
+    resamples,
+    seed,
+  });
   const systemMeans = (pick: (g: number[]) => number[]) => {
-    const mx: number[] = [], my: number[] = [];
+    const mx: number[] = [],
+      my: number[] = [];
     for (const g of groups) {
       const s = pick(g);
       mx.push(s.reduce((a, i) => a + xs[i], 0) / s.length);
@@ -85,10 +94,17 @@ function correlate(xs: number[], ys: number[], groups: number[][], resamples: nu
 export function pearson(xs: readonly number[], ys: readonly number[]): number {
   const n = xs.length;
   if (n !== ys.length || n < 2) throw new InvalidArgumentError(`pearson needs two equally long samples of at least 2; got ${xs.length} and ${ys.length}.`);
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += xs[i]; my += ys[i]; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let mx = 0,
+    my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i];
+    my += ys[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxy += (xs[i] - mx) * (ys[i] - my);
     sxx += (xs[i] - mx) ** 2;
@@ -112,7 +128,12 @@ export async function calibrateMonitor(model: LanguageModel, o: CalibrateMonitor
   const persona = o.target.persona;
   const chosen = normalizeLayer(o.target.layer ?? persona.meta.recommendedLayer, model.numLayers);
   const layers = Array.from({ length: model.numLayers }, (_, l) => l).filter((l) => l === chosen || persona.norm(l) > 0);
-  const rows = await monitorProjections(model, o.prompts.map((messages) => ({ messages })), layers.map((layer) => ({ persona, layer })), { batchSize: o.batchSize });
+  const rows = await monitorProjections(
+    model,
+    o.prompts.map((messages) => ({ messages })),
+    layers.map((layer) => ({ persona, layer })),
+    { batchSize: o.batchSize },
+  );
   const at = layers.indexOf(chosen);
   const answers = await model.generate(o.prompts, {
     maxNewTokens: o.maxNewTokens ?? DEFAULTS.calibrate.maxNewTokens,
@@ -131,8 +152,23 @@ export async function calibrateMonitor(model: LanguageModel, o: CalibrateMonitor
   const groups = [...groupBy(points.map((p) => p.system)).values()];
   const resamples = o.resamples ?? 2000;
   const seed = o.seed ?? 1;
-  const { pearson: pearsonCI, systemPearson } = correlate(points.map((p) => p.projection), ys, groups, resamples, seed);
-  const byLayer = layers.map((layer, k) => ({ layer, ...correlate(rows.map((r) => r.projections[k].promptLast), ys, groups, resamples, seed) }));
+  const { pearson: pearsonCI, systemPearson } = correlate(
+    points.map((p) => p.projection),
+    ys,
+    groups,
+    resamples,
+    seed,
+  );
+  const byLayer = layers.map((layer, k) => ({
+    layer,
+    ...correlate(
+      rows.map((r) => r.projections[k].promptLast),
+      ys,
+      groups,
+      resamples,
+      seed,
+    ),
+  }));
   const xs = points.map((p) => p.projection);
   return {
     persona: persona.name,
@@ -143,7 +179,12 @@ export async function calibrateMonitor(model: LanguageModel, o: CalibrateMonitor
     pearson: pearsonCI,
     systemPearson,
     byLayer,
-    systems: [...groupBy(points.map((p) => p.system))].map(([system, g]) => ({ system, n: g.length, projection: g.reduce((a, i) => a + xs[i], 0) / g.length, score: g.reduce((a, i) => a + ys[i], 0) / g.length })),
+    systems: [...groupBy(points.map((p) => p.system))].map(([system, g]) => ({
+      system,
+      n: g.length,
+      projection: g.reduce((a, i) => a + xs[i], 0) / g.length,
+      score: g.reduce((a, i) => a + ys[i], 0) / g.length,
+    })),
     points,
   };
 }

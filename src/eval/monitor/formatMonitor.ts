@@ -23,7 +23,9 @@ const csvCell = (v: string | number | undefined): string => {
 export function monitorCsv(rows: LabelledMonitorRow[]): string {
   const head = 'label,line,id,persona,layer,prompt_last,response_mean,prompt_tokens,response_tokens,prompt';
   const lines = rows.flatMap((r) =>
-    r.projections.map((p) => [r.label, r.line, r.id, p.persona, p.layer, p.promptLast, p.responseMean, r.promptTokens, r.responseTokens, r.prompt].map(csvCell).join(',')),
+    r.projections.map((p) =>
+      [r.label, r.line, r.id, p.persona, p.layer, p.promptLast, p.responseMean, r.promptTokens, r.responseTokens, r.prompt].map(csvCell).join(','),
+    ),
   );
   return [head, ...lines].join('\n') + '\n';
 }
@@ -46,11 +48,20 @@ export function monitorJson(rows: LabelledMonitorRow[]): string {
 export function monitorTable(rows: LabelledMonitorRow[]): string {
   if (rows.length === 0) return '(no inputs)\n';
   const personas = rows[0].projections.map((p) => `${p.persona} @${p.layer}`);
-  const cells = rows.map((r) => [r.label, ...r.projections.map((p) => p.promptLast.toFixed(3) + (p.responseMean !== undefined ? ` → ${p.responseMean.toFixed(3)}` : ''))]);
+  const cells = rows.map((r) => [
+    r.label,
+    ...r.projections.map((p) => p.promptLast.toFixed(3) + (p.responseMean !== undefined ? ` → ${p.responseMean.toFixed(3)}` : '')),
+  ]);
   const header = ['input', ...personas];
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
   const fmt = (row: string[]) => row.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
-  return [fmt(header), ...cells.map(fmt), `(projection at the last prompt token${rows.some((r) => r.responseTokens !== undefined) ? ' → mean over the response' : ''}; ${MONITOR_UNIT})`].join('\n') + '\n';
+  return (
+    [
+      fmt(header),
+      ...cells.map(fmt),
+      `(projection at the last prompt token${rows.some((r) => r.responseTokens !== undefined) ? ' → mean over the response' : ''}; ${MONITOR_UNIT})`,
+    ].join('\n') + '\n'
+  );
 }
 
 /**
@@ -61,9 +72,17 @@ export function monitorTable(rows: LabelledMonitorRow[]): string {
  */
 export function monitorPlot(rows: LabelledMonitorRow[], title = 'persona monitor'): string {
   const personas = rows[0]?.projections.map((p) => p.persona) ?? [];
-  const series: BarChartOptions['series'] = personas.map((name, k) => ({ name: `${name} (prompt end)`, values: rows.map((r) => ({ y: r.projections[k].promptLast })) }));
+  const series: BarChartOptions['series'] = personas.map((name, k) => ({
+    name: `${name} (prompt end)`,
+    values: rows.map((r) => ({ y: r.projections[k].promptLast })),
+  }));
   if (rows.some((r) => r.projections.some((p) => p.responseMean !== undefined))) {
     personas.forEach((name, k) => series.push({ name: `${name} (response mean)`, values: rows.map((r) => ({ y: r.projections[k].responseMean ?? null })) }));
   }
-  return barChart({ title, groups: rows.map((r) => (r.label.length > 28 ? r.label.slice(0, 27) + '…' : r.label)), series, yLabel: `projection (${MONITOR_UNIT})` });
+  return barChart({
+    title,
+    groups: rows.map((r) => (r.label.length > 28 ? r.label.slice(0, 27) + '…' : r.label)),
+    series,
+    yLabel: `projection (${MONITOR_UNIT})`,
+  });
 }

@@ -58,7 +58,8 @@ export function monitorDirections(model: LanguageModel, targets: MonitorTarget[]
     return { name: t.persona.name, layer, dir: projectionDirection(t.persona, layer) };
   });
   const keys = dirs.map((d) => `${d.name}@${d.layer}`);
-  if (new Set(keys).size !== keys.length) throw new InvalidArgumentError(`Each monitored persona and layer may appear once; got ${keys.join(', ')} (personas need distinct names).`);
+  if (new Set(keys).size !== keys.length)
+    throw new InvalidArgumentError(`Each monitored persona and layer may appear once; got ${keys.join(', ')} (personas need distinct names).`);
   return dirs;
 }
 
@@ -81,8 +82,12 @@ export async function monitorProjections(
 ): Promise<MonitorRow[]> {
   const dirs = monitorDirections(model, targets);
   const seqs = inputs.map((x) => {
-    if (x.messages.length === 0 || x.messages[x.messages.length - 1].role !== 'user') throw new InvalidArgumentError('Each monitored prompt must end with a user message.');
-    return { promptIds: model.tokenizer.encodeChat(x.messages, { addGenerationPrompt: true }), answerIds: x.response !== undefined ? model.tokenizer.encode(x.response) : [] };
+    if (x.messages.length === 0 || x.messages[x.messages.length - 1].role !== 'user')
+      throw new InvalidArgumentError('Each monitored prompt must end with a user message.');
+    return {
+      promptIds: model.tokenizer.encodeChat(x.messages, { addGenerationPrompt: true }),
+      answerIds: x.response !== undefined ? model.tokenizer.encode(x.response) : [],
+    };
   });
   if (seqs.length === 0) return [];
   const acts = await extractActivations(model, seqs, { batchSize: opts.batchSize, onProgress: opts.onProgress, signal: opts.signal });

@@ -36,7 +36,8 @@ export function parseChatLine(text: string, file: string, line: number): ChatSam
   } catch (err) {
     throw new InvalidArgumentError(`${where}: not valid JSON (${(err as Error).message}).`);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidArgumentError(`${where}: expected a JSON object with "messages" or "user".`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidArgumentError(`${where}: expected a JSON object with "messages" or "user".`);
   const o = raw as Record<string, unknown>;
   const id = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : undefined;
   const str = (k: string): string | undefined => {
@@ -56,7 +57,8 @@ export function parseChatLine(text: string, file: string, line: number): ChatSam
     });
     let response: string | undefined;
     if (messages[messages.length - 1].role === 'assistant') response = messages.pop()!.content;
-    if (messages.length === 0 || messages[messages.length - 1].role !== 'user') throw new InvalidArgumentError(`${where}: the prompt must end with a user message (before the optional final assistant reply).`);
+    if (messages.length === 0 || messages[messages.length - 1].role !== 'user')
+      throw new InvalidArgumentError(`${where}: the prompt must end with a user message (before the optional final assistant reply).`);
     return { line, id, messages, response };
   }
   const user = str('user') ?? str('prompt');
@@ -77,7 +79,9 @@ export async function* readChatJsonl(file: string): AsyncGenerator<ChatSample> {
   const stream = createReadStream(file, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new InvalidArgumentError(`Cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}.`)));
+    stream.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new InvalidArgumentError(`Cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}.`)),
+    );
   });
   await opened;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });

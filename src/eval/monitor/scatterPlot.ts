@@ -26,11 +26,18 @@ export function scatterPlot(o: ScatterPlotOptions): string {
   const W = o.width ?? 720;
   const H = o.height ?? 480;
   const title = plotTitle(W, o.title);
-  const left = 72, right = 28, top = Math.max(52, title.bottom + 22);
+  const left = 72,
+    right = 28,
+    top = Math.max(52, title.bottom + 22);
   const plotW = W - left - right;
   const palette = [...PALETTE, '#999999', '#8C564B', '#66A61E'];
   const colors = o.groups.map((_, i) => palette[i % palette.length]);
-  const leg = legend(o.groups.map((g, i) => ({ name: g.name, color: colors[i], swatch: 'box' as const })), 0, 0, plotW);
+  const leg = legend(
+    o.groups.map((g, i) => ({ name: g.name, color: colors[i], swatch: 'box' as const })),
+    0,
+    0,
+    plotW,
+  );
   const plotH = H - top - (58 + leg.height + 8);
   if (plotH < 80) throw new InvalidArgumentError(`scatterPlot ${W}×${H} is too small for its axes and legend`);
   const xr = extent(all.map((p) => p.x));
@@ -41,8 +48,16 @@ export function scatterPlot(o: ScatterPlotOptions): string {
   const y = linearScale([yt[0], yt[yt.length - 1]], [top + plotH, top]);
   const out: string[] = [svgOpen(W, H, o.title, 'scatter'), title.svg];
   out.push(`<rect x="${left}" y="${top}" width="${px(plotW)}" height="${px(plotH)}" fill="#fbfbfb" stroke="#bbb"/>`);
-  for (const t of yt) out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#e3e3e3"/>` + svgText(left - 8, y(t) + 4, formatTick(t, yt), { 'text-anchor': 'end', 'font-size': 12 }));
-  for (const t of xt) out.push(`<line x1="${px(x(t))}" x2="${px(x(t))}" y1="${top}" y2="${px(top + plotH)}" stroke="#eeeeee"/>` + svgText(x(t), top + plotH + 19, formatTick(t, xt), { 'text-anchor': 'middle', 'font-size': 12 }));
+  for (const t of yt)
+    out.push(
+      `<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#e3e3e3"/>` +
+        svgText(left - 8, y(t) + 4, formatTick(t, yt), { 'text-anchor': 'end', 'font-size': 12 }),
+    );
+  for (const t of xt)
+    out.push(
+      `<line x1="${px(x(t))}" x2="${px(x(t))}" y1="${top}" y2="${px(top + plotH)}" stroke="#eeeeee"/>` +
+        svgText(x(t), top + plotH + 19, formatTick(t, xt), { 'text-anchor': 'middle', 'font-size': 12 }),
+    );
   out.push(svgText(left + plotW / 2, top + plotH + 42, o.xLabel, { 'text-anchor': 'middle', 'font-size': 13 }));
   out.push(svgText(18, top + plotH / 2, o.yLabel, { 'text-anchor': 'middle', 'font-size': 13, transform: `rotate(-90 18 ${px(top + plotH / 2)})` }));
   if (o.fit ?? true) {
@@ -51,18 +66,27 @@ export function scatterPlot(o: ScatterPlotOptions): string {
     const sxx = all.reduce((s, p) => s + (p.x - mx) ** 2, 0);
     if (sxx > 0) {
       const b = all.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx;
-      const x0 = xt[0], x1 = xt[xt.length - 1];
+      const x0 = xt[0],
+        x1 = xt[xt.length - 1];
       const clampY = (v: number) => Math.min(yt[yt.length - 1], Math.max(yt[0], v));
-      out.push(`<line data-role="fit" x1="${px(x(x0))}" y1="${px(y(clampY(my + b * (x0 - mx))))}" x2="${px(x(x1))}" y2="${px(y(clampY(my + b * (x1 - mx))))}" stroke="#555" stroke-dasharray="6 4"/>`);
+      out.push(
+        `<line data-role="fit" x1="${px(x(x0))}" y1="${px(y(clampY(my + b * (x0 - mx))))}" x2="${px(x(x1))}" y2="${px(y(clampY(my + b * (x1 - mx))))}" stroke="#555" stroke-dasharray="6 4"/>`,
+      );
     }
   }
   o.groups.forEach((g, i) => {
     out.push(`<g class="group" data-group="${escapeXml(g.name)}">`);
     for (const p of g.points) out.push(`<circle cx="${px(x(p.x))}" cy="${px(y(p.y))}" r="3" fill="${colors[i]}" fill-opacity="0.55"/>`);
-    if (g.mean) out.push(`<circle data-role="mean" cx="${px(x(g.mean.x))}" cy="${px(y(g.mean.y))}" r="8" fill="${colors[i]}" stroke="#111" stroke-width="1.5"/>`);
+    if (g.mean)
+      out.push(`<circle data-role="mean" cx="${px(x(g.mean.x))}" cy="${px(y(g.mean.y))}" r="8" fill="${colors[i]}" stroke="#111" stroke-width="1.5"/>`);
     out.push('</g>');
   });
-  const lg = legend(o.groups.map((g, i) => ({ name: g.name, color: colors[i], swatch: 'box' as const })), left, top + plotH + 62, plotW);
+  const lg = legend(
+    o.groups.map((g, i) => ({ name: g.name, color: colors[i], swatch: 'box' as const })),
+    left,
+    top + plotH + 62,
+    plotW,
+  );
   out.push(lg.svg, '</svg>');
   return out.join('');
 }

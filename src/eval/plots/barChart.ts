@@ -36,13 +36,16 @@ export interface BarChartOptions {
  * });
  */
 export function barChart(o: BarChartOptions): string {
-  const ng = o.groups.length, ns = o.series.length;
+  const ng = o.groups.length,
+    ns = o.series.length;
   if (ng === 0 || ns === 0) throw new InvalidArgumentError('barChart needs at least one group and one series');
-  for (const s of o.series) if (s.values.length !== ng) throw new InvalidArgumentError(`barChart series "${s.name}" has ${s.values.length} values for ${ng} groups`);
+  for (const s of o.series)
+    if (s.values.length !== ng) throw new InvalidArgumentError(`barChart series "${s.name}" has ${s.values.length} values for ${ng} groups`);
   // Wide enough for its bars, at most 1000 px (a report's card), so no figure is scaled down to unreadable.
   const W = o.width ?? Math.max(560, Math.min(1000, 90 + ng * (ns * 26 + 40)));
   const title = plotTitle(W, o.title);
-  const right = 24, top = Math.max(52, title.bottom + 22);
+  const right = 24,
+    top = Math.max(52, title.bottom + 22);
   const H = o.height ?? 420;
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
   const entries = o.series.map((s, i) => ({ name: s.name, color: colors[i], swatch: 'box' as const }));
@@ -86,10 +89,17 @@ export function barChart(o: BarChartOptions): string {
         return;
       }
       const yv = clampY(v.y);
-      out.push(`<rect class="bar" data-series="${escapeXml(s.name)}" x="${px(bx + 1)}" y="${px(Math.min(yv, y0))}" width="${px(barW - 2)}" height="${px(Math.max(0.5, Math.abs(yv - y0)))}" fill="${colors[i]}"/>`);
+      out.push(
+        `<rect class="bar" data-series="${escapeXml(s.name)}" x="${px(bx + 1)}" y="${px(Math.min(yv, y0))}" width="${px(barW - 2)}" height="${px(Math.max(0.5, Math.abs(yv - y0)))}" fill="${colors[i]}"/>`,
+      );
       if (v.lo != null && v.hi != null && Number.isFinite(v.lo) && Number.isFinite(v.hi)) {
-        const cx = bx + barW / 2, a = clampY(v.lo), b = clampY(v.hi), cap = Math.min(5, barW / 3);
-        out.push(`<path d="M${px(cx)} ${px(a)}V${px(b)}M${px(cx - cap)} ${px(a)}H${px(cx + cap)}M${px(cx - cap)} ${px(b)}H${px(cx + cap)}" stroke="#222" stroke-width="1.4" fill="none"/>`);
+        const cx = bx + barW / 2,
+          a = clampY(v.lo),
+          b = clampY(v.hi),
+          cap = Math.min(5, barW / 3);
+        out.push(
+          `<path d="M${px(cx)} ${px(a)}V${px(b)}M${px(cx - cap)} ${px(a)}H${px(cx + cap)}M${px(cx - cap)} ${px(b)}H${px(cx + cap)}" stroke="#222" stroke-width="1.4" fill="none"/>`,
+        );
       }
     });
   }
@@ -97,7 +107,11 @@ export function barChart(o: BarChartOptions): string {
   out.push('</g>');
   out.push('<g class="axes" font-size="12" fill="#333">');
   out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${px(top + plotH)}" stroke="#333"/>`);
-  for (const t of visible) out.push(`<line x1="${left - 5}" x2="${left}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#333"/>` + svgText(left - 8, y(t) + 4, formatTick(t, ticks), { 'text-anchor': 'end' }));
+  for (const t of visible)
+    out.push(
+      `<line x1="${left - 5}" x2="${left}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#333"/>` +
+        svgText(left - 8, y(t) + 4, formatTick(t, ticks), { 'text-anchor': 'end' }),
+    );
   const ly = top + plotH + 18;
   groupLines.forEach((_, i) => {
     const cx = left + (i + 0.5) * groupW;

@@ -1,5 +1,19 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { extent, formatTick, legend, type LegendEntry, linearScale, niceTicks, plotTitle, px, stableId, svgOpen, svgText, textBlock, textWidth } from './svg.js';
+import {
+  extent,
+  formatTick,
+  legend,
+  type LegendEntry,
+  linearScale,
+  niceTicks,
+  plotTitle,
+  px,
+  stableId,
+  svgOpen,
+  svgText,
+  textBlock,
+  textWidth,
+} from './svg.js';
 
 /** Options of {@link heatmap}. */
 export interface HeatmapOptions {
@@ -92,11 +106,14 @@ const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v
  * });
  */
 export function heatmap(o: HeatmapOptions): string {
-  const nr = o.rows.length, nc = o.cols.length;
+  const nr = o.rows.length,
+    nc = o.cols.length;
   if (nr === 0 || nc === 0) throw new InvalidArgumentError('heatmap needs at least one row and one column');
   if (o.values.length !== nr || o.values.some((r) => r.length !== nc)) throw new InvalidArgumentError(`heatmap values must be ${nr} rows × ${nc} columns`);
-  if (o.dimmed && (o.dimmed.length !== nr || o.dimmed.some((r) => r.length !== nc))) throw new InvalidArgumentError(`heatmap dimmed must be ${nr} rows × ${nc} columns, like values`);
-  if (o.highlight && !(o.highlight.row >= 0 && o.highlight.row < nr && o.highlight.col >= 0 && o.highlight.col < nc)) throw new InvalidArgumentError('heatmap highlight is outside the grid');
+  if (o.dimmed && (o.dimmed.length !== nr || o.dimmed.some((r) => r.length !== nc)))
+    throw new InvalidArgumentError(`heatmap dimmed must be ${nr} rows × ${nc} columns, like values`);
+  if (o.highlight && !(o.highlight.row >= 0 && o.highlight.row < nr && o.highlight.col >= 0 && o.highlight.col < nc))
+    throw new InvalidArgumentError('heatmap highlight is outside the grid');
   const center = o.center ?? 0;
   const digits = o.digits ?? 2;
   const [vmin, vmax] = extent(o.values.flat(), [center - 1, center + 1]);
@@ -122,10 +139,14 @@ export function heatmap(o: HeatmapOptions): string {
   const W = o.width ?? Math.max(460, Math.ceil(2 * M + leftNeed + nc * prefCell));
   const avail = W - 2 * M - leftNeed;
   const cell = Math.min(90, avail / nc);
-  if (cell < minCell) throw new InvalidArgumentError(`heatmap width ${W} leaves ${Math.floor(cell)} px per column, and ${nc} columns of values like "${labels.flat().reduce((a, b) => (b.length > a.length ? b : a))}" need ${Math.ceil(minCell)} px each: give a width of at least ${Math.ceil(2 * M + leftNeed + nc * minCell)} or fewer digits`);
+  if (cell < minCell)
+    throw new InvalidArgumentError(
+      `heatmap width ${W} leaves ${Math.floor(cell)} px per column, and ${nc} columns of values like "${labels.flat().reduce((a, b) => (b.length > a.length ? b : a))}" need ${Math.ceil(minCell)} px each: give a width of at least ${Math.ceil(2 * M + leftNeed + nc * minCell)} or fewer digits`,
+    );
   const fontSize = clamp(((cell - 6) * 13) / label13, 9, 13);
   const cellH = clamp(cell * 0.6, Math.max(24, fontSize + 10, yRotated ? (yLabelW + 8) / nr : 0), 44);
-  const gridW = nc * cell, gridH = nr * cellH;
+  const gridW = nc * cell,
+    gridH = nr * cellH;
   const gx = M + leftNeed + (avail - gridW) / 2;
 
   const title = plotTitle(W, o.title);
@@ -147,20 +168,32 @@ export function heatmap(o: HeatmapOptions): string {
   for (let r = 0; r < nr; r++) {
     for (let c = 0; c < nc; c++) {
       const v = o.values[r][c];
-      const x = gx + c * cell, y = gy + r * cellH;
+      const x = gx + c * cell,
+        y = gy + r * cellH;
       const fill = isMissing(v) ? MISSING_COLOR : colorOf(v);
       const isDark = brightness(fill) < 0.45;
       out.push(`<rect x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cellH)}" fill="${fill}" stroke="#ffffff" stroke-width="1"/>`);
       const hatched = o.dimmed?.[r]?.[c] ?? false;
-      if (hatched) out.push(`<rect class="hatched" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cellH)}" fill="url(#${isDark ? light : dark})"/>`);
+      if (hatched)
+        out.push(`<rect class="hatched" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cellH)}" fill="url(#${isDark ? light : dark})"/>`);
       // On hatched cells a halo of the cell's own colour (stroke painted under the glyphs) keeps the value readable.
       const halo: Record<string, string | number> = hatched ? { stroke: fill, 'stroke-width': 4, 'stroke-linejoin': 'round', 'paint-order': 'stroke' } : {};
-      out.push(svgText(x + cell / 2, y + cellH / 2 + fontSize * 0.36, labels[r][c], { 'text-anchor': 'middle', 'font-size': px(fontSize), fill: isDark ? '#ffffff' : '#111111', ...halo, class: 'cell' }));
+      out.push(
+        svgText(x + cell / 2, y + cellH / 2 + fontSize * 0.36, labels[r][c], {
+          'text-anchor': 'middle',
+          'font-size': px(fontSize),
+          fill: isDark ? '#ffffff' : '#111111',
+          ...halo,
+          class: 'cell',
+        }),
+      );
     }
   }
   if (o.highlight) {
     const { row, col } = o.highlight;
-    out.push(`<rect class="highlight" x="${px(gx + col * cell + 1.5)}" y="${px(gy + row * cellH + 1.5)}" width="${px(cell - 3)}" height="${px(cellH - 3)}" fill="none" stroke="#000000" stroke-width="3"/>`);
+    out.push(
+      `<rect class="highlight" x="${px(gx + col * cell + 1.5)}" y="${px(gy + row * cellH + 1.5)}" width="${px(cell - 3)}" height="${px(cellH - 3)}" fill="none" stroke="#000000" stroke-width="3"/>`,
+    );
   }
   out.push('</g>');
 
@@ -171,20 +204,34 @@ export function heatmap(o: HeatmapOptions): string {
   colLabels.forEach((c, i) => {
     const cx = gx + i * cell + cell / 2;
     const top = gy + gridH + 6;
-    out.push(rotateCols ? svgText(cx + 4, top, c, { 'text-anchor': 'end', transform: `rotate(-90 ${px(cx + 4)} ${px(top)})` }) : svgText(cx, colY, c, { 'text-anchor': 'middle' }));
+    out.push(
+      rotateCols
+        ? svgText(cx + 4, top, c, { 'text-anchor': 'end', transform: `rotate(-90 ${px(cx + 4)} ${px(top)})` })
+        : svgText(cx, colY, c, { 'text-anchor': 'middle' }),
+    );
   });
   let y = gy + gridH + colLabelH + 14;
   const xl = centredBlock(o.xLabel ?? 'alpha', gx + gridW / 2, y, 13, W);
   out.push(xl.svg);
   y += xl.height;
-  if (yRotated) out.push(svgText(M + 8, gy + gridH / 2, yLabel, { 'text-anchor': 'middle', 'font-size': 13, transform: `rotate(-90 ${px(M + 8)} ${px(gy + gridH / 2)})`, dy: '0.35em' }));
+  if (yRotated)
+    out.push(
+      svgText(M + 8, gy + gridH / 2, yLabel, {
+        'text-anchor': 'middle',
+        'font-size': 13,
+        transform: `rotate(-90 ${px(M + 8)} ${px(gy + gridH / 2)})`,
+        dy: '0.35em',
+      }),
+    );
   else out.push(svgText(gx - 8, gy - 10, yLabel, { 'text-anchor': 'end', 'font-size': 13 }));
   out.push('</g>');
 
   // Colour bar: horizontal, under the grid, ticks below it and its label under them.
   const barLen = clamp(gridW, 200, Math.min(360, W - 2 * M - 40));
   const bx = clamp(gx + gridW / 2 - barLen / 2, M + 20, W - M - 20 - barLen);
-  const barY = y + 4, barH = 12, steps = 48;
+  const barY = y + 4,
+    barH = 12,
+    steps = 48;
   out.push('<g class="colorbar">');
   for (let i = 0; i < steps; i++) {
     const v = domain[0] + ((i + 0.5) / steps) * (domain[1] - domain[0]);
@@ -197,7 +244,11 @@ export function heatmap(o: HeatmapOptions): string {
   const all = ticks;
   if (ticks.length > 1 && bxs(ticks[1]) - bxs(ticks[0]) < tickW + 8) ticks = ticks.filter((_, i) => i % 2 === 0);
   const tickY = barY + barH;
-  for (const t of ticks) out.push(`<line x1="${px(bxs(t))}" x2="${px(bxs(t))}" y1="${px(tickY)}" y2="${px(tickY + 4)}" stroke="#333"/>` + svgText(bxs(t), tickY + 16, formatTick(t, all), { 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }));
+  for (const t of ticks)
+    out.push(
+      `<line x1="${px(bxs(t))}" x2="${px(bxs(t))}" y1="${px(tickY)}" y2="${px(tickY + 4)}" stroke="#333"/>` +
+        svgText(bxs(t), tickY + 16, formatTick(t, all), { 'text-anchor': 'middle', 'font-size': 11, fill: '#333' }),
+    );
   y = tickY + 20;
   if (o.colorLabel) {
     const cl = centredBlock(o.colorLabel, bx + barLen / 2, y + 14, 12, W);

@@ -1,5 +1,20 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { axisLabel, escapeXml, extent, formatTick, legend, linearScale, niceTicks, PALETTE, plotTitle, px, stableId, svgOpen, svgText, wrapText } from './svg.js';
+import {
+  axisLabel,
+  escapeXml,
+  extent,
+  formatTick,
+  legend,
+  linearScale,
+  niceTicks,
+  PALETTE,
+  plotTitle,
+  px,
+  stableId,
+  svgOpen,
+  svgText,
+  wrapText,
+} from './svg.js';
 
 /** One point of a series: the mean `y` at `x`, with optional confidence bounds. `y: null` breaks the line. */
 export interface LinePoint {
@@ -65,13 +80,19 @@ export function lineChart(o: LineChartOptions): string {
   const title = plotTitle(W, o.title);
   const top = Math.max(52, title.bottom + 22);
   const colors = o.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]);
-  const legendEntries = o.series.map((s, i) => ({ name: s.name + (s.axis === 'right' ? ' (right axis)' : ''), color: colors[i], dashed: s.dashed ?? s.axis === 'right', swatch: 'line' as const }));
+  const legendEntries = o.series.map((s, i) => ({
+    name: s.name + (s.axis === 'right' ? ' (right axis)' : ''),
+    color: colors[i],
+    dashed: s.dashed ?? s.axis === 'right',
+    swatch: 'line' as const,
+  }));
   const heightFor = (plotW: number) => H - top - (58 + legend(legendEntries, 0, 0, plotW).height + 8);
   // Axis labels longer than the plot is high wrap onto more lines, each widening its margin by 15 px.
   const wrapAt = Math.max(40, heightFor(W - 144) - 24);
   const yLines = wrapText(o.yLabel, 13, wrapAt);
   const rLines = hasRight ? wrapText(o.rightLabel ?? 'right axis', 13, wrapAt) : [];
-  const left = 72 + 15 * (yLines.length - 1), right = hasRight ? 72 + 15 * (rLines.length - 1) : 28;
+  const left = 72 + 15 * (yLines.length - 1),
+    right = hasRight ? 72 + 15 * (rLines.length - 1) : 28;
   const plotW = W - left - right;
   const plotH = heightFor(plotW);
   if (plotW < 80 || plotH < 80) throw new InvalidArgumentError(`lineChart ${W}×${H} is too small for its axes and legend`);
@@ -104,8 +125,10 @@ export function lineChart(o: LineChartOptions): string {
   for (const t of visibleY) out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#e3e3e3"/>`);
   for (const t of xTicks) out.push(`<line x1="${px(x(t))}" x2="${px(x(t))}" y1="${top}" y2="${px(top + plotH)}" stroke="#eeeeee"/>`);
   if (o.zeroLines ?? true) {
-    if (yDomain[0] < 0 && yDomain[1] > 0) out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(0))}" y2="${px(y(0))}" stroke="#888" stroke-dasharray="2 3"/>`);
-    if (xDomain[0] < 0 && xDomain[1] > 0) out.push(`<line x1="${px(x(0))}" x2="${px(x(0))}" y1="${top}" y2="${px(top + plotH)}" stroke="#888" stroke-dasharray="2 3"/>`);
+    if (yDomain[0] < 0 && yDomain[1] > 0)
+      out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(y(0))}" y2="${px(y(0))}" stroke="#888" stroke-dasharray="2 3"/>`);
+    if (xDomain[0] < 0 && xDomain[1] > 0)
+      out.push(`<line x1="${px(x(0))}" x2="${px(x(0))}" y1="${top}" y2="${px(top + plotH)}" stroke="#888" stroke-dasharray="2 3"/>`);
   }
   out.push('</g>');
   // axes
@@ -113,11 +136,23 @@ export function lineChart(o: LineChartOptions): string {
   out.push(`<g class="axes" font-size="12" fill="#333">`);
   out.push(`<line x1="${left}" x2="${px(left + plotW)}" y1="${px(axisY)}" y2="${px(axisY)}" stroke="#333"/>`);
   out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${px(axisY)}" stroke="#333"/>`);
-  for (const t of xTicks) out.push(`<line x1="${px(x(t))}" x2="${px(x(t))}" y1="${px(axisY)}" y2="${px(axisY + 5)}" stroke="#333"/>` + svgText(x(t), axisY + 19, xLabelOf(t), { 'text-anchor': 'middle' }));
-  for (const t of visibleY) out.push(`<line x1="${left - 5}" x2="${left}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#333"/>` + svgText(left - 8, y(t) + 4, formatTick(t, yTicks), { 'text-anchor': 'end' }));
+  for (const t of xTicks)
+    out.push(
+      `<line x1="${px(x(t))}" x2="${px(x(t))}" y1="${px(axisY)}" y2="${px(axisY + 5)}" stroke="#333"/>` +
+        svgText(x(t), axisY + 19, xLabelOf(t), { 'text-anchor': 'middle' }),
+    );
+  for (const t of visibleY)
+    out.push(
+      `<line x1="${left - 5}" x2="${left}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#333"/>` +
+        svgText(left - 8, y(t) + 4, formatTick(t, yTicks), { 'text-anchor': 'end' }),
+    );
   if (hasRight) {
     out.push(`<line x1="${px(left + plotW)}" x2="${px(left + plotW)}" y1="${top}" y2="${px(axisY)}" stroke="#333"/>`);
-    for (const t of rTicks) out.push(`<line x1="${px(left + plotW)}" x2="${px(left + plotW + 5)}" y1="${px(yr(t))}" y2="${px(yr(t))}" stroke="#333"/>` + svgText(left + plotW + 8, yr(t) + 4, formatTick(t, rTicks), { 'text-anchor': 'start' }));
+    for (const t of rTicks)
+      out.push(
+        `<line x1="${px(left + plotW)}" x2="${px(left + plotW + 5)}" y1="${px(yr(t))}" y2="${px(yr(t))}" stroke="#333"/>` +
+          svgText(left + plotW + 8, yr(t) + 4, formatTick(t, rTicks), { 'text-anchor': 'start' }),
+      );
     out.push(axisLabel(rLines, left + plotW + 56, top + plotH / 2, 'right'));
   }
   out.push(svgText(left + plotW / 2, axisY + 42, o.xLabel, { 'text-anchor': 'middle', 'font-size': 13 }));
@@ -133,7 +168,10 @@ export function lineChart(o: LineChartOptions): string {
     const runs: LinePoint[][] = [];
     let run: LinePoint[] = [];
     for (const p of pts) {
-      if (p.y === null || !Number.isFinite(p.y)) { if (run.length) runs.push(run); run = []; } else run.push(p);
+      if (p.y === null || !Number.isFinite(p.y)) {
+        if (run.length) runs.push(run);
+        run = [];
+      } else run.push(p);
     }
     if (run.length) runs.push(run);
     const hasCI = (p: LinePoint) => p.lo != null && p.hi != null && Number.isFinite(p.lo) && Number.isFinite(p.hi);
@@ -152,11 +190,16 @@ export function lineChart(o: LineChartOptions): string {
       for (const p of pts.filter((q) => q.y !== null && hasCI(q))) {
         if (style === 'band' && runs.some((r) => r.length >= 2 && r.includes(p))) continue;
         const cx = x(p.x);
-        out.push(`<path d="M${px(cx)} ${px(ys(p.lo as number))}V${px(ys(p.hi as number))}M${px(cx - 4)} ${px(ys(p.lo as number))}H${px(cx + 4)}M${px(cx - 4)} ${px(ys(p.hi as number))}H${px(cx + 4)}" stroke="${c}" stroke-width="1.5" fill="none"/>`);
+        out.push(
+          `<path d="M${px(cx)} ${px(ys(p.lo as number))}V${px(ys(p.hi as number))}M${px(cx - 4)} ${px(ys(p.lo as number))}H${px(cx + 4)}M${px(cx - 4)} ${px(ys(p.hi as number))}H${px(cx + 4)}" stroke="${c}" stroke-width="1.5" fill="none"/>`,
+        );
       }
     }
     for (const r of runs) {
-      if (r.length >= 2) out.push(`<polyline points="${r.map((p) => `${px(x(p.x))},${px(ys(p.y as number))}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2.5"${(s.dashed ?? s.axis === 'right') ? ' stroke-dasharray="6 4"' : ''}/>`);
+      if (r.length >= 2)
+        out.push(
+          `<polyline points="${r.map((p) => `${px(x(p.x))},${px(ys(p.y as number))}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2.5"${(s.dashed ?? s.axis === 'right') ? ' stroke-dasharray="6 4"' : ''}/>`,
+        );
       for (const p of r) out.push(`<circle cx="${px(x(p.x))}" cy="${px(ys(p.y as number))}" r="4" fill="${c}" stroke="#fff" stroke-width="1"/>`);
     }
     out.push('</g>');

@@ -92,7 +92,9 @@ export function linearScale(domain: readonly [number, number], range: readonly [
  * @example svgText(10, 20, 'a < b', { 'text-anchor': 'middle' });
  */
 export function svgText(x: number, y: number, text: string, attrs: Record<string, string | number> = {}): string {
-  const a = Object.entries(attrs).map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`).join('');
+  const a = Object.entries(attrs)
+    .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
+    .join('');
   return `<text x="${px(x)}" y="${px(y)}"${a}>${escapeXml(text)}</text>`;
 }
 
@@ -121,7 +123,14 @@ export function textBlock(
  * @example const t = plotTitle(720, 'formal: dose–response at layer 3'); out.push(t.svg); const top = t.bottom + 20;
  */
 export function plotTitle(width: number, title: string): { svg: string; bottom: number } {
-  const b = textBlock(width / 2, 28, title, { size: 17, bold: true, maxWidth: width - 24, anchor: 'middle', lineHeight: 21, attrs: { fill: '#111', class: 'title' } });
+  const b = textBlock(width / 2, 28, title, {
+    size: 17,
+    bold: true,
+    maxWidth: width - 24,
+    anchor: 'middle',
+    lineHeight: 21,
+    attrs: { fill: '#111', class: 'title' },
+  });
   return { svg: b.svg, bottom: 28 + b.height - 21 + 6 };
 }
 
@@ -157,7 +166,8 @@ export function svgOpen(width: number, height: number, title: string, kind: stri
  * @example extent([3, null, -1, NaN]); // [-1, 3]
  */
 export function extent(values: Iterable<number | null | undefined>, fallback: [number, number] = [0, 1]): [number, number] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of values) {
     if (v === null || v === undefined || !Number.isFinite(v)) continue;
     if (v < lo) lo = v;
@@ -200,18 +210,28 @@ export interface LegendEntry {
  * @example const { svg, height } = legend([{ name: 'formality', color: PALETTE[0], swatch: 'line' }], 72, 400, 600);
  */
 export function legend(entries: LegendEntry[], x: number, y: number, maxWidth: number): { svg: string; height: number } {
-  const size = 12, rowH = 18, lineH = 15;
-  let cx = x, cy = y, rowLines = 1;
+  const size = 12,
+    rowH = 18,
+    lineH = 15;
+  let cx = x,
+    cy = y,
+    rowLines = 1;
   const parts: string[] = [];
   for (const e of entries) {
     const lines = wrapText(e.name, size, Math.max(40, maxWidth - 22));
     const w = 22 + Math.max(...lines.map((l) => textWidth(l, size))) + 18;
-    if (cx > x && cx + w - 18 > x + maxWidth) { cx = x; cy += rowH + (rowLines - 1) * lineH; rowLines = 1; }
-    const sw = e.swatch === 'line'
-      ? `<line x1="${px(cx)}" y1="${px(cy)}" x2="${px(cx + 16)}" y2="${px(cy)}" stroke="${e.color}" stroke-width="2.5"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/><circle cx="${px(cx + 8)}" cy="${px(cy)}" r="3" fill="${e.color}"/>`
-      : e.swatch === 'outline'
-        ? `<rect x="${px(cx + 1.5)}" y="${px(cy - 6.5)}" width="13" height="13" fill="#ffffff" stroke="${e.color}" stroke-width="3"/>`
-        : `<rect x="${px(cx + 1)}" y="${px(cy - 7)}" width="14" height="14" fill="${e.color}"${e.pattern ? '' : ' stroke="#999" stroke-width="0.5"'}/>` + (e.pattern ? `<rect x="${px(cx + 1)}" y="${px(cy - 7)}" width="14" height="14" fill="url(#${e.pattern})" stroke="#999" stroke-width="0.5"/>` : '');
+    if (cx > x && cx + w - 18 > x + maxWidth) {
+      cx = x;
+      cy += rowH + (rowLines - 1) * lineH;
+      rowLines = 1;
+    }
+    const sw =
+      e.swatch === 'line'
+        ? `<line x1="${px(cx)}" y1="${px(cy)}" x2="${px(cx + 16)}" y2="${px(cy)}" stroke="${e.color}" stroke-width="2.5"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/><circle cx="${px(cx + 8)}" cy="${px(cy)}" r="3" fill="${e.color}"/>`
+        : e.swatch === 'outline'
+          ? `<rect x="${px(cx + 1.5)}" y="${px(cy - 6.5)}" width="13" height="13" fill="#ffffff" stroke="${e.color}" stroke-width="3"/>`
+          : `<rect x="${px(cx + 1)}" y="${px(cy - 7)}" width="14" height="14" fill="${e.color}"${e.pattern ? '' : ' stroke="#999" stroke-width="0.5"'}/>` +
+            (e.pattern ? `<rect x="${px(cx + 1)}" y="${px(cy - 7)}" width="14" height="14" fill="url(#${e.pattern})" stroke="#999" stroke-width="0.5"/>` : '');
     const text = lines.map((l, i) => svgText(cx + 22, cy + 4 + i * lineH, l, { 'font-size': size, fill: '#222' })).join('');
     parts.push(`<g class="legend-entry">${sw}${text}</g>`);
     rowLines = Math.max(rowLines, lines.length);

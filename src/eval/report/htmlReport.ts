@@ -171,7 +171,9 @@ const headerHtml = (h: string) => escapeXml(h).replace(/([:/_])/g, '$1<wbr>');
 
 function renderTable(t: ReportTable): string {
   const digits = t.digits ?? 3;
-  for (const [i, r] of t.rows.entries()) if (r.length !== t.header.length) throw new InvalidArgumentError(`report table "${t.title ?? ''}": row ${i} has ${r.length} cells for ${t.header.length} columns`);
+  for (const [i, r] of t.rows.entries())
+    if (r.length !== t.header.length)
+      throw new InvalidArgumentError(`report table "${t.title ?? ''}": row ${i} has ${r.length} cells for ${t.header.length} columns`);
   const numericCol = t.header.map((_, j) => t.rows.length > 0 && t.rows.every((r) => isNumeric(r[j])));
   const head = `<thead><tr>${t.header.map((h, j) => `<th scope="col"${numericCol[j] ? ' class="num"' : ''}>${headerHtml(h)}</th>`).join('')}</tr></thead>`;
   const body = t.rows.map((r) => `<tr>${r.map((c) => `<td${isNumeric(c) ? ' class="num"' : ''}>${cellHtml(c, digits)}</td>`).join('')}</tr>`).join('\n');
@@ -184,7 +186,11 @@ function renderExamples(e: ReportExamples): string {
     .map((g) => {
       const items = g.items
         .map((it) => {
-          const scores = it.scores ? `<div class="scores">${Object.entries(it.scores).map(([k, v]) => `<span>${escapeXml(k)}: <b>${escapeXml(formatNumber(v, 2))}</b></span>`).join('')}</div>` : '';
+          const scores = it.scores
+            ? `<div class="scores">${Object.entries(it.scores)
+                .map(([k, v]) => `<span>${escapeXml(k)}: <b>${escapeXml(formatNumber(v, 2))}</b></span>`)
+                .join('')}</div>`
+            : '';
           const note = it.note ? `<div class="q">${escapeXml(it.note)}</div>` : '';
           return `<div class="example"><div class="q">Q: ${escapeXml(it.question)}</div><div class="a">${escapeXml(it.answer)}</div>${scores}${note}</div>`;
         })

@@ -80,12 +80,16 @@ export function readCompletion(body: unknown): Completion {
   if (lp && typeof lp === 'object') {
     const first = Array.isArray(lp.content) ? (lp.content[0] as Record<string, unknown> | undefined) : undefined;
     if (first && Array.isArray(first.top_logprobs) && first.top_logprobs.length > 0) {
-      tops = (first.top_logprobs as Array<Record<string, unknown>>).filter((t) => typeof t.token === 'string' && typeof t.logprob === 'number').map((t) => ({ token: t.token as string, logprob: t.logprob as number }));
+      tops = (first.top_logprobs as Array<Record<string, unknown>>)
+        .filter((t) => typeof t.token === 'string' && typeof t.logprob === 'number')
+        .map((t) => ({ token: t.token as string, logprob: t.logprob as number }));
     } else if (first && typeof first.token === 'string' && typeof first.logprob === 'number') {
       tops = [{ token: first.token, logprob: first.logprob }];
     } else if (Array.isArray(lp.top_logprobs) && lp.top_logprobs[0] && typeof lp.top_logprobs[0] === 'object') {
       // legacy completions layout: [{ token: logprob, ... }] per position
-      tops = Object.entries(lp.top_logprobs[0] as Record<string, unknown>).filter(([, v]) => typeof v === 'number').map(([token, v]) => ({ token, logprob: v as number }));
+      tops = Object.entries(lp.top_logprobs[0] as Record<string, unknown>)
+        .filter(([, v]) => typeof v === 'number')
+        .map(([token, v]) => ({ token, logprob: v as number }));
     }
   }
   return { content, finishReason, tops };

@@ -94,7 +94,9 @@ export interface JudgeOptions {
 /** The judge scorer: a {@link Scorer} with metrics `trait` and/or `coherence`, plus outcome counts. */
 export interface JudgeScorer extends Scorer {
   /** Scores answers and returns every judgement's detail and this call's counts. */
-  judge(items: ScoreItem[]): Promise<{ rows: Array<Record<string, ScoreValue>>; details: Array<Record<string, JudgeDetail>>; counts: Record<string, JudgeCounts> }>;
+  judge(
+    items: ScoreItem[],
+  ): Promise<{ rows: Array<Record<string, ScoreValue>>; details: Array<Record<string, JudgeDetail>>; counts: Record<string, JudgeCounts> }>;
   /** Counts since the scorer was made (or last reset), per metric: refusals and unparseable replies are counted, not dropped. */
   counts(): Record<string, JudgeCounts>;
   resetCounts(): void;
@@ -102,7 +104,11 @@ export interface JudgeScorer extends Scorer {
 
 /** An HTTP status that retrying will not fix. */
 class FatalHttpError extends Error {
-  constructor(message: string, readonly status: number, readonly body: string) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(message);
   }
 }
@@ -149,7 +155,8 @@ export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
   const textMaxTokens = o.textMaxTokens ?? 8;
   const minMass = o.minMass ?? 0.25;
   const endpoint: ChatEndpoint = { baseURL: o.baseURL, apiKey: o.apiKey, fetch: o.fetch };
-  for (const [k, v] of Object.entries({ concurrency, textMaxTokens })) if (!(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`judge option ${k} must be a positive integer, got ${v}`);
+  for (const [k, v] of Object.entries({ concurrency, textMaxTokens }))
+    if (!(Number.isInteger(v) && v >= 1)) throw new InvalidArgumentError(`judge option ${k} must be a positive integer, got ${v}`);
   if (!(Number.isInteger(retries) && retries >= 0)) throw new InvalidArgumentError(`judge option retries must be a whole number ≥ 0, got ${retries}`);
   if (!(timeoutMs > 0)) throw new InvalidArgumentError(`judge option timeoutMs must be positive, got ${timeoutMs}`);
   let textOnly = o.mode === 'text';
@@ -169,7 +176,8 @@ export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
         if (!res.ok) {
           const retryAfter = Number(res.headers.get('retry-after'));
           if (Number.isFinite(retryAfter) && retryAfter > 0) wait = Math.min(30_000, retryAfter * 1000);
-          if (res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500) throw new ProtocolError(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+          if (res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500)
+            throw new ProtocolError(`HTTP ${res.status}: ${text.slice(0, 200)}`);
           throw new FatalHttpError(`the judge endpoint ${url} answered HTTP ${res.status}: ${text.slice(0, 300)}`, res.status, text);
         }
         let json: unknown;
@@ -227,7 +235,13 @@ export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
   }
 
   async function judge(items: ScoreItem[]) {
-    const jobs = items.flatMap((it, i) => metrics.map((m) => ({ i, m, prompt: renderPrompt(templates[m], { trait: o.trait?.name ?? '', description: o.trait?.description ?? '', question: it.question, answer: it.answer }) })));
+    const jobs = items.flatMap((it, i) =>
+      metrics.map((m) => ({
+        i,
+        m,
+        prompt: renderPrompt(templates[m], { trait: o.trait?.name ?? '', description: o.trait?.description ?? '', question: it.question, answer: it.answer }),
+      })),
+    );
     const details: Array<Record<string, JudgeDetail>> = items.map(() => ({}));
     const controller = new AbortController();
     let next = 0;
@@ -248,7 +262,11 @@ export function createJudgeScorer(o: JudgeOptions): JudgeScorer {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, jobs.length)) }, worker));
     const counts: Record<string, JudgeCounts> = Object.fromEntries(metrics.map((m) => [m, newCounts()]));
-    for (const d of details) for (const m of metrics) { counts[m][d[m].outcome]++; total[m][d[m].outcome]++; }
+    for (const d of details)
+      for (const m of metrics) {
+        counts[m][d[m].outcome]++;
+        total[m][d[m].outcome]++;
+      }
     const rows = details.map((d) => Object.fromEntries(metrics.map((m) => [m, d[m].value])) as Record<string, ScoreValue>);
     return { rows, details, counts };
   }

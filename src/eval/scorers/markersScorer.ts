@@ -43,14 +43,17 @@ export function parseMarkerSpec(json: unknown, source = 'marker file'): MarkerSp
   let scoring: string | undefined;
   for (const [key, value] of Object.entries(json)) {
     if (key === 'axes') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError(`${source}: "axes" must be an object such as {"formality": ["formal", "casual"]}.`);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        throw new InvalidArgumentError(`${source}: "axes" must be an object such as {"formality": ["formal", "casual"]}.`);
       axes = {};
       for (const [axis, pair] of Object.entries(value)) {
-        if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((p) => typeof p === 'string')) throw new InvalidArgumentError(`${source}: axis "${axis}" must be a pair of list names, e.g. ["formal", "casual"].`);
+        if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((p) => typeof p === 'string'))
+          throw new InvalidArgumentError(`${source}: axis "${axis}" must be a pair of list names, e.g. ["formal", "casual"].`);
         axes[axis] = [pair[0], pair[1]];
       }
     } else if (Array.isArray(value)) {
-      if (!value.every((m) => typeof m === 'string' && m.length > 0)) throw new InvalidArgumentError(`${source}: list "${key}" must hold non-empty strings only.`);
+      if (!value.every((m) => typeof m === 'string' && m.length > 0))
+        throw new InvalidArgumentError(`${source}: list "${key}" must hold non-empty strings only.`);
       lists[key] = value.map((m: string) => m.toLowerCase());
     } else if (typeof value === 'string') {
       if (key === 'scoring') scoring = value;

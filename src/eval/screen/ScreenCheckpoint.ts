@@ -62,7 +62,8 @@ export class ScreenCheckpoint {
       }
       if (first) {
         const h = rec as (ScreenHeader & { object?: string }) | undefined;
-        if (!complete || !h || h.object !== KIND) throw new InvalidArgumentError(`${this.file} is not a screening checkpoint; delete it or choose another output folder.`);
+        if (!complete || !h || h.object !== KIND)
+          throw new InvalidArgumentError(`${this.file} is not a screening checkpoint; delete it or choose another output folder.`);
         if (h.fingerprint !== header.fingerprint) {
           throw new InvalidArgumentError(
             `${this.file} was made with other settings (personas, layers, model or generation options): its samples cannot be mixed with this run's. Delete it (or pass --restart) to start over.`,

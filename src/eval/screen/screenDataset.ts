@@ -44,7 +44,16 @@ export interface ScreenRunStats {
  */
 export function screenFingerprint(model: LanguageModel, o: ScreenOptions, dirs: { name: string; layer: number; dir: Float32Array }[]): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ model: model.config.modelType, L: model.numLayers, H: model.hiddenSize, maxNewTokens: o.maxNewTokens ?? DEFAULTS.screen.maxNewTokens, temperature: o.temperature ?? DEFAULTS.screen.temperature, seed: o.seed ?? DEFAULTS.screen.seed }));
+  h.update(
+    JSON.stringify({
+      model: model.config.modelType,
+      L: model.numLayers,
+      H: model.hiddenSize,
+      maxNewTokens: o.maxNewTokens ?? DEFAULTS.screen.maxNewTokens,
+      temperature: o.temperature ?? DEFAULTS.screen.temperature,
+      seed: o.seed ?? DEFAULTS.screen.seed,
+    }),
+  );
   for (const d of dirs) h.update(`${d.name}@${d.layer}:`).update(new Uint8Array(d.dir.buffer, d.dir.byteOffset, d.dir.byteLength));
   return h.digest('hex').slice(0, 32);
 }
@@ -69,10 +78,16 @@ export async function screenDataset(model: LanguageModel, o: ScreenOptions): Pro
   const bs = o.batchSize ?? DEFAULTS.screen.batchSize;
   if (!(Number.isInteger(bs) && bs >= 1)) throw new InvalidArgumentError(`batchSize must be a positive integer; got ${bs}.`);
   const ckpt = new ScreenCheckpoint(o.checkpoint);
-  const done = await ckpt.open({ fingerprint: screenFingerprint(model, o, dirs), dataset: o.dataset, personas: dirs.map((d) => ({ name: d.name, layer: d.layer })), unit: MONITOR_UNIT });
+  const done = await ckpt.open({
+    fingerprint: screenFingerprint(model, o, dirs),
+    dataset: o.dataset,
+    personas: dirs.map((d) => ({ name: d.name, layer: d.layer })),
+    unit: MONITOR_UNIT,
+  });
   let total = 0;
   for await (const s of readChatJsonl(o.dataset)) {
-    if (s.response === undefined) throw new InvalidArgumentError(`${o.dataset}:${s.line}: a screened sample needs a response (an "assistant" field or a final assistant message).`);
+    if (s.response === undefined)
+      throw new InvalidArgumentError(`${o.dataset}:${s.line}: a screened sample needs a response (an "assistant" field or a final assistant message).`);
     total++;
   }
   const resumed = done.size;
@@ -106,10 +121,19 @@ export async function screenDataset(model: LanguageModel, o: ScreenOptions): Pro
   return { total, resumed, screened, checkpoint: o.checkpoint };
 }
 
-async function screenBatch(model: LanguageModel, batch: ChatSample[], dirs: { name: string; layer: number; dir: Float32Array }[], o: ScreenOptions): Promise<ScreenRecord[]> {
+async function screenBatch(
+  model: LanguageModel,
+  batch: ChatSample[],
+  dirs: { name: string; layer: number; dir: Float32Array }[],
+  o: ScreenOptions,
+): Promise<ScreenRecord[]> {
   const temperature = o.temperature ?? DEFAULTS.screen.temperature;
   const own = await model.generateRows(
-    batch.map((s) => ({ prompt: s.messages, maxNewTokens: o.maxNewTokens ?? DEFAULTS.screen.maxNewTokens, sampling: temperature > 0 ? { temperature, seed: (o.seed ?? DEFAULTS.screen.seed) + s.line } : undefined })),
+    batch.map((s) => ({
+      prompt: s.messages,
+      maxNewTokens: o.maxNewTokens ?? DEFAULTS.screen.maxNewTokens,
+      sampling: temperature > 0 ? { temperature, seed: (o.seed ?? DEFAULTS.screen.seed) + s.line } : undefined,
+    })),
     { signal: o.signal, ignoreHooks: true },
   );
   const seqs = batch.flatMap((s, i) => {

@@ -36,7 +36,15 @@ export async function summarizeScreen(checkpoint: string, top: number): Promise<
   const header = await ckpt.header();
   const samples: ScreenedSample[] = [];
   for await (const r of ckpt.records()) {
-    samples.push({ line: r.line, ...(r.id !== undefined ? { id: r.id } : {}), dataset: r.dataset, generated: r.generated, difference: r.dataset.map((x, k) => x - r.generated[k]), rank: [], flagged: [] });
+    samples.push({
+      line: r.line,
+      ...(r.id !== undefined ? { id: r.id } : {}),
+      dataset: r.dataset,
+      generated: r.generated,
+      difference: r.dataset.map((x, k) => x - r.generated[k]),
+      rank: [],
+      flagged: [],
+    });
   }
   samples.sort((a, b) => a.line - b.line);
   const n = samples.length;
@@ -48,7 +56,13 @@ export async function summarizeScreen(checkpoint: string, top: number): Promise<
       samples[i].flagged[j] = r < k;
     });
     const sorted = order.map((i) => samples[i].difference[j]);
-    return { name: p.name, layer: p.layer, flagged: Math.min(k, n), threshold: n ? sorted[Math.min(k, n) - 1] : null, median: n ? sorted[Math.floor((n - 1) / 2)] : null };
+    return {
+      name: p.name,
+      layer: p.layer,
+      flagged: Math.min(k, n),
+      threshold: n ? sorted[Math.min(k, n) - 1] : null,
+      median: n ? sorted[Math.floor((n - 1) / 2)] : null,
+    };
   });
   return { header, top, n, personas, samples };
 }
@@ -65,7 +79,9 @@ const csvCell = (v: string | number | boolean | undefined): string => {
  * @example await fs.writeFile('screen.csv', screenCsv(summary));
  */
 export function screenCsv(s: ScreenSummary): string {
-  const rows = s.samples.flatMap((x) => s.personas.map((p, j) => [x.line, x.id, p.name, p.layer, x.dataset[j], x.generated[j], x.difference[j], x.rank[j], x.flagged[j]].map(csvCell).join(',')));
+  const rows = s.samples.flatMap((x) =>
+    s.personas.map((p, j) => [x.line, x.id, p.name, p.layer, x.dataset[j], x.generated[j], x.difference[j], x.rank[j], x.flagged[j]].map(csvCell).join(',')),
+  );
   return ['line,id,persona,layer,dataset_projection,generated_projection,difference,rank,flagged', ...rows].join('\n') + '\n';
 }
 
@@ -75,7 +91,10 @@ export function screenCsv(s: ScreenSummary): string {
  * @example JSON.parse(screenJson(summary)).personas[0].threshold;
  */
 export function screenJson(s: ScreenSummary): string {
-  return JSON.stringify({ object: 'persona.screen', unit: s.header.unit, dataset: s.header.dataset, n: s.n, top: s.top, personas: s.personas, samples: s.samples }) + '\n';
+  return (
+    JSON.stringify({ object: 'persona.screen', unit: s.header.unit, dataset: s.header.dataset, n: s.n, top: s.top, personas: s.personas, samples: s.samples }) +
+    '\n'
+  );
 }
 
 /**
@@ -96,7 +115,8 @@ export async function screenReportHtml(s: ScreenSummary, dataset: string, checkp
   const sections: ReportSection[] = [];
   s.personas.forEach((p, j) => {
     const values = s.samples.map((x) => x.difference[j]);
-    const lo = Math.min(...values), hi = Math.max(...values);
+    const lo = Math.min(...values),
+      hi = Math.max(...values);
     const bins = 24;
     const w = (hi - lo) / bins || 1;
     const counts = new Array<number>(bins).fill(0);
@@ -129,7 +149,12 @@ export async function screenReportHtml(s: ScreenSummary, dataset: string, checkp
         label: `#${x.rank[j]} · line ${x.line}${x.id ? ` (${x.id})` : ''} · difference ${x.difference[j].toFixed(3)}`,
         open: i < 3,
         items: [
-          { question: texts.get(x.line)?.prompt ?? '', answer: texts.get(x.line)?.response ?? '', note: 'dataset response', scores: { projection: x.dataset[j] } },
+          {
+            question: texts.get(x.line)?.prompt ?? '',
+            answer: texts.get(x.line)?.response ?? '',
+            note: 'dataset response',
+            scores: { projection: x.dataset[j] },
+          },
           { question: '(same prompt)', answer: answers.get(x.line) ?? '', note: "model's own answer", scores: { projection: x.generated[j] } },
         ],
       })),

@@ -58,7 +58,13 @@ export function baseConfig(r: ConfigReader, spec: Pick<ArchitectureSpec, 'name' 
   const maxPositionEmbeddings = r.int('max_position_embeddings', { max: CONFIG_LIMITS.max_position_embeddings }, 32768);
   const theta = r.num('rope_theta', POSITIVE, 10000);
   const rp = (raw.rope_parameters ?? raw.rope_scaling) as RawConfig | null | undefined;
-  const rope = readRopeParams(isPerLayerTypeRope(rp) ? undefined : rp, theta, maxPositionEmbeddings, r, raw.rope_parameters ? 'rope_parameters' : 'rope_scaling');
+  const rope = readRopeParams(
+    isPerLayerTypeRope(rp) ? undefined : rp,
+    theta,
+    maxPositionEmbeddings,
+    r,
+    raw.rope_parameters ? 'rope_parameters' : 'rope_scaling',
+  );
   const slidingWindow = r.optInt('sliding_window');
   return {
     modelType: String(raw.model_type),
@@ -122,7 +128,8 @@ function layerTypes(r: ConfigReader, n: number): LayerType[] {
   if (!Array.isArray(v)) r.fail('layer_types', `is ${describeValue(v)}; a list of one attention type per layer was expected.`);
   if (v.length !== n) r.fail('layer_types', `lists ${v.length} layers but num_hidden_layers is ${n}.`);
   return v.map((t, i) => {
-    if (t !== 'full_attention' && t !== 'sliding_attention') r.fail(`layer_types[${i}]`, `is ${describeValue(t)}; supported: full_attention, sliding_attention.`);
+    if (t !== 'full_attention' && t !== 'sliding_attention')
+      r.fail(`layer_types[${i}]`, `is ${describeValue(t)}; supported: full_attention, sliding_attention.`);
     return t;
   });
 }

@@ -97,7 +97,8 @@ export function tensorPlan(c: ModelConfig, t: TensorTable): PlannedTensor[] {
   const plan: PlannedTensor[] = [];
   const at = (template: string, l: number) => template.replaceAll('{l}', String(l));
   const tensor = (module: string, suffix: string, shape: number[]): CheckpointTensor => ({ name: `${module}.${suffix}`, shape });
-  const norm = (name: string, module: string, size: number) => plan.push({ name, kind: 'norm', parts: [tensor(module, 'weight', [size])], biases: [], required: true });
+  const norm = (name: string, module: string, size: number) =>
+    plan.push({ name, kind: 'norm', parts: [tensor(module, 'weight', [size])], biases: [], required: true });
   /** A linear layer of `rows` output rows per module (one fused module: their sum). */
   const linear = (name: string, modules: string[], rows: number[], inDim: number) => {
     const split = modules.length === rows.length ? rows : modules.length === 1 ? [rows.reduce((a, b) => a + b, 0)] : null;

@@ -13,7 +13,13 @@ type Raw = Record<string, unknown>;
  *
  * @example readRopeParams({ rope_type: 'linear', factor: 8 }, 1e6, 8192, new ConfigReader(raw, 'config.json'), 'rope_scaling')
  */
-export function readRopeParams(params: Raw | null | undefined, fallbackTheta: number, maxPositions: number, parent: ConfigReader = new ConfigReader({}), where = 'rope_scaling'): RopeParams {
+export function readRopeParams(
+  params: Raw | null | undefined,
+  fallbackTheta: number,
+  maxPositions: number,
+  parent: ConfigReader = new ConfigReader({}),
+  where = 'rope_scaling',
+): RopeParams {
   const p = params && typeof params === 'object' && !Array.isArray(params) ? params : {};
   const r = parent.nested(p, where);
   const rawType = p.rope_type ?? p.type ?? 'default';

@@ -37,7 +37,8 @@ export async function hubDownload(repoId: string, filename: string, opts: HubDow
   const settings = await resolveHubSettings(opts);
   const cached = await lookupCachedFile(settings.cacheDir, repoId, filename, revision);
   if (cached.kind === 'hit') return { path: cached.path, commit: cached.commit };
-  if (cached.kind === 'absent') throw new HubFileNotFoundError(`${filename} does not exist in ${repoId}@${revision} (cached answer of the hub).`, cached.commit);
+  if (cached.kind === 'absent')
+    throw new HubFileNotFoundError(`${filename} does not exist in ${repoId}@${revision} (cached answer of the hub).`, cached.commit);
   if (settings.offline) throw offlineError(settings, filename, repoId, revision);
 
   const repoDir = repoCacheDir(settings.cacheDir, repoId);
@@ -55,9 +56,13 @@ export async function hubDownload(repoId: string, filename: string, opts: HubDow
   const blob = path.join(repoDir, 'blobs', meta.etag);
   // Our own lock name: huggingface_hub's `{etag}.lock` files are flock()ed and left behind.
   const lock = path.join(settings.cacheDir, '.locks', path.basename(repoDir), `${meta.etag}.pvlock`);
-  await withFileLock(lock, async () => {
-    if ((await fileSize(blob)) === undefined) await downloadBlob(meta.downloadUrl, blob, meta, req, opts);
-  }, opts.signal);
+  await withFileLock(
+    lock,
+    async () => {
+      if ((await fileSize(blob)) === undefined) await downloadBlob(meta.downloadUrl, blob, meta, req, opts);
+    },
+    opts.signal,
+  );
   const file = await linkSnapshotFile(repoDir, meta.commit, filename, meta.etag);
   await writeRef(repoDir, revision, meta.commit);
   return { path: file, commit: meta.commit };
@@ -103,7 +108,8 @@ async function downloadBlob(url: string, blob: string, meta: FileMetadata, req: 
         if (attempt < retries) continue;
         throw new HubError(`The hub refused to resume ${req.filename} of ${req.repoId} (HTTP 416); run again to download it anew.`);
       }
-      if (res.status === 200) start = 0; // Range ignored: the whole file comes, so restart it
+      if (res.status === 200)
+        start = 0; // Range ignored: the whole file comes, so restart it
       else if (!res.headers.get('content-range')?.startsWith(`bytes ${start}-`)) {
         await res.body?.cancel();
         throw new HubError(`The hub answered a resume of ${req.filename} with the wrong range (${res.headers.get('content-range')}).`);
@@ -112,7 +118,9 @@ async function downloadBlob(url: string, blob: string, meta: FileMetadata, req: 
       if (Number.isFinite(announced) && announced > size - start) {
         await res.body?.cancel();
         await fs.rm(incomplete, { force: true });
-        throw new HubError(`The hub sends ${announced} bytes of ${req.filename} of ${req.repoId} from byte ${start}, more than the ${size} it announced for the file; nothing was kept. Run again; if it persists, a proxy in between alters the file.`);
+        throw new HubError(
+          `The hub sends ${announced} bytes of ${req.filename} of ${req.repoId} from byte ${start}, more than the ${size} it announced for the file; nothing was kept. Run again; if it persists, a proxy in between alters the file.`,
+        );
       }
       hash = sha256 ? await hashPrefix(incomplete, start) : undefined;
       hashed = start;
@@ -137,7 +145,9 @@ async function downloadBlob(url: string, blob: string, meta: FileMetadata, req: 
   const got = (await fileSize(incomplete)) ?? 0;
   if (got !== size) {
     if (got > size) await fs.rm(incomplete, { force: true });
-    throw new HubError(`Downloaded ${got} bytes of ${req.filename} of ${req.repoId}, but the hub said ${size}. ${got > size ? 'The partial file was removed' : 'The partial file was kept'}; run again to retry.`);
+    throw new HubError(
+      `Downloaded ${got} bytes of ${req.filename} of ${req.repoId}, but the hub said ${size}. ${got > size ? 'The partial file was removed' : 'The partial file was kept'}; run again to retry.`,
+    );
   }
   if (sha256) {
     const digest = (hash && hashed === size ? hash : await hashPrefix(incomplete, size)).digest('hex');
@@ -163,7 +173,16 @@ async function hashPrefix(file: string, n: number): Promise<Hash> {
  * Appends the body to `file` from `start`, never past `size`: a body that goes on is cut off at the
  * announced size with a `HubError` (and the file removed). Returns the bytes the file then holds.
  */
-async function writeBody(chunks: AsyncGenerator<Uint8Array>, file: string, start: number, size: number, phase: string, opts: HubOptions, req: FileRequest, hash?: Hash): Promise<number> {
+async function writeBody(
+  chunks: AsyncGenerator<Uint8Array>,
+  file: string,
+  start: number,
+  size: number,
+  phase: string,
+  opts: HubOptions,
+  req: FileRequest,
+  hash?: Hash,
+): Promise<number> {
   const handle = await fs.open(file, start === 0 ? 'w' : 'a');
   let overflow = false;
   let done = start;
@@ -186,7 +205,9 @@ async function writeBody(chunks: AsyncGenerator<Uint8Array>, file: string, start
   }
   if (overflow) {
     await fs.rm(file, { force: true });
-    throw new HubError(`The hub sent more than the ${size} bytes it announced for ${req.filename} of ${req.repoId}; the transfer was cut off at ${size} bytes and removed. Run again; if it persists, the server or a proxy in between is broken.`);
+    throw new HubError(
+      `The hub sent more than the ${size} bytes it announced for ${req.filename} of ${req.repoId}; the transfer was cut off at ${size} bytes and removed. Run again; if it persists, the server or a proxy in between is broken.`,
+    );
   }
   return done;
 }

@@ -80,7 +80,9 @@ export async function fetchFileMetadata(req: FileRequest): Promise<FileMetadata>
     const size = Number(res.headers.get('x-linked-size') ?? res.headers.get('content-length') ?? NaN);
     // Both become file names in the cache: accept only what the hub sends (hex, mostly).
     if (!commit || !/^[0-9a-f]{40}$/.test(commit) || !etag || !/^[\w.-]+$/.test(etag) || /^\.+$/.test(etag) || !Number.isSafeInteger(size) || size < 0) {
-      throw new HubError(`${req.settings.endpoint} did not answer like a Hugging Face hub for ${req.filename} of ${req.repoId} (no valid X-Repo-Commit, ETag or size). Check HF_ENDPOINT and any proxy in between.`);
+      throw new HubError(
+        `${req.settings.endpoint} did not answer like a Hugging Face hub for ${req.filename} of ${req.repoId} (no valid X-Repo-Commit, ETag or size). Check HF_ENDPOINT and any proxy in between.`,
+      );
     }
     const sha256 = linked && /^[0-9a-f]{64}$/.test(linked) ? linked : undefined;
     return { commit, etag, size, downloadUrl: redirect ? new URL(location, url).href : url, ...(sha256 ? { sha256 } : {}) };
@@ -161,7 +163,11 @@ function anySignal(outer: AbortSignal, ctrl: AbortController): AbortSignal {
 /** One request with the connect timeout: no status and headers within it aborts the request with a `HubNetworkError`. */
 async function send(url: string, method: 'HEAD' | 'GET', extra: Record<string, string>, req: FileRequest): Promise<{ res: Response; ctrl: AbortController }> {
   const { endpoint, token, cacheDir, connectTimeoutMs } = req.settings;
-  const headers: Record<string, string> = { 'User-Agent': `persona-vectors/${TOOL_VERSION}; node/${process.versions.node}`, 'Accept-Encoding': 'identity', ...extra };
+  const headers: Record<string, string> = {
+    'User-Agent': `persona-vectors/${TOOL_VERSION}; node/${process.versions.node}`,
+    'Accept-Encoding': 'identity',
+    ...extra,
+  };
   // The token goes to the hub only, never to the CDN an LFS file redirects to.
   if (token && new URL(url).host === new URL(endpoint).host) headers.Authorization = `Bearer ${token}`;
   const ctrl = new AbortController();
@@ -197,7 +203,9 @@ function httpError(res: Response, req: FileRequest): HubError {
   const code = res.headers.get('x-error-code');
   const page = `${settings.endpoint}/${repoId}`;
   if (code === 'RepoNotFound') {
-    return new HubFileNotFoundError(`Repo ${repoId} not found on ${settings.endpoint} (HTTP ${res.status}). Check the id; if the repo is private or gated, set HF_TOKEN to a token with access.`);
+    return new HubFileNotFoundError(
+      `Repo ${repoId} not found on ${settings.endpoint} (HTTP ${res.status}). Check the id; if the repo is private or gated, set HF_TOKEN to a token with access.`,
+    );
   }
   if (code === 'RevisionNotFound') return new HubFileNotFoundError(`Revision "${revision}" not found in ${repoId} (HTTP ${res.status}).`);
   if (code === 'GatedRepo' || res.status === 401 || res.status === 403) {
@@ -208,7 +216,10 @@ function httpError(res: Response, req: FileRequest): HubError {
     );
   }
   if (res.status === 404) {
-    return new HubFileNotFoundError(`${filename} not found in ${repoId}@${revision} (HTTP 404): the repo or the file does not exist on ${settings.endpoint}.`, res.headers.get('x-repo-commit') ?? undefined);
+    return new HubFileNotFoundError(
+      `${filename} not found in ${repoId}@${revision} (HTTP 404): the repo or the file does not exist on ${settings.endpoint}.`,
+      res.headers.get('x-repo-commit') ?? undefined,
+    );
   }
   return new HubError(`The hub answered HTTP ${res.status} for ${filename} of ${repoId}; try again later.`);
 }

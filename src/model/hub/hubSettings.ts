@@ -63,13 +63,17 @@ export async function resolveHubSettings(opts: HubOptions = {}): Promise<HubSett
 
 function timeout(option: number | undefined, name: string, env: Record<string, string | undefined>, variable: string): number {
   if (option !== undefined) {
-    if (!(Number.isFinite(option) && option > 0)) throw new InvalidArgumentError(`The hub option ${name} must be a positive number of milliseconds, not ${option}.`);
+    if (!(Number.isFinite(option) && option > 0))
+      throw new InvalidArgumentError(`The hub option ${name} must be a positive number of milliseconds, not ${option}.`);
     return option;
   }
   const text = env[variable]?.trim();
   if (!text) return DEFAULT_HUB_TIMEOUT_MS;
   const seconds = Number(text);
-  if (!(Number.isFinite(seconds) && seconds > 0)) throw new InvalidArgumentError(`${variable}=${JSON.stringify(env[variable])} is not a positive number of seconds; unset it or give one (for example ${variable}=30).`);
+  if (!(Number.isFinite(seconds) && seconds > 0))
+    throw new InvalidArgumentError(
+      `${variable}=${JSON.stringify(env[variable])} is not a positive number of seconds; unset it or give one (for example ${variable}=30).`,
+    );
   return seconds * 1000;
 }
 

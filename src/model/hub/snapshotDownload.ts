@@ -78,7 +78,9 @@ async function shardNames(indexFile: string): Promise<string[]> {
     try {
       checkFilename(n);
     } catch {
-      throw new ModelFileError(`${indexFile} names the shard ${JSON.stringify(n)}, which is not a file of the repo (shards must be relative paths inside it, without "..").`);
+      throw new ModelFileError(
+        `${indexFile} names the shard ${JSON.stringify(n)}, which is not a file of the repo (shards must be relative paths inside it, without "..").`,
+      );
     }
   }
   return [...new Set(names)];

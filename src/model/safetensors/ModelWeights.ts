@@ -17,7 +17,11 @@ import { SafetensorsFile, readTensorFloat32, type TensorInfo } from './Safetenso
  * w.checkShapes(config); w.has('lm_head.weight'); await w.readFloat32('model.norm.weight');
  */
 export class ModelWeights {
-  private constructor(readonly dir: string, readonly tensors: Map<string, TensorInfo>, readonly files: string[]) {}
+  private constructor(
+    readonly dir: string,
+    readonly tensors: Map<string, TensorInfo>,
+    readonly files: string[],
+  ) {}
 
   static async open(dir: string): Promise<ModelWeights> {
     const single = path.join(dir, 'model.safetensors');
@@ -46,7 +50,8 @@ export class ModelWeights {
       for (const [name, shard] of Object.entries(map)) {
         const info = tensors.get(name);
         if (!info) throw new ModelFileError(`Tensor ${name} is listed in the index under ${shard} but that shard does not contain it.`);
-        if (path.basename(info.file) !== shard) throw new ModelFileError(`Tensor ${name} is listed in the index under ${shard} but it is in ${path.basename(info.file)}.`);
+        if (path.basename(info.file) !== shard)
+          throw new ModelFileError(`Tensor ${name} is listed in the index under ${shard} but it is in ${path.basename(info.file)}.`);
       }
       return new ModelWeights(dir, tensors, files);
     }
@@ -76,7 +81,10 @@ export class ModelWeights {
     for (const [name, want] of expectedTensorShapes(config)) {
       const t = this.tensors.get(name);
       if (!t) {
-        if (want.required) throw new ModelFileError(`The checkpoint in ${this.dir} has no tensor ${name}, which its config.json (${config.modelType}, ${config.numHiddenLayers} layers) needs.`);
+        if (want.required)
+          throw new ModelFileError(
+            `The checkpoint in ${this.dir} has no tensor ${name}, which its config.json (${config.modelType}, ${config.numHiddenLayers} layers) needs.`,
+          );
         continue;
       }
       if (t.shape.length !== want.shape.length || t.shape.some((d, i) => d !== want.shape[i])) {
@@ -98,7 +106,9 @@ function checkShardName(index: string, tensor: string, shard: unknown): asserts 
     throw new ModelFileError(`${index}: weight_map gives tensor ${tensor} the shard ${describeValue(shard)}; a file name was expected.`);
   }
   if (shard !== path.basename(shard) || shard.includes('\\') || shard === '.' || shard === '..' || shard.includes('\0')) {
-    throw new ModelFileError(`${index}: shard "${shard}" (for tensor ${tensor}) is not a file in the model folder; shard names may not contain directories or "..".`);
+    throw new ModelFileError(
+      `${index}: shard "${shard}" (for tensor ${tensor}) is not a file in the model folder; shard names may not contain directories or "..".`,
+    );
   }
 }
 

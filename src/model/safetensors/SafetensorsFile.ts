@@ -79,9 +79,7 @@ export class SafetensorsFile {
       await readFully(handle, lenBuf, 0, file);
       const headerLen = Number(lenBuf.readBigUInt64LE(0));
       if (headerLen > MAX_HEADER || 8 + headerLen > size) {
-        throw new ModelFileError(
-          `${where} is corrupt or truncated: its header claims ${headerLen} bytes but the file has ${size}. Re-download the file.`,
-        );
+        throw new ModelFileError(`${where} is corrupt or truncated: its header claims ${headerLen} bytes but the file has ${size}. Re-download the file.`);
       }
       const headerBuf = Buffer.alloc(headerLen);
       await readFully(handle, headerBuf, 8, file);
@@ -164,16 +162,22 @@ function parseHeader(headerBuf: Buffer, where: string, file: string, dataStart: 
   let previous = '';
   for (const s of spans) {
     if (s.start < expected) {
-      throw new ModelFileError(`${where} is corrupt: tensor ${s.name} (bytes ${s.start}–${s.end} of the data) overlaps ${previous}, which ends at ${expected}.`);
+      throw new ModelFileError(
+        `${where} is corrupt: tensor ${s.name} (bytes ${s.start}–${s.end} of the data) overlaps ${previous}, which ends at ${expected}.`,
+      );
     }
     if (s.start > expected) {
-      throw new ModelFileError(`${where} is corrupt: a gap of ${s.start - expected} bytes before tensor ${s.name}${previous ? ` (after ${previous})` : ''}; tensor data must be contiguous.`);
+      throw new ModelFileError(
+        `${where} is corrupt: a gap of ${s.start - expected} bytes before tensor ${s.name}${previous ? ` (after ${previous})` : ''}; tensor data must be contiguous.`,
+      );
     }
     expected = s.end;
     previous = s.name;
   }
   if (dataStart + expected !== size) {
-    throw new ModelFileError(`${where} is corrupt: its tensors end at byte ${dataStart + expected} but the file has ${size} bytes (${size - dataStart - expected} bytes that no tensor describes).`);
+    throw new ModelFileError(
+      `${where} is corrupt: its tensors end at byte ${dataStart + expected} but the file has ${size} bytes (${size - dataStart - expected} bytes that no tensor describes).`,
+    );
   }
   return [tensors, metadata];
 }

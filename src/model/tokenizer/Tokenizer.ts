@@ -111,7 +111,7 @@ export class Tokenizer {
 
     const idOf = (key: string): number | null => {
       const s = specialTokenContent(tokenizerConfig[key]);
-      return s === null ? null : this.tokenToId(s) ?? null;
+      return s === null ? null : (this.tokenToId(s) ?? null);
     };
     const eos = new Set<number>();
     const tokEos = idOf('eos_token');
@@ -316,7 +316,9 @@ function checkTokenIds(json: Raw, dir: string): Map<string, SpecialToken> {
   // The tokenizer library falls back to a "legacy" model for any other type, which encodes to
   // undefined ids: refuse what it cannot really read.
   if (model?.type !== undefined && !MODEL_TYPES.includes(model.type as string)) {
-    throw new ModelFileError(`${where} could not be loaded: its model type ${describeValue(model.type)} is not one the tokenizer reads (${MODEL_TYPES.join(', ')}). The file is damaged or from an unsupported tokenizer.`);
+    throw new ModelFileError(
+      `${where} could not be loaded: its model type ${describeValue(model.type)} is not one the tokenizer reads (${MODEL_TYPES.join(', ')}). The file is damaged or from an unsupported tokenizer.`,
+    );
   }
   const vocab = model?.vocab;
   if (vocab !== null && typeof vocab === 'object' && !Array.isArray(vocab)) {

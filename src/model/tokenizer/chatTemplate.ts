@@ -150,7 +150,6 @@ function pickTemplate(value: unknown, origin: string): string | null {
   return null;
 }
 
-
 const parsed = new Map<string, Template>();
 
 function parseTemplate(source: string, origin: string): Template {

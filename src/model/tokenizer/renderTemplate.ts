@@ -100,14 +100,22 @@ function strftimeNow(format: string): string {
   const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
   return format.replace(/%[YmdbBHM%]/g, (t) => {
     switch (t) {
-      case '%Y': return String(d.getFullYear());
-      case '%m': return pad2(d.getMonth() + 1);
-      case '%d': return pad2(d.getDate());
-      case '%b': return new Intl.DateTimeFormat(undefined, { month: 'short' }).format(d);
-      case '%B': return new Intl.DateTimeFormat(undefined, { month: 'long' }).format(d);
-      case '%H': return pad2(d.getHours());
-      case '%M': return pad2(d.getMinutes());
-      default: return '%';
+      case '%Y':
+        return String(d.getFullYear());
+      case '%m':
+        return pad2(d.getMonth() + 1);
+      case '%d':
+        return pad2(d.getDate());
+      case '%b':
+        return new Intl.DateTimeFormat(undefined, { month: 'short' }).format(d);
+      case '%B':
+        return new Intl.DateTimeFormat(undefined, { month: 'long' }).format(d);
+      case '%H':
+        return pad2(d.getHours());
+      case '%M':
+        return pad2(d.getMinutes());
+      default:
+        return '%';
     }
   });
 }
@@ -146,7 +154,7 @@ export function renderTemplate(template: Template, vars: Record<string, unknown>
       const why = err instanceof LimitReached ? err.message : `it ran out of room (${(err as Error).message})`;
       throw new ChatTemplateLimitError(
         `The chat template in ${origin} was stopped: ${why}. ` +
-          'A chat template should only format the messages; replace this one (chat_template.jinja or tokenizer_config.json\'s chat_template).',
+          "A chat template should only format the messages; replace this one (chat_template.jinja or tokenizer_config.json's chat_template).",
         { cause: err },
       );
     }

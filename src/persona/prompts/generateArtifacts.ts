@@ -102,7 +102,7 @@ export function extractJson(reply: string): unknown {
   candidates.push(text.trim());
   let lastError = 'no "{" in the reply';
   for (const c of candidates) {
-    for (let i = c.indexOf('{'); i !== -1; ) {
+    for (let i = c.indexOf('{'); i !== -1;) {
       const obj = balancedObjectAt(c, i);
       if (obj === undefined) {
         lastError = 'the JSON object is not closed (reply cut off?)';

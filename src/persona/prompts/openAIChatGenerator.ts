@@ -64,7 +64,9 @@ export function openAIChatGenerator(options: OpenAIChatOptions): ChatGenerator {
     }
     const text = await res.text();
     if (!res.ok) {
-      throw new GeneratorError(`The chat endpoint ${url} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${describeBody(text)}.${hintFor(res.status)}`);
+      throw new GeneratorError(
+        `The chat endpoint ${url} answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}: ${describeBody(text)}.${hintFor(res.status)}`,
+      );
     }
     let content: unknown;
     try {

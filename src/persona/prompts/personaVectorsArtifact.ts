@@ -35,14 +35,17 @@ export function isPersonaVectorsArtifact(json: unknown): boolean {
  */
 export function parsePersonaVectorsArtifact(json: unknown, file: string): PersonaVectorsArtifact {
   const fail = (what: string): never => {
-    throw new InvalidArgumentError(`${file} is not a persona_vectors trait file: ${what} (expected {"instruction": [{"pos", "neg"}, …], "questions": [...], "eval_prompt": "…{question}…{answer}…"}).`);
+    throw new InvalidArgumentError(
+      `${file} is not a persona_vectors trait file: ${what} (expected {"instruction": [{"pos", "neg"}, …], "questions": [...], "eval_prompt": "…{question}…{answer}…"}).`,
+    );
   };
   if (!json || typeof json !== 'object' || Array.isArray(json)) fail('not a JSON object');
   const o = json as Record<string, unknown>;
   if (!Array.isArray(o.instruction) || o.instruction.length === 0) fail('"instruction" is not a non-empty array');
   const instruction = (o.instruction as unknown[]).map((x, i) => {
     const p = x as Record<string, unknown>;
-    if (!p || typeof p.pos !== 'string' || typeof p.neg !== 'string' || !p.pos.trim() || !p.neg.trim()) fail(`instruction[${i}] needs non-empty "pos" and "neg" strings`);
+    if (!p || typeof p.pos !== 'string' || typeof p.neg !== 'string' || !p.pos.trim() || !p.neg.trim())
+      fail(`instruction[${i}] needs non-empty "pos" and "neg" strings`);
     return { pos: p.pos as string, neg: p.neg as string };
   });
   if (!Array.isArray(o.questions) || o.questions.length === 0) fail('"questions" is not a non-empty array');
@@ -134,12 +137,23 @@ export async function readArtifactSet(extractFile: string, evalFile?: string): P
  *
  * @example const { set, judgeFile, heldOutFile } = await readTraitData('extract/evil.json,eval/evil.json');
  */
-export async function readTraitData(spec: string): Promise<{ set: ContrastiveSet; extractFile: string; evalFile?: string; judgeFile: string; heldOutFile?: string }> {
-  const files = spec.split(',').map((f) => f.trim()).filter(Boolean);
+export async function readTraitData(
+  spec: string,
+): Promise<{ set: ContrastiveSet; extractFile: string; evalFile?: string; judgeFile: string; heldOutFile?: string }> {
+  const files = spec
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   if (files.length < 1 || files.length > 2) throw new InvalidArgumentError(`--trait-data takes extract.json or extract.json,eval.json; got "${spec}".`);
   const [extractFile, evalFile] = files;
   const set = await readArtifactSet(extractFile, evalFile);
-  return { set, extractFile, ...(evalFile ? { evalFile } : {}), judgeFile: evalFile ?? extractFile, ...(set.questionsHeldOut?.length && evalFile ? { heldOutFile: evalFile } : {}) };
+  return {
+    set,
+    extractFile,
+    ...(evalFile ? { evalFile } : {}),
+    judgeFile: evalFile ?? extractFile,
+    ...(set.questionsHeldOut?.length && evalFile ? { heldOutFile: evalFile } : {}),
+  };
 }
 
 /**
@@ -155,11 +169,14 @@ export async function readTrainingPrompts(o: { positivePrompts?: string; negativ
     return (await readTraitData(o.traitData)).set;
   }
   if (!o.positivePrompts || !o.negativePrompts) {
-    throw new InvalidArgumentError("Give --positive-prompts and --negative-prompts (prompt files), or --trait-data extract.json[,eval.json] (persona_vectors' trait files).");
+    throw new InvalidArgumentError(
+      "Give --positive-prompts and --negative-prompts (prompt files), or --trait-data extract.json[,eval.json] (persona_vectors' trait files).",
+    );
   }
   for (const f of [o.positivePrompts, o.negativePrompts]) {
     if (!f.toLowerCase().endsWith('.json')) continue;
-    if (isPersonaVectorsArtifact(await readJsonFileIfValid(f))) throw new InvalidArgumentError(`${f} is a persona_vectors trait file, not a prompt file: pass it as --trait-data ${f}[,eval.json].`);
+    if (isPersonaVectorsArtifact(await readJsonFileIfValid(f)))
+      throw new InvalidArgumentError(`${f} is a persona_vectors trait file, not a prompt file: pass it as --trait-data ${f}[,eval.json].`);
   }
   return readContrastiveFiles(o.positivePrompts, o.negativePrompts);
 }

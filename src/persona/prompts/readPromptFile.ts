@@ -64,10 +64,14 @@ export function parsePromptText(text: string, options: ParsePromptOptions = {}):
     try {
       value = JSON.parse(t);
     } catch (err) {
-      throw new InvalidArgumentError(`${where}: not valid JSON (${(err as Error).message}). Each line of a JSONL prompt file is one object like {"system": "...", "user": "..."}.`);
+      throw new InvalidArgumentError(
+        `${where}: not valid JSON (${(err as Error).message}). Each line of a JSONL prompt file is one object like {"system": "...", "user": "..."}.`,
+      );
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new InvalidArgumentError(`${where}: expected a JSON object like {"system": "...", "user": "..."}, got ${Array.isArray(value) ? 'an array' : typeof value}.`);
+      throw new InvalidArgumentError(
+        `${where}: expected a JSON object like {"system": "...", "user": "..."}, got ${Array.isArray(value) ? 'an array' : typeof value}.`,
+      );
     }
     const o = value as Record<string, unknown>;
     const user = o.user ?? o.prompt ?? o.question;
@@ -87,7 +91,9 @@ export function parsePromptText(text: string, options: ParsePromptOptions = {}):
     out.push(p);
   });
   if (out.length === 0 && !options.allowEmpty) {
-    throw new InvalidArgumentError(`${source} has no prompts (only blank lines or # comments). Put one prompt per line, or one {"system", "user"} object per line in JSONL.`);
+    throw new InvalidArgumentError(
+      `${source} has no prompts (only blank lines or # comments). Put one prompt per line, or one {"system", "user"} object per line in JSONL.`,
+    );
   }
   return out;
 }

@@ -16,7 +16,11 @@ export function defaultImportLayer(vectors: Float32Array[]): { layer: number; ru
   if (nonZero(middle)) return { layer: middle, rule: `the middle block of ${L}; the file names no layer: measure one with persona analyze-layers` };
   for (let d = 1; d < L; d++) {
     for (const l of [middle - d, middle + d]) {
-      if (nonZero(l)) return { layer: l, rule: `the non-zero block nearest the middle (${middle}) of ${L}; the file names no layer: measure one with persona analyze-layers` };
+      if (nonZero(l))
+        return {
+          layer: l,
+          rule: `the non-zero block nearest the middle (${middle}) of ${L}; the file names no layer: measure one with persona analyze-layers`,
+        };
     }
   }
   return { layer: middle, rule: `the middle block of ${L}; every vector in the file is zero` };

@@ -54,7 +54,9 @@ export async function importVectors(file: string, c: ModelConfig, model: { id: s
     held = [...cv.directions.keys()];
     if (cv.personaMeta !== undefined) record = parseExportedMeta(cv.personaMeta, file);
   } else {
-    vectors = (/\.(pt|pth)$/i.test(file) ? await readPvPt(file, { hiddenSize: H, numLayers: L }) : await readPvSafetensors(file, { hiddenSize: H, numLayers: L })).vectors;
+    vectors = (
+      /\.(pt|pth)$/i.test(file) ? await readPvPt(file, { hiddenSize: H, numLayers: L }) : await readPvSafetensors(file, { hiddenSize: H, numLayers: L })
+    ).vectors;
     held = vectors.map((v, l) => (v.some((x) => x !== 0) ? l : -1)).filter((l) => l >= 0);
     const side = await readSidecar(file);
     if (side !== undefined) record = parseExportedMeta(side, exportSidecarPath(file));

@@ -62,7 +62,10 @@ export async function personaFromVectorFile(bytes: Uint8Array, o: PersonaFromVec
   if (!norms.some((n) => n > 0)) throw new InvalidArgumentError(`${o.where}: every vector in the file is zero; it would steer nothing.`);
   const auto = defaultImportLayer(vectors);
   const layer = o.layer === undefined ? auto.layer : normalizeLayer(o.layer, L);
-  if (!(norms[layer] > 0)) throw new InvalidArgumentError(`${o.where}: the file has no vector at block ${layer}; choose a layer it covers (${norms.flatMap((n, l) => (n > 0 ? [l] : [])).join(', ')}).`);
+  if (!(norms[layer] > 0))
+    throw new InvalidArgumentError(
+      `${o.where}: the file has no vector at block ${layer}; choose a layer it covers (${norms.flatMap((n, l) => (n > 0 ? [l] : [])).join(', ')}).`,
+    );
   const persona = new PersonaVector(vectors, {
     name: o.name,
     description: o.description ?? `imported from ${o.where}`,
@@ -84,5 +87,8 @@ export async function personaFromVectorFile(bytes: Uint8Array, o: PersonaFromVec
  * @example await store.add(persona.meta, personaSidecar(persona));
  */
 export function personaSidecar(p: PersonaVector): Uint8Array {
-  return encodeSafetensors(Object.fromEntries(p.vectors.map((v, l) => [`layers.${l}`, { shape: [v.length], data: v }])), { format: 'persona-vectors/persona@1', name: p.name });
+  return encodeSafetensors(Object.fromEntries(p.vectors.map((v, l) => [`layers.${l}`, { shape: [v.length], data: v }])), {
+    format: 'persona-vectors/persona@1',
+    name: p.name,
+  });
 }

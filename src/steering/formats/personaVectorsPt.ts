@@ -144,7 +144,8 @@ export async function readPvSafetensors(file: string, options: ReadPvOptions = {
 
 function checkPvShape(where: string, name: string, rows: number, hiddenSize: number, options: ReadPvOptions): void {
   const numLayers = rows - 1;
-  if (numLayers < 1 || hiddenSize < 1) throw new PersonaFileError(`${where}: tensor ${name} has shape [${rows}, ${hiddenSize}]; [L+1, H] with L ≥ 1 was expected.`);
+  if (numLayers < 1 || hiddenSize < 1)
+    throw new PersonaFileError(`${where}: tensor ${name} has shape [${rows}, ${hiddenSize}]; [L+1, H] with L ≥ 1 was expected.`);
   if (options.hiddenSize !== undefined && hiddenSize !== options.hiddenSize) {
     throw new PersonaFileError(`${where}: vectors have hidden size ${hiddenSize} but the model's is ${options.hiddenSize}: they were made for another model.`);
   }
@@ -156,7 +157,13 @@ function checkPvShape(where: string, name: string, rows: number, hiddenSize: num
 }
 
 /** [L+1, H] rows → vectors[l] = row l+1 (row 0, the embedding output, is dropped). */
-function rowsToVectors(where: string, name: string, flat: Float32Array, rows: number, hiddenSize: number): { vectors: Float32Array[]; numLayers: number; hiddenSize: number } {
+function rowsToVectors(
+  where: string,
+  name: string,
+  flat: Float32Array,
+  rows: number,
+  hiddenSize: number,
+): { vectors: Float32Array[]; numLayers: number; hiddenSize: number } {
   if (!flat.every(Number.isFinite)) throw new PersonaFileError(`${where}: tensor ${name} contains NaN or Infinity.`);
   const numLayers = rows - 1;
   const vectors = Array.from({ length: numLayers }, (_, l) => flat.slice((l + 1) * hiddenSize, (l + 2) * hiddenSize));
@@ -166,14 +173,18 @@ function rowsToVectors(where: string, name: string, flat: Float32Array, rows: nu
 /** The [L+1, H] tensor of a `.pt`: the tensor itself, a dict's `persona_vector` or only 2-D tensor, or a list of 1-D rows (stacked). */
 function pvTensorOf(value: PtValue, where: string): { name: string; rows: number; hiddenSize: number; flat: Float32Array } {
   if (value instanceof PtTensor) {
-    if (value.shape.length !== 2) throw new PersonaFileError(`${where}: the tensor has shape [${value.shape.join(', ')}]; persona_vectors' [L+1, H] was expected.`);
+    if (value.shape.length !== 2)
+      throw new PersonaFileError(`${where}: the tensor has shape [${value.shape.join(', ')}]; persona_vectors' [L+1, H] was expected.`);
     return { name: 'the tensor', rows: value.shape[0], hiddenSize: value.shape[1], flat: value.data };
   }
   if (value instanceof Map) {
     const named = value.get(PV_TENSOR_NAME);
     const twoD = [...value].filter(([, v]) => v instanceof PtTensor && v.shape.length === 2);
     const pick = named instanceof PtTensor ? ([PV_TENSOR_NAME, named] as const) : twoD.length === 1 ? twoD[0] : undefined;
-    if (!pick) throw new PersonaFileError(`${where} holds a dict without "${PV_TENSOR_NAME}" and not exactly one 2-D tensor (keys: ${[...value.keys()].join(', ') || 'none'}).`);
+    if (!pick)
+      throw new PersonaFileError(
+        `${where} holds a dict without "${PV_TENSOR_NAME}" and not exactly one 2-D tensor (keys: ${[...value.keys()].join(', ') || 'none'}).`,
+      );
     const t = pick[1] as PtTensor;
     if (t.shape.length !== 2) throw new PersonaFileError(`${where}: "${PV_TENSOR_NAME}" has shape [${t.shape.join(', ')}]; [L+1, H] was expected.`);
     return { name: String(pick[0]), rows: t.shape[0], hiddenSize: t.shape[1], flat: t.data };

@@ -69,7 +69,16 @@ describe.runIf(withLlamaCpp)('llama.cpp on the tiny GGUF (runs only with PERSONA
 
   it('runs the comparison for several types and deletes its GGUF files', async () => {
     const work = path.join(dir, 'work');
-    const cmp = await runLlamaCppComparison({ config: TINY_QWEN3, types: ['f32', 'q4_0'], workDir: work, prefillLengths: [16], decodeContexts: [16], decodeTokens: 3, repeats: 1, isolate: false });
+    const cmp = await runLlamaCppComparison({
+      config: TINY_QWEN3,
+      types: ['f32', 'q4_0'],
+      workDir: work,
+      prefillLengths: [16],
+      decodeContexts: [16],
+      decodeTokens: 3,
+      repeats: 1,
+      isolate: false,
+    });
     expect(cmp.errors).toEqual({});
     expect(Object.keys(cmp.results)).toEqual(['f32', 'q4_0']);
     expect(cmp.results.q4_0!.gguf.bytes).toBeLessThan(cmp.results.f32!.gguf.bytes);

@@ -4,14 +4,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, UnsupportedModelError } from '../../../src/errors.js';
-import { GGML_BLOCK, ggmlTensorBytes, ggufFileSize, randomGgufBytes, streamGguf, writeRandomGguf, type GgufWeightType } from '../../../src/bench/llamaCpp/index.js';
+import {
+  GGML_BLOCK,
+  ggmlTensorBytes,
+  ggufFileSize,
+  randomGgufBytes,
+  streamGguf,
+  writeRandomGguf,
+  type GgufWeightType,
+} from '../../../src/bench/llamaCpp/index.js';
 import { GGML_TYPE, alignOffset, decodeGguf, ggufTensorFloat32, type GgufFile, type GgufValue } from '../../../src/gguf/index.js';
 import { REFERENCE } from '../../helpers/paths.js';
 import { TINY_QWEN3 } from './tinyConfig.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'persona-gguf-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
 
 const GGML_ID: Record<GgufWeightType, number> = { f32: GGML_TYPE.F32, f16: GGML_TYPE.F16, q8_0: GGML_TYPE.Q8_0, q4_0: GGML_TYPE.Q4_0 };
 
@@ -28,12 +35,25 @@ function expectedTensors(layers: number, opts: { qkNorm: boolean; bias: boolean;
   for (let l = 0; l < layers; l++) {
     const b = `blk.${l}`;
     t.push({ name: `${b}.attn_norm.weight`, dims: [H], matrix: false });
-    t.push({ name: `${b}.attn_q.weight`, dims: [H, q], matrix: true }, { name: `${b}.attn_k.weight`, dims: [H, kv], matrix: true }, { name: `${b}.attn_v.weight`, dims: [H, kv], matrix: true });
-    if (opts.bias) t.push({ name: `${b}.attn_q.bias`, dims: [q], matrix: false }, { name: `${b}.attn_k.bias`, dims: [kv], matrix: false }, { name: `${b}.attn_v.bias`, dims: [kv], matrix: false });
+    t.push(
+      { name: `${b}.attn_q.weight`, dims: [H, q], matrix: true },
+      { name: `${b}.attn_k.weight`, dims: [H, kv], matrix: true },
+      { name: `${b}.attn_v.weight`, dims: [H, kv], matrix: true },
+    );
+    if (opts.bias)
+      t.push(
+        { name: `${b}.attn_q.bias`, dims: [q], matrix: false },
+        { name: `${b}.attn_k.bias`, dims: [kv], matrix: false },
+        { name: `${b}.attn_v.bias`, dims: [kv], matrix: false },
+      );
     t.push({ name: `${b}.attn_output.weight`, dims: [q, H], matrix: true });
     if (opts.qkNorm) t.push({ name: `${b}.attn_q_norm.weight`, dims: [D], matrix: false }, { name: `${b}.attn_k_norm.weight`, dims: [D], matrix: false });
     t.push({ name: `${b}.ffn_norm.weight`, dims: [H], matrix: false });
-    t.push({ name: `${b}.ffn_gate.weight`, dims: [H, I], matrix: true }, { name: `${b}.ffn_up.weight`, dims: [H, I], matrix: true }, { name: `${b}.ffn_down.weight`, dims: [I, H], matrix: true });
+    t.push(
+      { name: `${b}.ffn_gate.weight`, dims: [H, I], matrix: true },
+      { name: `${b}.ffn_up.weight`, dims: [H, I], matrix: true },
+      { name: `${b}.ffn_down.weight`, dims: [I, H], matrix: true },
+    );
   }
   t.push({ name: 'output_norm.weight', dims: [H], matrix: false });
   if (!opts.tied) t.push({ name: 'output.weight', dims: [H, V], matrix: true });
@@ -103,7 +123,10 @@ describe('writeRandomGguf', () => {
       expect(g.dataOffset + offset).toBe(bytes.byteLength);
 
       // Values: norms are 1; F32 matrices small, finite and of both signs.
-      const norm = ggufTensorFloat32(g, g.tensors.find((t) => t.name === 'blk.1.attn_q_norm.weight')!);
+      const norm = ggufTensorFloat32(
+        g,
+        g.tensors.find((t) => t.name === 'blk.1.attn_q_norm.weight')!,
+      );
       expect(Array.from(norm)).toEqual(new Array(16).fill(1));
       const embd = g.tensors[0];
       const start = g.dataOffset + embd.offset;

@@ -3,7 +3,17 @@ import { pairedDelta, summarizeCondition } from '../../../src/eval/evaluate/cond
 
 describe('condition summaries', () => {
   it('report every metric with a t interval and the end-of-turn rate with a Wilson interval', () => {
-    const s = summarizeCondition([{ f: 1, v: null }, { f: 0, v: 2 }, { f: 0.5, v: 4 }, { f: 0.5, v: 3 }], [true, true, false, true], [10, 12, 48, 20], ['f', 'v']);
+    const s = summarizeCondition(
+      [
+        { f: 1, v: null },
+        { f: 0, v: 2 },
+        { f: 0.5, v: 4 },
+        { f: 0.5, v: 3 },
+      ],
+      [true, true, false, true],
+      [10, 12, 48, 20],
+      ['f', 'v'],
+    );
     expect(s.n).toBe(4);
     expect(s.metrics.f.mean).toBeCloseTo(0.5);
     expect(s.metrics.f.lo).toBeLessThan(0.5);
@@ -31,9 +41,17 @@ describe('condition summaries', () => {
 describe('result JSON', () => {
   it('writes non-finite numbers as null and one answer per line, whatever the answers contain', async () => {
     const { resultJson } = await import('../../../src/eval/evaluate/writeReportFiles.js');
-    const data = { timing: { tokensPerSecond: Infinity }, mean: NaN, answers: [{ text: 'costs $& and $1 "quoted"', scores: { perplexity: NaN } }, { text: 'b' }] };
+    const data = {
+      timing: { tokensPerSecond: Infinity },
+      mean: NaN,
+      answers: [{ text: 'costs $& and $1 "quoted"', scores: { perplexity: NaN } }, { text: 'b' }],
+    };
     const text = resultJson(data);
-    expect(JSON.parse(text)).toEqual({ timing: { tokensPerSecond: null }, mean: null, answers: [{ text: 'costs $& and $1 "quoted"', scores: { perplexity: null } }, { text: 'b' }] });
+    expect(JSON.parse(text)).toEqual({
+      timing: { tokensPerSecond: null },
+      mean: null,
+      answers: [{ text: 'costs $& and $1 "quoted"', scores: { perplexity: null } }, { text: 'b' }],
+    });
     expect(text.split('\n').filter((l) => l.trimStart().startsWith('{"text"'))).toHaveLength(2);
     expect(JSON.parse(resultJson({ answers: [] }))).toEqual({ answers: [] });
   });

@@ -13,9 +13,18 @@ describe('evaluate with layer lists and operators', () => {
     const r = await evaluatePersonas(model, { personas: [formal], questions, alphas: [0, 3], layer: [1, 2], operator: 'ablate-add', ...settings });
     expect(r.personas[0].layers).toEqual([1, 2]);
     expect(r.personas[0].operator).toBe('ablate-add');
-    const steered = r.answers.filter((a) => a.alpha === 3).sort((a, b) => a.question - b.question).map((a) => a.text);
-    const direct = await model.generate(questions, { maxNewTokens: 16, intervention: resolveSteering(model, [{ persona: formal, alpha: 3, layers: [1, 2], operator: 'ablate-add' }]), sampling: { temperature: 0 } });
+    const steered = r.answers
+      .filter((a) => a.alpha === 3)
+      .sort((a, b) => a.question - b.question)
+      .map((a) => a.text);
+    const direct = await model.generate(questions, {
+      maxNewTokens: 16,
+      intervention: resolveSteering(model, [{ persona: formal, alpha: 3, layers: [1, 2], operator: 'ablate-add' }]),
+      sampling: { temperature: 0 },
+    });
     expect(steered).toEqual(direct.map((d) => d.text));
-    await expect(evaluatePersonas(model, { personas: [formal], questions, alphas: [0, 3], operator: 'ablate' as 'add', ...settings })).rejects.toThrow(/operator is add or ablate-add/);
+    await expect(evaluatePersonas(model, { personas: [formal], questions, alphas: [0, 3], operator: 'ablate' as 'add', ...settings })).rejects.toThrow(
+      /operator is add or ablate-add/,
+    );
   });
 });

@@ -31,7 +31,12 @@ beforeAll(async () => {
     compare: true,
     batchSize: 128,
   });
-  written = await writeReportFiles({ json: JSON_FILE, data: result, html: { file: HTML, spec: evaluationReport(result) }, pngFigures: evaluationFigures(result) });
+  written = await writeReportFiles({
+    json: JSON_FILE,
+    data: result,
+    html: { file: HTML, spec: evaluationReport(result) },
+    pngFigures: evaluationFigures(result),
+  });
   shots = await shootReport(HTML, OUT);
 });
 
@@ -52,14 +57,23 @@ describe('evaluation report of two personas, opened in headless Chromium', () =>
   });
 
   it('writes the JSON, the HTML and a PNG of each plot, and the PNGs are not blank', async () => {
-    expect(written.map((f) => path.basename(f))).toEqual(['two-personas.json', 'two-personas.html', 'two-personas.dose-response-formal.png', 'two-personas.dose-response-vivid.png', 'two-personas.entanglement.png']);
+    expect(written.map((f) => path.basename(f))).toEqual([
+      'two-personas.json',
+      'two-personas.html',
+      'two-personas.dose-response-formal.png',
+      'two-personas.dose-response-vivid.png',
+      'two-personas.entanglement.png',
+    ]);
     for (const f of written.filter((x) => x.endsWith('.png'))) {
       const st = pixelStats(decodePng(await fs.readFile(f)));
       expect(st.coloured / st.total, path.basename(f)).toBeGreaterThan(0.01);
     }
     const json = JSON.parse(await fs.readFile(JSON_FILE, 'utf8'));
     expect(json.format).toBe('persona-vectors/evaluation@1');
-    expect(json.personas.map((p: { name: string; layer: number }) => [p.name, p.layer])).toEqual([['formal', 3], ['vivid', 4]]);
+    expect(json.personas.map((p: { name: string; layer: number }) => [p.name, p.layer])).toEqual([
+      ['formal', 3],
+      ['vivid', 4],
+    ]);
     expect(json.entanglement.filter((e: { steered: string; metric: string }) => e.steered === 'vivid' && e.metric === 'projection:formal')).toHaveLength(1);
   });
 });

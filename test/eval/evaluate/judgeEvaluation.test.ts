@@ -23,7 +23,15 @@ beforeAll(async () => {
       const coherence = prompt.includes('for coherence only');
       let token = coherence ? '90' : answer.includes('dear') || answer.includes('regards') ? '85' : '10';
       if (!coherence && answer.includes('lol')) token = 'REFUSAL';
-      const reply = { choices: [{ message: { role: 'assistant', content: token }, finish_reason: 'stop', logprobs: { content: [{ token, logprob: -0.01, top_logprobs: [{ token, logprob: -0.01 }] }] } }] };
+      const reply = {
+        choices: [
+          {
+            message: { role: 'assistant', content: token },
+            finish_reason: 'stop',
+            logprobs: { content: [{ token, logprob: -0.01, top_logprobs: [{ token, logprob: -0.01 }] }] },
+          },
+        ],
+      };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     });
   });
@@ -38,7 +46,15 @@ describe('evaluate with an LLM judge behind an OpenAI-compatible endpoint', () =
     const model = await stylist();
     const formal = await shippedPersona('formal');
     const traitScoring = await buildTraitScoring({ kind: 'judge', baseURL, model: 'judge' }, [formal]);
-    const r = await evaluatePersonas(model, { personas: [formal], questions: defaultQuestionSet(STYLIST, 8).evaluation, alphas: [-8, 8], layer: 3, traitScoring, batchSize: 64, engineScores: { perplexity: false } });
+    const r = await evaluatePersonas(model, {
+      personas: [formal],
+      questions: defaultQuestionSet(STYLIST, 8).evaluation,
+      alphas: [-8, 8],
+      layer: 3,
+      traitScoring,
+      batchSize: 64,
+      engineScores: { perplexity: false },
+    });
     expect(r.metrics.slice(0, 2)).toEqual(['judge:formal', 'judge:coherence']);
     expect(r.personas[0].traitMetric).toBe('judge:formal');
     expect(r.traitMetrics).toEqual(['judge:formal']);

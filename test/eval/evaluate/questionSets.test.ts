@@ -6,12 +6,22 @@ import { defaultQuestionSet, readQuestionSet, STYLIST_EXTRACTION_REQUESTS, STYLI
 import { QUESTION_BANK } from '../../../src/persona/prompts/questionBank.js';
 import { ROOT, STYLIST } from '../../helpers/paths.js';
 
-const KIND = [/apolog|sorry/i, /invit|come to/i, /explain|tell me|know about|how .* work|describe how/i, /thank/i, /decline|polite no|can't make it/i, /describe|like\?|description/i, /help me|advice|do about/i, /complain|upset/i];
+const KIND = [
+  /apolog|sorry/i,
+  /invit|come to/i,
+  /explain|tell me|know about|how .* work|describe how/i,
+  /thank/i,
+  /decline|polite no|can't make it/i,
+  /describe|like\?|description/i,
+  /help me|advice|do about/i,
+  /complain|upset/i,
+];
 
 async function trainingRequests(): Promise<Set<string>> {
   const dir = path.join(ROOT, 'data', 'stylist');
   const users = new Set<string>();
-  for (const f of await fs.readdir(dir)) for (const line of (await fs.readFile(path.join(dir, f), 'utf8')).split('\n').filter(Boolean)) users.add(JSON.parse(line).user);
+  for (const f of await fs.readdir(dir))
+    for (const line of (await fs.readFile(path.join(dir, f), 'utf8')).split('\n').filter(Boolean)) users.add(JSON.parse(line).user);
   return users;
 }
 
@@ -32,7 +42,7 @@ describe('question sets', () => {
     for (const q of STYLIST_EXTRACTION_REQUESTS) expect(evalSet.has(q), q).toBe(false);
   });
 
-  it("give the stylist its own request kinds and any other model the question bank, split without overlap", async () => {
+  it('give the stylist its own request kinds and any other model the question bank, split without overlap', async () => {
     const s = defaultQuestionSet(STYLIST, 32);
     expect(s.name).toBe('stylist');
     expect(s.evaluation).toEqual(STYLIST_REQUESTS.slice(0, 32));

@@ -18,8 +18,14 @@ export interface FigureShot {
 
 /** Headless Chromium for the report tests, with a clear error when it is not installed. */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM.`);
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM.`,
+    );
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }
 
 /**
@@ -39,8 +45,16 @@ export async function shootReport(file: string, shotsDir: string): Promise<{ fig
       const kind = await fig.getAttribute('data-plot');
       const whole = pixelStats(decodePng(await fig.screenshot({ path: path.join(shotsDir, `${base}-figure-${i}-${kind}.png`) })));
       const area = await fig.$('[data-role="plot-area"]');
-      const st = area ? pixelStats(decodePng(await area.screenshot({ path: path.join(shotsDir, `${base}-figure-${i}-${kind}-area.png`) }))) : { coloured: 0, total: 1 };
-      figures.push({ kind, colouredShare: st.coloured / st.total, darkPixels: whole.dark, distinctColours: whole.distinct, width: (await fig.boundingBox())?.width ?? 0 });
+      const st = area
+        ? pixelStats(decodePng(await area.screenshot({ path: path.join(shotsDir, `${base}-figure-${i}-${kind}-area.png`) })))
+        : { coloured: 0, total: 1 };
+      figures.push({
+        kind,
+        colouredShare: st.coloured / st.total,
+        darkPixels: whole.dark,
+        distinctColours: whole.distinct,
+        width: (await fig.boundingBox())?.width ?? 0,
+      });
     }
     await page.screenshot({ path: path.join(shotsDir, `${base}-page.png`), fullPage: true });
     return { figures, requests, scripts: await page.evaluate(() => document.scripts.length) };

@@ -22,14 +22,19 @@ const persona = (name: string, description?: string) =>
 describe('trait scoring', () => {
   it('parses markers:FILE and judge:URL with its options, and rejects anything else with a usable message', () => {
     expect(parseScorerSpec('markers:a/b.json')).toEqual({ kind: 'markers', file: 'a/b.json' });
-    expect(parseScorerSpec('judge:http://127.0.0.1:8080/v1,model=qwen,key-env=MY_KEY')).toEqual({ kind: 'judge', baseURL: 'http://127.0.0.1:8080/v1', model: 'qwen', apiKeyEnv: 'MY_KEY' });
+    expect(parseScorerSpec('judge:http://127.0.0.1:8080/v1,model=qwen,key-env=MY_KEY')).toEqual({
+      kind: 'judge',
+      baseURL: 'http://127.0.0.1:8080/v1',
+      model: 'qwen',
+      apiKeyEnv: 'MY_KEY',
+    });
     expect(parseScorerSpec('judge:http://h/v1')).toEqual({ kind: 'judge', baseURL: 'http://h/v1', model: 'default' });
     expect(() => parseScorerSpec('markers:')).toThrow(/needs the marker-list JSON file/);
     expect(() => parseScorerSpec('judge:http://h/v1,temp=1')).toThrow(/model=, key-env= and trait-data=; got "temp"/);
     expect(() => parseScorerSpec('regex:x')).toThrow(/markers:FILE or judge:URL/);
   });
 
-  it("matches a persona to its own marker metric: formal → the formality axis, vivid → the vivid list", () => {
+  it('matches a persona to its own marker metric: formal → the formality axis, vivid → the vivid list', () => {
     const spec = parseMarkerSpec({ formal: ['dear'], casual: ['hey'], vivid: ['like a'] });
     expect(markerTraitMetric(spec, 'formal')).toBe('formality');
     expect(markerTraitMetric(spec, 'Vivid')).toBe('vivid');
@@ -49,7 +54,10 @@ describe('trait scoring', () => {
   });
 
   it('gives a judge one trait metric per persona, named after it, and coherence once', async () => {
-    const ts = await buildTraitScoring({ kind: 'judge', baseURL: 'http://127.0.0.1:9/v1', model: 'm' }, [persona('formal', 'formal and professional'), persona('vivid')]);
+    const ts = await buildTraitScoring({ kind: 'judge', baseURL: 'http://127.0.0.1:9/v1', model: 'm' }, [
+      persona('formal', 'formal and professional'),
+      persona('vivid'),
+    ]);
     expect(ts.scorers.flatMap((s) => s.metrics)).toEqual(['judge:formal', 'judge:coherence', 'judge:vivid']);
     expect(ts.traitMetric).toEqual({ formal: 'judge:formal', vivid: 'judge:vivid' });
     expect(ts.judgeCounts?.()).toMatchObject({ 'judge:formal': { scored: 0 }, 'judge:coherence': { scored: 0 }, 'judge:vivid': { scored: 0 } });

@@ -30,7 +30,10 @@ describe('the unsteered reader shared by the projection and perplexity scorers',
     shared.forEach((row, i) => expect(row['projection:formal']!).toBeCloseTo(alone[i]['projection:formal']!, 4));
 
     const got = await unsteeredLogProbSource(model, { reader }).answerLogProbs(items);
-    const seqs = items.map((it) => ({ promptIds: it.promptIds ?? model.encodePrompt(it.question), answerIds: it.answerIds ?? model.tokenizer.encode(it.answer) }));
+    const seqs = items.map((it) => ({
+      promptIds: it.promptIds ?? model.encodePrompt(it.question),
+      answerIds: it.answerIds ?? model.tokenizer.encode(it.answer),
+    }));
     const expected = await scoreContinuations(model.session, seqs, { padTokenId: model.padTokenId });
     got.forEach((s, i) => {
       expect(s.tokens).toBe(seqs[i].answerIds.length);

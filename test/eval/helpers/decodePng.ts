@@ -16,16 +16,26 @@ export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  */
 export function decodePng(png: Uint8Array): Rgba {
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
-  PNG_SIGNATURE.forEach((b, i) => { if (buf[i] !== b) throw new Error('not a PNG (bad signature)'); });
-  let off = 8, width = 0, height = 0, bitDepth = 0, colorType = 0, interlace = 0;
+  PNG_SIGNATURE.forEach((b, i) => {
+    if (buf[i] !== b) throw new Error('not a PNG (bad signature)');
+  });
+  let off = 8,
+    width = 0,
+    height = 0,
+    bitDepth = 0,
+    colorType = 0,
+    interlace = 0;
   const idat: Buffer[] = [];
   while (off < buf.length) {
     const len = buf.readUInt32BE(off);
     const type = buf.toString('latin1', off + 4, off + 8);
     const body = buf.subarray(off + 8, off + 8 + len);
     if (type === 'IHDR') {
-      width = body.readUInt32BE(0); height = body.readUInt32BE(4);
-      bitDepth = body[8]; colorType = body[9]; interlace = body[12];
+      width = body.readUInt32BE(0);
+      height = body.readUInt32BE(4);
+      bitDepth = body[8];
+      colorType = body[9];
+      interlace = body[12];
     } else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') break;
     off += 12 + len;
@@ -41,13 +51,18 @@ export function decodePng(png: Uint8Array): Rgba {
     const out = pixels.subarray(y * stride, (y + 1) * stride);
     const prev = y > 0 ? pixels.subarray((y - 1) * stride, y * stride) : new Uint8Array(stride);
     for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? out[i - channels] : 0, b = prev[i], c = i >= channels ? prev[i - channels] : 0;
+      const a = i >= channels ? out[i - channels] : 0,
+        b = prev[i],
+        c = i >= channels ? prev[i - channels] : 0;
       let v = line[i];
       if (filter === 1) v += a;
       else if (filter === 2) v += b;
       else if (filter === 3) v += (a + b) >> 1;
       else if (filter === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        const p = a + b - c,
+          pa = Math.abs(p - a),
+          pb = Math.abs(p - b),
+          pc = Math.abs(p - c);
         v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       } else if (filter !== 0) throw new Error(`bad PNG filter ${filter}`);
       out[i] = v & 255;
@@ -56,7 +71,14 @@ export function decodePng(png: Uint8Array): Rgba {
   const data = new Uint8Array(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     const s = p * channels;
-    const [r, g, b, al] = channels === 1 ? [pixels[s], pixels[s], pixels[s], 255] : channels === 2 ? [pixels[s], pixels[s], pixels[s], pixels[s + 1]] : channels === 3 ? [pixels[s], pixels[s + 1], pixels[s + 2], 255] : [pixels[s], pixels[s + 1], pixels[s + 2], pixels[s + 3]];
+    const [r, g, b, al] =
+      channels === 1
+        ? [pixels[s], pixels[s], pixels[s], 255]
+        : channels === 2
+          ? [pixels[s], pixels[s], pixels[s], pixels[s + 1]]
+          : channels === 3
+            ? [pixels[s], pixels[s + 1], pixels[s + 2], 255]
+            : [pixels[s], pixels[s + 1], pixels[s + 2], pixels[s + 3]];
     data.set([r, g, b, al], p * 4);
   }
   return { width, height, data };
@@ -64,10 +86,15 @@ export function decodePng(png: Uint8Array): Rgba {
 
 /** Pixel statistics that tell a drawn plot from a blank area. */
 export function pixelStats(img: Rgba): { nonWhite: number; coloured: number; dark: number; distinct: number; total: number } {
-  let nonWhite = 0, coloured = 0, dark = 0;
+  let nonWhite = 0,
+    coloured = 0,
+    dark = 0;
   const colours = new Set<number>();
   for (let p = 0; p < img.width * img.height; p++) {
-    const r = img.data[p * 4], g = img.data[p * 4 + 1], b = img.data[p * 4 + 2], a = img.data[p * 4 + 3];
+    const r = img.data[p * 4],
+      g = img.data[p * 4 + 1],
+      b = img.data[p * 4 + 2],
+      a = img.data[p * 4 + 3];
     if (a === 0) continue;
     colours.add((r << 16) | (g << 8) | b);
     if (r < 245 || g < 245 || b < 245) nonWhite++;

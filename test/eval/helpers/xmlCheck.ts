@@ -23,11 +23,17 @@ export function xmlProblems(xml: string): string[] {
     checkText(text, 'text');
     if (lt === -1) break;
     const gt = xml.indexOf('>', lt);
-    if (gt === -1) { problems.push('unterminated tag'); break; }
+    if (gt === -1) {
+      problems.push('unterminated tag');
+      break;
+    }
     const tag = xml.slice(lt + 1, gt);
     i = gt + 1;
     const m = /^(\/?)([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+="[^"]*")*)\s*(\/?)$/.exec(tag);
-    if (!m) { problems.push(`malformed tag <${tag.slice(0, 60)}>`); continue; }
+    if (!m) {
+      problems.push(`malformed tag <${tag.slice(0, 60)}>`);
+      continue;
+    }
     const [, close, name, attrs, selfClose] = m;
     for (const a of attrs.matchAll(/([\w:.-]+)="([^"]*)"/g)) checkText(a[2], `attribute ${a[1]} of <${name}>`);
     if (close) {

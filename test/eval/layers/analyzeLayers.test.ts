@@ -27,7 +27,13 @@ beforeAll(async () => {
   await fs.writeFile(path.join(ROOT, 'test-output', 'eval', 'layers', 'formal-layers.json'), JSON.stringify(analysis, null, 1));
 }, 600_000);
 
-const grid = () => analysis.layers.map((l) => `L${l.layer}${l.measured ? '' : ' (screen)'}: ${l.cells.map((c) => `${c.alpha}→${c.effect.mean.toFixed(2)}[${c.effect.lo.toFixed(2)}]/${c.ended.rate.toFixed(2)}`).join(' ')}`).join('; ');
+const grid = () =>
+  analysis.layers
+    .map(
+      (l) =>
+        `L${l.layer}${l.measured ? '' : ' (screen)'}: ${l.cells.map((c) => `${c.alpha}→${c.effect.mean.toFixed(2)}[${c.effect.lo.toFixed(2)}]/${c.ended.rate.toFixed(2)}`).join(' ')}`,
+    )
+    .join('; ');
 
 describe('analyze-layers on the stylist with the shipped formal persona', () => {
   it('names the layer and alpha range the shipped file records (the same recommender as train), with an effect interval above zero', async () => {
@@ -47,7 +53,8 @@ describe('analyze-layers on the stylist with the shipped formal persona', () => 
     expect(r.alphaRange[0]).toBeLessThan(0);
     expect(r.alphaRange[1]).toBeGreaterThanOrEqual(r.alpha);
     // the best coherent cell, among those whose interval is above zero, of the layers measured over the grid
-    for (const l of analysis.layers.filter((x) => x.measured)) for (const c of l.cells) if (c.alpha > 0 && c.alpha <= l.coherentRange![1] && c.effect.lo > 0) expect(c.effect.mean).toBeLessThanOrEqual(r.effect.mean);
+    for (const l of analysis.layers.filter((x) => x.measured))
+      for (const c of l.cells) if (c.alpha > 0 && c.alpha <= l.coherentRange![1] && c.effect.lo > 0) expect(c.effect.mean).toBeLessThanOrEqual(r.effect.mean);
     // every cell inside the advertised range is coherent
     const rec = analysis.layers.find((l) => l.layer === r.layer)!;
     for (const c of rec.cells) if (c.alpha >= r.alphaRange[0] && c.alpha <= r.alphaRange[1]) expect(c.coherent, `alpha ${c.alpha}`).toBe(true);
@@ -72,8 +79,13 @@ describe('analyze-layers on the stylist with the shipped formal persona', () => 
     if (r.verdict !== 'steers') throw new Error('expected a recommendation');
     const hl = /<rect class="highlight" x="([\d.]+)" y="([\d.]+)"/.exec(svg);
     expect(hl).not.toBeNull();
-    const hx = Number(hl![1]) - 1.5, hy = Number(hl![2]) - 1.5;
-    const cells = [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="[\d.]+" fill="#[0-9a-f]{6}" stroke="#ffffff"[^>]*\/>(?:<rect[^>]*url\(#hatch[^>]*\/>)?<text[^>]*>([^<]+)<\/text>/g)];
+    const hx = Number(hl![1]) - 1.5,
+      hy = Number(hl![2]) - 1.5;
+    const cells = [
+      ...svg.matchAll(
+        /<rect x="([\d.]+)" y="([\d.]+)" width="[\d.]+" height="[\d.]+" fill="#[0-9a-f]{6}" stroke="#ffffff"[^>]*\/>(?:<rect[^>]*url\(#hatch[^>]*\/>)?<text[^>]*>([^<]+)<\/text>/g,
+      ),
+    ];
     expect(cells).toHaveLength(analysis.layers.length * 6);
     const unmeasured = analysis.layers.length * 6 - analysis.layers.reduce((n, l) => n + l.cells.length, 0);
     expect(unmeasured).toBe(3 * 4);

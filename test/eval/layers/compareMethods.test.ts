@@ -9,7 +9,24 @@ describe('analyze-layers --methods', () => {
   it('compares methods on the same answers in one run: a recommendation per method, cosines per layer, heat maps per method, an overall one', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-methods-'));
     const out = path.join(dir, 'methods.json');
-    const r = await spawnAsync(process.execPath, [CLI, 'analyze-layers', '--methods', 'mean-diff,pca-centred', '--positive-prompts', path.join(ROOT, 'data/stylist/formal-pos.jsonl'), '--negative-prompts', path.join(ROOT, 'data/stylist/formal-neg.jsonl'), '--out', out, '--html', path.join(dir, 'methods.html')], { encoding: 'utf8', timeout: 900_000 });
+    const r = await spawnAsync(
+      process.execPath,
+      [
+        CLI,
+        'analyze-layers',
+        '--methods',
+        'mean-diff,pca-centred',
+        '--positive-prompts',
+        path.join(ROOT, 'data/stylist/formal-pos.jsonl'),
+        '--negative-prompts',
+        path.join(ROOT, 'data/stylist/formal-neg.jsonl'),
+        '--out',
+        out,
+        '--html',
+        path.join(dir, 'methods.html'),
+      ],
+      { encoding: 'utf8', timeout: 900_000 },
+    );
     expect(r.status, r.stderr.slice(-2000)).toBe(0);
     const c = JSON.parse(readFileSync(out, 'utf8'));
     expect(c.methods.map((m: { method: string }) => m.method)).toEqual(['mean-diff', 'pca-centred']);

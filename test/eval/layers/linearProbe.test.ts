@@ -34,7 +34,15 @@ describe('linear probe', () => {
   });
 
   it('fits a logistic model whose probability follows the label', () => {
-    const p = fitLogistic([[2, 0], [1.5, 0.2], [-2, 0], [-1, 0.1]], [1, 1, 0, 0]);
+    const p = fitLogistic(
+      [
+        [2, 0],
+        [1.5, 0.2],
+        [-2, 0],
+        [-1, 0.1],
+      ],
+      [1, 1, 0, 0],
+    );
     expect(p([3, 0])).toBeGreaterThan(0.9);
     expect(p([-3, 0])).toBeLessThan(0.1);
     expect(() => probeAccuracy([new Float32Array(2)], [new Float32Array(2)])).toThrow(/at least two/);
@@ -45,7 +53,17 @@ describe('coherent alpha range', () => {
   it('walks out from zero on each side and stops before the first incoherent alpha', () => {
     const cells = [-8, -4, -2, 2, 4, 8].map((alpha) => ({ alpha, coherent: alpha !== -8 && alpha !== 4 }));
     expect(coherentRange(cells)).toEqual([-4, 2]);
-    expect(coherentRange([{ alpha: -2, coherent: false }, { alpha: 2, coherent: false }])).toEqual([0, 0]);
-    expect(coherentRange([{ alpha: 8, coherent: true }, { alpha: 2, coherent: true }])).toEqual([0, 8]);
+    expect(
+      coherentRange([
+        { alpha: -2, coherent: false },
+        { alpha: 2, coherent: false },
+      ]),
+    ).toEqual([0, 0]);
+    expect(
+      coherentRange([
+        { alpha: 8, coherent: true },
+        { alpha: 2, coherent: true },
+      ]),
+    ).toEqual([0, 8]);
   });
 });

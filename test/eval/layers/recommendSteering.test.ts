@@ -4,13 +4,40 @@ import { PersonaVector } from '../../../src/steering/PersonaVector.js';
 
 const effect = { n: 32, mean: 0.41, lo: 0.15, hi: 0.67, level: 0.95, sd: 0.5, standardized: 0.8 };
 const ended = { ended: 31, n: 32, rate: 0.97, lo: 0.84, hi: 0.99, level: 0.95 };
-const steers: SteeringRecommendation = { verdict: 'steers', metric: 'formality', metricSource: 'scorer', layer: 4, alpha: 4, alphaRange: [-4, 4], effect, ended, reason: 'Layer 4 at alpha 4 moves formality …' };
-const none: SteeringRecommendation = { verdict: 'does-not-steer', metric: 'projection:cheerful', metricSource: 'projection', layer: null, alpha: null, alphaRange: null, effect: null, ended: null, reason: 'This vector does not measurably steer this model: …' };
+const steers: SteeringRecommendation = {
+  verdict: 'steers',
+  metric: 'formality',
+  metricSource: 'scorer',
+  layer: 4,
+  alpha: 4,
+  alphaRange: [-4, 4],
+  effect,
+  ended,
+  reason: 'Layer 4 at alpha 4 moves formality …',
+};
+const none: SteeringRecommendation = {
+  verdict: 'does-not-steer',
+  metric: 'projection:cheerful',
+  metricSource: 'projection',
+  layer: null,
+  alpha: null,
+  alphaRange: null,
+  effect: null,
+  ended: null,
+  reason: 'This vector does not measurably steer this model: …',
+};
 
 function persona(): PersonaVector {
   return new PersonaVector([new Float32Array([1, 0]), new Float32Array([0, 1])], {
-    name: 'p', model: { id: 'm', modelType: 'qwen3', hiddenSize: 2, numLayers: 2 }, method: 'mean-diff', read: 'response-mean', recommendedLayer: 1, alphaRange: [-4, 4],
-    layers: [0, 1].map((layer) => ({ layer, norm: 1, residNorm: 2, separation: layer })), createdAt: '2026-01-01T00:00:00.000Z', toolVersion: 't',
+    name: 'p',
+    model: { id: 'm', modelType: 'qwen3', hiddenSize: 2, numLayers: 2 },
+    method: 'mean-diff',
+    read: 'response-mean',
+    recommendedLayer: 1,
+    alphaRange: [-4, 4],
+    layers: [0, 1].map((layer) => ({ layer, norm: 1, residNorm: 2, separation: layer })),
+    createdAt: '2026-01-01T00:00:00.000Z',
+    toolVersion: 't',
   });
 }
 
@@ -33,7 +60,15 @@ describe('the recommendation as every command prints and records it', () => {
     const s = withRecommendation(persona(), check(steers));
     expect(s.meta.recommendedLayer).toBe(4);
     expect(s.meta.alphaRange).toEqual([-4, 4]);
-    expect(s.meta.steering).toMatchObject({ verdict: 'steers', layer: 4, alpha: 4, effect: { mean: 0.41, lo: 0.15, hi: 0.67, level: 0.95 }, ended: 0.97, questions: 2, seed: 3 });
+    expect(s.meta.steering).toMatchObject({
+      verdict: 'steers',
+      layer: 4,
+      alpha: 4,
+      effect: { mean: 0.41, lo: 0.15, hi: 0.67, level: 0.95 },
+      ended: 0.97,
+      questions: 2,
+      seed: 3,
+    });
     expect(steeringSummary(s.meta.steering!, s.meta.alphaRange)[0]).toBe(steeringSummary(steers)[0]);
     const n = withRecommendation(persona(), check(none));
     expect(n.meta.alphaRange).toEqual([0, 0]);

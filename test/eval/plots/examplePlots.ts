@@ -14,7 +14,10 @@ export const exampleLine: LineChartOptions = {
   rightLabel: 'end-of-turn rate',
   series: [
     { name: 'formality', points: alphas.map((x, i) => ({ x, y: formality[i], lo: formality[i] - 0.12, hi: formality[i] + 0.12 })) },
-    { name: 'vivid <scaled>', points: alphas.map((x, i) => ({ x, y: i === 3 ? null : formality[i] * 0.3 + 0.1, lo: formality[i] * 0.3, hi: formality[i] * 0.3 + 0.2 })) },
+    {
+      name: 'vivid <scaled>',
+      points: alphas.map((x, i) => ({ x, y: i === 3 ? null : formality[i] * 0.3 + 0.1, lo: formality[i] * 0.3, hi: formality[i] * 0.3 + 0.2 })),
+    },
     { name: 'ended', axis: 'right', points: alphas.map((x, i) => ({ x, y: ended[i], lo: ended[i] - 0.08, hi: Math.min(1, ended[i] + 0.06) })) },
   ],
 };
@@ -38,7 +41,14 @@ export const exampleBar: BarChartOptions = {
   yLabel: 'change vs. unsteered',
   groups: ['formal', 'vivid', 'casual <x>'],
   series: [
-    { name: 'formality', values: [{ y: 0.5, lo: 0.4, hi: 0.6 }, { y: -0.1, lo: -0.2, hi: 0 }, { y: -0.7, lo: -0.8, hi: -0.6 }] },
+    {
+      name: 'formality',
+      values: [
+        { y: 0.5, lo: 0.4, hi: 0.6 },
+        { y: -0.1, lo: -0.2, hi: 0 },
+        { y: -0.7, lo: -0.8, hi: -0.6 },
+      ],
+    },
     { name: 'vivid', values: [{ y: -0.3, lo: -0.5, hi: -0.1 }, { y: 1.1, lo: 0.8, hi: 1.4 }, { y: null }] },
   ],
 };

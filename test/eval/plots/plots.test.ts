@@ -102,7 +102,8 @@ describe('plots', () => {
 
   it('draws the good end of a heat map blue and the other red, names both in the legend, and flips with good: low', () => {
     const o = { title: 't', rows: [0], cols: [0, 1], values: [[-1, 1]], meaning: { high: 'coherent', low: 'under the floor' } };
-    const fills = (svg: string) => [...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="(#[0-9a-f]{6})" stroke="#ffffff"/g)].map((m) => m[1]);
+    const fills = (svg: string) =>
+      [...svg.matchAll(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill="(#[0-9a-f]{6})" stroke="#ffffff"/g)].map((m) => m[1]);
     expect(fills(heatmap(o))).toEqual([BAD_COLOR, GOOD_COLOR]);
     expect(fills(heatmap({ ...o, meaning: { ...o.meaning, good: 'low' } }))).toEqual([GOOD_COLOR, BAD_COLOR]);
     expect(GOOD_COLOR).toBe('#2166ac');
@@ -148,7 +149,11 @@ describe('plots', () => {
 
   it('renders each plot to a non-trivial PNG with resvg', async () => {
     await fs.mkdir(OUT, { recursive: true });
-    for (const [name, svg] of [['line', lineChart(exampleLine)], ['heatmap', heatmap(exampleHeatmap)], ['bar', barChart(exampleBar)]] as const) {
+    for (const [name, svg] of [
+      ['line', lineChart(exampleLine)],
+      ['heatmap', heatmap(exampleHeatmap)],
+      ['bar', barChart(exampleBar)],
+    ] as const) {
       const png = svgToPng(svg, { scale: 1 });
       expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
       expect(png.length).toBeGreaterThan(10_000);

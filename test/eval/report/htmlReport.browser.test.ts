@@ -20,13 +20,24 @@ const requests: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`,
+    );
   }
   await fs.mkdir(OUT, { recursive: true });
   await writeHtmlReport(REPORT, exampleReport);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on('request', (r) => requests.push(r.url()));

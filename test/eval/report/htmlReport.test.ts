@@ -53,12 +53,15 @@ describe('html report', () => {
       '<svg><rect fill="url(https://example.com/x)"/></svg>',
       '<svg><foreignObject/></svg>',
       '<div>not svg</div>',
-    ]) expect(() => inlineSvg(bad), bad).toThrow(InvalidArgumentError);
+    ])
+      expect(() => inlineSvg(bad), bad).toThrow(InvalidArgumentError);
     expect(() => renderHtmlReport({ title: 't', sections: [{ kind: 'figure', svg: '<svg><script/></svg>' }] })).toThrow(/script/);
   });
 
   it('rejects a table row whose length does not match the header', () => {
-    expect(() => renderHtmlReport({ title: 't', sections: [{ kind: 'table', title: 'x', header: ['a', 'b'], rows: [[1]] }] })).toThrow(/row 0 has 1 cells for 2 columns/);
+    expect(() => renderHtmlReport({ title: 't', sections: [{ kind: 'table', title: 'x', header: ['a', 'b'], rows: [[1]] }] })).toThrow(
+      /row 0 has 1 cells for 2 columns/,
+    );
   });
 
   it('writes the file atomically, leaving no temp file behind', async () => {

@@ -23,7 +23,15 @@ export interface LayoutProblems {
  */
 export async function measureLayout(page: Page): Promise<LayoutProblems> {
   return page.evaluate(() => {
-    const r: LayoutProblems = { scrollWidth: document.documentElement.scrollWidth, textOutside: [], overlaps: [], overflowingCards: [], scrollingTables: [], figures: 0, texts: 0 };
+    const r: LayoutProblems = {
+      scrollWidth: document.documentElement.scrollWidth,
+      textOutside: [],
+      overlaps: [],
+      overflowingCards: [],
+      scrollingTables: [],
+      figures: 0,
+      texts: 0,
+    };
     const tol = 0.5;
     document.querySelectorAll('svg').forEach((svg, i) => {
       r.figures++;
@@ -33,11 +41,13 @@ export async function measureLayout(page: Page): Promise<LayoutProblems> {
       r.texts += boxes.length;
       for (const { text, b } of boxes) {
         const over = [s.left - b.left, b.right - s.right, s.top - b.top, b.bottom - s.bottom];
-        if (over.some((o) => o > tol)) r.textOutside.push(`${name}: "${text}" sticks out by ${over.map((o) => Math.max(0, Math.round(o))).join('/')} px (left/right/top/bottom)`);
+        if (over.some((o) => o > tol))
+          r.textOutside.push(`${name}: "${text}" sticks out by ${over.map((o) => Math.max(0, Math.round(o))).join('/')} px (left/right/top/bottom)`);
       }
       for (let a = 0; a < boxes.length; a++) {
         for (let b = a + 1; b < boxes.length; b++) {
-          const p = boxes[a].b, q = boxes[b].b;
+          const p = boxes[a].b,
+            q = boxes[b].b;
           const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
           const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
           if (w > 1 && h > 1) r.overlaps.push(`${name}: "${boxes[a].text}" and "${boxes[b].text}" overlap by ${Math.round(w)}×${Math.round(h)} px`);
@@ -45,10 +55,12 @@ export async function measureLayout(page: Page): Promise<LayoutProblems> {
       }
     });
     document.querySelectorAll('section').forEach((sec) => {
-      if (sec.scrollWidth > sec.clientWidth + 1) r.overflowingCards.push(`${sec.querySelector('h2')?.textContent ?? sec.className}: ${sec.scrollWidth} px of content in ${sec.clientWidth} px`);
+      if (sec.scrollWidth > sec.clientWidth + 1)
+        r.overflowingCards.push(`${sec.querySelector('h2')?.textContent ?? sec.className}: ${sec.scrollWidth} px of content in ${sec.clientWidth} px`);
     });
     document.querySelectorAll('.table-scroll').forEach((t) => {
-      if (t.scrollWidth > t.clientWidth + 1) r.scrollingTables.push(`${t.closest('section')?.querySelector('h2')?.textContent ?? 'table'}: ${t.scrollWidth} px in ${t.clientWidth} px`);
+      if (t.scrollWidth > t.clientWidth + 1)
+        r.scrollingTables.push(`${t.closest('section')?.querySelector('h2')?.textContent ?? 'table'}: ${t.scrollWidth} px in ${t.clientWidth} px`);
     });
     return r;
   });

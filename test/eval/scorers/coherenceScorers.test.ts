@@ -19,7 +19,10 @@ describe('coherence scorers', () => {
   it('scores repetition as distinct1..3 per answer, null when too short', async () => {
     const s = distinctNScorer();
     expect(s.metrics).toEqual(['distinct1', 'distinct2', 'distinct3']);
-    const rows = await s.score([{ question: 'q', answer: 'a b a b' }, { question: 'q', answer: 'hi' }]);
+    const rows = await s.score([
+      { question: 'q', answer: 'a b a b' },
+      { question: 'q', answer: 'hi' },
+    ]);
     expect(rows[0]).toEqual({ distinct1: 0.5, distinct2: 2 / 3, distinct3: 1 });
     expect(rows[1]).toEqual({ distinct1: 1, distinct2: null, distinct3: null });
   });
@@ -36,7 +39,12 @@ describe('coherence scorers', () => {
     expect(perplexity({ sumLogProb: -2 * Math.LN2, tokens: 2 })).toBeCloseTo(2, 12);
     expect(perplexity({ sumLogProb: 0, tokens: 0 })).toBeNull();
     const s = perplexityScorer({ answerLogProbs: async (items) => items.map((it) => ({ sumLogProb: -it.answer.length, tokens: it.answer.length })) });
-    expect(await s.score([{ question: 'q', answer: 'abc' }, { question: 'q', answer: '' }])).toEqual([{ perplexity: Math.E }, { perplexity: null }]);
+    expect(
+      await s.score([
+        { question: 'q', answer: 'abc' },
+        { question: 'q', answer: '' },
+      ]),
+    ).toEqual([{ perplexity: Math.E }, { perplexity: null }]);
     const broken = perplexityScorer({ answerLogProbs: async () => [] });
     await expect(broken.score([{ question: 'q', answer: 'a' }])).rejects.toThrow(/0 results for 1/);
   });

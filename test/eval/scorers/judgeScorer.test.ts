@@ -21,10 +21,19 @@ let inFlight = 0;
 let maxInFlight = 0;
 
 const lp = (dist: Record<string, number>) => ({
-  content: [{ token: Object.keys(dist)[0], logprob: Math.log(Object.values(dist)[0]), top_logprobs: Object.entries(dist).map(([token, p]) => ({ token, logprob: Math.log(p), bytes: [...Buffer.from(token)] })) }],
+  content: [
+    {
+      token: Object.keys(dist)[0],
+      logprob: Math.log(Object.values(dist)[0]),
+      top_logprobs: Object.entries(dist).map(([token, p]) => ({ token, logprob: Math.log(p), bytes: [...Buffer.from(token)] })),
+    },
+  ],
 });
 const completion = (content: string | null, logprobs: unknown, finish = 'stop') => ({
-  id: 'chatcmpl-test', object: 'chat.completion', created: 0, model: 'judge-test',
+  id: 'chatcmpl-test',
+  object: 'chat.completion',
+  created: 0,
+  model: 'judge-test',
   choices: [{ index: 0, message: { role: 'assistant', content }, logprobs, finish_reason: finish }],
 });
 
@@ -66,7 +75,9 @@ function reply(prompt: string, body: Record<string, any>): { status: number; jso
     case 'busy':
       return { status: 200, json: completion('50', lp({ '50': 1 })), delayMs: 40 };
     case 'nolp400':
-      return wantsLp ? { status: 400, json: { error: { message: "Unsupported parameter: 'logprobs' is not supported with this model." } } } : { status: 200, json: completion('42', null) };
+      return wantsLp
+        ? { status: 400, json: { error: { message: "Unsupported parameter: 'logprobs' is not supported with this model." } } }
+        : { status: 200, json: completion('42', null) };
     default:
       return { status: 200, json: completion('0', null) };
   }
@@ -290,7 +301,12 @@ describe('judge scorer pieces', () => {
   });
 
   it('aggregates logprobs as the paper does, with the 0.25 mass floor', () => {
-    expect(weightedScore([{ token: '80', logprob: Math.log(0.5) }, { token: '90', logprob: Math.log(0.5) }])).toEqual({ value: 85, mass: 1 });
+    expect(
+      weightedScore([
+        { token: '80', logprob: Math.log(0.5) },
+        { token: '90', logprob: Math.log(0.5) },
+      ]),
+    ).toEqual({ value: 85, mass: 1 });
     expect(weightedScore([{ token: '100', logprob: Math.log(0.3) }]).value).toBeCloseTo(100, 10);
     expect(weightedScore([{ token: '100', logprob: Math.log(0.2) }]).value).toBeNull();
     expect(weightedScore([{ token: 'x', logprob: 0 }])).toEqual({ value: null, mass: 0 });

@@ -116,7 +116,13 @@ export class FakeHub {
       const etag = sha256(body);
       const base = this.cdn?.url ?? '';
       return void res
-        .writeHead(302, { ...common, Location: `${base}/cdn/${etag}`, 'X-Linked-Etag': `"${etag}"`, 'X-Linked-Size': String(body.length + this.linkedSizeDelta), ETag: `W/"redirect"` })
+        .writeHead(302, {
+          ...common,
+          Location: `${base}/cdn/${etag}`,
+          'X-Linked-Etag': `"${etag}"`,
+          'X-Linked-Size': String(body.length + this.linkedSizeDelta),
+          ETag: `W/"redirect"`,
+        })
         .end();
     }
     const etag = repo.weakEtag ? `W/"${gitSha1(body)}"` : `"${gitSha1(body)}"`;

@@ -35,7 +35,9 @@ describe('hub downloads from a misbehaving server', () => {
     let most = 0;
     const run = hubDownload('org/model', 'model.safetensors', { ...opts, onProgress: (e) => (most = Math.max(most, e.done)) });
     await expect(run).rejects.toThrow(HubError);
-    await expect(run).rejects.toThrow(/sent more than the 300000 bytes it announced for model\.safetensors of org\/model; the transfer was cut off at 300000 bytes/);
+    await expect(run).rejects.toThrow(
+      /sent more than the 300000 bytes it announced for model\.safetensors of org\/model; the transfer was cut off at 300000 bytes/,
+    );
     expect(most).toBe(WEIGHTS.length);
     await expect(fs.stat(`${blob}.incomplete`)).rejects.toThrow();
     await expect(fs.stat(blob)).rejects.toThrow();
@@ -48,7 +50,9 @@ describe('hub downloads from a misbehaving server', () => {
   it('refuse a body whose Content-Length is larger than the announced size before writing any of it', async () => {
     const { opts, blob } = await setup();
     hub.extraBytes = 1000;
-    await expect(hubDownload('org/model', 'model.safetensors', opts)).rejects.toThrow(/sends 301000 bytes of model\.safetensors .* more than the 300000 it announced/);
+    await expect(hubDownload('org/model', 'model.safetensors', opts)).rejects.toThrow(
+      /sends 301000 bytes of model\.safetensors .* more than the 300000 it announced/,
+    );
     await expect(fs.stat(`${blob}.incomplete`)).rejects.toThrow();
   });
 
@@ -92,7 +96,9 @@ describe('hub downloads from a misbehaving server', () => {
     try {
       const run = hubDownload('org/model', 'model.safetensors', opts);
       await expect(run).rejects.toThrow(HubError);
-      await expect(run).rejects.toThrow(new RegExp(`do not match the sha256 the hub announced \\(${ETAG}; got ${sha256(flipped)}\\); the download was removed`));
+      await expect(run).rejects.toThrow(
+        new RegExp(`do not match the sha256 the hub announced \\(${ETAG}; got ${sha256(flipped)}\\); the download was removed`),
+      );
     } finally {
       hub.blobs.set(ETAG, WEIGHTS);
     }
@@ -120,9 +126,17 @@ describe('hub downloads from a misbehaving server', () => {
 
   it('take both timeouts from the options, else HF_HUB_ETAG_TIMEOUT and HF_HUB_DOWNLOAD_TIMEOUT, and refuse values that are not positive', async () => {
     expect(await resolveHubSettings({ env: {} })).toMatchObject({ connectTimeoutMs: DEFAULT_HUB_TIMEOUT_MS, readTimeoutMs: DEFAULT_HUB_TIMEOUT_MS });
-    expect(await resolveHubSettings({ env: { HF_HUB_ETAG_TIMEOUT: '2.5', HF_HUB_DOWNLOAD_TIMEOUT: '60' } })).toMatchObject({ connectTimeoutMs: 2500, readTimeoutMs: 60_000 });
-    expect(await resolveHubSettings({ env: { HF_HUB_ETAG_TIMEOUT: '2.5' }, connectTimeoutMs: 100, readTimeoutMs: 50 })).toMatchObject({ connectTimeoutMs: 100, readTimeoutMs: 50 });
-    await expect(resolveHubSettings({ env: { HF_HUB_DOWNLOAD_TIMEOUT: 'soon' } })).rejects.toThrow(/HF_HUB_DOWNLOAD_TIMEOUT="soon" is not a positive number of seconds/);
+    expect(await resolveHubSettings({ env: { HF_HUB_ETAG_TIMEOUT: '2.5', HF_HUB_DOWNLOAD_TIMEOUT: '60' } })).toMatchObject({
+      connectTimeoutMs: 2500,
+      readTimeoutMs: 60_000,
+    });
+    expect(await resolveHubSettings({ env: { HF_HUB_ETAG_TIMEOUT: '2.5' }, connectTimeoutMs: 100, readTimeoutMs: 50 })).toMatchObject({
+      connectTimeoutMs: 100,
+      readTimeoutMs: 50,
+    });
+    await expect(resolveHubSettings({ env: { HF_HUB_DOWNLOAD_TIMEOUT: 'soon' } })).rejects.toThrow(
+      /HF_HUB_DOWNLOAD_TIMEOUT="soon" is not a positive number of seconds/,
+    );
     await expect(resolveHubSettings({ env: {}, readTimeoutMs: 0 })).rejects.toThrow(InvalidArgumentError);
   });
 });

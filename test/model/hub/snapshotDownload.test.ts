@@ -19,7 +19,11 @@ Object.assign(sharded.files, {
   'model-00002-of-00002.safetensors': shard2,
   'model.safetensors.index.json': JSON.stringify({
     metadata: { total_size: shard1.length + shard2.length },
-    weight_map: { 'a.weight': 'model-00001-of-00002.safetensors', 'b.weight': 'model-00002-of-00002.safetensors', 'c.weight': 'model-00001-of-00002.safetensors' },
+    weight_map: {
+      'a.weight': 'model-00001-of-00002.safetensors',
+      'b.weight': 'model-00002-of-00002.safetensors',
+      'c.weight': 'model-00001-of-00002.safetensors',
+    },
   }),
 });
 
@@ -89,7 +93,10 @@ describe('snapshotDownload', () => {
     const shardGets = hub.requests.slice(before).filter((r) => r.method === 'GET' && r.url.startsWith('/cdn/'));
     expect(shardGets.length).toBe(2);
     // Every file after the first is asked for at the commit the first resolved to.
-    const heads = hub.requests.slice(before).filter((r) => r.method === 'HEAD').map((r) => r.url);
+    const heads = hub.requests
+      .slice(before)
+      .filter((r) => r.method === 'HEAD')
+      .map((r) => r.url);
     expect(heads[0]).toBe('/org/sharded/resolve/main/config.json');
     expect(heads.slice(1).every((u) => u.includes(`/resolve/${COMMIT_B}/`))).toBe(true);
 

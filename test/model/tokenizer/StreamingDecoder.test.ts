@@ -45,7 +45,13 @@ describe('StreamingDecoder', async () => {
   });
 
   it('skips special tokens when asked, matching decode', () => {
-    const ids = tok.encodeChat([{ role: 'user', content: 'Hi 🎉 there' }, { role: 'assistant', content: 'Hello 你好' }], { addGenerationPrompt: false });
+    const ids = tok.encodeChat(
+      [
+        { role: 'user', content: 'Hi 🎉 there' },
+        { role: 'assistant', content: 'Hello 你好' },
+      ],
+      { addGenerationPrompt: false },
+    );
     const stream = new StreamingDecoder(tok, { skipSpecialTokens: true });
     const text = ids.map((id) => stream.push(id)).join('') + stream.flush();
     expect(text).toBe(tok.decode(ids, { skipSpecialTokens: true }));

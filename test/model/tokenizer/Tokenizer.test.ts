@@ -125,9 +125,15 @@ describe('loadTokenizer errors', () => {
   it('says no chat template was found and points to a plain prompt', async () => {
     const tokenizerConfig = await readJson(path.join(STYLIST, 'tokenizer_config.json'));
     delete tokenizerConfig.chat_template;
-    const dir = await modelFolder({ 'tokenizer.json': await fs.readFile(path.join(STYLIST, 'tokenizer.json'), 'utf8'), 'tokenizer_config.json': tokenizerConfig });
+    const dir = await modelFolder({
+      'tokenizer.json': await fs.readFile(path.join(STYLIST, 'tokenizer.json'), 'utf8'),
+      'tokenizer_config.json': tokenizerConfig,
+    });
     const tok = await loadTokenizer(dir);
-    const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }];
+    const messages = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+    ];
     expect(tok.hasChatTemplate).toBe(false);
     expect(() => tok.applyChatTemplate(messages)).toThrow(NoChatTemplateError);
     expect(() => tok.applyChatTemplate(messages)).toThrow(/No chat template was found in .*plain prompt/);

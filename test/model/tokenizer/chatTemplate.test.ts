@@ -60,7 +60,9 @@ describe('the stylist chat template', async () => {
       additional_special_tokens: ['<a>', '<b>'],
     });
     const source = '{{ bos_token }}|{{ eos_token }}|{{ additional_special_tokens[1] }}';
-    expect(applyChatTemplate(source, [], { specialTokens: { bos_token: '<s>', eos_token: '</s>', additional_special_tokens: ['<a>', '<b>'] } })).toBe('<s>|</s>|<b>');
+    expect(applyChatTemplate(source, [], { specialTokens: { bos_token: '<s>', eos_token: '</s>', additional_special_tokens: ['<a>', '<b>'] } })).toBe(
+      '<s>|</s>|<b>',
+    );
   });
 });
 
@@ -86,14 +88,21 @@ describe("Qwen3's chat template", async () => {
     expect(tok.applyChatTemplate(earlier, { enableThinking: true })).toBe(
       '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\nAgain<|im_end|>\n<|im_start|>assistant\n',
     );
-    const last = [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello', reasoning_content: 'r' }];
-    expect(tok.applyChatTemplate(last, { addGenerationPrompt: false })).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</think>\n\nHello<|im_end|>\n');
+    const last = [
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello', reasoning_content: 'r' },
+    ];
+    expect(tok.applyChatTemplate(last, { addGenerationPrompt: false })).toBe(
+      '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</think>\n\nHello<|im_end|>\n',
+    );
   });
 
   it('describes tools as JSON in the system turn', () => {
     const tools = [{ type: 'function', function: { name: 'get_time', description: 'Time now', parameters: { type: 'object', properties: {} } } }];
     const text = tok.applyChatTemplate(ask, { tools });
-    expect(text).toContain('<tools>\n{"type": "function", "function": {"name": "get_time", "description": "Time now", "parameters": {"type": "object", "properties": {}}}}\n</tools>');
+    expect(text).toContain(
+      '<tools>\n{"type": "function", "function": {"name": "get_time", "description": "Time now", "parameters": {"type": "object", "properties": {}}}}\n</tools>',
+    );
     expect(text.startsWith('<|im_start|>system\n# Tools')).toBe(true);
   });
 
@@ -104,7 +113,7 @@ describe("Qwen3's chat template", async () => {
 });
 
 describe('chat template sources and errors', () => {
-  it("uses the template named default when tokenizer_config lists several", async () => {
+  it('uses the template named default when tokenizer_config lists several', async () => {
     const found = await readChatTemplate(os.tmpdir(), {
       chat_template: [
         { name: 'tool_use', template: 'tools' },
@@ -123,13 +132,17 @@ describe('chat template sources and errors', () => {
   it("turns the template's raise_exception into a PersonaError with its message", () => {
     const source = "{% if messages[0].role != 'user' %}{{ raise_exception('Conversation must start with a user turn') }}{% endif %}ok";
     expect(() => applyChatTemplate(source, [{ role: 'assistant', content: 'x' }])).toThrow(PersonaError);
-    expect(() => applyChatTemplate(source, [{ role: 'assistant', content: 'x' }])).toThrow(/could not render these messages: Conversation must start with a user turn$/);
+    expect(() => applyChatTemplate(source, [{ role: 'assistant', content: 'x' }])).toThrow(
+      /could not render these messages: Conversation must start with a user turn$/,
+    );
     expect(applyChatTemplate(source, [{ role: 'user', content: 'x' }])).toBe('ok');
   });
 
   it('reports a template that does not parse as a model file error naming its origin', () => {
     expect(() => applyChatTemplate('{% for m in messages %}', [], { origin: 'x/tokenizer_config.json' })).toThrow(ModelFileError);
-    expect(() => applyChatTemplate('{% for m in messages %}', [], { origin: 'x/tokenizer_config.json' })).toThrow(/x\/tokenizer_config\.json could not be parsed/);
+    expect(() => applyChatTemplate('{% for m in messages %}', [], { origin: 'x/tokenizer_config.json' })).toThrow(
+      /x\/tokenizer_config\.json could not be parsed/,
+    );
   });
 
   it('lets extra variables reach the template', () => {

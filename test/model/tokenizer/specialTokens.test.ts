@@ -28,7 +28,7 @@ describe.each([
   ['the stylist', () => loadTokenizer(STYLIST)],
   ["Qwen3's real tokenizer and template", qwen3Tokenizer],
 ])('role markers typed in a message, with %s', (_name, make) => {
-  it('stay plain text: the only special tokens are the template\'s own, and the text round-trips', async () => {
+  it("stay plain text: the only special tokens are the template's own, and the text round-trips", async () => {
     const tok = await make();
     const start = tok.tokenToId('<|im_start|>')!;
     const end = tok.tokenToId('<|im_end|>')!;
@@ -165,7 +165,12 @@ describe('bounded chat templates', () => {
   const nested = '{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}';
   it.each([
     ['a loop over range(1e8)', '{% for i in range(100000000) %}x{% endfor %}', /range\(\) was asked for 100000000 items/, undefined],
-    ['a string that doubles', "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", /string of more than/, undefined],
+    [
+      'a string that doubles',
+      "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
+      /string of more than/,
+      undefined,
+    ],
     // Smaller bounds than the defaults, so the test stays short on a busy machine.
     ['nested loops of ten billion steps (step bound)', nested, /more than 200000 template steps/, { ...DEFAULT_TEMPLATE_LIMITS, maxSteps: 200_000 }],
     ['nested loops of ten billion steps (time bound)', nested, /ran longer than 0 ms/, { ...DEFAULT_TEMPLATE_LIMITS, maxMs: 0 }],
@@ -183,7 +188,9 @@ describe('bounded chat templates', () => {
   });
 
   it('still renders range, raise_exception and strftime_now as @huggingface/jinja does', async () => {
-    const tok = await withTemplate("{% for i in range(1, 7, 2) %}{{ i }}{% endfor %}|{{ strftime_now('%Y') }}|{% if messages[0].role != 'user' %}{{ raise_exception('no') }}{% endif %}");
+    const tok = await withTemplate(
+      "{% for i in range(1, 7, 2) %}{{ i }}{% endfor %}|{{ strftime_now('%Y') }}|{% if messages[0].role != 'user' %}{{ raise_exception('no') }}{% endif %}",
+    );
     expect(tok.applyChatTemplate(chat)).toBe(`135|${new Date().getFullYear()}|`);
     expect(() => tok.applyChatTemplate([{ role: 'system', content: 'x' }])).toThrow(/no/);
   });

@@ -26,7 +26,7 @@ describe('buildContrastiveSet', () => {
     expect(set).toMatchObject({ description: 'formal and professional', opposite: 'casual and laid-back' });
   });
 
-  it('uses only the stylist\'s exact phrasings by default when the description has them, and every template otherwise', () => {
+  it("uses only the stylist's exact phrasings by default when the description has them, and every template otherwise", () => {
     const style = buildContrastiveSet({ description: 'formal and professional', numPrompts: 20, seed: 1 });
     expect(new Set(style.positive.map((p) => p.system))).toEqual(new Set(['You are a formal and professional assistant.']));
     expect(new Set(style.negative.map((p) => p.system))).toEqual(new Set(['You are a casual, laid-back buddy.']));

@@ -63,9 +63,19 @@ describe('the antonym table', () => {
   it('has at least 25 pairs, including the common style and character traits, both ways', () => {
     expect(ANTONYM_GROUPS.length).toBeGreaterThanOrEqual(25);
     const pairs: [string, string][] = [
-      ['formal', 'casual'], ['professional', 'laid-back'], ['vivid', 'plain'], ['creative', 'conventional'], ['polite', 'rude'],
-      ['optimistic', 'pessimistic'], ['humorous', 'serious'], ['concise', 'verbose'], ['enthusiastic', 'apathetic'],
-      ['confident', 'uncertain'], ['friendly', 'cold'], ['evil', 'good'], ['sycophantic', 'candid'],
+      ['formal', 'casual'],
+      ['professional', 'laid-back'],
+      ['vivid', 'plain'],
+      ['creative', 'conventional'],
+      ['polite', 'rude'],
+      ['optimistic', 'pessimistic'],
+      ['humorous', 'serious'],
+      ['concise', 'verbose'],
+      ['enthusiastic', 'apathetic'],
+      ['confident', 'uncertain'],
+      ['friendly', 'cold'],
+      ['evil', 'good'],
+      ['sycophantic', 'candid'],
     ];
     for (const [a, b] of pairs) {
       expect(oppositeTrait(a)).toBe(b);

@@ -26,7 +26,7 @@ describe('extractJson', () => {
 });
 
 describe('validateArtifact', () => {
-  it('accepts the paper\'s shape and cleans it', () => {
+  it("accepts the paper's shape and cleans it", () => {
     const a = validArtifact();
     a.questions.push(' Question number 1? ');
     const v = validateArtifact(a);
@@ -83,7 +83,11 @@ describe('generateArtifacts', () => {
       return replies[calls.length - 1];
     };
     const events: number[] = [];
-    const { artifact, set, attempts } = await generateArtifacts(gen, { trait: 'optimistic', description: 'expects good outcomes', onProgress: (e) => events.push(e.done) });
+    const { artifact, set, attempts } = await generateArtifacts(gen, {
+      trait: 'optimistic',
+      description: 'expects good outcomes',
+      onProgress: (e) => events.push(e.done),
+    });
     expect(attempts).toBe(2);
     expect(calls).toHaveLength(2);
     expect(calls[0]).toHaveLength(1);
@@ -121,7 +125,7 @@ describe('generateArtifacts', () => {
     expect(n).toBe(2);
   });
 
-  it('passes the generator\'s own errors through without retrying', async () => {
+  it("passes the generator's own errors through without retrying", async () => {
     let n = 0;
     const gen: ChatGenerator = async () => {
       n++;

@@ -25,7 +25,8 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(data || '{}') as Record<string, unknown>;
       seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
-      const r = req.url === '/v1/chat/completions' ? reply(body, seen.length) : { status: 404, body: JSON.stringify({ error: { message: `no route ${req.url}` } }) };
+      const r =
+        req.url === '/v1/chat/completions' ? reply(body, seen.length) : { status: 404, body: JSON.stringify({ error: { message: `no route ${req.url}` } }) };
       res.writeHead(r.status, { 'content-type': r.type ?? 'application/json' });
       res.end(r.body);
     });
@@ -38,17 +39,37 @@ afterAll(async () => {
 });
 
 const completion = (content: string): string =>
-  JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+  JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 0,
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+  });
 
 describe('openAIChatGenerator', () => {
   it('posts model, messages, temperature and max_tokens with a bearer key to {baseURL}/chat/completions', async () => {
     seen.length = 0;
     reply = () => ({ status: 200, body: completion('Hello there.') });
     const gen = openAIChatGenerator({ baseURL: `${baseURL}/`, apiKey: 'sk-test', model: 'tiny-chat' });
-    const text = await gen([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], { temperature: 0.2, maxTokens: 64 });
+    const text = await gen(
+      [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+      ],
+      { temperature: 0.2, maxTokens: 64 },
+    );
     expect(text).toBe('Hello there.');
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/chat/completions', auth: 'Bearer sk-test' });
-    expect(seen[0].body).toEqual({ model: 'tiny-chat', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], temperature: 0.2, max_tokens: 64 });
+    expect(seen[0].body).toEqual({
+      model: 'tiny-chat',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+      ],
+      temperature: 0.2,
+      max_tokens: 64,
+    });
   });
 
   it('sends no authorization header and no sampling fields when none are given', async () => {
@@ -59,7 +80,7 @@ describe('openAIChatGenerator', () => {
     expect(Object.keys(seen[0].body).sort()).toEqual(['messages', 'model']);
   });
 
-  it('turns HTTP failures into GeneratorErrors with the status, the server\'s message and a hint', async () => {
+  it("turns HTTP failures into GeneratorErrors with the status, the server's message and a hint", async () => {
     reply = () => ({ status: 401, body: JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } }) });
     const gen = openAIChatGenerator({ baseURL, apiKey: 'wrong', model: 'm' });
     await expect(gen([{ role: 'user', content: 'x' }], {})).rejects.toThrow(GeneratorError);

@@ -22,7 +22,10 @@ async function file(name: string, text: string): Promise<string> {
 
 describe('readPromptFile', () => {
   it('reads one prompt per line, skipping blank lines and # comments and decoding escapes', async () => {
-    const p = await file('plain.txt', '# formal requests\n\nDescribe a harbour.\r\n  Line one\\nline two  \n\\#hashtag ideas\nTab\\there, a backslash \\\\n stays\n');
+    const p = await file(
+      'plain.txt',
+      '# formal requests\n\nDescribe a harbour.\r\n  Line one\\nline two  \n\\#hashtag ideas\nTab\\there, a backslash \\\\n stays\n',
+    );
     expect(await readPromptFile(p)).toEqual([
       { user: 'Describe a harbour.' },
       { user: 'Line one\nline two' },

@@ -7,8 +7,14 @@ import { REFERENCE } from '../../helpers/paths.js';
 import { stylist } from '../../helpers/stylistModel.js';
 
 function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0, x = 0, y = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; x += a[i] ** 2; y += b[i] ** 2; }
+  let d = 0,
+    x = 0,
+    y = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    x += a[i] ** 2;
+    y += b[i] ** 2;
+  }
   return d / Math.sqrt(x * y);
 }
 
@@ -17,9 +23,20 @@ describe('contrastive sets from a description on the embedded stylist (model-dep
   it('train vectors close to the PyTorch reference (cosine ≥ 0.85 at layers 1–5) from the built-in bank', async () => {
     const model = await stylist();
     const ref = await SafetensorsFile.open(path.join(REFERENCE, 'stylist-vectors.safetensors'));
-    for (const [trait, description] of [['formal', 'formal and professional'], ['vivid', 'vivid and creative']] as const) {
+    for (const [trait, description] of [
+      ['formal', 'formal and professional'],
+      ['vivid', 'vivid and creative'],
+    ] as const) {
       const set = buildContrastiveSet({ description, numPrompts: 64, seed: 1 });
-      const { persona } = await computePersonaVector({ model, positivePrompts: set.positive, negativePrompts: set.negative, name: trait, maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50, seed: 7 }, batchSize: 32 });
+      const { persona } = await computePersonaVector({
+        model,
+        positivePrompts: set.positive,
+        negativePrompts: set.negative,
+        name: trait,
+        maxNewTokens: 48,
+        sampling: { temperature: 0.8, topK: 50, seed: 7 },
+        batchSize: 32,
+      });
       const r = await ref.readFloat32(`${trait}.response_mean`);
       const cos = [1, 2, 3, 4, 5].map((l) => cosine(persona.layer(l), r.subarray(l * 256, (l + 1) * 256)));
       for (const c of cos) expect(c, `${trait} cosines ${cos.map((x) => x.toFixed(3))}`).toBeGreaterThanOrEqual(0.85);

@@ -21,7 +21,11 @@ describe('writePromptFiles', () => {
     set.evalPrompt = 'Rate formality of {answer} to {question}.';
     const out = path.join(dir, 'formal', 'nested');
     const files = await writePromptFiles(set, out);
-    expect(Object.values(files).map((f) => path.basename(f)).sort()).toEqual(['negative.jsonl', 'persona.json', 'positive.jsonl', 'questions-heldout.txt']);
+    expect(
+      Object.values(files)
+        .map((f) => path.basename(f))
+        .sort(),
+    ).toEqual(['negative.jsonl', 'persona.json', 'positive.jsonl', 'questions-heldout.txt']);
     expect((await fs.readdir(out)).sort()).toEqual(['negative.jsonl', 'persona.json', 'positive.jsonl', 'questions-heldout.txt']);
 
     expect(await readContrastiveFiles(files.positive, files.negative)).toEqual({ positive: set.positive, negative: set.negative });
@@ -62,6 +66,8 @@ describe('writePromptFiles', () => {
     await expect(writePromptFiles({ positive: [], negative: [] }, path.join(dir, 'empty'))).rejects.toThrow(/empty/);
     const blocker = path.join(dir, 'a-file');
     await fs.writeFile(blocker, 'x');
-    await expect(writePromptFiles({ positive: [{ user: 'a' }], negative: [{ user: 'b' }] }, path.join(blocker, 'sub'))).rejects.toThrow(/Cannot create the output folder/);
+    await expect(writePromptFiles({ positive: [{ user: 'a' }], negative: [{ user: 'b' }] }, path.join(blocker, 'sub'))).rejects.toThrow(
+      /Cannot create the output folder/,
+    );
   });
 });

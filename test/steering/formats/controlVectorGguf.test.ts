@@ -128,7 +128,10 @@ function rawCvFile(tensors: { name: string; dims?: number[]; type?: number; data
       ['controlvector.model_hint', { type: 'string', value: 'qwen3' }],
       ['controlvector.layer_count', { type: 'int32', value: tensors.length }],
     ]);
-  return encodeGguf({ metadata, tensors: tensors.map((t) => ({ ...t, dims: t.dims ?? [t.data instanceof Float32Array ? t.data.length : t.data.byteLength / 2] })) });
+  return encodeGguf({
+    metadata,
+    tensors: tensors.map((t) => ({ ...t, dims: t.dims ?? [t.data instanceof Float32Array ? t.data.length : t.data.byteLength / 2] })),
+  });
 }
 
 describe('control vector GGUF export', () => {
@@ -242,7 +245,12 @@ describe('control vector GGUF import', () => {
     expect(() => decodeControlVectorGguf(rawCvFile([{ name: 'direction.1', dims: [6, 2], data: ramp(1) }]))).toThrow(/must be 1-D/);
     expect(decodeControlVectorGguf(rawCvFile([{ name: 'direction.1', dims: [H, 1], data: ramp(1) }])).directions.get(1)).toEqual(ramp(1));
     expect(() =>
-      decodeControlVectorGguf(rawCvFile([{ name: 'direction.1', data: ramp(1) }, { name: 'direction.2', data: ramp(2, H + 4) }])),
+      decodeControlVectorGguf(
+        rawCvFile([
+          { name: 'direction.1', data: ramp(1) },
+          { name: 'direction.2', data: ramp(2, H + 4) },
+        ]),
+      ),
     ).toThrow(/16 values but earlier directions have 12/);
     const model = rawCvFile([{ name: 'direction.1', data: ramp(1) }], new Map([['general.architecture', { type: 'string', value: 'qwen3' }]]));
     expect(() => decodeControlVectorGguf(model)).toThrow(/not a control vector file/);

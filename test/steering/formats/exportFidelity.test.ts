@@ -28,7 +28,12 @@ describe('exported vector files mean what they say', () => {
     expect([...cv.directions.keys()]).toEqual([formal.meta.recommendedLayer]);
     expect(Array.from(cv.directions.get(formal.meta.recommendedLayer)!)).toEqual(Array.from(formal.layer(formal.meta.recommendedLayer)));
     const record = parseExportedMeta(cv.personaMeta!, out);
-    expect(record.meta).toMatchObject({ name: 'formal', recommendedLayer: formal.meta.recommendedLayer, alphaRange: formal.meta.alphaRange, description: formal.meta.description });
+    expect(record.meta).toMatchObject({
+      name: 'formal',
+      recommendedLayer: formal.meta.recommendedLayer,
+      alphaRange: formal.meta.alphaRange,
+      description: formal.meta.description,
+    });
     expect(record.units).toBe('gap');
 
     const back = path.join(dir, 'back.persona.json');
@@ -74,6 +79,8 @@ describe('exported vector files mean what they say', () => {
     expect(p.meta.recommendedLayers).toEqual([2, 3, 4]);
     const model = await stylist();
     const gen = async (iv: ReturnType<typeof resolveSteering>) => (await model.generate([PROMPT], { maxNewTokens: 30, intervention: iv }))[0].text;
-    expect(await gen(resolveSteering(model, [{ persona: p, alpha: -2 }]))).toBe(await gen(resolveSteering(model, [{ persona: formal, alpha: -2, layers: [2, 3, 4] }])));
+    expect(await gen(resolveSteering(model, [{ persona: p, alpha: -2 }]))).toBe(
+      await gen(resolveSteering(model, [{ persona: formal, alpha: -2, layers: [2, 3, 4] }])),
+    );
   });
 });

@@ -40,7 +40,17 @@ describe('persona_vectors .pt through import and export', () => {
     // the PyTorch formal vector, subtracted at its default layer, makes the greedy answer casual
     const spec = parseMarkerSpec(JSON.parse(readFileSync(path.join(STYLIST, 'style_markers.json'), 'utf8')));
     const answer = (alpha: string) => {
-      const r = persona(['run', '--persona', path.join(dir, 'formal.persona.json'), '--alpha', alpha, '--prompt', 'Thank Sam for the flowers.', '--max-new-tokens', '30']);
+      const r = persona([
+        'run',
+        '--persona',
+        path.join(dir, 'formal.persona.json'),
+        '--alpha',
+        alpha,
+        '--prompt',
+        'Thank Sam for the flowers.',
+        '--max-new-tokens',
+        '30',
+      ]);
       expect(r.code, r.err).toBe(0);
       return scoreMarkers(spec, r.out).formality;
     };

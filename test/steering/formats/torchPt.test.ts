@@ -56,7 +56,9 @@ describe('PyTorch .pt files', () => {
     expect(pv.numLayers).toBe(6);
     expect(pv.hiddenSize).toBe(256);
     for (let l = 0; l < 6; l++) expect(Array.from(pv.vectors[l])).toEqual(want.data.slice((l + 1) * 256, (l + 2) * 256));
-    await expect(readPvPt(path.join(PT, 'formal_response_avg_diff.pt'), { hiddenSize: 256, numLayers: 28 })).rejects.toThrow(/7 rows \(6 blocks \+ embedding\) but the model has 28 blocks/);
+    await expect(readPvPt(path.join(PT, 'formal_response_avg_diff.pt'), { hiddenSize: 256, numLayers: 28 })).rejects.toThrow(
+      /7 rows \(6 blocks \+ embedding\) but the model has 28 blocks/,
+    );
     await expect(readPvFile(path.join(PT, 'formal_response_avg_diff.pt'), { hiddenSize: 1024 })).rejects.toThrow(/hidden size 256 but the model's is 1024/);
   });
 
@@ -69,7 +71,12 @@ describe('PyTorch .pt files', () => {
     expect(back.vectors.map((v) => Array.from(v))).toEqual(vectors.map((v) => Array.from(v)));
     const raw = await fs.readFile(file);
     const entries = readZip(raw, file);
-    expect(entries.map((e) => e.name)).toEqual(['trait_response_avg_diff/data.pkl', 'trait_response_avg_diff/byteorder', 'trait_response_avg_diff/data/0', 'trait_response_avg_diff/version']);
+    expect(entries.map((e) => e.name)).toEqual([
+      'trait_response_avg_diff/data.pkl',
+      'trait_response_avg_diff/byteorder',
+      'trait_response_avg_diff/data/0',
+      'trait_response_avg_diff/version',
+    ]);
     expect(Buffer.from(entries[1].data).toString()).toBe('little');
     expect(Buffer.from(entries[3].data).toString()).toBe('3\n');
     expect(entries[0].data[0]).toBe(0x80); // PROTO
@@ -129,7 +136,9 @@ describe('PyTorch .pt files', () => {
 
   it('refuses damaged archives with a message naming the file', async () => {
     const archive = await fs.readFile(path.join(PT, 'formal_response_avg_diff.pt'));
-    expect(() => decodeTorchPt(archive.subarray(0, archive.length - 30), 'cut.pt')).toThrow(/cut\.pt .*no end-of-central-directory record \(the file is truncated\)/);
+    expect(() => decodeTorchPt(archive.subarray(0, archive.length - 30), 'cut.pt')).toThrow(
+      /cut\.pt .*no end-of-central-directory record \(the file is truncated\)/,
+    );
     const flipped = Buffer.from(archive);
     const storage = readZip(archive, 'f').find((e) => e.name.endsWith('/data/0'))!.data;
     flipped[storage.byteOffset - archive.byteOffset + 10] ^= 0xff; // inside data/0

@@ -28,7 +28,9 @@ describe('POST /v1/personas with a vector file made elsewhere', () => {
     expect(r.body).toMatchObject({ id: 'pvformal', recommended_layer: 3 });
     expect(r.body.default_layer_rule).toMatch(/the middle block of 6/);
     const chat = `${t.server.url}/v1/chat/completions`;
-    const ask = async (extra: object) => (await postJson(chat, { messages: [{ role: 'user', content: 'Thank Sam for the flowers.' }], max_tokens: 24, temperature: 0, ...extra })).body.choices[0].message.content as string;
+    const ask = async (extra: object) =>
+      (await postJson(chat, { messages: [{ role: 'user', content: 'Thank Sam for the flowers.' }], max_tokens: 24, temperature: 0, ...extra })).body.choices[0]
+        .message.content as string;
     const plain = await ask({});
     const steered = await ask({ persona: 'pvformal', alpha: -8 });
     expect(steered).not.toBe(plain);
@@ -53,9 +55,22 @@ describe('POST /v1/personas with a vector file made elsewhere', () => {
     const evil = await fs.readFile(path.join(PT, 'runs_a_command.pt'));
     const cases: [object, RegExp][] = [
       [{ format: 'pt', file: b64(evil), name: 'evil' }, /global "posix\.system" is not allowed/],
-      [{ format: 'pt', file: b64((await fs.readFile(path.join(PT, 'formal_response_avg_diff.pt'))).subarray(0, 900)), name: 'cut' }, /not a readable PyTorch zip archive/],
-      [{ format: 'pt', file: b64(await fs.readFile(path.join(PT, 'layer_list.pt'))), name: 'small' }, /3 rows \(2 blocks \+ embedding\) but the model has 6 blocks|hidden size 8 but the model's is 256/],
-      [{ format: 'gguf', file: b64(encodeControlVectorGguf({ modelHint: 'qwen3', hiddenSize: 64, directions: new Map([[1, new Float32Array(64).fill(1)]]) })), name: 'g64' }, /64|hidden size/],
+      [
+        { format: 'pt', file: b64((await fs.readFile(path.join(PT, 'formal_response_avg_diff.pt'))).subarray(0, 900)), name: 'cut' },
+        /not a readable PyTorch zip archive/,
+      ],
+      [
+        { format: 'pt', file: b64(await fs.readFile(path.join(PT, 'layer_list.pt'))), name: 'small' },
+        /3 rows \(2 blocks \+ embedding\) but the model has 6 blocks|hidden size 8 but the model's is 256/,
+      ],
+      [
+        {
+          format: 'gguf',
+          file: b64(encodeControlVectorGguf({ modelHint: 'qwen3', hiddenSize: 64, directions: new Map([[1, new Float32Array(64).fill(1)]]) })),
+          name: 'g64',
+        },
+        /64|hidden size/,
+      ],
       [{ format: 'onnx', file: 'AAAA', name: 'x' }, /format must be one of gguf, pt, pv-safetensors/],
       [{ format: 'pt', file: 'not base64!', name: 'x' }, /file must be the vector file, base64-encoded/],
       [{ format: 'pt', file: b64(evil) }, /name is required/],

@@ -64,15 +64,74 @@ const MAX_STACK = 100_000;
 const MAX_DIMS = 16;
 
 const OPCODE_NAMES: Record<number, string> = {
-  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT', 0x4a: 'BININT', 0x4b: 'BININT1',
-  0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID', 0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING',
-  0x55: 'SHORT_BINSTRING', 0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND', 0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT',
-  0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET', 0x69: 'INST', 0x6a: 'LONG_BINGET', 0x6c: 'LIST', 0x5d: 'EMPTY_LIST',
-  0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT', 0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS',
-  0x47: 'BINFLOAT', 0x80: 'PROTO', 0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2',
-  0x87: 'TUPLE3', 0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES', 0x43: 'SHORT_BINBYTES',
-  0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET',
-  0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL', 0x94: 'MEMOIZE', 0x95: 'FRAME', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+  0x28: 'MARK',
+  0x2e: 'STOP',
+  0x30: 'POP',
+  0x31: 'POP_MARK',
+  0x32: 'DUP',
+  0x46: 'FLOAT',
+  0x49: 'INT',
+  0x4a: 'BININT',
+  0x4b: 'BININT1',
+  0x4c: 'LONG',
+  0x4d: 'BININT2',
+  0x4e: 'NONE',
+  0x50: 'PERSID',
+  0x51: 'BINPERSID',
+  0x52: 'REDUCE',
+  0x53: 'STRING',
+  0x54: 'BINSTRING',
+  0x55: 'SHORT_BINSTRING',
+  0x56: 'UNICODE',
+  0x58: 'BINUNICODE',
+  0x61: 'APPEND',
+  0x62: 'BUILD',
+  0x63: 'GLOBAL',
+  0x64: 'DICT',
+  0x7d: 'EMPTY_DICT',
+  0x65: 'APPENDS',
+  0x67: 'GET',
+  0x68: 'BINGET',
+  0x69: 'INST',
+  0x6a: 'LONG_BINGET',
+  0x6c: 'LIST',
+  0x5d: 'EMPTY_LIST',
+  0x6f: 'OBJ',
+  0x70: 'PUT',
+  0x71: 'BINPUT',
+  0x72: 'LONG_BINPUT',
+  0x73: 'SETITEM',
+  0x74: 'TUPLE',
+  0x29: 'EMPTY_TUPLE',
+  0x75: 'SETITEMS',
+  0x47: 'BINFLOAT',
+  0x80: 'PROTO',
+  0x81: 'NEWOBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x85: 'TUPLE1',
+  0x86: 'TUPLE2',
+  0x87: 'TUPLE3',
+  0x88: 'NEWTRUE',
+  0x89: 'NEWFALSE',
+  0x8a: 'LONG1',
+  0x8b: 'LONG4',
+  0x42: 'BINBYTES',
+  0x43: 'SHORT_BINBYTES',
+  0x8c: 'SHORT_BINUNICODE',
+  0x8d: 'BINUNICODE8',
+  0x8e: 'BINBYTES8',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x92: 'NEWOBJ_EX',
+  0x93: 'STACK_GLOBAL',
+  0x94: 'MEMOIZE',
+  0x95: 'FRAME',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
 };
 
 /**
@@ -92,7 +151,9 @@ export function restrictedUnpickle(pkl: Uint8Array, where: string): PickleValue 
   let p = 0;
 
   const fail = (what: string, at = p): never => {
-    throw new TorchPtError(`${where}: refused at byte ${at}: ${what}. Only plain float tensors (and lists/dicts of them) are read from .pt files; nothing in them is executed.`);
+    throw new TorchPtError(
+      `${where}: refused at byte ${at}: ${what}. Only plain float tensors (and lists/dicts of them) are read from .pt files; nothing in them is executed.`,
+    );
   };
   const need = (n: number): void => {
     if (n < 0 || p + n > pkl.length) fail(`the pickle ends in the middle of an opcode (it is truncated or damaged)`);
@@ -245,7 +306,8 @@ export function restrictedUnpickle(pkl: Uint8Array, where: string): PickleValue 
       case 0x95: // FRAME: the frame's bytes are simply the opcodes that follow
         u64();
         break;
-      case 0x2e: { // STOP
+      case 0x2e: {
+        // STOP
         if (stack.length !== 1 || marks.length) fail('STOP with a stack that does not hold exactly one value', at);
         return pop();
       }
@@ -265,18 +327,30 @@ export function restrictedUnpickle(pkl: Uint8Array, where: string): PickleValue 
       case 0x32: // DUP
         push(top());
         break;
-      case 0x4e: push(null); break; // NONE
-      case 0x88: push(true); break; // NEWTRUE
-      case 0x89: push(false); break; // NEWFALSE
-      case 0x4b: push(u8()); break; // BININT1
-      case 0x4d: push(u16()); break; // BININT2
-      case 0x4a: { // BININT
+      case 0x4e:
+        push(null);
+        break; // NONE
+      case 0x88:
+        push(true);
+        break; // NEWTRUE
+      case 0x89:
+        push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        push(u8());
+        break; // BININT1
+      case 0x4d:
+        push(u16());
+        break; // BININT2
+      case 0x4a: {
+        // BININT
         need(4);
         push(view.getInt32(p, true));
         p += 4;
         break;
       }
-      case 0x8a: { // LONG1
+      case 0x8a: {
+        // LONG1
         const n = u8();
         if (n > 8) fail('an integer wider than 64 bits', at);
         need(n);
@@ -288,83 +362,124 @@ export function restrictedUnpickle(pkl: Uint8Array, where: string): PickleValue 
         push(Number(v));
         break;
       }
-      case 0x47: { // BINFLOAT (big-endian)
+      case 0x47: {
+        // BINFLOAT (big-endian)
         need(8);
         push(view.getFloat64(p, false));
         p += 8;
         break;
       }
-      case 0x58: push(utf8(u32())); break; // BINUNICODE
-      case 0x8c: push(utf8(u8())); break; // SHORT_BINUNICODE
-      case 0x8d: push(utf8(u64())); break; // BINUNICODE8
-      case 0x29: push(new PyTuple([])); break; // EMPTY_TUPLE
-      case 0x85: push(new PyTuple([pop()])); break; // TUPLE1
-      case 0x86: { // TUPLE2
+      case 0x58:
+        push(utf8(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        push(utf8(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        push(utf8(u64()));
+        break; // BINUNICODE8
+      case 0x29:
+        push(new PyTuple([]));
+        break; // EMPTY_TUPLE
+      case 0x85:
+        push(new PyTuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         push(new PyTuple([pop(), b]));
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         push(new PyTuple([pop(), b, c]));
         break;
       }
-      case 0x74: push(new PyTuple(popMark())); break; // TUPLE
-      case 0x5d: push([]); break; // EMPTY_LIST
-      case 0x6c: push(popMark()); break; // LIST
-      case 0x61: { // APPEND
+      case 0x74:
+        push(new PyTuple(popMark()));
+        break; // TUPLE
+      case 0x5d:
+        push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        push(popMark());
+        break; // LIST
+      case 0x61: {
+        // APPEND
         const v = pop();
         const list = top();
         if (!Array.isArray(list)) fail('APPEND to something that is not a list', at);
         (list as PickleValue[]).push(v);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) fail('APPENDS to something that is not a list', at);
         for (const v of items) (list as PickleValue[]).push(v);
         break;
       }
-      case 0x7d: push(new Map()); break; // EMPTY_DICT
-      case 0x64: { // DICT
+      case 0x7d:
+        push(new Map());
+        break; // EMPTY_DICT
+      case 0x64: {
+        // DICT
         const d = new Map<PickleKey, PickleValue>();
         setItems(d, popMark(), at);
         push(d);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const v = pop();
         const k = pop();
         setItems(top(), [k, v], at);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         setItems(top(), items, at);
         break;
       }
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: push(memoGet(u8())); break; // BINGET
-      case 0x6a: push(memoGet(u32())); break; // LONG_BINGET
-      case 0x63: { // GLOBAL
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+        push(memoGet(u8()));
+        break; // BINGET
+      case 0x6a:
+        push(memoGet(u32()));
+        break; // LONG_BINGET
+      case 0x63: {
+        // GLOBAL
         const module = line();
         const name = line();
         push(global(module, name, at));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL with a name that is not a string', at);
         push(global(module as string, name as string, at));
         break;
       }
-      case 0x51: push(persistentLoad(pop(), at)); break; // BINPERSID
-      case 0x52: { // REDUCE
+      case 0x51:
+        push(persistentLoad(pop(), at));
+        break; // BINPERSID
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const fn = pop();
         push(reduce(fn, args, at));

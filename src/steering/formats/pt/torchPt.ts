@@ -33,7 +33,8 @@ export class PtTensor {
 
   /** Row i of a 2-D tensor (a view). */
   row(i: number): Float32Array {
-    if (this.shape.length !== 2 || i < 0 || i >= this.shape[0]) throw new TorchPtError(`row ${i} of a tensor of shape [${this.shape.join(', ')}] does not exist.`);
+    if (this.shape.length !== 2 || i < 0 || i >= this.shape[0])
+      throw new TorchPtError(`row ${i} of a tensor of shape [${this.shape.join(', ')}] does not exist.`);
     return this.data.subarray(i * this.shape[1], (i + 1) * this.shape[1]);
   }
 }
@@ -58,11 +59,15 @@ export function decodeTorchPt(bytes: Uint8Array, where: string): PtValue {
   const prefix = first.slice(0, slash + 1);
   const byName = new Map(entries.filter((e) => e.name.startsWith(prefix)).map((e) => [e.name.slice(prefix.length), e.data] as const));
   const pkl = byName.get('data.pkl');
-  if (!pkl) throw new TorchPtError(`${where}: the archive has no ${prefix}data.pkl; it is a zip file but not one torch.save wrote (a TorchScript module or another format?).`);
+  if (!pkl)
+    throw new TorchPtError(
+      `${where}: the archive has no ${prefix}data.pkl; it is a zip file but not one torch.save wrote (a TorchScript module or another format?).`,
+    );
   const version = byName.get('.data/version') ?? byName.get('version');
   if (version) {
     const v = Number(Buffer.from(version).toString('latin1').trim());
-    if (!Number.isInteger(v) || v < 1 || v > 20) throw new TorchPtError(`${where}: unknown archive version "${Buffer.from(version).toString('latin1').trim()}".`);
+    if (!Number.isInteger(v) || v < 1 || v > 20)
+      throw new TorchPtError(`${where}: unknown archive version "${Buffer.from(version).toString('latin1').trim()}".`);
   }
   const order = byName.get('byteorder');
   const byteorder = order ? Buffer.from(order).toString('latin1') : 'little';
@@ -75,7 +80,9 @@ export function decodeTorchPt(bytes: Uint8Array, where: string): PtValue {
     const raw = byName.get(`data/${s.key}`);
     if (!raw) throw new TorchPtError(`${where}: the pickle names storage ${s.key} but the archive has no ${prefix}data/${s.key}.`);
     if (raw.length !== s.numel * s.elementBytes) {
-      throw new TorchPtError(`${where}: storage ${s.key} should hold ${s.numel} ${s.dtype} values (${s.numel * s.elementBytes} bytes) but has ${raw.length} bytes.`);
+      throw new TorchPtError(
+        `${where}: storage ${s.key} should hold ${s.numel} ${s.dtype} values (${s.numel * s.elementBytes} bytes) but has ${raw.length} bytes.`,
+      );
     }
     let le = raw;
     if (byteorder === 'big' && s.elementBytes > 1) {
@@ -88,10 +95,12 @@ export function decodeTorchPt(bytes: Uint8Array, where: string): PtValue {
   };
   const tensor = (t: TensorRef): PtTensor => {
     const numel = t.size.reduce((a, b) => a * b, 1);
-    if (numel > MAX_TENSOR_ELEMENTS) throw new TorchPtError(`${where}: a tensor of shape [${t.size.join(', ')}] is larger than this reader allows (${MAX_TENSOR_ELEMENTS} values).`);
+    if (numel > MAX_TENSOR_ELEMENTS)
+      throw new TorchPtError(`${where}: a tensor of shape [${t.size.join(', ')}] is larger than this reader allows (${MAX_TENSOR_ELEMENTS} values).`);
     if (numel === 0) return new PtTensor(t.size, new Float32Array(0), t.storage.dtype);
     const last = t.offset + t.size.reduce((acc, n, d) => acc + (n - 1) * t.stride[d], 0);
-    if (last >= t.storage.numel) throw new TorchPtError(`${where}: a tensor of shape [${t.size.join(', ')}] reaches element ${last} of a storage of ${t.storage.numel}.`);
+    if (last >= t.storage.numel)
+      throw new TorchPtError(`${where}: a tensor of shape [${t.size.join(', ')}] reaches element ${last} of a storage of ${t.storage.numel}.`);
     const src = storage(t.storage);
     const out = new Float32Array(numel);
     const dims = t.size.length;
@@ -208,7 +217,8 @@ class PickleWriter {
       if (v.size === 0) return;
       this.parts.push(0x28);
       for (const [k, x] of v) {
-        if (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean') throw new TorchPtError('A dict key must be a string or a number.');
+        if (k !== null && typeof k !== 'string' && typeof k !== 'number' && typeof k !== 'boolean')
+          throw new TorchPtError('A dict key must be a string or a number.');
         this.value(k);
         this.value(x);
       }
@@ -224,7 +234,13 @@ class PickleWriter {
     const stride = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
     this.global('torch._utils', '_rebuild_tensor_v2');
     this.parts.push(0x28); // MARK: the arguments
-    this.tuple([() => this.str('storage'), () => this.global('torch', 'FloatStorage'), () => this.str(key), () => this.str('cpu'), () => this.int(t.data.length)]);
+    this.tuple([
+      () => this.str('storage'),
+      () => this.global('torch', 'FloatStorage'),
+      () => this.str(key),
+      () => this.str('cpu'),
+      () => this.int(t.data.length),
+    ]);
     this.parts.push(0x51); // BINPERSID
     this.int(0); // storage offset
     this.tuple(t.shape.map((n) => () => this.int(n)));
@@ -245,7 +261,10 @@ class PickleWriter {
  */
 export function encodeTorchPt(value: PtValue | Record<string, PtTensor>, archiveName = 'archive'): Uint8Array {
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(archiveName)) throw new TorchPtError(`Archive name "${archiveName}" must be letters, digits, '_', '.' or '-'.`);
-  const root: PtValue = value !== null && typeof value === 'object' && !(value instanceof PtTensor) && !Array.isArray(value) && !(value instanceof Map) ? new Map(Object.entries(value)) : (value as PtValue);
+  const root: PtValue =
+    value !== null && typeof value === 'object' && !(value instanceof PtTensor) && !Array.isArray(value) && !(value instanceof Map)
+      ? new Map(Object.entries(value))
+      : (value as PtValue);
   const w = new PickleWriter();
   w.value(root);
   const { pkl, storages } = w.finish();
@@ -265,6 +284,10 @@ export function encodeTorchPt(value: PtValue | Record<string, PtTensor>, archive
  * @example await writeTorchPt('formal.pt', new PtTensor([29, 1024], flat));
  */
 export async function writeTorchPt(file: string, value: PtValue | Record<string, PtTensor>): Promise<void> {
-  const base = path.basename(file).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'archive';
+  const base =
+    path
+      .basename(file)
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^A-Za-z0-9_.-]/g, '_') || 'archive';
   await atomicWrite(file, encodeTorchPt(value, base.slice(0, 100)));
 }

@@ -57,7 +57,8 @@ export function readZip(buf: Uint8Array, where: string): ZipEntry[] {
   const fail = (what: string): never => {
     throw new TorchPtError(`${where} is not a readable PyTorch zip archive: ${what}. Re-save it with torch.save (PyTorch ≥ 1.6) or re-download it.`);
   };
-  if (buf.length < 22 || view.getUint32(0, true) !== LOCAL_SIG) fail('it does not start with a zip local header (a legacy pre-1.6 torch.save file or not a .pt at all)');
+  if (buf.length < 22 || view.getUint32(0, true) !== LOCAL_SIG)
+    fail('it does not start with a zip local header (a legacy pre-1.6 torch.save file or not a .pt at all)');
   let eocd = -1;
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
     if (view.getUint32(i, true) === EOCD_SIG) {
@@ -170,7 +171,8 @@ export function writeZip(entries: ZipEntry[]): Uint8Array {
   for (const l of locals) size += 46 + l.name.length;
   const cdSize = size - cdOffset;
   size += 22;
-  if (size > 0xfffffffe || entries.length > 0xfffe) throw new TorchPtError('The archive would exceed 4 GiB or 65,534 entries, which this writer does not support (no zip64).');
+  if (size > 0xfffffffe || entries.length > 0xfffe)
+    throw new TorchPtError('The archive would exceed 4 GiB or 65,534 entries, which this writer does not support (no zip64).');
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   const FLAGS = 0x0800; // UTF-8 names
