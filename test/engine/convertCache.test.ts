@@ -134,7 +134,7 @@ describe('the conversion cache', () => {
     const script = `
       const { ensureConverted } = await import(${JSON.stringify(dist('engine/convert/convertWeights.js'))});
       const { ModelWeights } = await import(${JSON.stringify(dist('model/safetensors/ModelWeights.js'))});
-      const { loadConfig } = await import(${JSON.stringify(dist('model/config/loadConfig.js'))});
+      const { loadConfig } = await import(${JSON.stringify(dist('model/loadConfig.js'))});
       const dir = ${JSON.stringify(model)};
       let said = false;
       await ensureConverted(dir, await ModelWeights.open(dir), await loadConfig(dir), 'q4', {

@@ -45,7 +45,7 @@ export const TARGETS = {
   safetensors: {
     async seeds(root) {
       const m = await dist(root, 'model/safetensors/index.js');
-      const cfg = await dist(root, 'model/config/loadConfig.js');
+      const cfg = await dist(root, 'model/loadConfig.js');
       return {
         m,
         cfg,
@@ -97,7 +97,7 @@ export const TARGETS = {
   gguf: {
     async seeds(root) {
       const cv = await dist(root, 'steering/formats/controlVectorGguf.js');
-      const gguf = await dist(root, 'steering/formats/gguf/index.js');
+      const gguf = await dist(root, 'gguf/index.js');
       const directions = new Map([1, 2, 5].map((l) => [l, Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * l))]));
       const seedA = cv.encodeControlVectorGguf({ modelHint: 'qwen3', hiddenSize: 64, directions });
       const metadata = new Map([
@@ -124,7 +124,7 @@ export const TARGETS = {
 
   config: {
     async seeds(root) {
-      const cfg = await dist(root, 'model/config/loadConfig.js');
+      const cfg = await dist(root, 'model/loadConfig.js');
       const dirs = [
         'test/fixtures/goldens/qwen3',
         'test/fixtures/goldens/llama',

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { DEFAULTS } from '../../engine/defaults.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
+import { recordSteering } from '../../eval/layers/recommendSteering.js';
+import { trainedPersonaLines } from '../trainedPersonaLines.js';
 import { createPromptSet } from '../../persona/createPromptSet.js';
-import { pairFilterSummary } from '../../persona/pairFilter.js';
 import { readTraitData, readTrainingPrompts, repeatSamples } from '../../persona/prompts/personaVectorsArtifact.js';
 import type { ContrastiveSet } from '../../persona/prompts/PromptSet.js';
 import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
@@ -175,12 +175,7 @@ export function createCommand(): Command {
           signal,
           onProgress: progressBar(process.stderr),
         });
-        const v = persona.meta.steering;
-        const lines = v
-          ? steeringSummary(v, persona.meta.alphaRange)
-          : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
-        const filtered = persona.meta.prompts?.filter;
-        process.stdout.write(`wrote ${o.out}\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
+        process.stdout.write(`wrote ${o.out}\n${trainedPersonaLines(persona).join('\n')}\n`);
       });
     },
   );

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../../engine/defaults.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
-import { pairFilterSummary } from '../../persona/pairFilter.js';
+import { recordSteering } from '../../eval/layers/recommendSteering.js';
+import { trainedPersonaLines } from '../trainedPersonaLines.js';
 import { readTraitData, readTrainingPrompts } from '../../persona/prompts/personaVectorsArtifact.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import type { ExtractionMethod, Reading } from '../../steering/PersonaVector.js';
@@ -137,12 +137,7 @@ export function trainCommand(): Command {
         signal,
         onProgress: progressBar(process.stderr),
       });
-      const v = persona.meta.steering;
-      const lines = v
-        ? steeringSummary(v, persona.meta.alphaRange)
-        : [`no steering check (--no-check): layer ${persona.meta.recommendedLayer} is only the most separable one, not a measured recommendation`];
-      const filtered = persona.meta.prompts?.filter;
-      process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers\n${[...(filtered ? [pairFilterSummary(filtered)] : []), ...lines].join('\n')}\n`);
+      process.stdout.write(`wrote ${o.out}: ${persona.numLayers} layers\n${trainedPersonaLines(persona).join('\n')}\n`);
     });
   });
 }

@@ -1,5 +1,4 @@
 import type { GeneratedText, LanguageModel, Prompt } from '../../engine/LanguageModel.js';
-import type { Positions } from '../../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';
 import { defaultLayers, resolveSteering, type Units } from '../../steering/resolveSteering.js';
@@ -14,7 +13,7 @@ import { projectionScorer } from './projectionScorer.js';
 import type { TokenizedItem } from './tokenizedItems.js';
 import { NO_TRAIT_SCORING } from './traitScoring.js';
 import { unsteeredLogProbSource } from './unsteeredLogProbSource.js';
-import { sweepSettings, type SweepOptions } from './sweepOptions.js';
+import { sweepSettings, type SweepOptions, type SweepSettings } from './sweepOptions.js';
 import { unsteeredReader } from './unsteeredReader.js';
 import { DEFAULTS } from '../../engine/defaults.js';
 
@@ -169,15 +168,9 @@ export interface EvaluationResult {
   format: 'persona-vectors/evaluation@1';
   toolVersion: string;
   model: { id: string; revision?: string; precision: string; numLayers: number; hiddenSize: number };
-  settings: {
+  settings: SweepSettings & {
     alphas: number[];
     samples: number;
-    maxNewTokens: number;
-    temperature: number;
-    topK: number;
-    seed: number;
-    units: Units;
-    positions: Positions;
     level: number;
     questionSet?: string;
     scorer: string;
@@ -241,7 +234,8 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
   for (const a of alphas) if (!Number.isFinite(a)) throw new InvalidArgumentError(`alphas must be finite numbers; got ${a}.`);
   const samples = o.samples ?? 1;
   if (!(Number.isInteger(samples) && samples >= 1)) throw new InvalidArgumentError(`samples must be an integer ≥ 1; got ${samples}.`);
-  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings(o);
+  const sweep = sweepSettings(o);
+  const { maxNewTokens, temperature, topK, seed, units, positions } = sweep;
   const level = o.level ?? 0.95;
   const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
   const positive = alphas.filter((a) => a > 0);
@@ -452,12 +446,7 @@ export async function evaluatePersonas(model: LanguageModel, o: EvaluateOptions)
     settings: {
       alphas,
       samples,
-      maxNewTokens,
-      temperature,
-      topK,
-      seed,
-      units,
-      positions,
+      ...sweep,
       level,
       ...(o.questionSet ? { questionSet: o.questionSet } : {}),
       scorer: traits.description,

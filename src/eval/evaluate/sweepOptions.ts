@@ -26,12 +26,19 @@ export interface SweepOptions {
 }
 
 /**
+ * How a sweep's answers were sampled, every default filled in: recorded in each report's `settings`.
+ *
+ * @example const s: SweepSettings = sweepSettings({}); // { maxNewTokens: 48, temperature: 0.8, topK: 50, seed: 0, units: 'gap', positions: 'all' }
+ */
+export type SweepSettings = Required<Omit<SweepOptions, 'traitScoring'>>;
+
+/**
  * The sweep options with their defaults filled in (48 tokens, T = 0.8, top-k 50, seed 0, gap units,
  * all positions), checked.
  *
  * @example const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings(o);
  */
-export function sweepSettings(o: SweepOptions): Required<Omit<SweepOptions, 'traitScoring'>> {
+export function sweepSettings(o: SweepOptions): SweepSettings {
   const maxNewTokens = o.maxNewTokens ?? DEFAULTS.sweep.maxNewTokens;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new InvalidArgumentError(`max new tokens must be an integer ≥ 1; got ${maxNewTokens}.`);
   return {

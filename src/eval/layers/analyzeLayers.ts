@@ -1,15 +1,13 @@
 import type { LanguageModel } from '../../engine/LanguageModel.js';
-import type { Positions } from '../../engine/generate/Intervention.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { answerTokens } from '../../persona/computePersonaVector.js';
 import { dot } from '../../util/numerics.js';
 import { extractActivations } from '../../engine/extractActivations.js';
 import { normalizeLayer, type PersonaVector } from '../../steering/PersonaVector.js';
-import type { Units } from '../../steering/resolveSteering.js';
 import type { ProgressCallback } from '../../util/progress.js';
 import { TOOL_VERSION } from '../../version.js';
 import { cohensD, type MetricSummary } from '../stats.js';
-import { sweepSettings, type SweepOptions } from '../evaluate/sweepOptions.js';
+import { sweepSettings, type SweepOptions, type SweepSettings } from '../evaluate/sweepOptions.js';
 import type { EndedSummary } from '../evaluate/conditionSummary.js';
 import { generateSweep, type SweepRow } from '../evaluate/generateSweep.js';
 import type { ContrastPairs } from '../../persona/contrastPrompts.js';
@@ -101,7 +99,7 @@ export interface LayerAnalysis {
   toolVersion: string;
   model: { id: string; revision?: string; precision: string; numLayers: number; hiddenSize: number };
   persona: { name: string; description?: string; source?: string; recordedLayer: number };
-  settings: {
+  settings: SweepSettings & {
     alphas: number[];
     layers: number[];
     coherenceFloor: number;
@@ -109,12 +107,6 @@ export interface LayerAnalysis {
     perplexityCeiling: number;
     screenAlpha: number;
     keepLayers: number;
-    maxNewTokens: number;
-    temperature: number;
-    topK: number;
-    seed: number;
-    units: Units;
-    positions: Positions;
     level: number;
     scorer: string;
     probeFolds: number;
@@ -158,10 +150,8 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
   const layers = [...new Set((o.layers ?? Array.from({ length: L }, (_, l) => l)).map((l) => normalizeLayer(l, L)))].sort((a, b) => a - b);
   const P = Math.min(o.contrast.positive.length, o.contrast.negative.length);
   if (P < 2) throw new InvalidArgumentError(`Separation needs at least 2 contrastive pairs; got ${P}.`);
-  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({
-    ...o,
-    maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens,
-  });
+  const sweep = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
+  const { maxNewTokens, temperature, topK, seed } = sweep;
   const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
   const probeFolds = o.probeFolds ?? 4;
 
@@ -232,12 +222,7 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
       perplexityCeiling: s.perplexityCeiling,
       screenAlpha: s.screenAlpha,
       keepLayers: s.keepLayers,
-      maxNewTokens,
-      temperature,
-      topK,
-      seed,
-      units,
-      positions,
+      ...sweep,
       level: s.level,
       scorer: s.scorer,
       probeFolds,

@@ -8,7 +8,7 @@ import { pairedDelta, summarizeCondition, type EndedSummary, type PairedDelta } 
 import { generateSweep, type SweepRow } from '../evaluate/generateSweep.js';
 import { projectionScorer } from '../evaluate/projectionScorer.js';
 import { defaultQuestionSet } from '../evaluate/questionSets.js';
-import { sweepSettings, type SweepOptions } from '../evaluate/sweepOptions.js';
+import { sweepSettings, type SweepOptions, type SweepSettings } from '../evaluate/sweepOptions.js';
 import type { TokenizedItem } from '../evaluate/tokenizedItems.js';
 import { buildTraitScoring, defaultScorerSpec, NO_TRAIT_SCORING, type ScorerSpec } from '../evaluate/traitScoring.js';
 import { distinctNScorer, perplexityScorer } from '../scorers/coherenceScorers.js';
@@ -145,7 +145,7 @@ export interface SteeringCheck {
   /** With a projection metric: the layer it is read at (the persona's most separable one). */
   projectionLayer?: number;
   questions: string[];
-  settings: {
+  settings: SweepSettings & {
     alphas: number[];
     screenAlpha: number;
     keepLayers: number;
@@ -153,12 +153,6 @@ export interface SteeringCheck {
     repetitionFloor: number;
     perplexityCeiling: number;
     level: number;
-    maxNewTokens: number;
-    temperature: number;
-    topK: number;
-    seed: number;
-    units: string;
-    positions: string;
     scorer: string;
   };
   generatedTokens: number;
@@ -206,10 +200,8 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   if (!(perplexityCeiling >= 1))
     throw new InvalidArgumentError(`The perplexity ceiling is a multiple of the unsteered perplexity, at least 1; got ${perplexityCeiling}.`);
   const level = o.level ?? RECOMMENDER_DEFAULTS.level;
-  const { maxNewTokens, temperature, topK, seed, units, positions } = sweepSettings({
-    ...o,
-    maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens,
-  });
+  const sweep = sweepSettings({ ...o, maxNewTokens: o.maxNewTokens ?? RECOMMENDER_DEFAULTS.maxNewTokens });
+  const { maxNewTokens, temperature, topK, seed, units, positions } = sweep;
   const questions = o.questions ?? defaultQuestionSet(model.dir, RECOMMENDER_DEFAULTS.numQuestions, seed).evaluation;
   if (questions.length < 2) throw new InvalidArgumentError(`The steering check needs at least 2 held-out requests for an interval; got ${questions.length}.`);
   const batchSize = o.batchSize ?? DEFAULTS.sweep.batchSize;
@@ -433,12 +425,7 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
       repetitionFloor,
       perplexityCeiling,
       level,
-      maxNewTokens,
-      temperature,
-      topK,
-      seed,
-      units,
-      positions,
+      ...sweep,
       scorer: traits.scorers.length ? traits.description : 'none (projection)',
     },
     generatedTokens,
