@@ -6,6 +6,7 @@ import { prefillChunkSize, reserveForChunk } from './prefillChunks.js';
 import { splitsAtAnswer, type Intervention } from './Intervention.js';
 import { seededRandom } from '../../util/random.js';
 import { logSumExp, sampleToken, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface GenerationRequest {
   promptIds: number[];
@@ -69,7 +70,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   for (const r of requests) {
     if (r.promptIds.length === 0) throw new InvalidArgumentError('A prompt has zero tokens; give at least one token (e.g. apply the chat template).');
     if (r.sampling) validateSampling(r.sampling);
-    const max = r.maxNewTokens ?? 64;
+    const max = r.maxNewTokens ?? DEFAULTS.generation.maxNewTokens;
     if (!Number.isInteger(max) || max < 0) throw new InvalidArgumentError(`maxNewTokens must be an integer ≥ 0; got ${max}.`);
     if (r.promptIds.length + max > c.maxPositionEmbeddings) {
       throw new InvalidArgumentError(
@@ -85,7 +86,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     requests.map((r) => r.promptIds),
     opts.padTokenId,
   );
-  const maxNew = requests.map((r) => r.maxNewTokens ?? 64);
+  const maxNew = requests.map((r) => r.maxNewTokens ?? DEFAULTS.generation.maxNewTokens);
   const rands = requests.map((r) => seededRandom(r.sampling?.seed ?? 0));
   const stop = new Set(opts.stopTokenIds);
   const rows: GeneratedRow[] = requests.map(() => ({ tokens: [], finishReason: 'length', ended: false }));
