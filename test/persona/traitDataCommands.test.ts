@@ -78,7 +78,7 @@ describe("persona_vectors' trait files in train, create and generate-prompts", (
   it('create --trait-data, generate-prompts --trait-data and train learn the same vector; --samples-per-question N samples N answers per prompt in each', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pv-tdsame-'));
     const common = ['--no-check', '--max-new-tokens', '12', '--samples-per-question', '2'];
-    const c = await persona(['create', '--trait-data', PAIR, '--out', path.join(dir, 'c.persona.json'), ...common]);
+    const c = await persona(['create', '--trait-data', PAIR, '--out', path.join(dir, 'c.persona.json'), '--batch-size', '16', ...common]);
     expect(c.status, c.stderr.slice(-2000)).toBe(0);
     const t = await persona(['train', '--trait-data', PAIR, '--out', path.join(dir, 't.persona.json'), '--batch-size', '16', ...common]);
     expect(t.status, t.stderr.slice(-2000)).toBe(0);
