@@ -12,7 +12,11 @@ import { steeringWarning } from '../../steering/steeringWarning.js';
 import { atomicWrite } from '../../util/atomicWrite.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { DEFAULT_MODEL_DIR } from '../../model/defaultModel.js';
-import { layersArg, numberArg } from '../common.js';
+import { intArg, layersArg, numberArg, withModel } from '../common.js';
+import { DEFAULTS } from '../../engine/defaults.js';
+import { recordSteering, steeringSummary } from '../../eval/layers/recommendSteering.js';
+import { parseScorerSpec } from '../../eval/evaluate/traitScoring.js';
+import { progressBar } from '../../util/progress.js';
 
 /** The llama.cpp command that steers like `persona run --persona NAME --alpha ALPHA` with a default export. */
 export function llamaCppEquivalent(gguf: string, alpha: number | string = 'ALPHA'): string {
@@ -89,12 +93,34 @@ export function importCommand(): Command {
     .requiredOption('--out <file>', 'persona file to write')
     .option('-m, --model <model>', 'the model the vector belongs to (checks the hidden size and layer count)', DEFAULT_MODEL_DIR)
     .option('--name <name>', 'persona name')
-    .action(async (file: string, o: { out: string; model: string; name?: string }) => {
+    .option(
+      '--check',
+      "for a one-vector-per-layer file with no record of ours: choose the default layer and alpha range by measurement on --model (train's steering check: every layer screened, the coherent range measured, or the does-not-steer verdict) instead of the middle block",
+    )
+    .option('--scorer <spec>', "with --check: the trait scorer (markers:FILE or judge:URL,…; default the model's own markers, else the persona's projection)")
+    .option('--seed <n>', 'with --check: seed of the sampled answers', intArg('--seed'), DEFAULTS.sampling.seed)
+    .action(async (file: string, o: { out: string; model: string; name?: string; check?: boolean; scorer?: string; seed: number }) => {
+      if (!o.check && (o.scorer !== undefined || o.seed !== DEFAULTS.sampling.seed))
+        throw new InvalidArgumentError('--scorer and --seed belong to --check; add --check.');
       await checkOutputTarget(o.out); // before a hub model is fetched
       const src = await resolveModelSource(o.model);
       const c = await loadConfig(src.dir);
-      const { persona, how } = await importVectors(file, c, { id: src.id, name: o.name });
+      const imported = await importVectors(file, c, { id: src.id, name: o.name });
+      let { persona } = imported;
+      let how = imported.how;
+      if (o.check) {
+        if (!imported.chosenByRule)
+          throw new InvalidArgumentError(
+            `--check chooses a layer for a file that names none; ${file} does (${how}). Import it without --check, or run persona analyze-layers on the persona.`,
+          );
+        const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
+        persona = await withModel({ model: o.model, precision: DEFAULTS.model.precision, device: DEFAULTS.model.device }, (model, signal) =>
+          recordSteering({ scorer, seed: o.seed })(model, persona, progressBar(process.stderr), signal),
+        );
+        how = `no record of ours in the file: layer and range measured on ${src.id} by the steering check`;
+      }
       await savePersona(persona, o.out);
       process.stdout.write(`wrote ${o.out} (${persona.meta.layers.filter((s) => s.norm > 0).length} non-zero layers; ${how})\n`);
+      if (o.check) process.stdout.write(`${steeringSummary(persona.meta.steering!, persona.meta.alphaRange).join('\n')}\n`);
     });
 }

@@ -13,13 +13,13 @@ export function defaultImportLayer(vectors: Float32Array[]): { layer: number; ru
   const L = vectors.length;
   const middle = Math.floor(L / 2);
   const nonZero = (l: number) => l >= 0 && l < L && vectors[l].some((x) => x !== 0);
-  if (nonZero(middle)) return { layer: middle, rule: `the middle block of ${L}; the file names no layer: measure one with persona analyze-layers` };
+  if (nonZero(middle)) return { layer: middle, rule: `the middle block of ${L}; the file names no layer: persona import --check measures one` };
   for (let d = 1; d < L; d++) {
     for (const l of [middle - d, middle + d]) {
       if (nonZero(l))
         return {
           layer: l,
-          rule: `the non-zero block nearest the middle (${middle}) of ${L}; the file names no layer: measure one with persona analyze-layers`,
+          rule: `the non-zero block nearest the middle (${middle}) of ${L}; the file names no layer: persona import --check measures one`,
         };
     }
   }

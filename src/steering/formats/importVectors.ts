@@ -17,6 +17,8 @@ export interface ImportedVectors {
   persona: PersonaVector;
   /** What the file said, or the stated default used when it said nothing. */
   how: string;
+  /** True when the default layer came from the middle-block rule (the file holds one vector per layer and no record of ours). */
+  chosenByRule?: boolean;
 }
 
 /** Alpha range given to vectors whose file records none. */
@@ -96,5 +98,5 @@ export async function importVectors(file: string, c: ModelConfig, model: { id: s
   const how = multi
     ? `no record of ours in the file: steers all ${held.length} layers it holds (${held.join(', ')}), as llama.cpp applies it (give --layer to steer one); alpha range ±${IMPORT_ALPHA_RANGE[1]} by default`
     : `no record of ours in the file: default layer ${layer}: ${rule}; alpha range ±${IMPORT_ALPHA_RANGE[1]} by default`;
-  return { persona: new PersonaVector(vectors, meta), how };
+  return { persona: new PersonaVector(vectors, meta), how, ...(multi ? {} : { chosenByRule: true }) };
 }
