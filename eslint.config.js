@@ -9,7 +9,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.node } } },
-  { files: ['src/web/**/*.js'], languageOptions: { sourceType: 'script', globals: { ...globals.browser } } },
+  { files: ['src/web/**/*.js'], languageOptions: { sourceType: 'module', globals: { ...globals.browser } } },
   {
     rules: {
       // `_name` marks a value left out on purpose (`const { vectors: _v, ...rest } = o`, unused callback arguments).

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { atomicWrite } from '../util/atomicWrite.js';
 import { quantile } from '../util/numerics.js';
 import { postChatCompletion } from '../util/postChatCompletion.js';
+// The page's own SSE reader: src/web is served and shipped from the package root, not built into dist/.
+import { sseChunks } from '../../src/web/sseChunks.js';
 
 /**
  * The part of a streamed chat completion chunk the load test reads (the `openai` client's chunks fit).
@@ -245,24 +247,7 @@ export function fetchChatStream(baseUrl: string, apiKey?: string): StreamFn {
   return async function* (body) {
     const res = await postChatCompletion({ baseURL: `${baseUrl}/v1`, apiKey }, body);
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
-    const decoder = new TextDecoder();
-    let buf = '';
-    for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(bytes, { stream: true });
-      let cut;
-      while ((cut = buf.indexOf('\n\n')) >= 0) {
-        const event = buf.slice(0, cut);
-        buf = buf.slice(cut + 2);
-        for (const line of event.split('\n')) {
-          if (!line.startsWith('data: ')) continue;
-          const data = line.slice(6);
-          if (data === '[DONE]') return;
-          const chunk = JSON.parse(data);
-          if (chunk.error) throw new Error(chunk.error.message);
-          yield chunk as ChunkLike;
-        }
-      }
-    }
+    yield* sseChunks<ChunkLike>(res.body);
   };
 }
 

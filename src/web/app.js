@@ -2,6 +2,8 @@
 // Answers stream from /v1/chat/completions, with the monitored personas' readings (`monitor`)
 // shown live under each answer; tints come from /v1/projections.
 
+import { sseChunks } from './sseChunks.js';
+
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...children) => {
   const e = document.createElement(tag);
@@ -60,31 +62,13 @@ async function api(path, init = {}) {
  */
 async function streamCompletion(body, onText, signal, onMonitor = () => {}) {
   const res = await api('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ ...body, stream: true }), signal });
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = '';
   let final = null;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buf.indexOf('\n\n')) >= 0) {
-      const event = buf.slice(0, cut);
-      buf = buf.slice(cut + 2);
-      for (const line of event.split('\n')) {
-        if (!line.startsWith('data: ')) continue;
-        const data = line.slice(6);
-        if (data === '[DONE]') return final;
-        const chunk = JSON.parse(data);
-        if (chunk.error) throw new Error(chunk.error.message);
-        if (chunk.persona_monitor) onMonitor({ field: chunk.persona_monitor });
-        for (const c of chunk.choices) {
-          if (c.delta && c.delta.content) onText(c.delta.content);
-          if (c.persona_monitor) onMonitor({ readings: c.persona_monitor });
-          if (c.finish_reason) final = c;
-        }
-      }
+  for await (const chunk of sseChunks(res.body)) {
+    if (chunk.persona_monitor) onMonitor({ field: chunk.persona_monitor });
+    for (const c of chunk.choices) {
+      if (c.delta && c.delta.content) onText(c.delta.content);
+      if (c.persona_monitor) onMonitor({ readings: c.persona_monitor });
+      if (c.finish_reason) final = c;
     }
   }
   return final;

@@ -10,7 +10,8 @@ import { ROOT } from '../helpers/paths.js';
  */
 const RANKS: string[][] = [
   ['errors.ts', 'version.ts'],
-  ['util'],
+  // web/: the page's plain-JS modules (served unbundled); only their .d.ts files are seen here.
+  ['util', 'web'],
   ['model', 'gguf'],
   ['engine'],
   ['steering'],
