@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { lineChart } from '../../../src/eval/plots/lineChart.js';
 import { renderHtmlReport, writeHtmlReport } from '../../../src/eval/report/htmlReport.js';
 import { exampleLine } from '../plots/examplePlots.js';
+import { launchChromium } from '../../helpers/chromium.js';
 import { ROOT } from '../../helpers/paths.js';
 import { decodePng, pixelStats } from '../helpers/decodePng.js';
 import { exampleReport, NASTY_ANSWER } from './exampleReport.js';
 
-const CHROMIUM = process.env.PERSONA_CHROMIUM ?? '/usr/bin/chromium';
 const OUT = path.join(ROOT, 'test-output', 'eval');
 const REPORT = path.join(OUT, 'report.html');
 
@@ -19,26 +19,9 @@ let page: Page;
 const requests: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the report test needs a headless browser. Install it (apt-get install chromium) or set PERSONA_CHROMIUM to a Chromium binary.`,
-    );
-  }
+  browser = await launchChromium('the report test');
   await fs.mkdir(OUT, { recursive: true });
   await writeHtmlReport(REPORT, exampleReport);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on('request', (r) => requests.push(r.url()));
   await page.goto(pathToFileURL(REPORT).href, { waitUntil: 'load' });
