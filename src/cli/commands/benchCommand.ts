@@ -1,18 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { benchPrecision, type PrecisionResult } from '../../bench/benchEngine.js';
-import { benchEvaluation } from '../../bench/benchEvaluation.js';
-import { benchTrain } from '../../bench/benchTrain.js';
-import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from '../../bench/compareEngines.js';
-import { interleaveRounds, type InterleavedResult } from '../../bench/interleaveRounds.js';
-import { runLlamaCppComparison, type LlamaCppComparison } from '../../bench/llamaCpp/runLlamaCppComparison.js';
-import { measureMachineBounds, type MachineBounds } from '../../bench/machineBounds.js';
-import { writeRandomCheckpoint } from '../../bench/randomCheckpoint.js';
-import { personaCacheDir } from '../../util/personaCacheDir.js';
-import { parsePrecision, type Precision } from '../../engine/convert/Precision.js';
+import { benchCheckpointDir, benchOnePrecision, runBench } from '../../bench/runBench.js';
+import { parsePrecision } from '../../engine/convert/Precision.js';
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
 import { progressBar } from '../../util/progress.js';
@@ -58,8 +47,6 @@ export function benchCommand(): Command {
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
     .action(async (o: BenchFlags) => {
       const raw = (await readJsonFile(o.config, { errorClass: InvalidArgumentError })) as Record<string, unknown>;
-      const key = createHash('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, 12);
-      const dir = path.join(personaCacheDir(), 'bench', `${raw.model_type}-${key}`);
       const log = (l: string) => process.stderr.write(`${l}\n`);
       const contexts = o.contexts
         .split(',')
@@ -71,27 +58,17 @@ export function benchCommand(): Command {
         });
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
       if (o.child) {
-        const r: PrecisionResult = await benchPrecision(dir, precisions[0], JSON.parse(o.child), {
+        const r = await benchOnePrecision(benchCheckpointDir(raw), precisions[0], JSON.parse(o.child), {
           threads: o.threads,
           decodeSteps: o.steps,
           reps: o.reps,
           figuresOnly: o.figuresOnly,
           contexts,
+          evaluation: o.evaluation,
+          train: o.train,
           log,
           onProgress: progressBar(process.stderr),
         });
-        if (o.evaluation) {
-          log(`${precisions[0]}: evaluation (5 alphas × 32 questions × 48 tokens, scored)…`);
-          r.evaluation = await benchEvaluation(dir, precisions[0], o.threads);
-          log(
-            `${precisions[0]}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode`,
-          );
-        }
-        if (o.train) {
-          log(`${precisions[0]}: train (20 + 20 prompts, 64-token answers, layer check)…`);
-          r.train = await benchTrain(dir, precisions[0], o.threads);
-          log(`${precisions[0]}: train ${r.train.total_s.toFixed(1)} s: ${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')}`);
-        }
         process.stdout.write(JSON.stringify(r) + '\n');
         return;
       }
@@ -99,92 +76,24 @@ export function benchCommand(): Command {
       if (o.rounds !== undefined && !o.vs) throw new Error('--rounds interleaves our engine with another one: it needs --vs llama.cpp.');
       const rounds = o.rounds ?? 3;
       if (rounds < 1) throw new Error(`--rounds must be at least 1; got ${rounds}`);
-      await writeRandomCheckpoint(dir, raw, { onProgress: progressBar(process.stderr) });
-      log(`measuring the machine's bounds (${o.threads} threads)…`);
-      const bounds: MachineBounds = await measureMachineBounds(o.threads);
-      log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
-      // One process per precision and round, so RSS is that precision's own.
-      const ours = (p: Precision, figuresOnly: boolean): PrecisionResult => {
-        const args = [
-          process.argv[1],
-          'bench',
-          '--config',
-          o.config,
-          '--precision',
-          p,
-          '--threads',
-          String(o.threads),
-          '--steps',
-          String(o.steps),
-          '--reps',
-          String(o.reps),
-          '--contexts',
-          o.contexts,
-        ];
-        if (o.evaluation && !figuresOnly) args.push('--evaluation');
-        if (o.train && !figuresOnly) args.push('--train');
-        if (figuresOnly) args.push('--figures-only');
-        const r = spawnSync(process.execPath, [...args, '--child', JSON.stringify(bounds)], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-          encoding: 'utf8',
-          maxBuffer: 1 << 24,
-        });
-        if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
-        return JSON.parse(r.stdout.trim().split('\n').pop()!);
-      };
-      const results: Partial<Record<Precision, PrecisionResult>> = {};
-      let vs: LlamaCppComparison | undefined;
-      const interleaved: Partial<Record<Precision, InterleavedResult & { theirs: string }>> = {};
-      if (!o.vs) {
-        for (const p of precisions) results[p] = ours(p, false);
-      } else {
-        vs = { engine: '', threads: o.threads, results: {}, errors: {} };
-        for (const p of precisions) {
-          const type = LLAMA_CPP_TYPE[p];
-          // Ours, theirs, ours, theirs …: the first round of ours is the full measurement, later ones only the compared figures.
-          const run = await interleaveRounds(
-            async (round) => {
-              log(`round ${round + 1}/${rounds}: ours ${p}`);
-              const r = ours(p, round > 0);
-              if (round === 0) results[p] = r;
-              return ourFigures(r);
-            },
-            async (round) => {
-              log(`round ${round + 1}/${rounds}: llama.cpp ${type}`);
-              const c = await runLlamaCppComparison({
-                config: raw,
-                types: [type],
-                threads: o.threads,
-                repeats: o.reps,
-                decodeTokens: o.steps,
-                seed: round + 1,
-                workDir: path.join(personaCacheDir(), 'bench'),
-                onProgress: progressBar(process.stderr),
-              });
-              vs!.engine = c.engine;
-              const t = c.results[type];
-              if (!t) throw new Error(`llama.cpp ${type} failed in round ${round + 1}: ${c.errors[type]}`);
-              if (round === 0) vs!.results[type] = t;
-              return llamaCppFigures(t);
-            },
-            rounds,
-          );
-          interleaved[p] = { theirs: type, ...run };
-        }
-      }
-      const report = {
-        machine: {
-          cpus: os.cpus()[0]?.model,
-          cores: os.availableParallelism?.() ?? os.cpus().length,
-          memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
-          node: process.version,
-          date: new Date().toISOString(),
-        },
-        shape: { config: path.basename(o.config), model_type: raw.model_type, layers: raw.num_hidden_layers, hidden: raw.hidden_size },
-        bounds: { read_bandwidth_GBps: bounds.readBandwidth / 1e9, matmul_GFLOPs: bounds.matmulFlops / 1e9, threads: bounds.threads },
-        results,
-        ...(vs ? { vs_llama_cpp: vs, rounds, ours_over_llama_cpp: interleaved } : {}),
-      };
+      const report = await runBench({
+        configFile: o.config,
+        config: raw,
+        precisions,
+        threads: o.threads,
+        decodeSteps: o.steps,
+        reps: o.reps,
+        contexts,
+        evaluation: o.evaluation,
+        train: o.train,
+        vs: o.vs === 'llama.cpp' ? o.vs : undefined,
+        rounds,
+        // The measurement processes are this command again, with --child.
+        childCommand: [process.execPath, process.argv[1], 'bench'],
+        log,
+        progress: () => progressBar(process.stderr),
+      });
+      const { results } = report;
       if (o.json) {
         process.stdout.write(JSON.stringify(report, null, 1) + '\n');
         return;
@@ -207,7 +116,7 @@ export function benchCommand(): Command {
             '\n',
         );
       }
-      for (const [p, x] of Object.entries(interleaved)) {
+      for (const [p, x] of Object.entries(report.ours_over_llama_cpp ?? {})) {
         const f = (k: string) => `${x.ratios[k].median.toFixed(2)}× (${x.ratios[k].min.toFixed(2)}–${x.ratios[k].max.toFixed(2)})`;
         process.stdout.write(
           `${p} vs llama.cpp ${x.theirs}, median of ${rounds} interleaved rounds (range): decode 128 ctx ${f('decode_ctx128')}  1024 ctx ${f('decode_ctx1024')}  prefill 128 ${f('prefill_128')}  512 ${f('prefill_512')}\n`,
