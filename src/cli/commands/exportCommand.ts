@@ -114,7 +114,8 @@ export function importCommand(): Command {
             `--check chooses a layer for a file that names none; ${file} does (${how}). Import it without --check, or run persona analyze-layers on the persona.`,
           );
         const scorer = o.scorer ? parseScorerSpec(o.scorer) : undefined;
-        persona = await withModel({ model: o.model, precision: DEFAULTS.model.precision, device: DEFAULTS.model.device }, (model, signal) =>
+        // The folder resolved above, so a hub model is not resolved a second time.
+        persona = await withModel({ model: src.dir, precision: DEFAULTS.model.precision, device: DEFAULTS.model.device }, (model, signal) =>
           recordSteering({ scorer, seed: o.seed })(model, persona, progressBar(process.stderr), signal),
         );
         how = `no record of ours in the file: layer and range measured on ${src.id} by the steering check`;
