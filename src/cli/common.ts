@@ -5,6 +5,7 @@ import { loadModel, type LanguageModel } from '../engine/LanguageModel.js';
 import { DEVICES, type Device, type ModelSpec } from '../engine/ModelSpec.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { parseLayerList } from '../steering/parseLayerList.js';
+import { RECOMMENDER_DEFAULTS } from '../eval/layers/recommendSteering.js';
 import { checkOutputTarget } from '../util/checkOutputTarget.js';
 import { progressBar } from '../util/progress.js';
 
@@ -36,6 +37,24 @@ export function layersArg(flag: string) {
 
 export function listArg(flag: string) {
   return (v: string): number[] => v.split(',').map((x) => numberArg(flag)(x.trim()));
+}
+
+/**
+ * `--screen-layers <n>` of the commands that run the steering check (train, create, analyze-layers):
+ * the most layers screened in one pass; 0 = every layer. Parsed to `maxScreenLayers`.
+ */
+export function screenLayersOption(): Option {
+  return new Option(
+    '--screen-layers <n>',
+    `most layers the steering check screens in one pass; a model with more is screened coarse to fine (n evenly spaced layers, then those between the best one's neighbours); 0 = every layer`,
+  )
+    .argParser((v: string) => {
+      const n = intArg('--screen-layers')(v);
+      if (n === 0) return Infinity;
+      if (n < 2) throw new CommanderArgError(`--screen-layers must be 0 (every layer) or at least 2; got "${v}".`);
+      return n;
+    })
+    .default(RECOMMENDER_DEFAULTS.maxScreenLayers);
 }
 
 /** The parsed values of the model flags (`modelOptions`). */

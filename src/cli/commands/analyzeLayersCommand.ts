@@ -15,7 +15,7 @@ import { readContrastiveFiles } from '../../persona/promptFiles.js';
 import { loadPersona } from '../../steering/personaFile.js';
 import type { PersonaVector } from '../../steering/PersonaVector.js';
 import { progressBar } from '../../util/progress.js';
-import { intArg, listArg, numberArg } from '../common.js';
+import { intArg, listArg, numberArg, screenLayersOption } from '../common.js';
 import {
   evaluationOptions,
   parseTraitMetricFlags,
@@ -36,6 +36,7 @@ interface AnalyzeFlags extends EvaluationFlags {
   repetitionFloor: number;
   perplexityCeiling: number;
   keepLayers: number;
+  screenLayers: number;
   save?: string;
   methods?: string[];
   numPrompts?: number;
@@ -92,6 +93,7 @@ export function analyzeLayersCommand(): Command {
       new Option('--keep-layers <n>', 'layers the ±4 screen keeps for the whole alpha grid (0 = every layer)')
         .argParser(intArg('--keep-layers'))
         .default(RECOMMENDER_DEFAULTS.keepLayers),
+      screenLayersOption(),
     ],
     prompts: [
       new Option(
@@ -141,6 +143,7 @@ export function analyzeLayersCommand(): Command {
         repetitionFloor: o.repetitionFloor,
         perplexityCeiling: o.perplexityCeiling,
         keepLayers: o.keepLayers === 0 ? Infinity : o.keepLayers,
+        maxScreenLayers: o.screenLayers,
         traitScoring,
         source: o.persona ?? `description: ${o.personality}`,
         onProgress,
@@ -160,7 +163,9 @@ export function analyzeLayersCommand(): Command {
       for (const l of analysis.layers) {
         const range = l.coherentRange
           ? `coherent alphas [${l.coherentRange.map(fmtAlpha).join(', ')}], best ${analysis.metric} change ${l.bestEffect === null ? '– (no interval above 0)' : `${l.bestEffect.mean.toFixed(2)} [${l.bestEffect.lo.toFixed(2)}, ${l.bestEffect.hi.toFixed(2)}] at ${fmtAlpha(l.bestAlpha!)}`}`
-          : `screened out (±${analysis.settings.screenAlpha} score ${l.screenScore.toFixed(2)})`;
+          : l.screened === false
+            ? 'not screened (outside the coarse-to-fine screen)'
+            : `screened out (±${analysis.settings.screenAlpha} score ${l.screenScore.toFixed(2)})`;
         process.stdout.write(
           `layer ${l.layer}: d ${l.cohensD.toFixed(2)}, probe ${l.probeAccuracy.toFixed(2)}, ‖v‖/‖resid‖ ${l.normRatio.toFixed(2)}, ${range}\n`,
         );
@@ -207,6 +212,7 @@ async function compareMethodsAction(o: AnalyzeFlags): Promise<void> {
       repetitionFloor: o.repetitionFloor,
       perplexityCeiling: o.perplexityCeiling,
       keepLayers: o.keepLayers === 0 ? Infinity : o.keepLayers,
+      maxScreenLayers: o.screenLayers,
       scorer,
       traitMetricOverrides: overrides,
       onProgress: progressBar(process.stderr),

@@ -10,7 +10,7 @@ import { writePromptFiles } from '../../persona/prompts/writePromptFiles.js';
 import { trainPersona } from '../../persona/trainPersona.js';
 import { checkOutputTarget } from '../../util/checkOutputTarget.js';
 import { progressBar } from '../../util/progress.js';
-import { intArg, modelOptions, numberArg, openModel, withModel, type ModelFlags } from '../common.js';
+import { intArg, modelOptions, numberArg, openModel, withModel, type ModelFlags, screenLayersOption } from '../common.js';
 import {
   pairFilterFromFlags,
   pairFilterOptions,
@@ -118,7 +118,8 @@ export function createCommand(): Command {
       '--scorer <spec>',
       "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)",
     )
-    .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)');
+    .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)')
+    .addOption(screenLayersOption());
   for (const o of [...pairFilterOptions(), ...modelOptions()]) cmd.addOption(o);
   return cmd.action(
     async (
@@ -131,6 +132,7 @@ export function createCommand(): Command {
           temperature: number;
           scorer?: string;
           check: boolean;
+          screenLayers: number;
           batchSize: number;
           positivePrompts?: string;
           negativePrompts?: string;
@@ -171,7 +173,15 @@ export function createCommand(): Command {
           pairFilter: filter,
           filterMinPairs: minPairs,
           out: o.out,
-          recommend: o.check ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom }) : undefined,
+          recommend: o.check
+            ? recordSteering({
+                scorer: check.spec,
+                seed: o.seed,
+                questions: check.questions,
+                questionsFrom: check.questionsFrom,
+                maxScreenLayers: o.screenLayers,
+              })
+            : undefined,
           signal,
           onProgress: progressBar(process.stderr),
         });

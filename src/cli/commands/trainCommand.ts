@@ -7,7 +7,7 @@ import { readTraitData, readTrainingPrompts } from '../../persona/prompts/person
 import { trainPersona } from '../../persona/trainPersona.js';
 import type { ExtractionMethod, Reading } from '../../steering/PersonaVector.js';
 import { progressBar } from '../../util/progress.js';
-import { intArg, modelOptions, numberArg, withModel, type ModelFlags } from '../common.js';
+import { intArg, modelOptions, numberArg, withModel, type ModelFlags, screenLayersOption } from '../common.js';
 import {
   pairFilterFromFlags,
   pairFilterOptions,
@@ -33,6 +33,7 @@ interface TrainFlags extends ModelFlags, PairFilterFlags {
   seed: number;
   batchSize: number;
   check: boolean;
+  screenLayers: number;
   scorer?: string;
   thinking: 'on' | 'off';
   includeReasoning?: boolean;
@@ -86,6 +87,7 @@ export function trainCommand(): Command {
       "trait scorer of the steering check: markers:FILE or judge:URL[,model=NAME] (default: the model folder's style_markers.json when it has one, else the persona's own projection; with --trait-data a judge grades with the trait file's eval_prompt)",
     )
     .option('--no-check', 'skip the steering check (the file then records the most separable layer, which is not advice)')
+    .addOption(screenLayersOption())
     .addOption(
       new Option(
         '--thinking <on|off>',
@@ -113,7 +115,7 @@ export function trainCommand(): Command {
     // withModel checks --out (a folder, FIFO, read-only or full disk) before the model is loaded.
     await withModel(o, async (model, signal) => {
       const recommend = o.check
-        ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom })
+        ? recordSteering({ scorer: check.spec, seed: o.seed, questions: check.questions, questionsFrom: check.questionsFrom, maxScreenLayers: o.screenLayers })
         : undefined;
       const persona = await trainPersona({
         model,

@@ -17,6 +17,7 @@ import {
   RECOMMENDER_DEFAULTS,
   recommendSteering,
   type SteeringCell,
+  type SteeringCheck,
   type SteeringLayer,
   type SteeringRecommendation,
 } from './recommendSteering.js';
@@ -46,6 +47,8 @@ export interface AnalyzeLayersOptions extends SweepOptions {
   /** Screening alpha (default 4) and layers kept for the whole grid (default 3; Infinity = every layer). */
   screenAlpha?: number;
   keepLayers?: number;
+  /** Most layers screened in one pass before the screen goes coarse to fine (default 8, as `train`; Infinity = every layer). */
+  maxScreenLayers?: number;
   /** Cross-validation folds of the probe (default 4). */
   probeFolds?: number;
   batchSize?: number;
@@ -80,6 +83,8 @@ export interface LayerResult extends SteeringLayer {
   cohensD: number;
   /** Held-out accuracy of a logistic probe on the layer's activations (cross-validated by question). */
   probeAccuracy: number;
+  /** Present (false) on a layer the coarse-to-fine screen did not reach: separation only, no steering cells, screen score NaN. */
+  screened?: false;
 }
 
 /**
@@ -107,6 +112,7 @@ export interface LayerAnalysis {
     perplexityCeiling: number;
     screenAlpha: number;
     keepLayers: number;
+    maxScreenLayers: number;
     level: number;
     scorer: string;
     probeFolds: number;
@@ -118,6 +124,8 @@ export interface LayerAnalysis {
   metric: string;
   /** With a projection metric: the layer it is read at (the most separable one). */
   projectionLayer?: number;
+  /** Set when the screen ran coarse to fine (more layers than `maxScreenLayers`); see `recommendSteering`. */
+  coarseScreen?: SteeringCheck['coarseScreen'];
   questions: string[];
   baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary; perplexity: number };
   layers: LayerResult[];
@@ -132,7 +140,8 @@ export interface LayerAnalysis {
  * re-answered contrastive prompts), the vector's norm against the layer's residual norm, and the
  * steering effect and coherence over an alpha grid, measured and chosen by `recommendSteering` (the
  * same recommender `train` and `create` use, with the same defaults, so they name the same layer and
- * range): every layer screened at ±4 in one batched sweep, the best three over the whole grid, every
+ * range): every layer screened at ±4 in one batched sweep (coarse to fine past 8 layers: 8 evenly
+ * spaced, then those around the best; the others get separation only), the best three over the whole grid, every
  * row paired with the unsteered answer to the same question and seed. Separation is reported, not
  * used: the most separable layer often steers worst.
  *
@@ -184,7 +193,19 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
     contrastAnswers.map((a) => ({ promptIds: a.promptIds, answerIds: answerTokens(a.tokens, model.stopTokenIds) })),
     { batchSize, onProgress: o.onProgress, signal: o.signal },
   );
-  const results: LayerResult[] = check.layers.map((c) => {
+  // Layers the coarse-to-fine screen did not reach keep their separation, with no steering cells.
+  const notScreened = (layer: number): SteeringLayer & { screened: false } => ({
+    layer,
+    screened: false,
+    measured: false,
+    screenScore: NaN,
+    cells: [],
+    coherentRange: null,
+    bestAlpha: null,
+    bestEffect: null,
+  });
+  const results: LayerResult[] = layers.map((layer) => {
+    const c = check.layers.find((x) => x.layer === layer) ?? notScreened(layer);
     const l = c.layer;
     const u = persona.unit(l);
     const pos = acts.responseMean.slice(0, P).map((a) => a[l]);
@@ -222,6 +243,7 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
       perplexityCeiling: s.perplexityCeiling,
       screenAlpha: s.screenAlpha,
       keepLayers: s.keepLayers,
+      maxScreenLayers: s.maxScreenLayers,
       ...sweep,
       level: s.level,
       scorer: s.scorer,
@@ -232,6 +254,7 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
     },
     metric: check.recommendation.metric,
     ...(check.projectionLayer !== undefined ? { projectionLayer: check.projectionLayer } : {}),
+    ...(check.coarseScreen ? { coarseScreen: check.coarseScreen } : {}),
     questions: check.questions,
     baseline: check.baseline,
     layers: results,

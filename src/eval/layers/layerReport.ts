@@ -180,7 +180,11 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
         finite(l.norm),
         finite(l.residNorm),
         finite(l.normRatio),
-        l.coherentRange ? `[${l.coherentRange.map(fmtAlpha).join(', ')}]` : `screened out (${l.screenScore.toFixed(2)})`,
+        l.coherentRange
+          ? `[${l.coherentRange.map(fmtAlpha).join(', ')}]`
+          : l.screened === false
+            ? 'not screened'
+            : `screened out (${l.screenScore.toFixed(2)})`,
         l.bestAlpha === null ? '–' : fmtAlpha(l.bestAlpha),
         l.bestEffect ? { mean: l.bestEffect.mean, lo: l.bestEffect.lo, hi: l.bestEffect.hi } : null,
       ]),
@@ -215,7 +219,7 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
       kind: 'text',
       title: 'How these numbers were made',
       paragraphs: [
-        `First every layer was screened at alpha ±${a.settings.screenAlpha} in one batched generation (each row carries its own layer and alpha); the ${a.settings.keepLayers} layers with the largest screen score ((effect at +${a.settings.screenAlpha} − effect at −${a.settings.screenAlpha}) / 2) were then measured at every alpha (${alphas.map(fmtAlpha).join(', ')}, ${a.settings.units} units, ${a.settings.positions} positions) in a second one. ${a.settings.questions} held-out questions per cell, sampled at temperature ${a.settings.temperature}, top-k ${a.settings.topK}, at most ${a.settings.maxNewTokens} new tokens; question i has seed ${a.settings.seed} + i in every cell and in the shared unsteered baseline, so effects are paired differences. Trait scorer: ${a.settings.scorer}${a.projectionLayer !== undefined ? `; the effect is the answers' projection on the persona direction at layer ${a.projectionLayer}, read unsteered` : ''}.`,
+        `First ${screenedHow(a)} at alpha ±${a.settings.screenAlpha} in one batched generation (each row carries its own layer and alpha); the ${a.settings.keepLayers} layers with the largest screen score ((effect at +${a.settings.screenAlpha} − effect at −${a.settings.screenAlpha}) / 2) were then measured at every alpha (${alphas.map(fmtAlpha).join(', ')}, ${a.settings.units} units, ${a.settings.positions} positions) in a second one. ${a.settings.questions} held-out questions per cell, sampled at temperature ${a.settings.temperature}, top-k ${a.settings.topK}, at most ${a.settings.maxNewTokens} new tokens; question i has seed ${a.settings.seed} + i in every cell and in the shared unsteered baseline, so effects are paired differences. Trait scorer: ${a.settings.scorer}${a.projectionLayer !== undefined ? `; the effect is the answers' projection on the persona direction at layer ${a.projectionLayer}, read unsteered` : ''}.`,
         `A cell is coherent when at least ${a.settings.coherenceFloor} of its answers end their turn, its mean distinct-2 is at least ${a.settings.repetitionFloor} × the unsteered answers' and the perplexity of its answers under the unsteered model (geometric mean) at most ${a.settings.perplexityCeiling} × theirs (unsteered: ${a.baseline.perplexity.toFixed(2)}). A layer's coherent range walks out from alpha 0 on each side and stops before the first incoherent cell. The recommendation is the coherent positive-alpha cell with the largest mean effect among those whose ${pct}% interval lies above zero; the advertised range is that layer's coherent range. When no cell qualifies, the verdict is that the vector does not measurably steer this model. Separation is shown but not used: on small models every layer separates, and the most separable one often steers worst. The same rule and defaults serve persona train, create and analyze-layers.`,
       ],
     },
@@ -239,3 +243,12 @@ export function layerReport(a: LayerAnalysis): HtmlReportSpec {
 }
 
 const finite = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+
+/** How the screen covered the layers: every one, or coarse to fine (which layers, around which). */
+function screenedHow(a: LayerAnalysis): string {
+  const c = a.coarseScreen;
+  if (!c) return 'every layer was screened';
+  const fine = c.fine.length ? `, then the ${c.fine.length} layers between layer ${c.refinedAround}'s coarse neighbours (${c.fine.join(', ')})` : '';
+  const none = c.refinedAround === null ? ' (no coarse layer moved the metric, so there was nothing to refine toward)' : '';
+  return `the screen ran coarse to fine over the ${c.candidates} layers (more than ${a.settings.maxScreenLayers}): ${c.coarse.length} evenly spaced layers (${c.coarse.join(', ')}) were screened${fine}${none}; layers outside both show separation only. Each was screened`;
+}

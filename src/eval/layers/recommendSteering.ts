@@ -29,6 +29,11 @@ export const RECOMMENDER_DEFAULTS = Object.freeze({
   alphas: Object.freeze([-8, -4, -2, 2, 4, 8]) as readonly number[],
   screenAlpha: 4,
   keepLayers: 3,
+  /**
+   * Most layers screened in one pass: a model with more candidate layers is screened coarse to fine
+   * (this many evenly spaced layers, then every layer between the best one's coarse neighbours).
+   */
+  maxScreenLayers: 8,
   /** Lowest end-of-turn rate of a coherent cell. */
   coherenceFloor: 0.8,
   /** Lowest mean distinct-2 of a coherent cell, as a share of the unsteered answers' mean distinct-2. */
@@ -58,6 +63,13 @@ export interface RecommendOptions extends SweepOptions {
   screenAlpha?: number;
   /** Layers measured on the whole grid after the screen (default 3; Infinity = all). */
   keepLayers?: number;
+  /**
+   * Most candidate layers screened in one pass (default 8; Infinity = screen every candidate). With
+   * more candidates the screen runs coarse to fine: `maxScreenLayers` evenly spaced layers first, then
+   * the unscreened layers between the best coarse layer's two coarse neighbours. Layers outside both
+   * are reported as not screened.
+   */
+  maxScreenLayers?: number;
   coherenceFloor?: number;
   repetitionFloor?: number;
   perplexityCeiling?: number;
@@ -144,11 +156,18 @@ export interface SteeringCheck {
   baseline: { metric: MetricSummary; ended: EndedSummary; distinct2: MetricSummary; perplexity: number };
   /** With a projection metric: the layer it is read at (the persona's most separable one). */
   projectionLayer?: number;
+  /**
+   * Set when the candidates outnumbered `maxScreenLayers`: the evenly spaced layers screened first,
+   * the best of them the fine screen was centred on (null when no coarse layer moved the metric, so
+   * there was nothing to refine toward), and the layers the fine screen added.
+   */
+  coarseScreen?: { candidates: number; coarse: number[]; refinedAround: number | null; fine: number[] };
   questions: string[];
   settings: SweepSettings & {
     alphas: number[];
     screenAlpha: number;
     keepLayers: number;
+    maxScreenLayers: number;
     coherenceFloor: number;
     repetitionFloor: number;
     perplexityCeiling: number;
@@ -164,7 +183,8 @@ export interface SteeringCheck {
  * The one recommender of a layer and alpha range (`train`, `create`, `analyze-layers`, the library).
  * On held-out requests, each answered unsteered once (the paired baseline): (1) every candidate layer
  * is steered at ±screenAlpha, all layers in one batched sweep (each row carries its own layer and
- * alpha); (2) the `keepLayers` layers with the largest screen score are measured over the whole alpha
+ * alpha) — with more than `maxScreenLayers` candidates (default 8), coarse to fine: that many evenly
+ * spaced layers, then the layers between the best one's coarse neighbours; (2) the `keepLayers` layers with the largest screen score are measured over the whole alpha
  * grid, again in one sweep. A cell is coherent when its end-of-turn rate is at least `coherenceFloor`,
  * its mean distinct-2 at least `repetitionFloor` × the unsteered one, and the perplexity of its
  * answers under the unsteered model (geometric mean) at most `perplexityCeiling` × the unsteered one. A layer's coherent range is
@@ -191,6 +211,9 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   if (!(screenAlpha > 0)) throw new InvalidArgumentError(`The screening alpha must be positive; got ${screenAlpha}.`);
   const keepLayers = o.keepLayers ?? RECOMMENDER_DEFAULTS.keepLayers;
   if (!(keepLayers >= 1)) throw new InvalidArgumentError(`keepLayers must be at least 1; got ${keepLayers}.`);
+  const maxScreenLayers = o.maxScreenLayers ?? RECOMMENDER_DEFAULTS.maxScreenLayers;
+  if (!(maxScreenLayers === Infinity || (Number.isInteger(maxScreenLayers) && maxScreenLayers >= 2)))
+    throw new InvalidArgumentError(`maxScreenLayers must be an integer of at least 2, or Infinity to screen every layer; got ${maxScreenLayers}.`);
   const floor = o.coherenceFloor ?? RECOMMENDER_DEFAULTS.coherenceFloor;
   if (!(floor >= 0 && floor <= 1)) throw new InvalidArgumentError(`The coherence floor is an end-of-turn rate in [0, 1]; got ${floor}.`);
   const repetitionFloor = o.repetitionFloor ?? RECOMMENDER_DEFAULTS.repetitionFloor;
@@ -336,22 +359,43 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     });
   };
 
-  // ---- (1) the screen: every candidate layer at ±screenAlpha --------------------------------------
-  const screenPairs = layers.flatMap((layer) => [
-    { layer, alpha: -screenAlpha },
-    { layer, alpha: screenAlpha },
-  ]);
-  const screenCells = await measure(screenPairs, `screen of ${layers.length} layers at ±${screenAlpha}`);
-  const result: SteeringLayer[] = layers.map((layer, i) => {
-    const [minus, plus] = [screenCells[2 * i], screenCells[2 * i + 1]];
-    // An incoherent screen cell counts as no movement: that side's coherent range stops short of the screen.
-    const moved = (c: SteeringCell, sign: number) => (c.coherent && Number.isFinite(c.effect.mean) ? sign * c.effect.mean : 0);
-    const screenScore = (moved(plus, 1) + moved(minus, -1)) / 2;
-    return { layer, measured: false, screenScore, cells: [minus, plus], coherentRange: null, bestAlpha: null, bestEffect: null };
-  });
+  // ---- (1) the screen: candidate layers at ±screenAlpha, coarse to fine when there are many --------
+  const screen = async (of: number[], phase: string): Promise<SteeringLayer[]> => {
+    const cells = await measure(
+      of.flatMap((layer) => [
+        { layer, alpha: -screenAlpha },
+        { layer, alpha: screenAlpha },
+      ]),
+      phase,
+    );
+    return of.map((layer, i) => {
+      const [minus, plus] = [cells[2 * i], cells[2 * i + 1]];
+      // An incoherent screen cell counts as no movement: that side's coherent range stops short of the screen.
+      const moved = (c: SteeringCell, sign: number) => (c.coherent && Number.isFinite(c.effect.mean) ? sign * c.effect.mean : 0);
+      const screenScore = (moved(plus, 1) + moved(minus, -1)) / 2;
+      return { layer, measured: false, screenScore, cells: [minus, plus], coherentRange: null, bestAlpha: null, bestEffect: null };
+    });
+  };
+  const byScore = (a: SteeringLayer, b: SteeringLayer) => b.screenScore - a.screenScore || a.layer - b.layer;
+  let result: SteeringLayer[];
+  let coarseScreen: SteeringCheck['coarseScreen'];
+  if (layers.length <= maxScreenLayers) {
+    result = await screen(layers, `screen of ${layers.length} layers at ±${screenAlpha}`);
+  } else {
+    const coarse = evenlySpaced(layers, maxScreenLayers);
+    const first = await screen(coarse, `coarse screen of ${coarse.length} of ${layers.length} layers at ±${screenAlpha}`);
+    const best = [...first].sort(byScore)[0];
+    // Nothing to refine toward when no coarse layer moved the metric.
+    const around = best.screenScore > 0 ? best.layer : null;
+    const k = around === null ? -1 : coarse.indexOf(around);
+    const fine = k < 0 ? [] : layers.filter((l) => l > (coarse[k - 1] ?? -Infinity) && l < (coarse[k + 1] ?? Infinity) && !coarse.includes(l));
+    const second = fine.length ? await screen(fine, `fine screen of ${fine.length} layers around layer ${around} at ±${screenAlpha}`) : [];
+    result = [...first, ...second].sort((a, b) => a.layer - b.layer);
+    coarseScreen = { candidates: layers.length, coarse, refinedAround: around, fine };
+  }
 
   // ---- (2) the whole grid for the layers the screen ranks highest ---------------------------------
-  const kept = [...result].sort((a, b) => b.screenScore - a.screenScore || a.layer - b.layer).slice(0, Math.min(keepLayers, result.length));
+  const kept = [...result].sort(byScore).slice(0, Math.min(keepLayers, result.length));
   const rest = alphas.filter((a) => a !== screenAlpha && a !== -screenAlpha);
   const gridPairs = kept.flatMap((r) => rest.map((alpha) => ({ layer: r.layer, alpha })));
   const gridCells = await measure(gridPairs, `grid of ${kept.length} layers × ${rest.length} alphas`);
@@ -416,11 +460,13 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     layers: result,
     baseline: { metric: baseSummary.metrics[metric], ended: baseSummary.ended, distinct2: baseSummary.metrics.distinct2, perplexity: basePerplexity },
     ...(projectionLayer !== undefined ? { projectionLayer } : {}),
+    ...(coarseScreen ? { coarseScreen } : {}),
     questions: [...questions],
     settings: {
       alphas,
       screenAlpha,
       keepLayers: Math.min(keepLayers, layers.length),
+      maxScreenLayers: Math.min(maxScreenLayers, layers.length),
       coherenceFloor: floor,
       repetitionFloor,
       perplexityCeiling,
@@ -517,6 +563,16 @@ export function steeringSummary(v: SteeringVerdict | SteeringRecommendation, alp
     ...weak,
     `steer with: --layer ${v.layer} --alpha ${v.alpha}`,
   ];
+}
+
+/**
+ * `k` of the sorted candidates, evenly spaced: the middle one of each of `k` equal runs.
+ *
+ * @example evenlySpaced([0, 1, …, 27], 8); // [1, 5, 8, 12, 15, 19, 22, 26]
+ */
+export function evenlySpaced(sorted: readonly number[], k: number): number[] {
+  if (k >= sorted.length) return [...sorted];
+  return Array.from({ length: k }, (_, i) => sorted[Math.floor(((i + 0.5) * sorted.length) / k)]);
 }
 
 /** exp(mean log x) over the scored values (NaN when none). */
