@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { evenlySpaced, recommendSteering } from '../../../src/eval/layers/recommendSteering.js';
 import { buildTraitScoring, defaultScorerSpec } from '../../../src/eval/evaluate/traitScoring.js';
+import { analyzeLayers } from '../../../src/eval/layers/analyzeLayers.js';
+import { layerReport } from '../../../src/eval/layers/layerReport.js';
+import { renderHtmlReport } from '../../../src/eval/report/htmlReport.js';
+import { contrastFromPersona } from '../../../src/persona/contrastPrompts.js';
+import { defaultQuestionSet } from '../../../src/eval/evaluate/questionSets.js';
+import { STYLIST } from '../../helpers/paths.js';
 import { runCliAsync } from '../../helpers/cli.js';
 import { shippedPersona, stylist, STYLIST_HELD_OUT } from '../../helpers/stylistModel.js';
 
@@ -46,6 +52,37 @@ describe('the coarse-to-fine layer screen of a model with many layers', () => {
     }
     expect(coarse.settings.maxScreenLayers).toBe(3);
     expect(coarse.generatedTokens).toBeLessThan(full.generatedTokens);
+  }, 600_000);
+
+  it('analyze-layers keeps every layer: separation for all, steering cells only where the screen went, and says how it screened', async () => {
+    const model = await stylist();
+    const persona = await shippedPersona('formal');
+    const qs = defaultQuestionSet(STYLIST, 6);
+    const a = await analyzeLayers(model, persona, {
+      questions: STYLIST_HELD_OUT.slice(0, 6),
+      contrast: contrastFromPersona(persona, qs.extraction, 6),
+      traitScoring: await buildTraitScoring(defaultScorerSpec(model.dir), [persona]),
+      alphas: [-4, 4],
+      keepLayers: 1,
+      maxNewTokens: 24,
+      maxScreenLayers: 3,
+    });
+    expect(a.layers.map((l) => l.layer)).toEqual([0, 1, 2, 3, 4, 5]);
+    const screened = new Set([...a.coarseScreen!.coarse, ...a.coarseScreen!.fine]);
+    for (const l of a.layers) {
+      expect(Number.isFinite(l.cohensD), `layer ${l.layer}`).toBe(true);
+      if (screened.has(l.layer)) {
+        expect(l.screened, `layer ${l.layer}`).toBeUndefined();
+        expect(l.cells.length).toBeGreaterThan(0);
+      } else {
+        expect(l.screened, `layer ${l.layer}`).toBe(false);
+        expect(l.cells).toEqual([]);
+      }
+    }
+    expect(screened.size).toBeLessThan(6);
+    const html = renderHtmlReport(layerReport(a));
+    expect(html).toContain('not screened');
+    expect(html).toContain('the screen ran coarse to fine over the 6 layers (more than 3)');
   }, 600_000);
 
   it('refuses a one-layer screen on the command line, naming the flag', async () => {
