@@ -187,18 +187,28 @@ export class PersonaVector {
   /**
    * k·v. Norms scale by |k|; the alpha range is divided by k (alpha·(k·v) = (alpha·k)·v, so the same
    * steering takes alphas k times smaller) and flipped for k < 0; separation keeps its size (its sign
-   * flips with k); the steering verdict is dropped. k = 0 gives a zero vector that steers nothing.
+   * flips with k). For k > 0 the steering verdict is kept (the same direction steers the same way;
+   * its alpha is divided by k and the reason says so); for k ≤ 0 it is dropped (the opposite
+   * direction was not measured). k = 0 gives a zero vector that steers nothing.
    */
   scale(k: number): PersonaVector {
     if (!Number.isFinite(k)) throw new InvalidArgumentError(`Scale must be a finite number; got ${k}.`);
     const [lo, hi] = this.meta.alphaRange;
     const range: [number, number] = k === 0 ? [0, 0] : k > 0 ? [lo / k, hi / k] : [hi / k, lo / k];
-    return this.derive(
+    const scaled = this.derive(
       this.vectors.map((v) => v.map((x) => x * k)),
       `${this.name}*${k}`,
       range,
       Math.sign(k),
     );
+    const v = this.meta.steering;
+    if (!(k > 0 && v)) return scaled;
+    const steering: SteeringVerdict = {
+      ...v,
+      ...(v.alpha !== undefined ? { alpha: v.alpha / k } : {}),
+      reason: `${v.reason} (Measured on the unscaled vector; this one is scaled by ${k}${v.alpha !== undefined ? `, so the same steering is alpha ${v.alpha / k}` : ''}.)`,
+    };
+    return new PersonaVector(scaled.vectors, { ...scaled.meta, steering });
   }
 
   /** −v: norms kept, the alpha range mirrored, separation negated. */

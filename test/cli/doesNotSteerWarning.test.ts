@@ -67,7 +67,16 @@ describe('a persona file that records the does-not-steer verdict', () => {
     const formal = await runCliAsync(['export', FORMAL, '--out', path.join(dir, 'formal.gguf')]);
     expect(formal.code, formal.err).toBe(0);
     expect(warnings(formal.err)).toEqual([]);
-  }, 120_000);
+    // --scale keeps the verdict in the exported file: imported back, the vector still warns.
+    const scaled = path.join(dir, 'nosteer-x2.gguf');
+    expect((await runCliAsync(['export', nosteer, '--scale', '2', '--out', scaled])).code).toBe(0);
+    const back = path.join(dir, 'nosteer-x2.persona.json');
+    const imp = await runCliAsync(['import', scaled, '--out', back]);
+    expect(imp.code, imp.err).toBe(0);
+    expect(JSON.parse(await fs.readFile(back, 'utf8')).steering?.verdict).toBe('does-not-steer');
+    const again = await runCliAsync(['export', back, '--out', path.join(dir, 'again.gguf')]);
+    expect(again.err).toMatch(/^warning: persona "nosteer\*2" does not measurably steer this model: its file records the steering check's verdict/m);
+  }, 180_000);
 
   it('evaluate evaluates it and warns on stderr', async () => {
     const r = await runCliAsync([

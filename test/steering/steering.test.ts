@@ -193,6 +193,14 @@ describe('steering the stylist', () => {
     const sum = formal.add(vivid);
     for (const s of sum.meta.layers) expect(s.norm).toBeCloseTo(sum.norm(s.layer), 4);
     expect(sum.meta.steering).toBeUndefined();
+    // k > 0 keeps the verdict (export --scale writes it), its alpha divided by k; k < 0 drops it (the opposite direction was not measured).
+    expect(half.meta.steering).toMatchObject({
+      verdict: formal.meta.steering!.verdict,
+      layer: formal.meta.steering!.layer,
+      alpha: formal.meta.steering!.alpha! * 2,
+    });
+    expect(half.meta.steering!.reason).toContain('scaled by 0.5');
+    expect(formal.scale(-1).meta.steering).toBeUndefined();
     expect(formal.neg().meta.alphaRange).toEqual([-formal.meta.alphaRange[1], -formal.meta.alphaRange[0]]);
   });
 
