@@ -111,7 +111,10 @@ describe('interrupting training', () => {
     );
     let err = '';
     child.stderr.on('data', (d) => (err += d));
-    await new Promise((r) => setTimeout(r, 2500));
+    // Signal once train reports its first progress (its handler is installed by then), not after a
+    // fixed delay that a loaded machine can outrun.
+    for (let waited = 0; !/answers: /.test(err) && waited < 120_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(err).toMatch(/answers: /);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).not.toBe(0);
