@@ -119,7 +119,7 @@ export class GenerationQueue {
    * `rows` rows: it counts against the queue's bounds (429 when full) and runs alone between batches,
    * so one such request cannot hold the engine while generation requests wait unaccounted.
    *
-   * @example const acts = await queue.runExclusive(16, () => engine.activations(seqs));
+   * @example const values = await queue.runExclusive(2, () => engine.tokenResiduals(promptIds, answerIds, [3]));
    */
   runExclusive<T>(rows: number, work: () => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
     const charged = Array.from({ length: Math.max(1, Math.min(rows, this.limits.maxBatch)) }, () => ({ prompt: '' }) as WorkerRow);

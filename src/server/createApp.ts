@@ -23,7 +23,7 @@ import { vectorFileUpload } from './vectorFileUpload.js';
  * @example const app = createApp({ engine, queue, personas, reports, tokenizer, webDir: WEB_DIR, modelId: 'stylist', limits, maxBodyBytes: 1 << 20, maxUploadBytes: 32 << 20, host: '127.0.0.1' });
  */
 export interface AppDeps {
-  engine: Pick<EngineWorker, 'info' | 'activations'>;
+  engine: Pick<EngineWorker, 'info' | 'tokenResiduals'>;
   queue: GenerationQueue;
   personas: PersonaStore;
   reports: ReportIndex;

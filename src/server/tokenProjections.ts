@@ -11,37 +11,34 @@ import { personaNameSchema } from './personaName.js';
 import { project } from '../steering/project.js';
 
 /**
- * Most answer tokens one projection request may read. Each token is one more sequence to read (its
- * prompt plus the tokens before it), so the work grows with the square of this; 64 keeps one request
- * within about a batch's time, and the request is charged as rows in the generation queue.
+ * Most answer tokens one projection request may read. The answer is read in one unsteered pass over
+ * prompt + answer (its cost grows with the length once), charged in the generation queue as one row
+ * per 256 tokens.
  *
  * @example if (ids.length > MAX_PROJECTION_TOKENS) throw new ApiError(400, 'completion too long');
  */
-export const MAX_PROJECTION_TOKENS = 64;
+export const MAX_PROJECTION_TOKENS = 4096;
 
 /**
  * Per-token projection of an answer on a persona direction: for answer token i, the residual stream
  * after block `layer` at that token's position, projected on the persona's unit vector and divided by
  * the persona's gap there (‖positive mean − negative mean‖), so the persona's two styles differ by
  * about 1 — the monitoring readout of the persona-vectors paper (Chen et al. 2025), token by token.
- *
- * The engine pools activations over answer tokens, so each token is read as the one-token "answer"
- * after the prompt plus the tokens before it (one batched extra pass per 16 tokens).
+ * One pass over prompt + answer reads every token (`answerTokenResiduals`).
  *
  * @example
  * const values = await tokenProjections(engine, formal, 1, promptIds, answerIds); // one number per answer token
  */
 export async function tokenProjections(
-  engine: Pick<EngineWorker, 'activations'>,
+  engine: Pick<EngineWorker, 'tokenResiduals'>,
   persona: PersonaVector,
   layer: number,
   promptIds: number[],
   answerIds: number[],
 ): Promise<number[]> {
   if (answerIds.length === 0) return [];
-  const seqs = answerIds.map((id, i) => ({ promptIds: [...promptIds, ...answerIds.slice(0, i)], answerIds: [id] }));
-  const { responseMean } = await engine.activations(seqs); // [N][L][H]
-  return responseMean.map((perLayer) => project(perLayer[layer], persona, layer));
+  const residuals = await engine.tokenResiduals(promptIds, answerIds, [layer]); // [N][1][H]
+  return residuals.map(([r]) => project(r, persona, layer));
 }
 
 const projectionRequest = z
@@ -51,7 +48,7 @@ const projectionRequest = z
     messages: z.array(messageSchema).min(1).max(512),
     completion: z
       .string()
-      .max(16 * 1024)
+      .max(64 * 1024)
       .optional(),
     completion_ids: z.array(z.number().int().min(0)).max(MAX_PROJECTION_TOKENS).optional(),
   })
@@ -69,7 +66,7 @@ const projectionRequest = z
  */
 export async function projectionRoute(
   ctx: {
-    engine: Pick<EngineWorker, 'activations' | 'info'>;
+    engine: Pick<EngineWorker, 'tokenResiduals' | 'info'>;
     personas: PersonaStore;
     tokenizer: Tokenizer;
     encodePrompt: (messages: ChatMessage[]) => number[] | Promise<number[]>;
@@ -106,8 +103,12 @@ export async function projectionRoute(
       'invalid_request_error',
       { param: 'completion', code: 'context_length_exceeded' },
     );
-  // One sequence per answer token: charged as that many rows, run between generation batches.
-  const values = await ctx.queue.runExclusive(ids.length, () => tokenProjections(ctx.engine, persona, layer, promptIds, ids), { signal });
+  // One pass over prompt + answer, run between generation batches: charged as one row per 256 tokens.
+  const values = await ctx.queue.runExclusive(
+    Math.ceil((promptIds.length + ids.length) / 256),
+    () => tokenProjections(ctx.engine, persona, layer, promptIds, ids),
+    { signal },
+  );
   return {
     object: 'persona.projection',
     persona: b.persona,

@@ -16,7 +16,7 @@ const el = (tag, attrs = {}, ...children) => {
   return e;
 };
 /** Most answer tokens `/v1/projections` reads per request (the server's MAX_PROJECTION_TOKENS). */
-const MAX_PROJECTION_TOKENS = 64;
+const MAX_PROJECTION_TOKENS = 4096;
 const fmt = (x) => (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(1).replace(/\.0$/, '');
 const fmt2 = (x) => (x === null || x === undefined ? '–' : (x > 0 ? '+' : x < 0 ? '−' : '') + Math.abs(x).toFixed(2));
 

@@ -273,6 +273,17 @@ describe('projections, reports and the page', () => {
     expect(byIds.body.tokens.map((x: { projection: number }) => x.projection)).toEqual(formal.tokens.map((x: { projection: number }) => x.projection));
     expect((await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion_ids: [99999] })).status).toBe(400);
     expect((await postJson(`${t.server.url}/v1/projections`, { persona: '../x', messages: user, completion: 'hi' })).status).toBe(400);
+    // A long answer is read in one pass: 400 tokens (the stylist reads 512), each token's value the same as in a shorter read of its prefix.
+    const ids = formal.tokens.map((x: { id: number }) => x.id);
+    const long = Array.from({ length: 400 }, (_, i) => ids[i % ids.length]);
+    const longRead = await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion_ids: long });
+    expect(longRead.status, JSON.stringify(longRead.body)).toBe(200);
+    expect(longRead.body.tokens).toHaveLength(400);
+    longRead.body.tokens
+      .slice(0, ids.length)
+      .forEach((x: { projection: number }, i: number) => expect(x.projection).toBeCloseTo(byIds.body.tokens[i].projection, 4));
+    const tooLong = await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion_ids: new Array(4097).fill(ids[0]) });
+    expect(tooLong.status).toBe(400);
   });
 
   it('lists the HTML reports of the reports folder and serves only those, sandboxed', async () => {

@@ -113,6 +113,10 @@ export class EngineWorker {
         this.pending.delete(m.id);
         p.resolve({ responseMean: m.responseMean, residNorm: m.residNorm } as never);
         return;
+      case 'tokenResiduals':
+        this.pending.delete(m.id);
+        p.resolve(m.residuals as never);
+        return;
       case 'encoded':
         this.pending.delete(m.id);
         p.resolve(m.ids as never);
@@ -167,6 +171,15 @@ export class EngineWorker {
   /** Mean residual over the answer tokens per layer, for each prompt+answer. */
   activations(seqs: { promptIds: number[]; answerIds: number[] }[]): Promise<{ responseMean: Float32Array[][]; residNorm: number[] }> {
     return this.request<{ responseMean: Float32Array[][]; residNorm: number[] }>({ type: 'activations', seqs }).promise;
+  }
+  /**
+   * The unsteered residual after each of `layers` at every answer token, from one pass over prompt +
+   * answer (`answerTokenResiduals`): `[token][k]` is [H] after block `layers[k]`.
+   *
+   * @example const rs = await worker.tokenResiduals(promptIds, answerIds, [3]);
+   */
+  tokenResiduals(promptIds: number[], answerIds: number[], layers: number[]): Promise<Float32Array[][]> {
+    return this.request<Float32Array[][]>({ type: 'tokenResiduals', promptIds, answerIds, layers }).promise;
   }
 
   /** Token ids of a prompt with the chat template applied. */

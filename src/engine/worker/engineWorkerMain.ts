@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PersonaError } from '../../errors.js';
 import { StreamingDecoder } from '../../model/tokenizer/StreamingDecoder.js';
 import { DEFAULTS } from '../defaults.js';
+import { answerTokenResiduals } from '../answerTokenResiduals.js';
 import { extractActivations } from '../extractActivations.js';
 import { loadModel, type LanguageModel } from '../LanguageModel.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerRow } from './protocol.js';
@@ -140,6 +141,9 @@ port.on('message', async (m: ToWorker) => {
         send({ type: 'activations', id: m.id, responseMean: acts.responseMean, residNorm: acts.residNorm });
         break;
       }
+      case 'tokenResiduals':
+        send({ type: 'tokenResiduals', id: m.id, residuals: await answerTokenResiduals(model, m.promptIds, m.answerIds, m.layers) });
+        break;
       case 'encode':
         send({ type: 'encoded', id: m.id, ids: model.encodePrompt(m.prompt) });
         break;

@@ -55,6 +55,7 @@ export type ToWorker =
   | { type: 'generate'; id: number; rows: WorkerRow[]; logprobs?: number | null }
   | { type: 'cancel'; id: number; row?: number }
   | { type: 'activations'; id: number; seqs: { promptIds: number[]; answerIds: number[] }[] }
+  | { type: 'tokenResiduals'; id: number; promptIds: number[]; answerIds: number[]; layers: number[] }
   | { type: 'encode'; id: number; prompt: Prompt }
   | { type: 'close' };
 
@@ -65,6 +66,7 @@ export type FromWorker =
   | { type: 'monitor'; id: number; row: number; token: number; values: number[] }
   | { type: 'done'; id: number; results: RowResult[] }
   | { type: 'activations'; id: number; responseMean: Float32Array[][]; residNorm: number[] }
+  | { type: 'tokenResiduals'; id: number; residuals: Float32Array[][] }
   | { type: 'encoded'; id: number; ids: number[] }
   | { type: 'error'; id: number | null; message: string; name: string }
   | { type: 'closed' };
