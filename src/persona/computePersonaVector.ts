@@ -3,7 +3,7 @@ import type { LanguageModel, Prompt } from '../engine/LanguageModel.js';
 import type { SamplingOptions } from '../engine/generate/sampling.js';
 import { InvalidArgumentError } from '../errors.js';
 import { PersonaVector, type ExtractionMethod, type LayerStats, type PairFilterRecord, type Reading } from '../steering/PersonaVector.js';
-import type { ProgressCallback } from '../util/progress.js';
+import { tokenProgress, type ProgressCallback } from '../util/progress.js';
 import { TOOL_VERSION } from '../version.js';
 import { lenientCohensD } from '../util/effectSize.js';
 import { AGGREGATORS } from './aggregators.js';
@@ -148,8 +148,6 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
   } else {
     // Progress in answer tokens (an upper bound: rows that end early leave the total unreached until the end).
     const total = rows.length * maxNewTokens;
-    let tokens = 0;
-    let last = 0;
     answers = await model.generate(rows, {
       maxNewTokens,
       sampling,
@@ -157,15 +155,7 @@ export async function computePersonaVector(o: ComputePersonaOptions): Promise<Pe
       signal: o.signal,
       ignoreHooks: true,
       thinking: o.thinking,
-      onToken: o.onProgress
-        ? () => {
-            tokens++;
-            if (tokens - last >= 64) {
-              last = tokens;
-              o.onProgress!({ phase: 'answers', done: tokens, total, unit: 'tokens' });
-            }
-          }
-        : undefined,
+      onToken: tokenProgress(o.onProgress, 'answers', total, 64).onToken,
     });
     if (o.signal?.aborted) throw new InvalidArgumentError('Interrupted: no persona file was written.');
     o.onProgress?.({ phase: 'answers', done: total, total, unit: 'tokens' });

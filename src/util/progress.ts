@@ -57,3 +57,37 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): Progre
     lastPhase = e.phase;
   };
 }
+
+/**
+ * Counts generated tokens for a progress phase and reports every `every` tokens: `onToken` goes to a
+ * generation call (undefined without a callback, so nothing is counted), `reach(n)` moves the count
+ * up to n (rows that end early leave their budget unspent: count it as done after their batch).
+ *
+ * @example const progress = tokenProgress(o.onProgress, 'answers', rows.length * maxNewTokens, 64); await model.generate(rows, { onToken: progress.onToken });
+ */
+export function tokenProgress(
+  onProgress: ProgressCallback | undefined,
+  phase: string,
+  total: number,
+  every: number,
+): { onToken?: () => void; reach(n: number): void; readonly done: number } {
+  let tokens = 0;
+  let last = 0;
+  return {
+    onToken: onProgress
+      ? () => {
+          tokens++;
+          if (tokens - last >= every) {
+            last = tokens;
+            onProgress({ phase, done: tokens, total, unit: 'tokens' });
+          }
+        }
+      : undefined,
+    reach(n: number) {
+      tokens = Math.max(tokens, n);
+    },
+    get done() {
+      return tokens;
+    },
+  };
+}

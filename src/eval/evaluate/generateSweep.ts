@@ -2,7 +2,7 @@ import type { GeneratedText, LanguageModel, Prompt } from '../../engine/Language
 import type { Intervention } from '../../engine/generate/Intervention.js';
 import type { SamplingOptions } from '../../engine/generate/sampling.js';
 import { InvalidArgumentError, PersonaError } from '../../errors.js';
-import type { ProgressCallback } from '../../util/progress.js';
+import { tokenProgress, type ProgressCallback } from '../../util/progress.js';
 import { splitAnswerTokens } from '../../model/tokenizer/splitReasoning.js';
 import { DEFAULTS } from '../../engine/defaults.js';
 
@@ -50,9 +50,8 @@ export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: G
   const bs = o.batchSize ?? DEFAULTS.sweep.batchSize;
   if (!(Number.isInteger(bs) && bs >= 1)) throw new InvalidArgumentError(`batch size must be an integer ≥ 1; got ${bs}`);
   const total = rows.length * o.maxNewTokens;
-  let tokens = 0;
-  let last = 0;
   const phase = o.phase ?? 'answers';
+  const progress = tokenProgress(o.onProgress, phase, total, 256);
   const out: GeneratedText[] = [];
   for (let start = 0; start < rows.length; start += bs) {
     if (o.signal?.aborted) throw new PersonaError('Interrupted: no result was written.');
@@ -68,20 +67,12 @@ export async function generateSweep(model: LanguageModel, rows: SweepRow[], o: G
       {
         ignoreHooks: true,
         signal: o.signal,
-        onToken: o.onProgress
-          ? () => {
-              tokens++;
-              if (tokens - last >= 256) {
-                last = tokens;
-                o.onProgress!({ phase, done: tokens, total, unit: 'tokens' });
-              }
-            }
-          : undefined,
+        onToken: progress.onToken,
       },
     );
     out.push(...(o.thinking ? done.map((r) => ({ ...r, ...splitAnswerTokens(model.tokenizer, r.tokens, r.text) })) : done));
     // Rows that end early leave their budget unspent: count it as done.
-    tokens = Math.max(tokens, (start + chunk.length) * o.maxNewTokens);
+    progress.reach((start + chunk.length) * o.maxNewTokens);
   }
   if (o.signal?.aborted) throw new PersonaError('Interrupted: no result was written.');
   o.onProgress?.({ phase, done: total, total, unit: 'tokens' });
