@@ -167,6 +167,8 @@ export async function analyzeLayers(model: LanguageModel, persona: PersonaVector
   // ---- the steering sweep and the recommendation: the one recommender ----------------------------
   const check = await recommendSteering(model, persona, {
     ...o,
+    // The heat maps show every alpha of the kept layers (the choice is the same either way).
+    skipBeyondIncoherent: false,
     layers,
     alphas: o.alphas?.filter((a) => a !== 0),
     maxNewTokens,

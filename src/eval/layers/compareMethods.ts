@@ -86,7 +86,7 @@ export async function compareMethods(model: LanguageModel, o: CompareMethodsOpti
   const traitScoring = o.traitScoring ?? (await buildTraitScoring(o.scorer ?? defaultScorerSpec(model.dir), [generated.persona], o.traitMetricOverrides));
   const results: MethodComparison['methods'] = [];
   for (const [i, method] of methods.entries())
-    results.push({ method, check: await recommendSteering(model, personas[i], { ...o, traitScoring, onProgress: o.onProgress }) });
+    results.push({ method, check: await recommendSteering(model, personas[i], { ...o, skipBeyondIncoherent: false, traitScoring, onProgress: o.onProgress }) });
   const L = model.numLayers;
   const cosines = Array.from({ length: L }, (_, l) => personas.map((a) => personas.map((b) => cosine(a.layer(l), b.layer(l)))));
   const steering = results

@@ -70,6 +70,12 @@ export interface RecommendOptions extends SweepOptions {
    * are reported as not screened.
    */
   maxScreenLayers?: number;
+  /**
+   * Leave out the grid cells beyond an incoherent screen cell on their side (e.g. +8 when +4 broke
+   * the answers): they cannot change the coherent range or the choice (default true; false measures
+   * the whole grid for the heat maps, as `analyze-layers` does).
+   */
+  skipBeyondIncoherent?: boolean;
   coherenceFloor?: number;
   repetitionFloor?: number;
   perplexityCeiling?: number;
@@ -209,6 +215,7 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
     throw new InvalidArgumentError(`The alpha grid needs a positive alpha to steer toward the persona; got [${alphas.join(', ')}].`);
   const screenAlpha = o.screenAlpha ?? RECOMMENDER_DEFAULTS.screenAlpha;
   if (!(screenAlpha > 0)) throw new InvalidArgumentError(`The screening alpha must be positive; got ${screenAlpha}.`);
+  const skipBeyondIncoherent = o.skipBeyondIncoherent ?? true;
   const keepLayers = o.keepLayers ?? RECOMMENDER_DEFAULTS.keepLayers;
   if (!(keepLayers >= 1)) throw new InvalidArgumentError(`keepLayers must be at least 1; got ${keepLayers}.`);
   const maxScreenLayers = o.maxScreenLayers ?? RECOMMENDER_DEFAULTS.maxScreenLayers;
@@ -397,10 +404,20 @@ export async function recommendSteering(model: LanguageModel, persona: PersonaVe
   // ---- (2) the whole grid for the layers the screen ranks highest ---------------------------------
   const kept = [...result].sort(byScore).slice(0, Math.min(keepLayers, result.length));
   const rest = alphas.filter((a) => a !== screenAlpha && a !== -screenAlpha);
-  const gridPairs = kept.flatMap((r) => rest.map((alpha) => ({ layer: r.layer, alpha })));
-  const gridCells = await measure(gridPairs, `grid of ${kept.length} layers × ${rest.length} alphas`);
+  // A coherent range walks out from 0 and stops at the first incoherent cell, and the choice looks
+  // inside it only: an alpha beyond an incoherent screen cell on its side cannot change either.
+  const beyondIncoherent = (r: SteeringLayer, a: number) =>
+    skipBeyondIncoherent && Math.abs(a) > screenAlpha && !r.cells.find((c) => c.alpha === Math.sign(a) * screenAlpha)!.coherent;
+  const gridAlphas = kept.map((r) => rest.filter((a) => !beyondIncoherent(r, a)));
+  const gridPairs = kept.flatMap((r, k) => gridAlphas[k].map((alpha) => ({ layer: r.layer, alpha })));
+  const skipped = kept.length * rest.length - gridPairs.length;
+  const gridCells = await measure(
+    gridPairs,
+    `grid of ${kept.length} layers × ${rest.length} alphas${skipped ? ` (${skipped} cells beyond an incoherent one skipped)` : ''}`,
+  );
+  let at = 0;
   kept.forEach((r, k) => {
-    const own = gridCells.slice(k * rest.length, (k + 1) * rest.length);
+    const own = gridCells.slice(at, (at += gridAlphas[k].length));
     // Screen cells outside the grid are reported but take no part in the range.
     r.cells = [...own, ...r.cells.filter((c) => alphas.includes(c.alpha))].sort((a, b) => a.alpha - b.alpha);
     r.measured = true;
