@@ -12,9 +12,11 @@ import { readJsonFile } from '../util/readJsonFile.js';
 import { decoder } from './decodeTiming.js';
 
 /**
- * The nodes of a decoder graph that exist only for steering: the Split of the `steer` input, the Add
- * of its slice in every block, and, in a clamp graph, every node computed from `clamp_dir` /
- * `clamp_lo` / `clamp_hi` up to and including the Sub that takes the clamp off the residual stream.
+ * The nodes of a decoder graph that carry steering: the Split of the `steer` input, the node that adds
+ * its slice in every block (the Sum that also does the block's MLP residual add, or, in a clamp graph,
+ * an Add), and, in a clamp graph, every node computed from `clamp_dir` / `clamp_lo` / `clamp_hi` up to
+ * and including the Sub that takes the clamp off the residual stream. A Sum's share of the work that is
+ * not steering is read off the same profile (see {@link steeringBaselines}).
  *
  * @example steeringNodes(buildDecoderGraph(c, w, w.weightsFile, GENERATION_GRAPH).nodes).size; // 1 + L
  */
@@ -31,7 +33,7 @@ export function steeringNodes(nodes: NodeDef[]): Set<string> {
   // stream is the clamp's last op: it counts, and its output is the residual stream again.
   const tainted = new Set(['clamp_dir', 'clamp_lo', 'clamp_hi']);
   for (const n of nodes) {
-    if (n.op === 'Add' && n.inputs.some((i) => steerSlices.has(i))) {
+    if ((n.op === 'Add' || n.op === 'Sum') && n.inputs.some((i) => steerSlices.has(i))) {
       out.add(n.name);
       continue;
     }
@@ -43,9 +45,31 @@ export function steeringNodes(nodes: NodeDef[]): Set<string> {
   return out;
 }
 
+/**
+ * For each steering Sum (residual + MLP output + steering slice), the node whose kernel time is the
+ * same Sum's work without steering: the Add that produced its first input (the block's attention
+ * residual add, `x + attnOut`, on the same [B,T,H] shapes). Steering's cost in that block is the Sum's
+ * time minus that Add's, both from the same profiled steps.
+ *
+ * @example steeringBaselines(nodes).get('blocks.0.sum_41/Sum'); // 'blocks.0.add_37/Add'
+ */
+export function steeringBaselines(nodes: NodeDef[]): Map<string, string> {
+  const steering = steeringNodes(nodes);
+  const producer = new Map<string, NodeDef>();
+  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    if (n.op !== 'Sum' || !steering.has(n.name)) continue;
+    const p = producer.get(n.inputs[0]);
+    if (p?.op !== 'Add') throw new PersonaError(`Steering Sum ${n.name} does not follow a residual Add; the profile cannot separate its steering share.`);
+    out.set(n.name, p.name);
+  }
+  return out;
+}
+
 /** The share of a step's kernel time spent in the steering nodes, from onnxruntime's own profile. */
 export interface SteeringProfile {
-  /** Steering nodes' kernel time over all nodes' kernel time, over the profiled steps. */
+  /** Steering's kernel time (the steering nodes', less the residual-add part of each steering Sum) over all nodes' kernel time, over the profiled steps. */
   share: number;
   steering_us_per_step: number;
   kernel_us_per_step: number;
@@ -53,6 +77,8 @@ export interface SteeringProfile {
   /** Steering nodes of the graph, and how many of them the profile timed (onnxruntime may fuse some away). */
   steering_nodes: number;
   steering_nodes_timed: number;
+  /** Steering Sums whose residual-add part was taken off (the timed Sums with a timed baseline Add; see `steeringBaselines`). */
+  residual_adds_subtracted: number;
 }
 
 interface ProfileEvent {
@@ -76,7 +102,9 @@ export async function profileSteering(
   graph: GraphOptions,
   o: { threads: number; ctx: number; steps: number },
 ): Promise<SteeringProfile> {
-  const names = steeringNodes(buildDecoderGraph(config, manifest, manifest.weightsFile, graph).nodes);
+  const built = buildDecoderGraph(config, manifest, manifest.weightsFile, graph).nodes;
+  const names = steeringNodes(built);
+  const baselines = steeringBaselines(built);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'persona-ort-profile-'));
   const before = process.env.PERSONA_ORT_PROFILE;
   process.env.PERSONA_ORT_PROFILE = path.join(dir, 'steer');
@@ -102,9 +130,8 @@ export async function profileSteering(
     // One "model_run" event per run: keep the node events of the last `steps` runs.
     const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').length;
     let run = 0;
-    let steering = 0;
     let total = 0;
-    const timed = new Set<string>();
+    const perNode = new Map<string, number>();
     const firstKept = runs - o.steps;
     for (const e of events) {
       if (e.cat === 'Session' && e.name === 'model_run') {
@@ -116,19 +143,26 @@ export async function profileSteering(
       if (run < firstKept) continue;
       const node = e.name.slice(0, -'_kernel_time'.length);
       total += e.dur ?? 0;
-      if (names.has(node)) {
-        steering += e.dur ?? 0;
-        timed.add(node);
-      }
+      perNode.set(node, (perNode.get(node) ?? 0) + (e.dur ?? 0));
     }
     if (total === 0) throw new PersonaError(`onnxruntime's profile ${files[0]} holds no node timings.`);
+    let steering = 0;
+    let subtracted = 0;
+    for (const n of names) steering += perNode.get(n) ?? 0;
+    // A steering Sum also does the block's residual add: take off what the same add costs alone.
+    for (const [sum, add] of baselines) {
+      if (!perNode.has(sum) || !perNode.has(add)) continue;
+      steering -= perNode.get(add)!;
+      subtracted++;
+    }
     return {
       share: steering / total,
       steering_us_per_step: steering / o.steps,
       kernel_us_per_step: total / o.steps,
       steps: o.steps,
       steering_nodes: names.size,
-      steering_nodes_timed: timed.size,
+      steering_nodes_timed: [...names].filter((n) => perNode.has(n)).length,
+      residual_adds_subtracted: subtracted,
     };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

@@ -61,7 +61,7 @@ export interface ForwardResult {
 const NEG = -1e30;
 
 /** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
-export const GRAPH_BUILDER_VERSION = 8;
+export const GRAPH_BUILDER_VERSION = 10;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`

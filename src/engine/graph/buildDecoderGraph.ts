@@ -13,8 +13,9 @@ import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
  *   input_ids [B,T] int64; position_ids [B,T] int64 (rope positions); attn_bias [B,1,G·T,S]
  *   (additive: 0 or −1e30, rows g-major, columns = C cache slots then T new; attn_bias_sliding likewise);
  *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity);
- *   steer [L·B,1,H] layer-major, split into one [B,1,H] per block: resid_l += steer_l (one add per
- *   block; a row's steering is on or off for a whole forward call, decided by the session);
+ *   steer [L·B,1,H] layer-major, split into one [B,1,H] per block: resid_l += steer_l (summed with the
+ *   block's MLP residual add in one Sum kernel, or added after the clamps in the clamp graph; a row's
+ *   steering is on or off for a whole forward call, decided by the session);
  *   clamp_dir [B,L,K,H], clamp_lo/clamp_hi [B,L,K] (projection clamp, K = CLAMP_SLOTS directions per
  *   layer, applied in turn before the add); pool_weights [B,K,T].
  * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
@@ -129,11 +130,16 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       const [gate, up] = g.split(gu, [c.intermediateSize, c.intermediateSize], 2);
       let mlpOut = linear(g.mul(activation(g, gate, c.hiddenAct), up), n.down);
       if (c.sandwichNorms) mlpOut = norm(mlpOut, n.mlpOutNorm);
-      resid = g.add(resid, mlpOut); // blocks.l.resid_post before steering
-
       // --- steering: the one place per block where a persona vector enters (clamps, then the add) ---
-      if (clamp) resid = applyProjectionClamps(g, resid, clamp, l);
-      if (steer) resid = g.add(resid, steer[l]);
+      if (clamp) {
+        resid = applyProjectionClamps(g, g.add(resid, mlpOut), clamp, l);
+        if (steer) resid = g.add(resid, steer[l]);
+      } else if (steer) {
+        // The residual add and the steering add in one kernel: (resid + mlpOut) + steer_l, summed in that order.
+        resid = g.op('Sum', [resid, mlpOut, steer[l]]);
+      } else {
+        resid = g.add(resid, mlpOut);
+      }
 
       if (poolWeights) resids.push(resid);
       if (opts.hiddenStates) g.output(resid, `hidden_${l + 1}`, DataType.FLOAT, ['batch', 'seq', H]);
