@@ -113,8 +113,11 @@ class WeightsWriter {
  * weight with f32 scales, against 0.625 with blocks of 32): on Qwen3-0.6B's shape, 2 cores, decode
  * went from 22–24 to 18.4 ms per token and batch-8 steps from 84 to 70 ms, while greedy agreement
  * with f32 on the stylist's 32 held-out questions was no worse (0.75 at 32, 0.82 at 64, 0.88 at 128).
+ * q8 uses blocks of 128 too (1.03 bytes per weight against 1.125): on the same shape, interleaved in one
+ * process, batch-1 steps took 0.86× and batch-8 steps 0.87× the time of blocks of 32 (6 rounds), with
+ * the stylist's greedy agreement with f32 at 0.98 (0.99 at 32) and its style scores within 0.1 of f32.
  */
-export const BLOCK_SIZE: Record<'q4' | 'q8', number> = { q4: 128, q8: 32 };
+export const BLOCK_SIZE: Record<'q4' | 'q8', number> = { q4: 128, q8: 128 };
 
 async function putQuantized(
   w: WeightsWriter,
