@@ -60,7 +60,12 @@ export interface ForwardResult {
 
 const NEG = -1e30;
 
-/** Bump when the graph builder's output changes, so cached graph files are rebuilt. */
+/**
+ * Bump when the graph builder's output changes, so cached graph files are rebuilt. Bump past any
+ * number an experiment may have used locally (session 5 found a stale `graph-v9` file from one).
+ * Naming the file by a digest of its bytes instead would cost a build per session open (~0.4 s on
+ * Qwen3-0.6B's shape: the rope tables for 40,960 positions are 21 MB of the graph).
+ */
 export const GRAPH_BUILDER_VERSION = 10;
 
 /**
