@@ -81,8 +81,6 @@ export interface ContextSweepPoint {
 }
 
 export interface BenchOptions {
-  /** Contexts of the decode sweep (default none). */
-  contexts?: number[];
   threads: number;
   decodeSteps: number;
   reps: number;
@@ -235,13 +233,42 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   const train_activation_tok_s = (8 * (64 + newTokens)) / ((performance.now() - t) / 1000);
   log(`${precision}: train answers ${train_answer_tok_s.toFixed(1)} tok/s, activations ${train_activation_tok_s.toFixed(1)} tok/s`);
 
-  // Context sweep, last (its caches grow the process's peak RSS): decode after each context, batch 1,
-  // capped by the model's positions; the prefill of one prompt that long where it is ≥ 4,096 tokens.
+  await session.release();
+
+  return {
+    ...figures,
+    steering_overhead,
+    steering_overhead_rounds,
+    steering_profile_share,
+    train_answer_tok_s,
+    train_activation_tok_s,
+    train_answer_over_decode_b8: train_answer_tok_s / decode_tok_s.ctx128_b8,
+    train_activation_over_prefill: train_activation_tok_s / prefill_tok_s['128'],
+  };
+}
+
+/**
+ * The context sweep, in a process of its own (`runBench` starts one per precision: what the other
+ * measurements leave resident — released sessions' memory, onnxruntime's arena — would otherwise
+ * count in its peak RSS): decode after each context at batch 1, capped by the model's positions, with
+ * the peak RSS over the decode steps; from 4,096 tokens, the prefill of one prompt that long through
+ * the engine's prompt path against the same path's 512-token rate.
+ *
+ * @example const points = await benchContextSweep(dir, 'q4', { threads: 2, decodeSteps: 16, reps: 3, contexts: [128, 8192] });
+ */
+export async function benchContextSweep(
+  dir: string,
+  precision: Precision,
+  o: { threads: number; decodeSteps: number; reps: number; contexts: number[]; log?: (line: string) => void },
+): Promise<ContextSweepPoint[]> {
+  const log = o.log ?? (() => {});
+  const { session, config: c, manifest } = await openDecoder(dir, { precision, threads: o.threads });
+  const fit = (n: number) => Math.min(n, c.maxPositionEmbeddings - o.decodeSteps * 5 - 2);
   const context_sweep: ContextSweepPoint[] = [];
   const weights_mib = Object.values(manifest.tensors).reduce((n, t) => n + t.length, 0) / (1 << 20);
   // The reference for long prompts: a 512-token prompt through the same engine path, in this process.
-  const engine512 = (o.contexts ?? []).some((x) => x >= 4096) ? await enginePrefillRate(session, fit(512), o.reps) : NaN;
-  for (const requested of o.contexts ?? []) {
+  const engine512 = o.contexts.some((x) => x >= 4096) ? await enginePrefillRate(session, fit(512), o.reps) : NaN;
+  for (const requested of o.contexts) {
     const ctx = fit(requested);
     const kv_cache_mib = (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20);
     let step: (() => Promise<number>) | undefined = await decoder(session, ctx, 1, o.decodeSteps);
@@ -279,18 +306,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     );
   }
   await session.release();
-
-  return {
-    ...figures,
-    steering_overhead,
-    steering_overhead_rounds,
-    steering_profile_share,
-    train_answer_tok_s,
-    train_activation_tok_s,
-    train_answer_over_decode_b8: train_answer_tok_s / decode_tok_s.ctx128_b8,
-    train_activation_over_prefill: train_activation_tok_s / prefill_tok_s['128'],
-    context_sweep,
-  };
+  return context_sweep;
 }
 
 /** Tokens/s of the engine's prompt read (`enginePrefill`) on a T-token prompt: median of `reps` after one warm-up. */

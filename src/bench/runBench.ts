@@ -28,7 +28,7 @@ export function benchCheckpointDir(config: Record<string, unknown>): string {
 /**
  * What one bench measurement process (`persona bench --child`) measures for its one precision.
  *
- * @example const opts: BenchChildOptions = { threads: 2, decodeSteps: 16, reps: 3, contexts: [128], evaluation: true, log: console.error };
+ * @example const opts: BenchChildOptions = { threads: 2, decodeSteps: 16, reps: 3, evaluation: true, log: console.error };
  */
 export interface BenchChildOptions {
   threads: number;
@@ -36,8 +36,6 @@ export interface BenchChildOptions {
   decodeSteps: number;
   /** Repetitions of each prefill measurement (median). */
   reps: number;
-  /** Contexts of the decode sweep. */
-  contexts: number[];
   /** Only load, RSS, prefill and decode (a later round of an interleaved comparison). */
   figuresOnly?: boolean;
   /** Also time an evaluation (5 alphas × 32 questions, scored) against batched decode. */
@@ -53,7 +51,7 @@ export interface BenchChildOptions {
  * machine bounds: the engine figures (`benchPrecision`), then the evaluation and train timings when
  * asked for. The bench runs this once per precision and round in a process of its own.
  *
- * @example const r = await benchOnePrecision(dir, 'q4', bounds, { threads: 2, decodeSteps: 16, reps: 3, contexts: [], log });
+ * @example const r = await benchOnePrecision(dir, 'q4', bounds, { threads: 2, decodeSteps: 16, reps: 3, log });
  */
 export async function benchOnePrecision(dir: string, precision: Precision, bounds: MachineBounds, o: BenchChildOptions): Promise<PrecisionResult> {
   const { log } = o;
@@ -62,7 +60,6 @@ export async function benchOnePrecision(dir: string, precision: Precision, bound
     decodeSteps: o.decodeSteps,
     reps: o.reps,
     figuresOnly: o.figuresOnly,
-    contexts: o.contexts,
     log,
     onProgress: o.onProgress,
   });
@@ -153,7 +150,8 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
   const bounds: MachineBounds = await measureMachineBounds(o.threads);
   log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
   // One process per precision and round, so RSS is that precision's own.
-  const ours = (p: Precision, figuresOnly: boolean): PrecisionResult => {
+  const ours = (p: Precision, mode: 'full' | 'figures' | 'contexts'): PrecisionResult => {
+    const figuresOnly = mode === 'figures';
     const [program, ...lead] = o.childCommand;
     const args = [
       ...lead,
@@ -170,9 +168,10 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       '--contexts',
       o.contexts.join(','),
     ];
-    if (o.evaluation && !figuresOnly) args.push('--evaluation');
-    if (o.train && !figuresOnly) args.push('--train');
+    if (mode === 'full' && o.evaluation) args.push('--evaluation');
+    if (mode === 'full' && o.train) args.push('--train');
     if (figuresOnly) args.push('--figures-only');
+    if (mode === 'contexts') args.push('--contexts-only');
     const r = spawnSync(program, [...args, '--child', JSON.stringify(bounds)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
@@ -181,11 +180,17 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   };
+  // The first measurement of a precision, then its context sweep in a fresh process (its peak RSS is its own).
+  const full = (p: Precision): PrecisionResult => {
+    const r = ours(p, 'full');
+    if (o.contexts.length) r.context_sweep = ours(p, 'contexts').context_sweep;
+    return r;
+  };
   const results: Partial<Record<Precision, PrecisionResult>> = {};
   let vs: LlamaCppComparison | undefined;
   const interleaved: Partial<Record<Precision, InterleavedResult & { theirs: string }>> = {};
   if (!o.vs) {
-    for (const p of o.precisions) results[p] = ours(p, false);
+    for (const p of o.precisions) results[p] = full(p);
   } else {
     vs = { engine: '', threads: o.threads, results: {}, errors: {} };
     for (const p of o.precisions) {
@@ -193,7 +198,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       const run = await interleaveRounds(
         async (round) => {
           log(`round ${round + 1}/${rounds}: ours ${p}`);
-          const r = ours(p, round > 0);
+          const r = round > 0 ? ours(p, 'figures') : full(p);
           if (round === 0) results[p] = r;
           return ourFigures(r);
         },

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { benchCheckpointDir, benchOnePrecision, runBench } from '../../bench/runBench.js';
+import { benchContextSweep } from '../../bench/benchEngine.js';
 import { parsePrecision } from '../../engine/convert/Precision.js';
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
@@ -18,6 +19,7 @@ interface BenchFlags {
   rounds?: number;
   contexts: string;
   figuresOnly?: boolean;
+  contextsOnly?: boolean;
   vs?: string;
   evaluation?: boolean;
   train?: boolean;
@@ -41,6 +43,7 @@ export function benchCommand(): Command {
     )
     .option('--contexts <list>', 'contexts of the decode sweep (capped by the model\'s positions; prefill too from 4096); "" for none', '128,1024,4096,8192')
     .option('--figures-only', '(internal) with --child: only load, RSS, prefill and decode')
+    .option('--contexts-only', '(internal) with --child: only the context sweep, in this fresh process')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
     .option('--train', 'also time one whole train (20 + 20 prompts, 64-token answers, its layer check included) with the share of each phase')
     .option('--json', 'print one JSON object')
@@ -57,13 +60,23 @@ export function benchCommand(): Command {
           return n;
         });
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
+      if (o.child && o.contextsOnly) {
+        const context_sweep = await benchContextSweep(benchCheckpointDir(raw), precisions[0], {
+          threads: o.threads,
+          decodeSteps: o.steps,
+          reps: o.reps,
+          contexts,
+          log,
+        });
+        process.stdout.write(JSON.stringify({ context_sweep }) + '\n');
+        return;
+      }
       if (o.child) {
         const r = await benchOnePrecision(benchCheckpointDir(raw), precisions[0], JSON.parse(o.child), {
           threads: o.threads,
           decodeSteps: o.steps,
           reps: o.reps,
           figuresOnly: o.figuresOnly,
-          contexts,
           evaluation: o.evaluation,
           train: o.train,
           log,
