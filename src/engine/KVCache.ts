@@ -25,7 +25,8 @@ export class KVCache {
    */
   constructor(
     readonly numLayers: number,
-    readonly batch: number,
+    /** Rows held; `keepRows` lowers it. */
+    public batch: number,
     readonly kvHeads: number,
     readonly headDim: number,
     capacity = 64,
@@ -111,6 +112,32 @@ export class KVCache {
       }
     }
     this.length += t;
+  }
+
+  /**
+   * Keeps only `rows` (ascending row indices), moved down in place to rows 0…n−1: a batch whose
+   * finished rows leave it stops computing them, with no second buffer (a batch of 64 at a few
+   * hundred positions holds gigabytes of cache on a 0.6B model).
+   *
+   * @example cache.keepRows([0, 2, 5]); // cache.batch === 3; old row 2 is row 1
+   */
+  keepRows(rows: number[]): void {
+    for (let i = 1; i < rows.length; i++) if (!(rows[i] > rows[i - 1])) throw new RangeError(`keepRows takes ascending row indices; got [${rows.join(', ')}].`);
+    if (rows.length && (rows[0] < 0 || rows[rows.length - 1] >= this.batch)) throw new RangeError(`keepRows: rows must lie in 0..${this.batch - 1}.`);
+    const D = this.headDim;
+    const H = this.kvHeads;
+    const span = this.capacity * D;
+    for (const arr of [this.k, this.v]) {
+      for (let l = 0; l < this.numLayers; l++) {
+        const a = arr[l];
+        // rows[i] ≥ i: moving the rows in order never overwrites one not yet moved.
+        rows.forEach((src, i) => {
+          if (src !== i) for (let h = 0; h < H; h++) a.copyWithin((i * H + h) * span, (src * H + h) * span, (src * H + h) * span + this.length * D);
+        });
+        arr[l] = a.subarray(0, rows.length * H * span);
+      }
+    }
+    this.batch = rows.length;
   }
 
   /**

@@ -97,7 +97,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     requests.map((r) => r.intervention?.prompt),
     c,
   );
-  const answerSteer = stackPhases(
+  let answerSteer = stackPhases(
     requests.map((r) => r.intervention?.response),
     c,
   );
@@ -122,20 +122,24 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   // One forward call over positions [start, end). Its steering is one phase for every row: the
   // prompt phase before the last prompt position (T0 − 1, the same for every row under left
   // padding), the response phase from it on; prefill is split there when a row's phases differ.
+  // The rows in the forward batch, in batch order (original row indices): all of them until finished
+  // rows are dropped (see `dropFinished`).
+  let inBatch = requests.map((_, b) => b);
   const run = async (start: number, end: number, steer: SteerFeed) => {
+    const B = inBatch.length;
     const T = end - start;
     const S = end;
     const inputIds = new Array<number>(B * T);
     const positions = new Array<number>(B * T);
     const keyMask = new Uint8Array(B * S);
-    for (let b = 0; b < B; b++) {
+    inBatch.forEach((row, b) => {
       for (let t = 0; t < T; t++) {
         const pos = start + t;
-        inputIds[b * T + t] = history[b][pos];
-        positions[b * T + t] = Math.max(0, pos - pads[b]);
+        inputIds[b * T + t] = history[row][pos];
+        positions[b * T + t] = Math.max(0, pos - pads[row]);
       }
-      for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[b][s];
-    }
+      for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[row][s];
+    });
     // With onResidual, pool each row's newest position (weight 1 at t = T−1): pooled [B,L,1,H].
     const read = opts.onResidual && end >= T0;
     let poolWeights: Float32Array | undefined;
@@ -182,6 +186,21 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     if (longPrompt) cache.reserve(decodeCapacity);
   }
   const V = c.vocabSize;
+  // Finished rows leave the batch once a quarter of it has finished (rows are independent, so the
+  // others' tokens do not change): the cache is compacted in place and the answer-phase steering
+  // restacked. Not with onResidual (its readings are per original row) or without a cache.
+  const dropFinished = () => {
+    if (opts.noCache || opts.onResidual) return;
+    const keep = inBatch.map((row, slot) => [row, slot] as const).filter(([row]) => !done[row]);
+    if (keep.length === 0 || keep.length > 0.75 * inBatch.length) return;
+    // The next forward call reads the kept rows only; the logits in hand are consumed already.
+    cache.keepRows(keep.map(([, slot]) => slot));
+    inBatch = keep.map(([row]) => row);
+    answerSteer = stackPhases(
+      inBatch.map((row) => requests[row].intervention?.response),
+      c,
+    );
+  };
   let step = 0;
   while (!done.every(Boolean)) {
     if (opts.signal?.aborted) {
@@ -190,12 +209,13 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       });
       break;
     }
-    for (let b = 0; b < B; b++) {
+    for (let slot = 0; slot < inBatch.length; slot++) {
+      const b = inBatch[slot];
       if (done[b]) {
         history[b].push(opts.padTokenId);
         continue;
       }
-      const rowLogits = logits!.slice(b * V, (b + 1) * V);
+      const rowLogits = logits!.slice(slot * V, (slot + 1) * V);
       let lp: { chosen: (id: number) => number; top: { id: number; logprob: number }[] } | undefined;
       if (wantLogprobs) lp = logSoftmaxInfo(rowLogits, opts.logprobs ?? 0);
       const s = requests[b].sampling ?? {};
@@ -225,6 +245,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     for (const m of realMask) m.push(1);
     step++;
     if (done.every(Boolean)) break;
+    dropFinished();
     const len = T0 + step;
     logits = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
   }
