@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopback, originAllowed } from '../../src/server/createApp.js';
+import { MAX_PROJECTION_TOKENS } from '../../src/server/tokenProjections.js';
 import { PERSONAS } from '../helpers/paths.js';
 import { postJson, startTestServer, type TestServer } from './serverFixture.js';
 
@@ -224,7 +225,11 @@ describe('one client does not stall the rest', () => {
   });
 
   it('bounds the ids one projection request may read', async () => {
-    const r = await postJson(`${t.server.url}/v1/projections`, { persona: 'formal', messages: user, completion_ids: Array.from({ length: 65 }, () => 5) });
+    const r = await postJson(`${t.server.url}/v1/projections`, {
+      persona: 'formal',
+      messages: user,
+      completion_ids: Array.from({ length: MAX_PROJECTION_TOKENS + 1 }, () => 5),
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.param).toBe('completion_ids');
   });
