@@ -124,8 +124,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   log(`${precision}: loaded in ${load_ms.toFixed(0)} ms, RSS ${rss_mib.toFixed(0)} MiB`);
 
   const prefill_tok_s: Record<string, number> = {};
-  // Lengths are capped by the model's context (tiny test models have 128 positions; the steering check runs 5 × steps).
-  const fit = (n: number) => Math.min(n, c.maxPositionEmbeddings - o.decodeSteps * 5 - 2);
+  const fit = contextFit(c, o.decodeSteps);
   for (const T0 of [128, 512]) {
     const T = Math.min(T0, c.maxPositionEmbeddings);
     await prefill(session, Math.min(T, 16));
@@ -263,7 +262,7 @@ export async function benchContextSweep(
 ): Promise<ContextSweepPoint[]> {
   const log = o.log ?? (() => {});
   const { session, config: c, manifest } = await openDecoder(dir, { precision, threads: o.threads });
-  const fit = (n: number) => Math.min(n, c.maxPositionEmbeddings - o.decodeSteps * 5 - 2);
+  const fit = contextFit(c, o.decodeSteps);
   const context_sweep: ContextSweepPoint[] = [];
   const weights_mib = Object.values(manifest.tensors).reduce((n, t) => n + t.length, 0) / (1 << 20);
   // The reference for long prompts: a 512-token prompt through the same engine path, in this process.
@@ -307,6 +306,11 @@ export async function benchContextSweep(
   }
   await session.release();
   return context_sweep;
+}
+
+/** Lengths capped by the model's context (tiny test models have 128 positions; the steering check runs 5 × steps). */
+function contextFit(c: ModelConfig, decodeSteps: number): (n: number) => number {
+  return (n) => Math.min(n, c.maxPositionEmbeddings - decodeSteps * 5 - 2);
 }
 
 /** Tokens/s of the engine's prompt read (`enginePrefill`) on a T-token prompt: median of `reps` after one warm-up. */

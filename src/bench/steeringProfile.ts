@@ -53,8 +53,7 @@ export function steeringNodes(nodes: NodeDef[]): Set<string> {
  *
  * @example steeringBaselines(nodes).get('blocks.0.sum_41/Sum'); // 'blocks.0.add_37/Add'
  */
-export function steeringBaselines(nodes: NodeDef[]): Map<string, string> {
-  const steering = steeringNodes(nodes);
+export function steeringBaselines(nodes: NodeDef[], steering: Set<string> = steeringNodes(nodes)): Map<string, string> {
   const producer = new Map<string, NodeDef>();
   for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
   const out = new Map<string, string>();
@@ -104,7 +103,7 @@ export async function profileSteering(
 ): Promise<SteeringProfile> {
   const built = buildDecoderGraph(config, manifest, manifest.weightsFile, graph).nodes;
   const names = steeringNodes(built);
-  const baselines = steeringBaselines(built);
+  const baselines = steeringBaselines(built, names);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'persona-ort-profile-'));
   const before = process.env.PERSONA_ORT_PROFILE;
   process.env.PERSONA_ORT_PROFILE = path.join(dir, 'steer');

@@ -89,3 +89,20 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
   return s;
 }
+
+/**
+ * The cosine of the angle between two equal-length vectors (0 when either is all zeros).
+ *
+ * @example cosine([1, 0], [1, 1]); // 0.7071…
+ */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0,
+    x = 0,
+    y = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    x += a[i] ** 2;
+    y += b[i] ** 2;
+  }
+  return x > 0 && y > 0 ? d / Math.sqrt(x * y) : 0;
+}

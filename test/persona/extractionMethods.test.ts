@@ -9,18 +9,7 @@ import type { ContrastPrompt } from '../../src/persona/prompts/PromptSet.js';
 import type { ExtractionMethod, PersonaVector, Reading } from '../../src/steering/PersonaVector.js';
 import { ROOT, STYLIST } from '../helpers/paths.js';
 import { stylist } from '../helpers/stylistModel.js';
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0,
-    x = 0,
-    y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] ** 2;
-    y += b[i] ** 2;
-  }
-  return d / Math.sqrt(x * y);
-}
+import { cosine } from '../../src/util/numerics.js';
 
 const BASE = { name: 'formal', maxNewTokens: 48, sampling: { temperature: 0.8, topK: 50, seed: 0 }, batchSize: 32 };
 let positive: ContrastPrompt[];

@@ -6,20 +6,9 @@ import { readContrastiveFiles } from '../../src/persona/promptFiles.js';
 import { resolveSteering } from '../../src/steering/resolveSteering.js';
 import { ROOT, REFERENCE } from '../helpers/paths.js';
 import { mean, shippedPersona, styleScore, stylist, STYLIST_HELD_OUT } from '../helpers/stylistModel.js';
+import { cosine } from '../../src/util/numerics.js';
 
 const HELD_OUT = [...STYLIST_HELD_OUT];
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let d = 0,
-    x = 0,
-    y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] ** 2;
-    y += b[i] ** 2;
-  }
-  return d / Math.sqrt(x * y);
-}
 
 describe('persona vectors on the embedded stylist', () => {
   it('match the PyTorch reference vectors (cosine ≥ 0.9 at layers 1–5) when trained from the same prompts', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, quantile, quantileSorted } from '../../src/util/numerics.js';
+import { cosine, median, quantile, quantileSorted } from '../../src/util/numerics.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('median and quantile', () => {
@@ -16,5 +16,13 @@ describe('median and quantile', () => {
   it('refuse an empty list and a p outside [0, 1]', () => {
     expect(() => median([])).toThrow(InvalidArgumentError);
     expect(() => quantile([1, 2], 95)).toThrow(/p must be in \[0, 1\]/);
+  });
+});
+
+describe('cosine', () => {
+  it('is the cosine of the angle, and 0 against an all-zero vector', () => {
+    expect(cosine([1, 0], [1, 1])).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(cosine([2, 0, 0], [-3, 0, 0])).toBeCloseTo(-1, 12);
+    expect(cosine([0, 0], [1, 2])).toBe(0);
   });
 });

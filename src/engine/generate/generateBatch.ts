@@ -119,12 +119,12 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   // keyMask per position: 1 for real tokens.
   const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 
-  // One forward call over positions [start, end). Its steering is one phase for every row: the
-  // prompt phase before the last prompt position (T0 − 1, the same for every row under left
-  // padding), the response phase from it on; prefill is split there when a row's phases differ.
   // The rows in the forward batch, in batch order (original row indices): all of them until finished
   // rows are dropped (see `dropFinished`).
   let inBatch = requests.map((_, b) => b);
+  // One forward call over positions [start, end). Its steering is one phase for every row: the
+  // prompt phase before the last prompt position (T0 − 1, the same for every row under left
+  // padding), the response phase from it on; prefill is split there when a row's phases differ.
   const run = async (start: number, end: number, steer: SteerFeed) => {
     const B = inBatch.length;
     const T = end - start;

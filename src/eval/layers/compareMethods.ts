@@ -12,6 +12,7 @@ import { fmtAlpha } from '../evaluate/evaluatePersonas.js';
 import { buildTraitScoring, defaultScorerSpec, type ScorerSpec } from '../evaluate/traitScoring.js';
 import { recommendSteering, steeringSummary, type RecommendOptions, type SteeringCheck } from './recommendSteering.js';
 import { DEFAULTS } from '../../engine/defaults.js';
+import { cosine } from '../../util/numerics.js';
 
 /**
  * Options of {@link compareMethods}: the prompts, the methods, and the recommender's options.
@@ -199,16 +200,4 @@ export function comparisonReport(c: MethodComparison): HtmlReportSpec {
     summary: [['overall', c.overall ? `${c.overall.method}, layer ${c.overall.layer}, alpha ${fmtAlpha(c.overall.alpha)}` : 'no method steers']],
     sections,
   };
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0,
-    x = 0,
-    y = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    x += a[i] ** 2;
-    y += b[i] ** 2;
-  }
-  return x > 0 && y > 0 ? d / Math.sqrt(x * y) : 0;
 }
