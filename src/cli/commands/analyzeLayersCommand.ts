@@ -64,7 +64,7 @@ const HELP: EvaluationHelp = {
 export function analyzeLayersCommand(): Command {
   const cmd = new Command('analyze-layers')
     .description(
-      "per layer: separation (Cohen's d, held-out probe), vector vs residual norm, steering effect and coherence; recommends a layer and the alpha range measured coherent, with the effect's 95% interval, by the same rule train and create use (every layer screened at ±4 in one batched sweep, the best --keep-layers over the alpha grid; docs/methods.md), or says the vector does not measurably steer the model; JSON + HTML with layer × alpha heat maps",
+      "per layer: separation (Cohen's d, held-out probe), vector vs residual norm, steering effect and coherence; recommends a layer and the alpha range measured coherent, with the effect's 95% interval, by the same rule train and create use (the layers screened at ±4 in batched sweeps, coarse to fine past --screen-layers, the best --keep-layers over the alpha grid; docs/methods.md), or says the vector does not measurably steer the model; JSON + HTML with layer × alpha heat maps",
     )
     .option('-p, --persona <file>', 'persona file to analyse')
     .option('--personality <text>', 'or a one-line description: the vector is computed first (as persona create does) and saved (--save)')

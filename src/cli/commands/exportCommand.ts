@@ -95,7 +95,7 @@ export function importCommand(): Command {
     .option('--name <name>', 'persona name')
     .option(
       '--check',
-      "for a one-vector-per-layer file with no record of ours: choose the default layer and alpha range by measurement on --model (train's steering check: every layer screened, the coherent range measured, or the does-not-steer verdict) instead of the middle block",
+      "for a one-vector-per-layer file with no record of ours: choose the default layer and alpha range by measurement on --model (train's steering check: the layers screened, coarse to fine past 8, the coherent range measured, or the does-not-steer verdict) instead of the middle block",
     )
     .option('--scorer <spec>', "with --check: the trait scorer (markers:FILE or judge:URL,…; default the model's own markers, else the persona's projection)")
     .option('--seed <n>', 'with --check: seed of the sampled answers', intArg('--seed'), DEFAULTS.sampling.seed)
