@@ -38,7 +38,10 @@ export interface PrecisionResult {
    * block, and, in the clamp graph (ablate / cap), every clamp op plus the add.
    */
   steering_profile_share: { add: RatioSpread; clamp: RatioSpread };
+  /** Batch-8 decode over batch-1 decode at 128 context: with `--vs`, the median over the interleaved rounds (see the spread). */
   batch8_over_batch1: number;
+  /** With `--vs`: the batch-8 / batch-1 ratio of every round of ours (each round a fresh process), median and range. */
+  batch8_over_batch1_spread?: RatioSpread;
   /** The answer phase of `train` (batched sampled generation) and its activation pass. */
   train_answer_tok_s: number;
   train_activation_tok_s: number;

@@ -9,7 +9,7 @@ import { benchPrecision, type PrecisionResult } from './benchEngine.js';
 import { benchEvaluation } from './benchEvaluation.js';
 import { benchTrain } from './benchTrain.js';
 import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from './compareEngines.js';
-import { interleaveRounds, type InterleavedResult } from './interleaveRounds.js';
+import { interleaveRounds, spreadOf, type InterleavedResult } from './interleaveRounds.js';
 import { runLlamaCppComparison, type LlamaCppComparison } from './llamaCpp/runLlamaCppComparison.js';
 import { measureMachineBounds, type MachineBounds } from './machineBounds.js';
 import { writeRandomCheckpoint } from './randomCheckpoint.js';
@@ -195,11 +195,13 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     vs = { engine: '', threads: o.threads, results: {}, errors: {} };
     for (const p of o.precisions) {
       const type = LLAMA_CPP_TYPE[p];
+      const batchRatios: number[] = [];
       const run = await interleaveRounds(
         async (round) => {
           log(`round ${round + 1}/${rounds}: ours ${p}`);
           const r = round > 0 ? ours(p, 'figures') : full(p);
           if (round === 0) results[p] = r;
+          batchRatios.push(r.batch8_over_batch1);
           return ourFigures(r);
         },
         async (round) => {
@@ -223,6 +225,10 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
         rounds,
       );
       interleaved[p] = { theirs: type, ...run };
+      // Every round measured batch 8 and batch 1 in its own process: report their median, not round 1's.
+      const batch = spreadOf(batchRatios);
+      results[p]!.batch8_over_batch1 = batch.median;
+      results[p]!.batch8_over_batch1_spread = batch;
     }
   }
   return {

@@ -66,7 +66,7 @@ const NEG = -1e30;
  * Naming the file by a digest of its bytes instead would cost a build per session open (~0.4 s on
  * Qwen3-0.6B's shape: the rope tables for 40,960 positions are 21 MB of the graph).
  */
-export const GRAPH_BUILDER_VERSION = 10;
+export const GRAPH_BUILDER_VERSION = 11;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
