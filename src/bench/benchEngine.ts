@@ -12,6 +12,7 @@ import { median } from '../util/numerics.js';
 import { decode, decoder, enginePrefill, prefill, randomIds } from './decodeTiming.js';
 import { withPeakRss } from './peakRss.js';
 import { spreadOf, type RatioSpread } from './interleaveRounds.js';
+import { convertForBench } from './benchSizes.js';
 import type { MachineBounds } from './machineBounds.js';
 import { profileSteering } from './steeringProfile.js';
 
@@ -38,6 +39,15 @@ export interface PrecisionResult {
    * block, and, in the clamp graph (ablate / cap), every clamp op plus the add.
    */
   steering_profile_share: { add: RatioSpread; clamp: RatioSpread };
+  /** Bytes of the converted weights (MiB). */
+  weights_mib: number;
+  /**
+   * The highest RSS of load and of each prefill and decode measurement, each measured from a garbage
+   * collection (Linux's high-water mark reset before it). onnxruntime's arena keeps what the largest
+   * call grew it to (~290 MiB after a 512-token prefill on the Qwen3-0.6B shape at q4), so later
+   * measurements carry it: this is what a session that has run all of them holds at most.
+   */
+  peak_rss_mib: number;
   /** Batch-8 decode over batch-1 decode at 128 context: with `--vs`, the median over the interleaved rounds (see the spread). */
   batch8_over_batch1: number;
   /** With `--vs`: the batch-8 / batch-1 ratio of every round of ours (each round a fresh process), median and range. */
@@ -104,6 +114,11 @@ export function bytesPerToken(m: ConvertedWeights): number {
   return bytes;
 }
 
+/** Bytes of the converted weights, in MiB. */
+function weightsMib(m: ConvertedWeights): number {
+  return Object.values(m.tensors).reduce((n, t) => n + t.length, 0) / (1 << 20);
+}
+
 /** FLOPs per prompt token in prefill at length T: the block matmuls plus causal attention. */
 export function prefillFlopsPerToken(c: ModelConfig, m: ConvertedWeights, T: number): number {
   let params = 0;
@@ -119,10 +134,28 @@ export function prefillFlopsPerToken(c: ModelConfig, m: ConvertedWeights, T: num
  */
 export async function benchPrecision(dir: string, precision: Precision, bounds: MachineBounds, o: BenchOptions): Promise<PrecisionResult> {
   const log = o.log ?? (() => {});
-  await openDecoder(dir, { precision, threads: o.threads, onProgress: o.onProgress }).then((d) => d.session.release()); // convert once, untimed
-  const t0 = performance.now();
-  const { session, config: c, manifest, folder } = await openDecoder(dir, { precision, threads: o.threads });
-  const load_ms = performance.now() - t0;
+  // Convert once, untimed, without opening a session (a released session's memory would count in the peak RSS below).
+  await convertForBench(dir, precision, o.onProgress);
+  // The highest RSS of any one measurement below (load, each prefill, each decode), each after a
+  // garbage collection: what an earlier measurement left for the collector does not count.
+  let peak = 0;
+  const tracked = async <T>(phase: () => Promise<T>): Promise<T> => {
+    const { value, peakMib } = await withPeakRss(phase);
+    peak = Math.max(peak, peakMib);
+    return value;
+  };
+  let load_ms = 0;
+  const {
+    session,
+    config: c,
+    manifest,
+    folder,
+  } = await tracked(async () => {
+    const t0 = performance.now();
+    const opened = await openDecoder(dir, { precision, threads: o.threads });
+    load_ms = performance.now() - t0;
+    return opened;
+  });
   const rss_mib = process.memoryUsage().rss / (1 << 20);
   log(`${precision}: loaded in ${load_ms.toFixed(0)} ms, RSS ${rss_mib.toFixed(0)} MiB`);
 
@@ -132,7 +165,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     const T = Math.min(T0, c.maxPositionEmbeddings);
     await prefill(session, Math.min(T, 16));
     const times: number[] = [];
-    for (let r = 0; r < o.reps; r++) times.push(await prefill(session, T));
+    for (let r = 0; r < o.reps; r++) times.push(await tracked(() => prefill(session, T)));
     prefill_tok_s[String(T0)] = T / median(times);
     log(`${precision}: prefill ${T}: ${prefill_tok_s[String(T0)].toFixed(1)} tok/s`);
   }
@@ -142,7 +175,7 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     ['ctx1024_b1', 1024, 1],
     ['ctx128_b8', 128, 8],
   ] as const) {
-    decode_tok_s[name] = B / (await decode(session, fit(ctx), B, o.decodeSteps));
+    decode_tok_s[name] = B / (await tracked(() => decode(session, fit(ctx), B, o.decodeSteps)));
     log(`${precision}: decode ${name}: ${decode_tok_s[name].toFixed(2)} tok/s`);
   }
 
@@ -161,6 +194,8 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
     decode_share_of_bound: decode_tok_s.ctx128_b1 / bound_decode_tok_s,
     prefill_share_of_bound: prefill_tok_s['128'] / bound_prefill_tok_s,
     batch8_over_batch1: decode_tok_s.ctx128_b8 / decode_tok_s.ctx128_b1,
+    weights_mib: weightsMib(manifest),
+    peak_rss_mib: peak,
   };
   if (o.figuresOnly) {
     await session.release();
@@ -267,7 +302,7 @@ export async function benchContextSweep(
   const { session, config: c, manifest } = await openDecoder(dir, { precision, threads: o.threads });
   const fit = contextFit(c, o.decodeSteps);
   const context_sweep: ContextSweepPoint[] = [];
-  const weights_mib = Object.values(manifest.tensors).reduce((n, t) => n + t.length, 0) / (1 << 20);
+  const weights_mib = weightsMib(manifest);
   // The reference for long prompts: a 512-token prompt through the same engine path, in this process.
   const engine512 = o.contexts.some((x) => x >= 4096) ? await enginePrefillRate(session, fit(512), o.reps) : NaN;
   for (const requested of o.contexts) {

@@ -8,6 +8,7 @@ import type { ProgressCallback } from '../util/progress.js';
 import { benchPrecision, type PrecisionResult } from './benchEngine.js';
 import { benchEvaluation } from './benchEvaluation.js';
 import { benchTrain } from './benchTrain.js';
+import { sizeSweepPoint, type ConversionCost, type SizeSweepPoint } from './benchSizes.js';
 import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from './compareEngines.js';
 import { interleaveRounds, spreadOf, type InterleavedResult } from './interleaveRounds.js';
 import { runLlamaCppComparison, type LlamaCppComparison } from './llamaCpp/runLlamaCppComparison.js';
@@ -106,6 +107,10 @@ export interface RunBenchOptions {
   vs?: 'llama.cpp';
   /** With `vs`: interleaved rounds per precision (default 3). */
   rounds?: number;
+  /** The model-size sweep: more shapes, each converted and measured (load, RSS, decode against its bound) at `sizePrecision`. */
+  sizes?: { configFile: string; config: Record<string, unknown> }[];
+  /** The size sweep's precision (default q4). */
+  sizePrecision?: Precision;
   /**
    * How to start one measurement process: the program and its leading arguments, to which the bench
    * flags and `--child <bounds JSON>` are appended; it must print `benchOnePrecision`'s result as the
@@ -131,6 +136,8 @@ export interface BenchReport {
   rounds?: number;
   /** Per precision: our figures over llama.cpp's, median and range over the interleaved rounds. */
   ours_over_llama_cpp?: Partial<Record<Precision, InterleavedResult & { theirs: string }>>;
+  /** With `sizes`: each shape's conversion, load, RSS and decode against its own bandwidth bound. */
+  size_sweep?: SizeSweepPoint[];
 }
 
 /**
@@ -150,13 +157,13 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
   const bounds: MachineBounds = await measureMachineBounds(o.threads);
   log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
   // One process per precision and round, so RSS is that precision's own.
-  const ours = (p: Precision, mode: 'full' | 'figures' | 'contexts'): PrecisionResult => {
+  const child = <T>(configFile: string, p: Precision, mode: 'full' | 'figures' | 'contexts' | 'convert'): T => {
     const figuresOnly = mode === 'figures';
     const [program, ...lead] = o.childCommand;
     const args = [
       ...lead,
       '--config',
-      o.configFile,
+      configFile,
       '--precision',
       p,
       '--threads',
@@ -172,6 +179,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     if (mode === 'full' && o.train) args.push('--train');
     if (figuresOnly) args.push('--figures-only');
     if (mode === 'contexts') args.push('--contexts-only');
+    if (mode === 'convert') args.push('--convert-only');
     const r = spawnSync(program, [...args, '--child', JSON.stringify(bounds)], {
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
@@ -180,6 +188,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   };
+  const ours = (p: Precision, mode: 'full' | 'figures' | 'contexts') => child<PrecisionResult>(o.configFile, p, mode);
   // The first measurement of a precision, then its context sweep in a fresh process (its peak RSS is its own).
   const full = (p: Precision): PrecisionResult => {
     const r = ours(p, 'full');
@@ -231,6 +240,18 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       results[p]!.batch8_over_batch1_spread = batch;
     }
   }
+  // The model-size sweep: per shape, its conversion in one fresh process, then its figures in another.
+  let size_sweep: SizeSweepPoint[] | undefined;
+  if (o.sizes?.length) {
+    const p = o.sizePrecision ?? 'q4';
+    size_sweep = [];
+    for (const { configFile, config } of o.sizes) {
+      log(`size sweep: ${path.basename(configFile)} at ${p}`);
+      await writeRandomCheckpoint(benchCheckpointDir(config), config, { onProgress: o.progress?.() });
+      const conversion = child<ConversionCost>(configFile, p, 'convert');
+      size_sweep.push(sizeSweepPoint(configFile, config, conversion, child<PrecisionResult>(configFile, p, 'figures')));
+    }
+  }
   return {
     machine: {
       cpus: os.cpus()[0]?.model,
@@ -243,5 +264,6 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     bounds: { read_bandwidth_GBps: bounds.readBandwidth / 1e9, matmul_GFLOPs: bounds.matmulFlops / 1e9, threads: bounds.threads },
     results,
     ...(vs ? { vs_llama_cpp: vs, rounds, ours_over_llama_cpp: interleaved } : {}),
+    ...(size_sweep ? { size_sweep } : {}),
   };
 }

@@ -93,6 +93,41 @@ describe('persona bench', () => {
     expect(Number.isInteger(t.recommended_layer)).toBe(true);
   }, 600_000);
 
+  it('with --sizes, converts and measures each shape in fresh processes: load, RSS and decode against its own bound', async () => {
+    const qwen3 = path.join(GOLDENS, 'qwen3', 'config.json');
+    const stylist = path.join(STYLIST, 'config.json');
+    const r = await spawnAsync(
+      process.execPath,
+      [CLI, 'bench', '--config', stylist, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--sizes', `${qwen3},${stylist}`, '--json'],
+      { encoding: 'utf8', timeout: 300_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const sweep = JSON.parse(r.stdout).size_sweep;
+    expect(sweep.map((x: { config: string }) => x.config)).toEqual(['config.json', 'config.json']);
+    for (const [i, file] of [qwen3, stylist].entries()) {
+      const x = sweep[i];
+      const raw = JSON.parse(readFileSync(file, 'utf8'));
+      expect([x.layers, x.hidden, x.precision]).toEqual([raw.num_hidden_layers, raw.hidden_size, 'q4']);
+      expect(x.conversion.seconds).toBeGreaterThan(0);
+      expect(x.conversion.peak_rss_mib).toBeGreaterThan(10);
+      expect(typeof x.conversion.converted).toBe('boolean');
+      expect(x.load_ms).toBeGreaterThan(0);
+      expect(x.weights_mib).toBeGreaterThan(0);
+      expect(x.peak_rss_mib).toBeGreaterThanOrEqual(x.rss_after_load_mib - 1);
+      expect(x.decode_tok_s.ctx128_b1).toBeGreaterThan(0);
+      expect(x.decode_share_of_bound).toBeCloseTo(x.decode_tok_s.ctx128_b1 / x.bound_decode_tok_s, 9);
+    }
+    // The two shapes differ, and so do their weights.
+    expect(sweep[0].weights_mib).not.toBe(sweep[1].weights_mib);
+    // A shape that is neither a file nor a shipped config is named in the error.
+    const bad = await spawnAsync(process.execPath, [CLI, 'bench', '--config', stylist, '--precision', 'q4', '--contexts', '', '--sizes', 'qwen3-99b'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/qwen3-99b/);
+  }, 300_000);
+
   it('lays out a random checkpoint with exactly the tensors of the config', async () => {
     const raw = JSON.parse(readFileSync(path.join(GOLDENS, 'qwen3', 'config.json'), 'utf8'));
     const names = checkpointTensors(raw).map((t) => t.name);

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { benchCheckpointDir, benchOnePrecision, runBench } from '../../bench/runBench.js';
 import { benchContextSweep } from '../../bench/benchEngine.js';
+import { convertForBench } from '../../bench/benchSizes.js';
 import { parsePrecision } from '../../engine/convert/Precision.js';
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
@@ -20,6 +21,9 @@ interface BenchFlags {
   contexts: string;
   figuresOnly?: boolean;
   contextsOnly?: boolean;
+  convertOnly?: boolean;
+  sizes?: string;
+  sizePrecision: string;
   vs?: string;
   evaluation?: boolean;
   train?: boolean;
@@ -42,8 +46,14 @@ export function benchCommand(): Command {
       intArg('--rounds'),
     )
     .option('--contexts <list>', 'contexts of the decode sweep (capped by the model\'s positions; prefill too from 4096); "" for none', '128,1024,4096,8192')
+    .option(
+      '--sizes <list>',
+      'also the model-size sweep: comma-separated config files or shipped shapes (qwen3-0.6b, qwen3-1.7b, qwen3-4b, qwen3-8b), each converted and measured in fresh processes (load, RSS, decode against its bound)',
+    )
+    .option('--size-precision <p>', 'precision of the size sweep', 'q4')
     .option('--figures-only', '(internal) with --child: only load, RSS, prefill and decode')
     .option('--contexts-only', '(internal) with --child: only the context sweep, in this fresh process')
+    .option('--convert-only', '(internal) with --child: only convert the checkpoint, reporting time and peak RSS')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
     .option('--train', 'also time one whole train (20 + 20 prompts, 64-token answers, its layer check included) with the share of each phase')
     .option('--json', 'print one JSON object')
@@ -60,6 +70,10 @@ export function benchCommand(): Command {
           return n;
         });
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
+      if (o.child && o.convertOnly) {
+        process.stdout.write(JSON.stringify(await convertForBench(benchCheckpointDir(raw), precisions[0], progressBar(process.stderr))) + '\n');
+        return;
+      }
       if (o.child && o.contextsOnly) {
         const context_sweep = await benchContextSweep(benchCheckpointDir(raw), precisions[0], {
           threads: o.threads,
@@ -89,6 +103,16 @@ export function benchCommand(): Command {
       if (o.rounds !== undefined && !o.vs) throw new Error('--rounds interleaves our engine with another one: it needs --vs llama.cpp.');
       const rounds = o.rounds ?? 3;
       if (rounds < 1) throw new Error(`--rounds must be at least 1; got ${rounds}`);
+      const sizes =
+        o.sizes === undefined
+          ? undefined
+          : await Promise.all(
+              o.sizes
+                .split(',')
+                .filter((x) => x.trim())
+                .map((x) => sizeConfig(x.trim())),
+            );
+      if (sizes?.length === 0) throw new InvalidArgumentError('--sizes needs at least one config file or shipped shape.');
       const report = await runBench({
         configFile: o.config,
         config: raw,
@@ -101,6 +125,8 @@ export function benchCommand(): Command {
         train: o.train,
         vs: o.vs === 'llama.cpp' ? o.vs : undefined,
         rounds,
+        sizes,
+        sizePrecision: parsePrecision(o.sizePrecision),
         // The measurement processes are this command again, with --child.
         childCommand: [process.execPath, process.argv[1], 'bench'],
         log,
@@ -135,5 +161,21 @@ export function benchCommand(): Command {
           `${p} vs llama.cpp ${x.theirs}, median of ${rounds} interleaved rounds (range): decode 128 ctx ${f('decode_ctx128')}  1024 ctx ${f('decode_ctx1024')}  prefill 128 ${f('prefill_128')}  512 ${f('prefill_512')}\n`,
         );
       }
+      for (const x of report.size_sweep ?? []) {
+        const mib = (v: number) => `${v.toFixed(0)} MiB`;
+        process.stdout.write(
+          `size ${x.config} (${x.layers} layers × ${x.hidden}) ${x.precision}: ${x.conversion.converted ? `converted in ${x.conversion.seconds.toFixed(0)} s, peak RSS ${mib(x.conversion.peak_rss_mib)}` : 'already converted'}; ` +
+            `load ${(x.load_ms / 1000).toFixed(1)} s, weights ${mib(x.weights_mib)}, RSS ${mib(x.rss_after_load_mib)} after load, peak ${mib(x.peak_rss_mib)}; ` +
+            `decode ${x.decode_tok_s.ctx128_b1.toFixed(2)} tok/s = ${(x.decode_share_of_bound * 100).toFixed(0)}% of its bound (${x.bound_decode_tok_s.toFixed(1)})\n`,
+        );
+      }
     });
+}
+
+/** A `--sizes` entry: a config file, or the name of a shape shipped in data/configs (e.g. qwen3-4b). */
+async function sizeConfig(entry: string): Promise<{ configFile: string; config: Record<string, unknown> }> {
+  const shipped = path.join(PACKAGE_ROOT, 'data', 'configs', `${entry}.json`);
+  const configFile = /^[\w.-]+$/.test(entry) && !entry.endsWith('.json') ? shipped : entry;
+  const config = (await readJsonFile(configFile, { errorClass: InvalidArgumentError })) as Record<string, unknown>;
+  return { configFile, config };
 }

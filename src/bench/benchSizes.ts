@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { ensureConverted } from '../engine/convert/convertWeights.js';
+import type { Precision } from '../engine/convert/Precision.js';
+import { loadConfig } from '../model/loadConfig.js';
+import { ModelWeights } from '../model/safetensors/ModelWeights.js';
+import type { ProgressCallback } from '../util/progress.js';
+import type { PrecisionResult } from './benchEngine.js';
+
+/** What converting a bench checkpoint cost, measured in a process that does nothing else. */
+export interface ConversionCost {
+  seconds: number;
+  /** The converting process's peak RSS. */
+  peak_rss_mib: number;
+  /** False when the conversion cache already held this precision (nothing was converted). */
+  converted: boolean;
+}
+
+/**
+ * One model shape of the size sweep (`persona bench --sizes`): its conversion, then load, RSS and
+ * decode against that shape's bandwidth bound, each in a fresh process.
+ */
+export interface SizeSweepPoint {
+  config: string;
+  layers: number;
+  hidden: number;
+  precision: Precision;
+  conversion: ConversionCost;
+  weights_mib: number;
+  load_ms: number;
+  rss_after_load_mib: number;
+  /** The highest RSS of load, prefill (512 tokens) and decode (1,024 tokens of context; 8 rows at 128), each from a garbage collection; the conversion ran in its own process. */
+  peak_rss_mib: number;
+  bytes_per_token: number;
+  prefill_tok_s: Record<string, number>;
+  decode_tok_s: Record<string, number>;
+  bound_decode_tok_s: number;
+  /** Decode at 128 context, batch 1, over its bound: the figure that should not fall as models grow. */
+  decode_share_of_bound: number;
+}
+
+/**
+ * Converts the checkpoint in `dir` to `precision` in this process (or finds it converted) and
+ * reports the time and this process's peak RSS: the size sweep runs it in a process of its own so the
+ * measurement process after it loads a converted model, and its peak RSS is generation's alone.
+ *
+ * @example const cost = await convertForBench(dir, 'q4'); cost.peak_rss_mib;
+ */
+export async function convertForBench(dir: string, precision: Precision, onProgress?: ProgressCallback): Promise<ConversionCost> {
+  const t0 = performance.now();
+  let converted = false;
+  const config = await loadConfig(dir);
+  const weights = await ModelWeights.open(dir);
+  await ensureConverted(dir, weights, config, precision, {
+    onProgress: (p) => {
+      converted = true;
+      onProgress?.(p);
+    },
+  });
+  return { seconds: (performance.now() - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024, converted };
+}
+
+/**
+ * One row of the size sweep from its conversion and its measurement process's figures.
+ *
+ * @example sizeSweepPoint('qwen3-4b.json', raw, cost, figures).decode_share_of_bound;
+ */
+export function sizeSweepPoint(configFile: string, raw: Record<string, unknown>, conversion: ConversionCost, r: PrecisionResult): SizeSweepPoint {
+  return {
+    config: path.basename(configFile),
+    layers: Number(raw.num_hidden_layers),
+    hidden: Number(raw.hidden_size),
+    precision: r.precision,
+    conversion,
+    weights_mib: r.weights_mib,
+    load_ms: r.load_ms,
+    rss_after_load_mib: r.rss_mib,
+    peak_rss_mib: r.peak_rss_mib,
+    bytes_per_token: r.bytes_per_token,
+    prefill_tok_s: r.prefill_tok_s,
+    decode_tok_s: r.decode_tok_s,
+    bound_decode_tok_s: r.bound_decode_tok_s,
+    decode_share_of_bound: r.decode_share_of_bound,
+  };
+}
