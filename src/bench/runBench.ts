@@ -67,7 +67,9 @@ export async function benchOnePrecision(dir: string, precision: Precision, bound
   if (o.evaluation) {
     log(`${precision}: evaluation (5 alphas × 32 questions × 48 tokens, scored)…`);
     r.evaluation = await benchEvaluation(dir, precision, o.threads);
-    log(`${precision}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode`);
+    log(
+      `${precision}: evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s = ${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batched decode; peak RSS ${r.evaluation.evaluation_peak_rss_mib.toFixed(0)} MiB = ${r.evaluation.evaluation_over_generation_peak_rss.toFixed(2)} × generation-only (${r.evaluation.generation_peak_rss_mib.toFixed(0)} MiB)`,
+    );
   }
   if (o.train) {
     log(`${precision}: train (20 + 20 prompts, 64-token answers, layer check)…`);

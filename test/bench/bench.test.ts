@@ -71,6 +71,11 @@ describe('persona bench', () => {
     expect(x.train_answer_over_decode_b8).toBeCloseTo(x.train_answer_tok_s / x.decode_tok_s.ctx128_b8, 6);
     expect(x.train_activation_over_prefill).toBeCloseTo(x.train_activation_tok_s / x.prefill_tok_s['128'], 6);
     expect(r.stderr).toMatch(/f32: evaluation [\d.]+ tok\/s = [\d.]+ × batched decode/);
+    // Peak RSS of the evaluation beside the same rows generated without the engine's scores, same model.
+    const ev = x.evaluation;
+    expect(ev.generation_peak_rss_mib).toBeGreaterThan(10);
+    expect(ev.evaluation_over_generation_peak_rss).toBeCloseTo(ev.evaluation_peak_rss_mib / ev.generation_peak_rss_mib, 9);
+    expect(ev.evaluation_over_generation_peak_rss).toBeLessThan(1.2);
   });
 
   it('with --train, times one whole train with its layer check and splits the time into the phases train reported', async () => {

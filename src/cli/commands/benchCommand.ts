@@ -150,7 +150,7 @@ export function benchCommand(): Command {
               ? `\n     train ${r.train.total_s.toFixed(1)} s (${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')})`
               : '') +
             (r.evaluation
-              ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode)`
+              ? `  evaluation ${r.evaluation.evaluation_tok_s.toFixed(1)} tok/s (${r.evaluation.evaluation_over_decode_b8.toFixed(2)} × batch-8 decode), peak RSS ${r.evaluation.evaluation_peak_rss_mib.toFixed(0)} MiB = ${r.evaluation.evaluation_over_generation_peak_rss.toFixed(2)} × generation's`
               : '') +
             '\n',
         );
