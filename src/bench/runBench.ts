@@ -103,8 +103,8 @@ export interface RunBenchOptions {
   contexts: number[];
   /** Also time an evaluation in each precision's first measurement. */
   evaluation?: boolean;
-  /** Also time one whole train in each precision's first measurement. */
-  train?: boolean;
+  /** Also time one whole train in the first measurement of these precisions. */
+  train?: Precision[];
   /** Run the same shape through llama.cpp too, interleaved with ours. */
   vs?: 'llama.cpp';
   /** With `vs`: interleaved rounds per precision (default 3). */
@@ -178,7 +178,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       o.contexts.join(','),
     ];
     if (mode === 'full' && o.evaluation) args.push('--evaluation');
-    if (mode === 'full' && o.train) args.push('--train');
+    if (mode === 'full' && o.train?.includes(p)) args.push('--train');
     if (figuresOnly) args.push('--figures-only');
     if (mode === 'contexts') args.push('--contexts-only');
     if (mode === 'convert') args.push('--convert-only');

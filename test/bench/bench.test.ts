@@ -82,11 +82,14 @@ describe('persona bench', () => {
     const config = path.join(STYLIST, 'config.json');
     const r = await spawnAsync(
       process.execPath,
-      [CLI, 'bench', '--config', config, '--precision', 'q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', '--json'],
+      [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', 'q4', '--json'],
       { encoding: 'utf8', timeout: 600_000 },
     );
     expect(r.status, r.stderr).toBe(0);
-    const t = JSON.parse(r.stdout).results.q4.train;
+    const { results } = JSON.parse(r.stdout);
+    // --train q4: the train is timed at q4 only.
+    expect(results.f32.train).toBeUndefined();
+    const t = results.q4.train;
     expect([t.positive_prompts, t.negative_prompts, t.max_new_tokens]).toEqual([20, 20, 64]);
     const names = t.phases.map((p: { phase: string }) => p.phase);
     expect(names).toContain('answers');

@@ -26,7 +26,7 @@ interface BenchFlags {
   sizePrecision: string;
   vs?: string;
   evaluation?: boolean;
-  train?: boolean;
+  train?: boolean | string;
   json?: boolean;
   child?: string;
 }
@@ -55,7 +55,10 @@ export function benchCommand(): Command {
     .option('--contexts-only', '(internal) with --child: only the context sweep, in this fresh process')
     .option('--convert-only', '(internal) with --child: only convert the checkpoint, reporting time and peak RSS')
     .option('--evaluation', 'also time an evaluation (5 alphas × 32 questions, scored) against batched decode')
-    .option('--train', 'also time one whole train (20 + 20 prompts, 64-token answers, its layer check included) with the share of each phase')
+    .option(
+      '--train [precisions]',
+      'also time one whole train (20 + 20 prompts, 64-token answers, its layer check included) with the share of each phase: at every precision measured, or at the comma-separated ones given (e.g. --train q4)',
+    )
     .option('--json', 'print one JSON object')
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
     .action(async (o: BenchFlags) => {
@@ -92,7 +95,7 @@ export function benchCommand(): Command {
           reps: o.reps,
           figuresOnly: o.figuresOnly,
           evaluation: o.evaluation,
-          train: o.train,
+          train: o.train !== undefined,
           log,
           onProgress: progressBar(process.stderr),
         });
@@ -103,6 +106,11 @@ export function benchCommand(): Command {
       if (o.rounds !== undefined && !o.vs) throw new Error('--rounds interleaves our engine with another one: it needs --vs llama.cpp.');
       const rounds = o.rounds ?? 3;
       if (rounds < 1) throw new Error(`--rounds must be at least 1; got ${rounds}`);
+      // --train alone: every precision measured; --train q4: those listed (each must be measured).
+      const trainAt =
+        o.train === undefined || o.train === false ? [] : typeof o.train === 'string' ? o.train.split(',').map((p) => parsePrecision(p.trim())) : precisions;
+      for (const p of trainAt)
+        if (!precisions.includes(p)) throw new InvalidArgumentError(`--train ${p}: ${p} is not among the precisions measured (--precision ${o.precision}).`);
       const sizes =
         o.sizes === undefined
           ? undefined
@@ -122,7 +130,7 @@ export function benchCommand(): Command {
         reps: o.reps,
         contexts,
         evaluation: o.evaluation,
-        train: o.train,
+        train: trainAt,
         vs: o.vs === 'llama.cpp' ? o.vs : undefined,
         rounds,
         sizes,
