@@ -105,10 +105,21 @@ export class KVCache {
       const v = this.v[l];
       const nk = newK[l];
       const nv = newV[l];
+      const n = t * D;
       for (let i = 0; i < blocks; i++) {
         const dst = (i * this.capacity + this.length) * D;
-        k.set(nk.subarray(i * t * D, (i + 1) * t * D), dst);
-        v.set(nv.subarray(i * t * D, (i + 1) * t * D), dst);
+        const src = i * n;
+        if (n >= 4096) {
+          k.set(nk.subarray(src, src + n), dst);
+          v.set(nv.subarray(src, src + n), dst);
+        } else {
+          // A decode step's rows are one head vector each (128 floats): a plain loop, since a
+          // subarray per block cost ~2 µs apiece (8% of a q4 batch-64 step on Qwen3-0.6B's shape).
+          for (let j = 0; j < n; j++) {
+            k[dst + j] = nk[src + j];
+            v[dst + j] = nv[src + j];
+          }
+        }
       }
     }
     this.length += t;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleToken, validateSampling } from '../../src/engine/generate/sampling.js';
+import { sampleToken, topKIndices, validateSampling } from '../../src/engine/generate/sampling.js';
 import { seededRandom } from '../../src/util/random.js';
 import { stylist } from '../helpers/stylistModel.js';
 
@@ -51,5 +51,22 @@ describe('sampling', () => {
     }
     expect(streamed).toBe(a.text);
     expect(next.value.text).toBe(a.text);
+  });
+});
+
+describe('topKIndices', () => {
+  it('returns the k largest, largest first, the lower index first among equal values (as a full sort would)', () => {
+    const rand = seededRandom(7);
+    for (const [n, k] of [
+      [1000, 50],
+      [300, 1],
+      [64, 64],
+      [10, 3],
+    ]) {
+      // Few distinct values, so ties are common.
+      const x = Float32Array.from({ length: n }, () => Math.floor(rand() * 40) - 20);
+      const sorted = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
+      expect(topKIndices(x, k)).toEqual(sorted.slice(0, k));
+    }
   });
 });

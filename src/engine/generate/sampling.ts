@@ -136,20 +136,26 @@ export function argmax(x: ArrayLike<number>): number {
 export function topKIndices(x: Float32Array, k: number): number[] {
   // Keep a sorted list of the k largest; fine for k up to a few hundred.
   const top: number[] = [];
+  // The smallest value kept, once k are kept: the scan over the vocabulary compares against it alone.
+  let floor = -Infinity;
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     if (top.length < k) {
       top.push(i);
-      if (top.length === k) top.sort((a, b) => x[b] - x[a]);
+      if (top.length === k) {
+        top.sort((a, b) => x[b] - x[a]);
+        floor = x[top[k - 1]];
+      }
       continue;
     }
-    if (v <= x[top[k - 1]]) continue;
+    if (!(v > floor)) continue;
     let j = k - 1;
     while (j > 0 && x[top[j - 1]] < v) {
       top[j] = top[j - 1];
       j--;
     }
     top[j] = i;
+    floor = x[top[k - 1]];
   }
   if (top.length < k) top.sort((a, b) => x[b] - x[a]);
   return top;
