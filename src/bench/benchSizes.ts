@@ -19,24 +19,19 @@ export interface ConversionCost {
  * One model shape of the size sweep (`persona bench --sizes`): its conversion, then load, RSS and
  * decode against that shape's bandwidth bound, each in a fresh process.
  */
-export interface SizeSweepPoint {
+export type SizeSweepPoint = {
   config: string;
   layers: number;
   hidden: number;
-  precision: Precision;
   conversion: ConversionCost;
-  weights_mib: number;
-  load_ms: number;
   rss_after_load_mib: number;
   /** The highest RSS of load, prefill (512 tokens) and decode (1,024 tokens of context; 8 rows at 128), each from a garbage collection; the conversion ran in its own process. */
   peak_rss_mib: number;
-  bytes_per_token: number;
-  prefill_tok_s: Record<string, number>;
-  decode_tok_s: Record<string, number>;
-  bound_decode_tok_s: number;
-  /** Decode at 128 context, batch 1, over its bound: the figure that should not fall as models grow. */
-  decode_share_of_bound: number;
-}
+} & Pick<
+  PrecisionResult,
+  // decode_share_of_bound (decode at 128 context, batch 1, over its bound) is the figure that should not fall as models grow.
+  'precision' | 'weights_mib' | 'load_ms' | 'bytes_per_token' | 'prefill_tok_s' | 'decode_tok_s' | 'bound_decode_tok_s' | 'decode_share_of_bound'
+>;
 
 /**
  * Converts the checkpoint in `dir` to `precision` in this process (or finds it converted) and
