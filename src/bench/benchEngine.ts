@@ -12,7 +12,7 @@ import { median } from '../util/numerics.js';
 import { decode, decoder, enginePrefill, prefill, randomIds } from './decodeTiming.js';
 import { withPeakRss } from './peakRss.js';
 import { spreadOf, type RatioSpread } from './interleaveRounds.js';
-import { convertForBench } from './benchSizes.js';
+import { convertForBench } from './convertForBench.js';
 import type { MachineBounds } from './machineBounds.js';
 import { profileSteering } from './steeringProfile.js';
 

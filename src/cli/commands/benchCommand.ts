@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { benchCheckpointDir, benchOnePrecision, runBench } from '../../bench/runBench.js';
 import { benchContextSweep } from '../../bench/benchEngine.js';
-import { convertForBench } from '../../bench/benchSizes.js';
+import { convertForBench } from '../../bench/convertForBench.js';
 import { parsePrecision } from '../../engine/convert/Precision.js';
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
