@@ -100,9 +100,10 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
       expect(s).toMatch(/bye\nEXIT=0$/);
     }));
 
-  // +8 greedy never closes its turn: 300 tokens take a while to stream.
+  // +8 greedy never closes its turn: 480 tokens on one thread take a while to stream (300 on two
+  // threads once finished before the Ctrl-C arrived, on a loaded machine after generation got faster).
   it('Ctrl-C stops a running answer without quitting; a second Ctrl-C at the prompt quits cleanly', () =>
-    withChat('ctrlc', ['--alpha', '8', '--max-new-tokens', '300', ...AT_LAYER_1], async (t) => {
+    withChat('ctrlc', ['--alpha', '8', '--max-new-tokens', '480', '--threads', '1', ...AT_LAYER_1], async (t) => {
       await atPrompt(t, /alpha \+8\.0/);
       t.type('Hello');
       await t.waitFor(/model \[formal alpha \+8\.0 layer 1\] › \S/, 30_000, 5);
@@ -111,7 +112,7 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
       expect(s).toMatch(/⏹ stopped/);
       const status = promptBlock(s)!.status;
       expect(status).toMatch(/proj [-+]\d\.\d\d \(stopped\)/);
-      // Prompt + a stopped answer, far from 300 tokens (and short enough to stay in the history below).
+      // Prompt + a stopped answer, far from 480 tokens (and short enough to stay in the history below).
       expect(contextUsed(status)).toBeLessThan(200);
 
       // Still running: the next message is answered, with the stopped exchange in the history.
