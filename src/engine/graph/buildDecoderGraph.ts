@@ -237,18 +237,22 @@ function applyLinear(g: GraphBuilder, x: string, lin: StoredLinear): string {
  * table's worth of RSS: 594 MiB on Qwen3-0.6B's shape), though a lookup touches only the rows it reads.
  */
 function gatherTable(g: GraphBuilder, w: ConvertedWeights, embed: string, weightsFile: string): string {
-  const tiedGemm = !w.linears[TENSOR_NAMES.lmHead] && !w.tensors[`${TENSOR_NAMES.lmHead}.weight`] && w.tensors[embed].type === DataType.FLOAT;
-  if (!tiedGemm) return embed;
+  if (gemmTable(w) !== embed || w.tensors[embed].type !== DataType.FLOAT) return embed;
   const t = w.tensors[embed];
   return g.initializer({ name: `${embed}.lookup`, type: t.type, dims: t.dims, external: { location: weightsFile, offset: t.offset, length: t.length } });
 }
 
+/** The [V,H] table the output layer's Gemm reads (its own, or the tied embedding), or null when the output layer is a quantized linear. */
+function gemmTable(w: ConvertedWeights): string | null {
+  if (w.linears[TENSOR_NAMES.lmHead]) return null;
+  const untied = `${TENSOR_NAMES.lmHead}.weight`;
+  return w.tensors[untied] ? untied : `${TENSOR_NAMES.embed}.weight`;
+}
+
 /** The output layer on [N,H] → [N,V]: Gemm with transB over the [V,H] table, or MatMulNBits. */
 function outputLayer(g: GraphBuilder, x: string, c: ModelConfig, w: ConvertedWeights): string {
-  const q = w.linears[TENSOR_NAMES.lmHead];
-  if (q) return applyLinear(g, x, q);
-  const untied = `${TENSOR_NAMES.lmHead}.weight`;
-  const table = w.tensors[untied] ? untied : `${TENSOR_NAMES.embed}.weight`;
+  const table = gemmTable(w);
+  if (table === null) return applyLinear(g, x, w.linears[TENSOR_NAMES.lmHead]);
   return g.op('Gemm', [x, table], { transB: 1 });
 }
 
