@@ -10,6 +10,14 @@ import { randomInt, seededRandom } from '../util/random.js';
  * filled cache. Shared by the engine bench and the evaluation-speed measurement.
  */
 
+/**
+ * The logits a greedy generation step fetches (the top-1 where the graph has that output), as the
+ * llama.cpp side of the comparison decodes greedily.
+ */
+function greedyStep(s: DecoderSession): { topK?: number } {
+  return s.hasTopK ? { topK: 1 } : {};
+}
+
 /** Deterministic random token ids. */
 export function randomIds(n: number, vocab: number, seed: number): number[] {
   const rand = seededRandom(seed);
@@ -28,6 +36,8 @@ export async function prefill(s: DecoderSession, T: number, B = 1, pool = false)
     keyMask: new Uint8Array(B * T).fill(1),
     poolWeights: pool ? new Float32Array(B * 2 * T).fill(1 / T) : undefined,
     pools: 2,
+    // What the engine fetches: nothing when extracting, a greedy step's top-1 when generating.
+    ...(pool ? s.noLogits : greedyStep(s)),
   });
   return (performance.now() - t) / 1000;
 }
@@ -54,7 +64,7 @@ export async function decoder(s: DecoderSession, ctx: number, B: number, steps: 
         positions.push(t);
       }
     }
-    const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache });
+    const res = await s.run({ inputIds, batch: B, seq: T, positions, keyMask: new Uint8Array(B * S).fill(1), cache, ...s.noLogits });
     cache.append(res.newK, res.newV, T);
     s0 = S;
   }
@@ -71,6 +81,7 @@ export async function decoder(s: DecoderSession, ctx: number, B: number, steps: 
       keyMask: new Uint8Array(B * S).fill(1),
       cache,
       steer: steer ? { delta: steer } : undefined,
+      ...greedyStep(s),
     });
     cache.append(res.newK, res.newV, 1);
     return (performance.now() - t) / 1000;

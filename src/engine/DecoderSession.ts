@@ -41,13 +41,22 @@ export interface ForwardRequest {
   pools?: number;
   /** Scoring graph only: read log p(token) at these flat positions (into the B·T new positions). */
   score?: { index: ArrayLike<number>; token: ArrayLike<number> };
+  /**
+   * Fetch the last position's `topK` largest logits per row (`top`) instead of the [B·V] `logits`;
+   * 0 fetches neither (a call whose logits nothing reads). Unset: `logits`. A sampled step needs only
+   * its candidates, and copying [B,V] out of onnxruntime costs more than the top-k (on Qwen3's
+   * vocabulary 39 MiB per step at 64 rows, each page freshly faulted).
+   */
+  topK?: number;
   /** Extra outputs to fetch (hidden_i, final_norm), for the debug graph. */
   extraOutputs?: string[];
 }
 
 export interface ForwardResult {
-  /** Last-position logits [B·V]. */
-  logits: Float32Array;
+  /** Last-position logits [B·V] (unless the request asked for `topK`). */
+  logits?: Float32Array;
+  /** With `topK` k > 0: each row's k largest last-position logits [B·k], sorted descending (ties: lower id first), and their ids. */
+  top?: { k: number; values: Float32Array; ids: BigInt64Array };
   /** Every position's logits [B·T·V] (debug graph only). */
   allLogits?: Float32Array;
   newK: Float32Array[];
@@ -66,7 +75,7 @@ const NEG = -1e30;
  * Naming the file by a digest of its bytes instead would cost a build per session open (~0.4 s on
  * Qwen3-0.6B's shape: the rope tables for 40,960 positions are 21 MB of the graph).
  */
-export const GRAPH_BUILDER_VERSION = 11;
+export const GRAPH_BUILDER_VERSION = 12;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -75,6 +84,8 @@ export const GRAPH_BUILDER_VERSION = 11;
  */
 export class DecoderSession {
   private readonly hasSlidingBias: boolean;
+  /** The graph outputs the last position's top-k logits (`ForwardRequest.topK`): the generation and clamp graphs. */
+  readonly hasTopK: boolean;
   private readonly inputs: Set<string>;
   private readonly inFlight = new Set<Promise<ForwardResult>>();
   private released = false;
@@ -86,6 +97,12 @@ export class DecoderSession {
   ) {
     this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
     this.inputs = new Set(session.inputNames);
+    this.hasTopK = this.inputs.has('top_k');
+  }
+
+  /** The request field that fetches no logits where the graph allows it (a call whose logits nothing reads). */
+  get noLogits(): { topK?: number } {
+    return this.hasTopK ? { topK: 0 } : {};
   }
 
   /** Builds (or reuses) the graph file beside the converted weights and opens a session on it. */
@@ -219,7 +236,14 @@ export class DecoderSession {
     const K = req.poolWeights ? (req.pools ?? 1) : 1;
     if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? new Float32Array(B * K * T), [B, K, T]);
 
-    const fetches = ['logits'];
+    const topK = req.topK;
+    if (topK !== undefined) {
+      if (!this.hasTopK) throw new InvalidArgumentError(`This session's graph (logits "${this.options.logits}") has no top-k output.`);
+      if (!Number.isInteger(topK) || topK < 0 || topK > c.vocabSize)
+        throw new InvalidArgumentError(`topK must be an integer in 0..${c.vocabSize}; got ${topK}.`);
+    }
+    if (this.hasTopK) feeds.top_k = new ort.Tensor('int64', BigInt64Array.of(BigInt(topK ?? 0)), [1]);
+    const fetches = topK === undefined ? ['logits'] : topK > 0 ? ['top_logits', 'top_ids'] : [];
     for (let l = 0; l < L; l++) fetches.push(`new_k_${l}`, `new_v_${l}`);
     if (req.poolWeights) fetches.push('pooled');
     if (this.options.logits === 'targets') fetches.push('score_logprobs');
@@ -228,16 +252,17 @@ export class DecoderSession {
     const f = (name: string) => out[name].data as Float32Array;
     const extra: Record<string, Float32Array> = {};
     for (const n of req.extraOutputs ?? []) extra[n] = f(n);
-    let logits = f('logits');
+    let logits = topK === undefined ? f('logits') : undefined;
     let allLogits: Float32Array | undefined;
     if (this.options.logits === 'all') {
-      allLogits = logits;
+      allLogits = logits!;
       const V = c.vocabSize;
       logits = new Float32Array(B * V);
       for (let b = 0; b < B; b++) logits.set(allLogits.subarray((b * T + T - 1) * V, (b * T + T) * V), b * V);
     }
     return {
       logits,
+      top: topK ? { k: topK, values: f('top_logits'), ids: out.top_ids.data as BigInt64Array } : undefined,
       allLogits,
       newK: Array.from({ length: L }, (_, l) => f(`new_k_${l}`)),
       newV: Array.from({ length: L }, (_, l) => f(`new_v_${l}`)),

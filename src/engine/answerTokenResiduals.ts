@@ -42,7 +42,7 @@ export async function answerTokenResiduals(
     const pools = Math.max(1, answerSlots);
     const pw = new Float32Array(pools * T);
     for (let k = 0; k < answerSlots; k++) pw[k * T + k] = 1;
-    const res = await session.run({ inputIds, batch: 1, seq: T, positions, keyMask, cache, poolWeights: pw, pools });
+    const res = await session.run({ inputIds, batch: 1, seq: T, positions, keyMask, cache, poolWeights: pw, pools, ...session.noLogits });
     cache.append(res.newK, res.newV, T);
     const pooled = res.pooled!; // [1, L, pools, H]
     for (let k = 0; k < answerSlots; k++) out.push(layers.map((l) => pooled.slice((l * pools + k) * H, (l * pools + k + 1) * H)));

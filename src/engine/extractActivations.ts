@@ -143,7 +143,9 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
       for (let t = Math.max(s0, padsP[u]); t < s1; t++) pw[(u * 2 + 0) * T + t - s0] = 1 / uniq[u].length;
       if (s1 === P0) pw[(u * 2 + 1) * T + T - 1] = 1;
     }
-    const res = await session.run({ inputIds, batch: U, seq: T, positions, keyMask, cache: promptCache, poolWeights: pw, pools: 2 });
+    // Only the last chunk's logits are read, and only when the answers are scored.
+    const logits = scored && s1 === P0 ? {} : session.noLogits;
+    const res = await session.run({ inputIds, batch: U, seq: T, positions, keyMask, cache: promptCache, poolWeights: pw, pools: 2, ...logits });
     promptCache.append(res.newK, res.newV, T);
     // Pool 1 has weight only in the last chunk, pool 0 in every chunk: sum the chunks.
     const p = res.pooled!;
@@ -190,7 +192,7 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
       const pads = padsP[rowPrompt[b]];
       for (let s = 0; s < S; s++) keyMask[b * S + s] = s < P0 ? (s >= pads ? 1 : 0) : s - P0 < n ? 1 : 0;
     });
-    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score });
+    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score, ...session.noLogits });
     cache.append(res.newK, res.newV, T);
     if (score) score.row.forEach((b, i) => (logProbs[b] += res.scoreLogProbs![i]));
     const p = res.pooled!;

@@ -70,7 +70,7 @@ export async function scoreContinuations(
         const a = batch[b].answerIds;
         const tok = j < a.length ? a[j] : opts.padTokenId;
         if (j < a.length) {
-          const row = logits.subarray(b * V, (b + 1) * V);
+          const row = logits!.subarray(b * V, (b + 1) * V);
           sums[b] += row[tok] - logSumExp(row);
         }
         next.push(tok);

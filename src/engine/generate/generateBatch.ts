@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '../../errors.js';
-import type { DecoderSession } from '../DecoderSession.js';
+import type { DecoderSession, ForwardResult } from '../DecoderSession.js';
 import { KVCache } from '../KVCache.js';
 import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
 import { prefillChunkSize, reserveForChunk } from './prefillChunks.js';
 import { splitsAtAnswer, type Intervention } from './Intervention.js';
 import { seededRandom } from '../../util/random.js';
-import { logSumExp, sampleToken, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
+import { logSumExp, sampleAmongTop, sampleToken, topKIndices, validateSampling, type SamplingOptions } from './sampling.js';
 import { DEFAULTS } from '../defaults.js';
 
 export interface GenerationRequest {
@@ -106,6 +106,15 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     throw new InvalidArgumentError('Recomputing without the cache (noCache) needs steering that is the same at every position (positions "all").');
   const wantLogprobs = opts.logprobs !== undefined && opts.logprobs !== null;
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
+  // When every row's choice needs only its top-k logits, the graph's top-k output is fetched instead
+  // of the [B,V] logits (same tokens: same values, ties to the lower id as in topKIndices).
+  const topK =
+    wantLogprobs || !session.hasTopK
+      ? null
+      : batchTopK(
+          requests.map((r) => r.sampling),
+          c.vocabSize,
+        );
 
   // The graph attends over the cache's whole capacity (masked beyond its length), so start small and
   // let it double as answers grow (never past what the rows can need): a 1,024-token budget would
@@ -157,13 +166,15 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       steer,
       poolWeights,
       pools: read ? 1 : undefined,
+      // Prefill calls before the last one: no logits are read.
+      ...(end < T0 ? session.noLogits : topK !== null ? { topK } : {}),
     });
     if (!opts.noCache) cache.append(res.newK, res.newV, T);
     if (read) opts.onResidual!({ token: end - 1 - T0, resid: res.pooled! });
-    return res.logits;
+    return res;
   };
 
-  let logits: Float32Array | undefined;
+  let out: ForwardResult | undefined; // the latest forward call's result: its last-position logits or top-k
   // Positions [from, to) of the prompt in chunks; a long prompt's chunks keep one layer's attention
   // scores within PREFILL_SCORE_BYTES and attend over what has been read (the cache reserved as it goes).
   const prefill = async (from: number, to: number, steer: SteerFeed) => {
@@ -173,12 +184,12 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
         reserveForChunk(cache, e, limit);
         e = Math.min(to, s + prefillChunkSize(c, B, cache.capacity, chunk));
       }
-      logits = await run(s, e, steer);
+      out = await run(s, e, steer);
       s = e;
     }
   };
   if (opts.noCache) {
-    logits = await run(0, T0, answerSteer);
+    out = await run(0, T0, answerSteer);
   } else {
     const answerFrom = split ? T0 - 1 : 0;
     await prefill(0, answerFrom, promptSteer);
@@ -215,11 +226,20 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
         history[b].push(opts.padTokenId);
         continue;
       }
-      const rowLogits = logits!.slice(slot * V, (slot + 1) * V);
-      let lp: { chosen: (id: number) => number; top: { id: number; logprob: number }[] } | undefined;
-      if (wantLogprobs) lp = logSoftmaxInfo(rowLogits, opts.logprobs ?? 0);
       const s = requests[b].sampling ?? {};
-      const tok = sampleToken(rowLogits, s, rands[b], s.repetitionPenalty && s.repetitionPenalty !== 1 ? history[b].slice(pads[b]) : []);
+      let lp: { chosen: (id: number) => number; top: { id: number; logprob: number }[] } | undefined;
+      let tok: number;
+      const top = out!.top;
+      if (top) {
+        const k = rowTopK(s, V)!;
+        const ids = Int32Array.from(top.ids.subarray(slot * top.k, slot * top.k + k), Number);
+        tok = sampleAmongTop(ids, top.values.subarray(slot * top.k, slot * top.k + k), s, rands[b]);
+      } else {
+        // A view: nothing reads a row's logits after its sample, and the repetition penalty writes only this row's slots.
+        const rowLogits = out!.logits!.subarray(slot * V, (slot + 1) * V);
+        if (wantLogprobs) lp = logSoftmaxInfo(rowLogits, opts.logprobs ?? 0);
+        tok = sampleToken(rowLogits, s, rands[b], s.repetitionPenalty && s.repetitionPenalty !== 1 ? history[b].slice(pads[b]) : []);
+      }
       history[b].push(tok);
       rows[b].tokens.push(tok);
       const event: TokenEvent = { row: b, token: tok };
@@ -247,7 +267,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     if (done.every(Boolean)) break;
     dropFinished();
     const len = T0 + step;
-    logits = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
+    out = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
   }
   // The tokens chosen in the last step have not been fed back yet: one more call reads them.
   const len = T0 + step;
@@ -256,6 +276,28 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
     else await run(len - 1, len, answerSteer);
   }
   return rows;
+}
+
+/** Largest candidate list a step fetches from the graph instead of the whole row of logits. */
+export const MAX_GRAPH_TOP_K = 1024;
+
+/** How many of its largest logits a row's choice needs, or null when it needs the whole row (repetition penalty, no top-k). */
+function rowTopK(s: SamplingOptions | undefined, V: number): number | null {
+  if (s?.repetitionPenalty !== undefined && s.repetitionPenalty !== 1) return null;
+  if ((s?.temperature ?? 0) === 0) return 1;
+  const k = s?.topK ?? 0;
+  return k > 0 && k < V && k <= MAX_GRAPH_TOP_K ? k : null;
+}
+
+/** The top-k a batch's steps fetch (its rows' largest need), or null when a row needs its whole row of logits. */
+function batchTopK(sampling: (SamplingOptions | undefined)[], V: number): number | null {
+  let k = 0;
+  for (const s of sampling) {
+    const r = rowTopK(s, V);
+    if (r === null) return null;
+    k = Math.max(k, r);
+  }
+  return k;
 }
 
 function logSoftmaxInfo(logits: Float32Array, topN: number) {

@@ -37,24 +37,51 @@ export function sampleToken(logits: Float32Array, s: SamplingOptions, rand: () =
   if (temp === 0) return argmax(logits);
 
   const V = logits.length;
-  // Candidates: the top-k (sorted), or every token in id order (no index array, no sort). Typed
-  // arrays throughout: over Qwen3's 151,936 tokens, boxed arrays cost milliseconds per row and step.
-  let ids: Int32Array | null = s.topK && s.topK > 0 && s.topK < V ? Int32Array.from(topKIndices(logits, s.topK)) : null;
-  const id = (j: number) => (ids ? ids[j] : j);
-  let n = ids ? ids.length : V;
-  let w = new Float64Array(n); // relative to the most likely: max weight 1
-  if (ids) {
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) if (logits[ids[j]] > max) max = logits[ids[j]];
-    for (let j = 0; j < n; j++) w[j] = Math.exp((logits[ids[j]] - max) / temp);
-  } else {
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) if (logits[j] > max) max = logits[j];
-    // Weights below e^-50 stay 0: with the largest weight 1, their total (< V·e^-50 ≈ 3e-17) is
-    // below a double's resolution of the sum, so skipping their exp changes no draw.
-    const floor = max - 50 * temp;
-    for (let j = 0; j < n; j++) if (logits[j] > floor) w[j] = Math.exp((logits[j] - max) / temp);
+  if (s.topK && s.topK > 0 && s.topK < V) {
+    const ids = Int32Array.from(topKIndices(logits, s.topK));
+    return sampleAmongTop(
+      ids,
+      Float32Array.from(ids, (i) => logits[i]),
+      s,
+      rand,
+    );
   }
+  // Every token in id order (no index array, no sort). Typed arrays throughout: over Qwen3's 151,936
+  // tokens, boxed arrays cost milliseconds per row and step.
+  const w = new Float64Array(V); // relative to the most likely: max weight 1
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) if (logits[j] > max) max = logits[j];
+  // Weights below e^-50 stay 0: with the largest weight 1, their total (< V·e^-50 ≈ 3e-17) is
+  // below a double's resolution of the sum, so skipping their exp changes no draw.
+  const floor = max - 50 * temp;
+  for (let j = 0; j < V; j++) if (logits[j] > floor) w[j] = Math.exp((logits[j] - max) / temp);
+  return draw(null, w, s, rand);
+}
+
+/**
+ * Picks the next token among a row's top-k candidates — ids with their logits, sorted descending
+ * (ties: lower id first), as `topKIndices` or the graph's `top_logits`/`top_ids` give them — exactly
+ * as `sampleToken` does after its top-k step (temperature, top-p, min-p; greedy at temperature 0).
+ * No repetition penalty: it needs the whole row.
+ *
+ * @example sampleAmongTop(Int32Array.of(7, 3), Float32Array.of(2.5, 1.0), { temperature: 0.8, topK: 2 }, seededRandom(0));
+ */
+export function sampleAmongTop(ids: Int32Array, logits: Float32Array, s: SamplingOptions, rand: () => number): number {
+  const temp = s.temperature ?? 0;
+  if (temp === 0) return ids[argmax(logits)];
+  const w = new Float64Array(ids.length); // relative to the most likely: max weight 1
+  let max = -Infinity;
+  for (let j = 0; j < ids.length; j++) if (logits[j] > max) max = logits[j];
+  for (let j = 0; j < ids.length; j++) w[j] = Math.exp((logits[j] - max) / temp);
+  return draw(ids, w, s, rand);
+}
+
+/** Min-p, then top-p, then one draw over the candidates' weights (`ids` null: candidate j is token j). */
+function draw(candidates: Int32Array | null, weights: Float64Array, s: SamplingOptions, rand: () => number): number {
+  let ids = candidates;
+  let w = weights;
+  let n = w.length;
+  const id = (j: number) => (ids ? ids[j] : j);
   const keepOnly = (keep: ArrayLike<number>) => {
     const nextIds = new Int32Array(keep.length);
     const nextW = new Float64Array(keep.length);

@@ -18,7 +18,8 @@ import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
  *   steering is on or off for a whole forward call, decided by the session);
  *   clamp_dir [B,L,K,H], clamp_lo/clamp_hi [B,L,K] (projection clamp, K = CLAMP_SLOTS directions per
  *   layer, applied in turn before the add); pool_weights [B,K,T].
- * Outputs: logits [B,V] or [B,T,V]; new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
+ *   top_k [1] int64 (logits 'last'/'targets': how many of the last position's largest logits to output; 0 = none).
+ * Outputs: logits [B,V] or [B,T,V]; top_logits [B,k] and top_ids [B,k] int64 (sorted descending); new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
  *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
  *
  * "Layer l" is the residual stream after decoder block l (HF hidden_states[l+1]).
@@ -159,9 +160,18 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
     const cap = g.f32([c.finalLogitSoftcapping]);
     return g.mul(g.op('Tanh', [g.div(logits, cap)]), cap);
   };
-  if (opts.logits === 'last') {
+  // Last-position logits [B,V] and their `top_k` largest (values and ids, sorted, ties to the lower
+  // id): generation fetches one or the other, so a sampled step need not copy [B,V] out of the graph.
+  const lastLogits = () => {
     const last = g.reshape(g.slice(final, [-1], [Number.MAX_SAFE_INTEGER], [1]), [-1, H]); // [B,H]
-    g.output(softcap(outputLayer(g, last, c, w)), 'logits', DataType.FLOAT, ['batch', V]);
+    const logits = softcap(outputLayer(g, last, c, w));
+    g.output(logits, 'logits', DataType.FLOAT, ['batch', V]);
+    const [values, ids] = g.opMulti('TopK', [logits, g.input('top_k', DataType.INT64, [1])], 2, { axis: -1, largest: 1, sorted: 1 });
+    g.output(values, 'top_logits', DataType.FLOAT, ['batch', 'top']);
+    g.output(ids, 'top_ids', DataType.INT64, ['batch', 'top']);
+  };
+  if (opts.logits === 'last') {
+    lastLogits();
   } else if (opts.logits === 'all') {
     g.output(
       g.op('Reshape', [softcap(outputLayer(g, g.reshape(final, [-1, H]), c, w)), g.concat([g.op('Shape', [inputIds]), g.i64([V])], 0)]),
@@ -179,8 +189,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
     const scored = softcap(outputLayer(g, rows, c, w)); // [N,V]
     const lse = g.op('ReduceLogSumExp', [scored, g.i64([1])], { keepdims: 1 });
     g.output(g.reshape(g.sub(g.op('GatherElements', [scored, target], { axis: 1 }), lse), [-1]), 'score_logprobs', DataType.FLOAT, ['scored']);
-    const last = g.reshape(g.slice(final, [-1], [Number.MAX_SAFE_INTEGER], [1]), [-1, H]);
-    g.output(softcap(outputLayer(g, last, c, w)), 'logits', DataType.FLOAT, ['batch', V]);
+    lastLogits();
   }
   return g;
 }
