@@ -33,7 +33,8 @@ export interface ForwardRequest {
   /**
    * This call's steering, already the right phase of each row's intervention (see `stackPhases`):
    * deltas [B·L·H] added after each block, clamps [B·L·K·H] / [B·L·K] (zero direction = off).
-   * A row's steering holds for all of its tokens in the call.
+   * A row's steering holds for all of its tokens in the call. The session keeps the layer-major form
+   * of each delta array it is fed (steps reuse it): do not change a delta array after feeding it.
    */
   steer?: SteerFeed;
   /** [B·K·T] pooling weights; pooled output is [B,L,K,H]. */
@@ -88,6 +89,14 @@ export class DecoderSession {
   readonly hasTopK: boolean;
   private readonly inputs: Set<string>;
   private readonly inFlight = new Set<Promise<ForwardResult>>();
+  /**
+   * Feeds that stay the same from step to step, kept instead of rebuilt per call (at 64 rows the
+   * steering input alone is 7 MiB on Qwen3-0.6B's shape, each fresh allocation faulting in its pages):
+   * each row-major delta's layer-major form, and zero-filled inputs by length. onnxruntime does not
+   * write to its inputs.
+   */
+  private readonly layerMajor = new WeakMap<Float32Array, Float32Array>();
+  private readonly zeros = new Map<number, Float32Array>();
   private released = false;
 
   private constructor(
@@ -222,16 +231,16 @@ export class DecoderSession {
     }
     if (req.steer?.delta && !this.inputs.has('steer'))
       throw new InvalidArgumentError('This session was built without steering; it cannot add a persona vector.');
-    if (this.inputs.has('steer')) feeds.steer = new ort.Tensor('float32', steeringFeed(req.steer?.delta, B, L, H), [L * B, 1, H]);
+    if (this.inputs.has('steer')) feeds.steer = new ort.Tensor('float32', this.steerInput(req.steer?.delta, B), [L * B, 1, H]);
     const clamp = req.steer?.clamp;
     if (clamp && !this.options.projectionClamp) {
       throw new InvalidArgumentError('This session was built without the projection clamp (ablate/cap); open one with CLAMP_GRAPH.');
     }
     if (this.options.projectionClamp) {
       const K = CLAMP_SLOTS;
-      feeds.clamp_dir = new ort.Tensor('float32', clamp?.dir ?? new Float32Array(B * L * K * H), [B, L, K, H]);
-      feeds.clamp_lo = new ort.Tensor('float32', clamp?.lo ?? new Float32Array(B * L * K), [B, L, K]);
-      feeds.clamp_hi = new ort.Tensor('float32', clamp?.hi ?? new Float32Array(B * L * K), [B, L, K]);
+      feeds.clamp_dir = new ort.Tensor('float32', clamp?.dir ?? this.zeroInput(B * L * K * H), [B, L, K, H]);
+      feeds.clamp_lo = new ort.Tensor('float32', clamp?.lo ?? this.zeroInput(B * L * K), [B, L, K]);
+      feeds.clamp_hi = new ort.Tensor('float32', clamp?.hi ?? this.zeroInput(B * L * K), [B, L, K]);
     }
     const K = req.poolWeights ? (req.pools ?? 1) : 1;
     if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? new Float32Array(B * K * T), [B, K, T]);
@@ -270,6 +279,25 @@ export class DecoderSession {
       scoreLogProbs: this.options.logits === 'targets' ? f('score_logprobs').subarray(0, req.score?.index.length ?? 0) : undefined,
       extra,
     };
+  }
+
+  /** The steering input [L·B,1,H] for per-row deltas [B·L·H] (zeros when none), built once per delta array. */
+  private steerInput(delta: Float32Array | undefined, B: number): Float32Array {
+    const { numHiddenLayers: L, hiddenSize: H } = this.config;
+    if (!delta) return this.zeroInput(L * B * H);
+    let feed = this.layerMajor.get(delta);
+    if (!feed) this.layerMajor.set(delta, (feed = steeringFeed(delta, B, L, H)));
+    return feed;
+  }
+
+  /** An all-zero input of n floats, shared by the calls that feed one of that length. */
+  private zeroInput(n: number): Float32Array {
+    let z = this.zeros.get(n);
+    if (!z) {
+      if (this.zeros.size >= 16) this.zeros.clear();
+      this.zeros.set(n, (z = new Float32Array(n)));
+    }
+    return z;
   }
 
   /** Waits for the runs in flight, then frees the session; later runs fail with a clear error. */
