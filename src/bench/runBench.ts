@@ -7,7 +7,7 @@ import { personaCacheDir } from '../util/personaCacheDir.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { benchPrecision, type PrecisionResult } from './benchEngine.js';
 import { benchEvaluation } from './benchEvaluation.js';
-import { benchTrain } from './benchTrain.js';
+import { benchTrain, type PhaseTimes } from './benchTrain.js';
 import { sizeSweepPoint, type SizeSweepPoint } from './benchSizes.js';
 import type { ConversionCost } from './convertForBench.js';
 import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from './compareEngines.js';
@@ -44,6 +44,8 @@ export interface BenchChildOptions {
   evaluation?: boolean;
   /** Also time one whole train with its layer check, and the share of each phase. */
   train?: boolean;
+  /** With `train`: also time analyze-layers on the persona the train made. */
+  analyzeLayers?: boolean;
   log: (line: string) => void;
   onProgress?: ProgressCallback;
 }
@@ -74,8 +76,11 @@ export async function benchOnePrecision(dir: string, precision: Precision, bound
   }
   if (o.train) {
     log(`${precision}: train (20 + 20 prompts, 64-token answers, layer check)…`);
-    r.train = await benchTrain(dir, precision, o.threads);
-    log(`${precision}: train ${r.train.total_s.toFixed(1)} s: ${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')}`);
+    r.train = await benchTrain(dir, precision, o.threads, { analyzeLayers: o.analyzeLayers });
+    const shares = (t: PhaseTimes) => t.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ');
+    log(`${precision}: train ${r.train.total_s.toFixed(1)} s: ${shares(r.train)}`);
+    const a = r.train.analyze_layers;
+    if (a) log(`${precision}: analyze-layers ${a.total_s.toFixed(1)} s (${a.generated_tokens} tokens generated): ${shares(a)}`);
   }
   return r;
 }
@@ -106,6 +111,8 @@ export interface RunBenchOptions {
   evaluation?: boolean;
   /** Also time one whole train in the first measurement of these precisions. */
   train?: Precision[];
+  /** With `train`: also time analyze-layers on each timed train's persona. */
+  analyzeLayers?: boolean;
   /** Run the same shape through llama.cpp too, interleaved with ours. */
   vs?: 'llama.cpp';
   /** With `vs`: interleaved rounds per precision (default 3). */
@@ -179,7 +186,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       o.contexts.join(','),
     ];
     if (mode === 'full' && o.evaluation) args.push('--evaluation');
-    if (mode === 'full' && o.train?.includes(p)) args.push('--train');
+    if (mode === 'full' && o.train?.includes(p)) args.push('--train', ...(o.analyzeLayers ? ['--analyze-layers'] : []));
     if (figuresOnly) args.push('--figures-only');
     if (mode === 'contexts') args.push('--contexts-only');
     if (mode === 'convert') args.push('--convert-only');

@@ -78,11 +78,28 @@ describe('persona bench', () => {
     expect(ev.evaluation_over_generation_peak_rss).toBeLessThan(1.2);
   });
 
-  it('with --train, times one whole train with its layer check and splits the time into the phases train reported', async () => {
+  it('with --train, times one whole train with its layer check and splits the time into the phases train reported; with --analyze-layers, an analyze-layers run too', async () => {
     const config = path.join(STYLIST, 'config.json');
     const r = await spawnAsync(
       process.execPath,
-      [CLI, 'bench', '--config', config, '--precision', 'f32,q4', '--steps', '2', '--reps', '1', '--contexts', '', '--train', 'q4', '--json'],
+      [
+        CLI,
+        'bench',
+        '--config',
+        config,
+        '--precision',
+        'f32,q4',
+        '--steps',
+        '2',
+        '--reps',
+        '1',
+        '--contexts',
+        '',
+        '--train',
+        'q4',
+        '--analyze-layers',
+        '--json',
+      ],
       { encoding: 'utf8', timeout: 600_000 },
     );
     expect(r.status, r.stderr).toBe(0);
@@ -99,7 +116,24 @@ describe('persona bench', () => {
     const shares = t.phases.reduce((n: number, p: { share: number }) => n + p.share, 0);
     expect(shares).toBeCloseTo(1, 6);
     expect(Number.isInteger(t.recommended_layer)).toBe(true);
-  }, 600_000);
+    // analyze-layers on the persona train made: every layer's separation, the screen, the grid.
+    const a = t.analyze_layers;
+    expect(a.layers).toBe(6);
+    expect(a.screened_layers).toBe(6);
+    expect(a.grid_layers).toBeGreaterThanOrEqual(1);
+    expect(a.generated_tokens).toBeGreaterThan(0);
+    expect(['steers', 'does-not-steer']).toContain(a.verdict);
+    const aNames = a.phases.map((p: { phase: string }) => p.phase);
+    expect(aNames).toContain('contrastive answers');
+    expect(a.phases.reduce((n: number, p: { share: number }) => n + p.share, 0)).toBeCloseTo(1, 6);
+    // Without a timed train there is no persona to analyse: an error, not a silent no-op.
+    const alone = await spawnAsync(process.execPath, [CLI, 'bench', '--config', config, '--precision', 'q4', '--contexts', '', '--analyze-layers'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(alone.status).not.toBe(0);
+    expect(alone.stderr).toMatch(/--analyze-layers .*add --train/);
+  }, 900_000);
 
   it('with --sizes, converts and measures each shape in fresh processes: load, RSS and decode against its own bound', async () => {
     const qwen3 = path.join(GOLDENS, 'qwen3', 'config.json');

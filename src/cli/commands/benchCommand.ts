@@ -27,6 +27,7 @@ interface BenchFlags {
   vs?: string;
   evaluation?: boolean;
   train?: boolean | string;
+  analyzeLayers?: boolean;
   json?: boolean;
   child?: string;
 }
@@ -58,6 +59,10 @@ export function benchCommand(): Command {
     .option(
       '--train [precisions]',
       'also time one whole train (20 + 20 prompts, 64-token answers, its layer check included) with the share of each phase: at every precision measured, or at the comma-separated ones given (e.g. --train q4)',
+    )
+    .option(
+      '--analyze-layers',
+      "with --train: also time analyze-layers on the persona that train made (every layer's separation, the screen and the whole grid)",
     )
     .option('--json', 'print one JSON object')
     .option('--child <boundsJson>', '(internal) measure one precision in this process with the given bounds')
@@ -96,6 +101,7 @@ export function benchCommand(): Command {
           figuresOnly: o.figuresOnly,
           evaluation: o.evaluation,
           train: o.train !== undefined,
+          analyzeLayers: o.analyzeLayers,
           log,
           onProgress: progressBar(process.stderr),
         });
@@ -109,6 +115,8 @@ export function benchCommand(): Command {
       // --train alone: every precision measured; --train q4: those listed (each must be measured).
       const trainAt =
         o.train === undefined || o.train === false ? [] : typeof o.train === 'string' ? o.train.split(',').map((p) => parsePrecision(p.trim())) : precisions;
+      if (o.analyzeLayers && trainAt.length === 0)
+        throw new InvalidArgumentError('--analyze-layers times analyze-layers on the persona a timed train makes: add --train (e.g. --train q4).');
       for (const p of trainAt)
         if (!precisions.includes(p)) throw new InvalidArgumentError(`--train ${p}: ${p} is not among the precisions measured (--precision ${o.precision}).`);
       const sizes =
@@ -131,6 +139,7 @@ export function benchCommand(): Command {
         contexts,
         evaluation: o.evaluation,
         train: trainAt,
+        analyzeLayers: o.analyzeLayers,
         vs: o.vs === 'llama.cpp' ? o.vs : undefined,
         rounds,
         sizes,
