@@ -112,8 +112,10 @@ describe.skipIf(!HAS_TMUX)('persona chat in a real terminal (tmux)', () => {
       expect(s).toMatch(/⏹ stopped/);
       const status = promptBlock(s)!.status;
       expect(status).toMatch(/proj [-+]\d\.\d\d \(stopped\)/);
-      // Prompt + a stopped answer, far from 480 tokens (and short enough to stay in the history below).
-      expect(contextUsed(status)).toBeLessThan(200);
+      // Prompt + a stopped answer, well short of 480 tokens (and short enough that the next exchange
+      // fits in the 512-token context beside it). How far it got depends on the machine: 243 once,
+      // when sampling stopped copying the whole row of logits per token.
+      expect(contextUsed(status)).toBeLessThan(320);
 
       // Still running: the next message is answered, with the stopped exchange in the history.
       t.type('/alpha 0');
