@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../errors.js';
 
-/** How the next token is chosen. temperature 0 (default) is greedy. Sampling stays out of the graph. */
+/** How the next token is chosen. temperature 0 (default) is greedy. The draw is in JS; the graph at most picks a row's top-k candidates. */
 export interface SamplingOptions {
   temperature?: number;
   topK?: number;
