@@ -92,7 +92,8 @@ export class DecoderSession {
   /**
    * Feeds that stay the same from step to step, kept instead of rebuilt per call (at 64 rows the
    * steering input alone is 7 MiB on Qwen3-0.6B's shape, each fresh allocation faulting in its pages):
-   * each row-major delta's layer-major form, and zero-filled inputs by length. onnxruntime does not
+   * each row-major delta's layer-major form, and zero-filled inputs by length (steering off, clamp
+   * slots unused, pooling not asked). onnxruntime does not
    * write to its inputs.
    */
   private readonly layerMajor = new WeakMap<Float32Array, Float32Array>();
@@ -243,7 +244,7 @@ export class DecoderSession {
       feeds.clamp_hi = new ort.Tensor('float32', clamp?.hi ?? this.zeroInput(B * L * K), [B, L, K]);
     }
     const K = req.poolWeights ? (req.pools ?? 1) : 1;
-    if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? new Float32Array(B * K * T), [B, K, T]);
+    if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? this.zeroInput(B * K * T), [B, K, T]);
 
     const topK = req.topK;
     if (topK !== undefined) {

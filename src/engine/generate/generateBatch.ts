@@ -108,13 +108,8 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   if (wantLogprobs) rows.forEach((r) => ((r.logprobs = []), (r.topLogprobs = [])));
   // When every row's choice needs only its top-k logits, the graph's top-k output is fetched instead
   // of the [B,V] logits (same tokens: same values, ties to the lower id as in topKIndices).
-  const topK =
-    wantLogprobs || !session.hasTopK
-      ? null
-      : batchTopK(
-          requests.map((r) => r.sampling),
-          c.vocabSize,
-        );
+  const rowK = requests.map((r) => rowTopK(r.sampling, c.vocabSize));
+  const topK = wantLogprobs || !session.hasTopK || rowK.includes(null) ? null : Math.max(...(rowK as number[]));
 
   // The graph attends over the cache's whole capacity (masked beyond its length), so start small and
   // let it double as answers grow (never past what the rows can need): a 1,024-token budget would
@@ -231,7 +226,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       let tok: number;
       const top = out!.top;
       if (top) {
-        const k = rowTopK(s, V)!;
+        const k = rowK[b]!;
         const ids = Int32Array.from(top.ids.subarray(slot * top.k, slot * top.k + k), Number);
         tok = sampleAmongTop(ids, top.values.subarray(slot * top.k, slot * top.k + k), s, rands[b]);
       } else {
@@ -287,17 +282,6 @@ function rowTopK(s: SamplingOptions | undefined, V: number): number | null {
   if ((s?.temperature ?? 0) === 0) return 1;
   const k = s?.topK ?? 0;
   return k > 0 && k < V && k <= MAX_GRAPH_TOP_K ? k : null;
-}
-
-/** The top-k a batch's steps fetch (its rows' largest need), or null when a row needs its whole row of logits. */
-function batchTopK(sampling: (SamplingOptions | undefined)[], V: number): number | null {
-  let k = 0;
-  for (const s of sampling) {
-    const r = rowTopK(s, V);
-    if (r === null) return null;
-    k = Math.max(k, r);
-  }
-  return k;
 }
 
 function logSoftmaxInfo(logits: Float32Array, topN: number) {

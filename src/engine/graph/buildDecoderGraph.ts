@@ -18,9 +18,11 @@ import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
  *   steering is on or off for a whole forward call, decided by the session);
  *   clamp_dir [B,L,K,H], clamp_lo/clamp_hi [B,L,K] (projection clamp, K = CLAMP_SLOTS directions per
  *   layer, applied in turn before the add); pool_weights [B,K,T].
- *   top_k [1] int64 (logits 'last'/'targets': how many of the last position's largest logits to output; 0 = none).
- * Outputs: logits [B,V] or [B,T,V]; top_logits [B,k] and top_ids [B,k] int64 (sorted descending); new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays
- *   in JS); pooled [B,L,K,H]; hidden_i [B,T,H], final_norm [B,T,H].
+ *   top_k [1] int64 (logits 'last'/'targets': how many of the last position's largest logits to
+ *   output; 0 = none).
+ * Outputs: logits [B,V] or [B,T,V]; top_logits [B,k] and top_ids [B,k] int64 (sorted descending);
+ *   new_k_l/new_v_l [B,kvH,T,D] (only the new rows: the cache stays in JS); pooled [B,L,K,H];
+ *   hidden_i [B,T,H], final_norm [B,T,H].
  *
  * "Layer l" is the residual stream after decoder block l (HF hidden_states[l+1]).
  *
