@@ -208,6 +208,10 @@ export async function loadPersona(ref: string): Promise<PersonaVector> {
 /** The sidecar a persona JSON names went missing (possibly replaced by a concurrent save). */
 class SidecarMissingError extends PersonaFileError {}
 
+function sidecarMissing(jsonPath: string, side: string): SidecarMissingError {
+  return new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+}
+
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const MAX_SIDECAR_BYTES = 1024 * 1024 * 1024;
 
@@ -233,8 +237,7 @@ async function loadFromText(jsonPath: string, text: string): Promise<PersonaVect
   try {
     return await parseAndRead(jsonPath, text, (s) => (side = s));
   } catch (err) {
-    if (side && isNotFound(err))
-      throw new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+    if (side && isNotFound(err)) throw sidecarMissing(jsonPath, side);
     throw err;
   }
 }
@@ -320,10 +323,14 @@ async function confinedSidecar(jsonPath: string, sideName: string): Promise<stri
   try {
     real = await fs.realpath(side);
   } catch {
-    throw new SidecarMissingError(`The vectors of persona ${jsonPath} are missing: expected the sidecar ${side} beside it. Copy both files together.`);
+    throw sidecarMissing(jsonPath, side);
   }
   const realRel = path.relative(await fs.realpath(dir), real);
   if (realRel === '' || realRel.startsWith('..') || path.isAbsolute(realRel)) throw refuse('a link that points outside its folder');
-  if (!(await fs.stat(real)).isFile()) throw refuse('which is not a regular file');
+  // A concurrent save may remove the sidecar between the realpath and this stat: missing, as above.
+  const st = await fs.stat(real).catch((err: unknown) => {
+    throw isNotFound(err) ? sidecarMissing(jsonPath, side) : err;
+  });
+  if (!st.isFile()) throw refuse('which is not a regular file');
   return side;
 }
