@@ -37,7 +37,10 @@ export interface ForwardRequest {
    * of each delta array it is fed (steps reuse it): do not change a delta array after feeding it.
    */
   steer?: SteerFeed;
-  /** [B·K·T] pooling weights; pooled output is [B,L,K,H]. */
+  /**
+   * [B·K·P] pooling weights over the last P of the T new positions (P = T: all of them; 1: the newest);
+   * the pooled output is [B,L,K,H].
+   */
   poolWeights?: Float32Array;
   pools?: number;
   /** Scoring graph only: read log p(token) at these flat positions (into the B·T new positions). */
@@ -76,7 +79,7 @@ const NEG = -1e30;
  * Naming the file by a digest of its bytes instead would cost a build per session open (~0.4 s on
  * Qwen3-0.6B's shape: the rope tables for 40,960 positions are 21 MB of the graph).
  */
-export const GRAPH_BUILDER_VERSION = 12;
+export const GRAPH_BUILDER_VERSION = 13;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -243,8 +246,17 @@ export class DecoderSession {
       feeds.clamp_lo = new ort.Tensor('float32', clamp?.lo ?? this.zeroInput(B * L * K), [B, L, K]);
       feeds.clamp_hi = new ort.Tensor('float32', clamp?.hi ?? this.zeroInput(B * L * K), [B, L, K]);
     }
-    const K = req.poolWeights ? (req.pools ?? 1) : 1;
-    if (this.options.pooling) feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? this.zeroInput(B * K * T), [B, K, T]);
+    if (req.poolWeights && !this.options.pooling) throw new InvalidArgumentError('This session was built without pooling; it cannot read pooled residuals.');
+    if (this.options.pooling) {
+      // Nothing to pool: an empty [B,1,0], so the graph stacks no positions.
+      const K = req.poolWeights ? (req.pools ?? 1) : 1;
+      const P = req.poolWeights ? req.poolWeights.length / (B * K) : 0;
+      if (req.poolWeights && !(Number.isInteger(K) && K >= 1 && Number.isInteger(P) && P >= 1 && P <= T))
+        throw new InvalidArgumentError(
+          `poolWeights has ${req.poolWeights.length} weights: expected ${B}×${K}×P for the last P of the ${T} new positions (1 ≤ P ≤ ${T}).`,
+        );
+      feeds.pool_weights = new ort.Tensor('float32', req.poolWeights ?? new Float32Array(0), [B, K, P]);
+    }
 
     const topK = req.topK;
     if (topK !== undefined) {

@@ -144,13 +144,9 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
       }
       for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[row][s];
     });
-    // With onResidual, pool each row's newest position (weight 1 at t = T−1): pooled [B,L,1,H].
+    // With onResidual, pool each row's newest position (the last one of this call, weight 1): pooled [B,L,1,H].
     const read = opts.onResidual && end >= T0;
-    let poolWeights: Float32Array | undefined;
-    if (read) {
-      poolWeights = new Float32Array(B * T);
-      for (let b = 0; b < B; b++) poolWeights[b * T + T - 1] = 1;
-    }
+    const poolWeights = read ? new Float32Array(B).fill(1) : undefined;
     const res = await session.run({
       inputIds,
       batch: B,

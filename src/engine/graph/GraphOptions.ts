@@ -12,7 +12,7 @@ export interface GraphOptions {
   logits: 'last' | 'all' | 'targets';
   /** Output every residual stream `hidden_{i}` [B,T,H] (i = 0 embedding, l+1 after block l) and `final_norm`. */
   hiddenStates: boolean;
-  /** Per-layer pooled activations `pooled [B,L,K,H]` from a `pool_weights [B,K,T]` input. */
+  /** Per-layer pooled activations `pooled [B,L,K,H]` from a `pool_weights [B,K,P]` input (over the last P new positions). */
   pooling: boolean;
   /** Inputs that clamp the projection onto a direction per layer (ablate / cap). */
   projectionClamp: boolean;
