@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { dropCacheBuffers } from '../engine/cacheBuffers.js';
 
 /**
  * The process's peak RSS over one phase: Linux keeps a high-water mark (VmHWM) that
@@ -30,8 +31,9 @@ export function peakRssMib(): number {
 }
 
 let gc: (() => void) | undefined;
-/** Runs a full garbage collection (so the last phase's caches are not counted in the next one's RSS). */
+/** Lets the pooled cache buffers go and runs a full garbage collection (so the last phase's caches are not counted in the next one's RSS). */
 export function collectGarbage(): void {
+  dropCacheBuffers();
   if (!gc) {
     v8.setFlagsFromString('--expose-gc');
     gc = vm.runInNewContext('gc') as () => void;

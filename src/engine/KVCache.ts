@@ -1,3 +1,5 @@
+import { giveCacheBuffers, takeCacheBuffer } from './cacheBuffers.js';
+
 /**
  * The key/value cache, kept in JS so the graph never returns it whole (onnxruntime-node copies every
  * output). Layout per layer: [B, kvH, capacity, D] — the graph reads the whole buffer as its past
@@ -23,6 +25,10 @@ export class KVCache {
    * `maxCapacity` caps the doubling of `append` (the most positions the cache will hold, e.g. prompt +
    * answer budget): a cache never holds more than it can be asked for.
    */
+  /** Buffers come from (and `release` returns them to) the cache buffer pool. */
+  private readonly pooled: boolean;
+  private released = false;
+
   constructor(
     readonly numLayers: number,
     /** Rows held; `keepRows` lowers it. */
@@ -31,20 +37,47 @@ export class KVCache {
     readonly headDim: number,
     capacity = 64,
     readonly maxCapacity = Infinity,
+    /** `pooled`: take the buffers from the pool of released caches (`cacheBuffers`); call `release` when done. */
+    opts: { pooled?: boolean } = {},
   ) {
     this.capacity = Math.max(1, capacity);
+    this.pooled = opts.pooled ?? false;
     const blocks = batch * kvHeads;
+    const size = blocks * this.capacity * headDim;
     if (Number.isFinite(maxCapacity) && maxCapacity > this.capacity) {
+      // Only the first `size` floats need to be zero: growing zeroes the slots it adds.
       const full = blocks * maxCapacity * headDim;
-      this.store = { k: Array.from({ length: numLayers }, () => new Float32Array(full)), v: Array.from({ length: numLayers }, () => new Float32Array(full)) };
-      const size = blocks * this.capacity * headDim;
+      this.store = { k: Array.from({ length: numLayers }, () => this.alloc(full, size)), v: Array.from({ length: numLayers }, () => this.alloc(full, size)) };
       this.k = this.store.k.map((a) => a.subarray(0, size));
       this.v = this.store.v.map((a) => a.subarray(0, size));
     } else {
-      const size = blocks * this.capacity * headDim;
-      this.k = Array.from({ length: numLayers }, () => new Float32Array(size));
-      this.v = Array.from({ length: numLayers }, () => new Float32Array(size));
+      this.k = Array.from({ length: numLayers }, () => this.alloc(size));
+      this.v = Array.from({ length: numLayers }, () => this.alloc(size));
     }
+  }
+
+  private alloc(n: number, zeroed = n): Float32Array {
+    return this.pooled ? takeCacheBuffer(n, zeroed) : new Float32Array(n);
+  }
+
+  /**
+   * Hands a pooled cache's buffers back for the next batch; the cache is unusable after. No-op for a
+   * cache that was not pooled (the garbage collector frees it).
+   *
+   * @example try { ... } finally { cache.release(); }
+   */
+  release(): void {
+    if (this.released || !this.pooled) return;
+    this.released = true;
+    giveCacheBuffers(this.store ? [...this.store.k, ...this.store.v] : [...this.k, ...this.v]);
+    this.store = null;
+    this.k.length = 0;
+    this.v.length = 0;
+    this.length = 0;
+  }
+
+  private checkLive(): void {
+    if (this.released) throw new Error('This KV cache was released; its buffers belong to another batch now.');
   }
 
   private grow(needed: number): void {
@@ -60,6 +93,7 @@ export class KVCache {
    * attending over the final size from its first chunk.
    */
   reserve(capacity: number): void {
+    this.checkLive();
     if (capacity <= this.capacity) return;
     const cap = capacity;
     const D = this.headDim;
@@ -87,9 +121,10 @@ export class KVCache {
     for (const arr of [this.k, this.v]) {
       for (let l = 0; l < this.numLayers; l++) {
         const old = arr[l];
-        const next = new Float32Array(blocks * cap * D);
+        const next = this.alloc(blocks * cap * D);
         for (let i = 0; i < blocks; i++) next.set(old.subarray(i * this.capacity * D, (i * this.capacity + this.length) * D), i * cap * D);
         arr[l] = next;
+        if (this.pooled) giveCacheBuffers([old]);
       }
     }
     this.capacity = cap;
@@ -97,6 +132,7 @@ export class KVCache {
 
   /** Appends T new positions; newK[l]/newV[l] are [B, kvH, T, D]. */
   append(newK: Float32Array[], newV: Float32Array[], t: number): void {
+    this.checkLive();
     this.grow(this.length + t);
     const D = this.headDim;
     const blocks = this.batch * this.kvHeads;
@@ -153,12 +189,12 @@ export class KVCache {
 
   /**
    * A new cache whose row b is a copy of this cache's row `rows[b]` (its `length` filled slots), with
-   * the given capacity: one prompt read once, continued by several answers.
+   * the given capacity: one prompt read once, continued by several answers. Pooled when this cache is.
    *
    * @example const perAnswer = promptCache.gather([0, 0, 1], promptLen + answerLen);
    */
   gather(rows: number[], capacity = this.capacity): KVCache {
-    const out = new KVCache(this.numLayers, rows.length, this.kvHeads, this.headDim, Math.max(capacity, this.length));
+    const out = new KVCache(this.numLayers, rows.length, this.kvHeads, this.headDim, Math.max(capacity, this.length), Infinity, { pooled: this.pooled });
     const D = this.headDim;
     const n = this.length * D;
     for (const [from, to] of [

@@ -124,79 +124,88 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
   const padsP = uniq.map((p) => P0 - p.length);
 
   // 1) The distinct prompts: pool the mean over the prompt's tokens (pool 0) and its last token (pool 1, slot P0−1 in every row).
-  const promptCache = new KVCache(L, U, c.numKeyValueHeads, c.headDim, P0);
+  const promptCache = new KVCache(L, U, c.numKeyValueHeads, c.headDim, P0, Infinity, { pooled: true });
   const lastPooled = new Float32Array(U * L * 2 * H);
   let lastLogits: Float32Array | undefined;
-  for (let s0 = 0; s0 < P0; s0 += chunk) {
-    const s1 = Math.min(P0, s0 + chunk);
-    const T = s1 - s0;
-    const inputIds: number[] = [];
-    const positions: number[] = [];
-    const keyMask = new Uint8Array(U * s1);
-    const pw = new Float32Array(U * 2 * T);
-    for (let u = 0; u < U; u++) {
-      for (let t = s0; t < s1; t++) {
-        inputIds.push(t < padsP[u] ? pad : uniq[u][t - padsP[u]]);
-        positions.push(Math.max(0, t - padsP[u]));
+  let cache: KVCache;
+  try {
+    for (let s0 = 0; s0 < P0; s0 += chunk) {
+      const s1 = Math.min(P0, s0 + chunk);
+      const T = s1 - s0;
+      const inputIds: number[] = [];
+      const positions: number[] = [];
+      const keyMask = new Uint8Array(U * s1);
+      const pw = new Float32Array(U * 2 * T);
+      for (let u = 0; u < U; u++) {
+        for (let t = s0; t < s1; t++) {
+          inputIds.push(t < padsP[u] ? pad : uniq[u][t - padsP[u]]);
+          positions.push(Math.max(0, t - padsP[u]));
+        }
+        for (let s = 0; s < s1; s++) keyMask[u * s1 + s] = s >= padsP[u] ? 1 : 0;
+        for (let t = Math.max(s0, padsP[u]); t < s1; t++) pw[(u * 2 + 0) * T + t - s0] = 1 / uniq[u].length;
+        if (s1 === P0) pw[(u * 2 + 1) * T + T - 1] = 1;
       }
-      for (let s = 0; s < s1; s++) keyMask[u * s1 + s] = s >= padsP[u] ? 1 : 0;
-      for (let t = Math.max(s0, padsP[u]); t < s1; t++) pw[(u * 2 + 0) * T + t - s0] = 1 / uniq[u].length;
-      if (s1 === P0) pw[(u * 2 + 1) * T + T - 1] = 1;
+      // Only the last chunk's logits are read, and only when the answers are scored.
+      const logits = scored && s1 === P0 ? {} : session.noLogits;
+      const res = await session.run({ inputIds, batch: U, seq: T, positions, keyMask, cache: promptCache, poolWeights: pw, pools: 2, ...logits });
+      promptCache.append(res.newK, res.newV, T);
+      // Pool 1 has weight only in the last chunk, pool 0 in every chunk: sum the chunks.
+      const p = res.pooled!;
+      for (let i = 0; i < p.length; i++) lastPooled[i] += p[i];
+      if (s1 === P0) lastLogits = res.logits;
     }
-    // Only the last chunk's logits are read, and only when the answers are scored.
-    const logits = scored && s1 === P0 ? {} : session.noLogits;
-    const res = await session.run({ inputIds, batch: U, seq: T, positions, keyMask, cache: promptCache, poolWeights: pw, pools: 2, ...logits });
-    promptCache.append(res.newK, res.newV, T);
-    // Pool 1 has weight only in the last chunk, pool 0 in every chunk: sum the chunks.
-    const p = res.pooled!;
-    for (let i = 0; i < p.length; i++) lastPooled[i] += p[i];
-    if (s1 === P0) lastLogits = res.logits;
-  }
 
-  // 2) The answers, after a copy of each row's prompt cache.
-  const cache = promptCache.gather(rowPrompt, P0 + A0);
+    // 2) The answers, after a copy of each row's prompt cache.
+    cache = promptCache.gather(rowPrompt, P0 + A0);
+  } finally {
+    promptCache.release();
+  }
   const pooled = new Float32Array(B * L * 2 * H);
   const logProbs = new Array<number>(B).fill(0);
-  if (scored) {
-    // The first answer token's log-probability, from its prompt's last logits (one normaliser per prompt).
-    const V = c.vocabSize;
-    const lse = uniq.map((_, u) => logSumExp(lastLogits!.subarray(u * V, (u + 1) * V)));
-    batch.forEach((s, b) => {
-      if (s.answerIds.length) logProbs[b] += lastLogits![rowPrompt[b] * V + s.answerIds[0]] - lse[rowPrompt[b]];
-    });
-  }
-  for (let s0 = 0; s0 < A0; s0 += chunk) {
-    const s1 = Math.min(A0, s0 + chunk);
-    const T = s1 - s0;
-    const S = P0 + s1;
-    const inputIds: number[] = [];
-    const positions: number[] = [];
-    const keyMask = new Uint8Array(B * S);
-    const pw = new Float32Array(B * 2 * T);
-    const score = scored ? { index: [] as number[], token: [] as number[], row: [] as number[] } : undefined;
-    batch.forEach((sq, b) => {
-      const n = sq.answerIds.length;
-      const promptLen = sq.promptIds.length;
-      const pooledN = Math.min(n, sq.pooledAnswerTokens ?? Infinity);
-      for (let j = s0; j < s1; j++) {
-        inputIds.push(j < n ? sq.answerIds[j] : pad);
-        positions.push(promptLen + j);
-        if (j < pooledN) pw[(b * 2 + 0) * T + j - s0] = 1 / pooledN;
-        // Answer slot j predicts answer token j+1.
-        if (score && j + 1 < n) {
-          score.index.push(b * T + j - s0);
-          score.token.push(sq.answerIds[j + 1]);
-          score.row.push(b);
+  try {
+    if (scored) {
+      // The first answer token's log-probability, from its prompt's last logits (one normaliser per prompt).
+      const V = c.vocabSize;
+      const lse = uniq.map((_, u) => logSumExp(lastLogits!.subarray(u * V, (u + 1) * V)));
+      batch.forEach((s, b) => {
+        if (s.answerIds.length) logProbs[b] += lastLogits![rowPrompt[b] * V + s.answerIds[0]] - lse[rowPrompt[b]];
+      });
+    }
+    for (let s0 = 0; s0 < A0; s0 += chunk) {
+      const s1 = Math.min(A0, s0 + chunk);
+      const T = s1 - s0;
+      const S = P0 + s1;
+      const inputIds: number[] = [];
+      const positions: number[] = [];
+      const keyMask = new Uint8Array(B * S);
+      const pw = new Float32Array(B * 2 * T);
+      const score = scored ? { index: [] as number[], token: [] as number[], row: [] as number[] } : undefined;
+      batch.forEach((sq, b) => {
+        const n = sq.answerIds.length;
+        const promptLen = sq.promptIds.length;
+        const pooledN = Math.min(n, sq.pooledAnswerTokens ?? Infinity);
+        for (let j = s0; j < s1; j++) {
+          inputIds.push(j < n ? sq.answerIds[j] : pad);
+          positions.push(promptLen + j);
+          if (j < pooledN) pw[(b * 2 + 0) * T + j - s0] = 1 / pooledN;
+          // Answer slot j predicts answer token j+1.
+          if (score && j + 1 < n) {
+            score.index.push(b * T + j - s0);
+            score.token.push(sq.answerIds[j + 1]);
+            score.row.push(b);
+          }
         }
-      }
-      const pads = padsP[rowPrompt[b]];
-      for (let s = 0; s < S; s++) keyMask[b * S + s] = s < P0 ? (s >= pads ? 1 : 0) : s - P0 < n ? 1 : 0;
-    });
-    const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score, ...session.noLogits });
-    cache.append(res.newK, res.newV, T);
-    if (score) score.row.forEach((b, i) => (logProbs[b] += res.scoreLogProbs![i]));
-    const p = res.pooled!;
-    for (let i = 0; i < p.length; i++) pooled[i] += p[i];
+        const pads = padsP[rowPrompt[b]];
+        for (let s = 0; s < S; s++) keyMask[b * S + s] = s < P0 ? (s >= pads ? 1 : 0) : s - P0 < n ? 1 : 0;
+      });
+      const res = await session.run({ inputIds, batch: B, seq: T, positions, keyMask, cache, poolWeights: pw, pools: 2, score, ...session.noLogits });
+      cache.append(res.newK, res.newV, T);
+      if (score) score.row.forEach((b, i) => (logProbs[b] += res.scoreLogProbs![i]));
+      const p = res.pooled!;
+      for (let i = 0; i < p.length; i++) pooled[i] += p[i];
+    }
+  } finally {
+    cache.release();
   }
   const slice = (from: Float32Array, row: number, l: number, k: number) => from.slice(((row * L + l) * 2 + k) * H, ((row * L + l) * 2 + k + 1) * H);
   return {

@@ -119,154 +119,159 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const limit = T0 + Math.max(...maxNew) + 1;
   const decodeCapacity = T0 + Math.min(Math.max(...maxNew), 64) + 1;
   const longPrompt = T0 > chunk && !opts.noCache;
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, longPrompt ? chunk : decodeCapacity, limit);
-  // keyMask per position: 1 for real tokens.
-  const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
+  // Pooled: the buffers go back for the next batch when this one ends (a fresh cache is faulted in page by page).
+  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, longPrompt ? chunk : decodeCapacity, limit, { pooled: true });
+  try {
+    // keyMask per position: 1 for real tokens.
+    const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);
 
-  // The rows in the forward batch, in batch order (original row indices): all of them until finished
-  // rows are dropped (see `dropFinished`).
-  let inBatch = requests.map((_, b) => b);
-  // One forward call over positions [start, end). Its steering is one phase for every row: the
-  // prompt phase before the last prompt position (T0 − 1, the same for every row under left
-  // padding), the response phase from it on; prefill is split there when a row's phases differ.
-  const run = async (start: number, end: number, steer: SteerFeed) => {
-    const B = inBatch.length;
-    const T = end - start;
-    const S = end;
-    const inputIds = new Array<number>(B * T);
-    const positions = new Array<number>(B * T);
-    const keyMask = new Uint8Array(B * S);
-    inBatch.forEach((row, b) => {
-      for (let t = 0; t < T; t++) {
-        const pos = start + t;
-        inputIds[b * T + t] = history[row][pos];
-        positions[b * T + t] = Math.max(0, pos - pads[row]);
-      }
-      for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[row][s];
-    });
-    // With onResidual, pool each row's newest position (the last one of this call, weight 1): pooled [B,L,1,H].
-    const read = opts.onResidual && end >= T0;
-    const poolWeights = read ? new Float32Array(B).fill(1) : undefined;
-    const res = await session.run({
-      inputIds,
-      batch: B,
-      seq: T,
-      positions,
-      keyMask,
-      cache: opts.noCache ? undefined : cache,
-      steer,
-      poolWeights,
-      pools: read ? 1 : undefined,
-      // Prefill calls before the last one: no logits are read.
-      ...(end < T0 ? session.noLogits : topK !== null ? { topK } : {}),
-    });
-    if (!opts.noCache) cache.append(res.newK, res.newV, T);
-    if (read) opts.onResidual!({ token: end - 1 - T0, resid: res.pooled! });
-    return res;
-  };
-
-  let out: ForwardResult | undefined; // the latest forward call's result: its last-position logits or top-k
-  // Positions [from, to) of the prompt in chunks; a long prompt's chunks keep one layer's attention
-  // scores within PREFILL_SCORE_BYTES and attend over what has been read (the cache reserved as it goes).
-  const prefill = async (from: number, to: number, steer: SteerFeed) => {
-    for (let s = from; s < to;) {
-      let e = Math.min(to, s + chunk);
-      if (longPrompt) {
-        reserveForChunk(cache, e, limit);
-        e = Math.min(to, s + prefillChunkSize(c, B, cache.capacity, chunk));
-      }
-      out = await run(s, e, steer);
-      s = e;
-    }
-  };
-  if (opts.noCache) {
-    out = await run(0, T0, answerSteer);
-  } else {
-    const answerFrom = split ? T0 - 1 : 0;
-    await prefill(0, answerFrom, promptSteer);
-    await prefill(answerFrom, T0, answerSteer);
-    if (longPrompt) cache.reserve(decodeCapacity);
-  }
-  const V = c.vocabSize;
-  // Finished rows leave the batch once a quarter of it has finished (rows are independent, so the
-  // others' tokens do not change): the cache is compacted in place and the answer-phase steering
-  // restacked. Not with onResidual (its readings are per original row) or without a cache.
-  const dropFinished = () => {
-    if (opts.noCache || opts.onResidual) return;
-    const keep = inBatch.map((row, slot) => [row, slot] as const).filter(([row]) => !done[row]);
-    if (keep.length === 0 || keep.length > 0.75 * inBatch.length) return;
-    // The next forward call reads the kept rows only; the logits in hand are consumed already.
-    cache.keepRows(keep.map(([, slot]) => slot));
-    inBatch = keep.map(([row]) => row);
-    answerSteer = stackPhases(
-      inBatch.map((row) => requests[row].intervention?.response),
-      c,
-    );
-  };
-  let step = 0;
-  while (!done.every(Boolean)) {
-    if (opts.signal?.aborted) {
-      rows.forEach((r, b) => {
-        if (!done[b]) r.finishReason = 'aborted';
+    // The rows in the forward batch, in batch order (original row indices): all of them until finished
+    // rows are dropped (see `dropFinished`).
+    let inBatch = requests.map((_, b) => b);
+    // One forward call over positions [start, end). Its steering is one phase for every row: the
+    // prompt phase before the last prompt position (T0 − 1, the same for every row under left
+    // padding), the response phase from it on; prefill is split there when a row's phases differ.
+    const run = async (start: number, end: number, steer: SteerFeed) => {
+      const B = inBatch.length;
+      const T = end - start;
+      const S = end;
+      const inputIds = new Array<number>(B * T);
+      const positions = new Array<number>(B * T);
+      const keyMask = new Uint8Array(B * S);
+      inBatch.forEach((row, b) => {
+        for (let t = 0; t < T; t++) {
+          const pos = start + t;
+          inputIds[b * T + t] = history[row][pos];
+          positions[b * T + t] = Math.max(0, pos - pads[row]);
+        }
+        for (let s = 0; s < S; s++) keyMask[b * S + s] = realMask[row][s];
       });
-      break;
+      // With onResidual, pool each row's newest position (the last one of this call, weight 1): pooled [B,L,1,H].
+      const read = opts.onResidual && end >= T0;
+      const poolWeights = read ? new Float32Array(B).fill(1) : undefined;
+      const res = await session.run({
+        inputIds,
+        batch: B,
+        seq: T,
+        positions,
+        keyMask,
+        cache: opts.noCache ? undefined : cache,
+        steer,
+        poolWeights,
+        pools: read ? 1 : undefined,
+        // Prefill calls before the last one: no logits are read.
+        ...(end < T0 ? session.noLogits : topK !== null ? { topK } : {}),
+      });
+      if (!opts.noCache) cache.append(res.newK, res.newV, T);
+      if (read) opts.onResidual!({ token: end - 1 - T0, resid: res.pooled! });
+      return res;
+    };
+
+    let out: ForwardResult | undefined; // the latest forward call's result: its last-position logits or top-k
+    // Positions [from, to) of the prompt in chunks; a long prompt's chunks keep one layer's attention
+    // scores within PREFILL_SCORE_BYTES and attend over what has been read (the cache reserved as it goes).
+    const prefill = async (from: number, to: number, steer: SteerFeed) => {
+      for (let s = from; s < to;) {
+        let e = Math.min(to, s + chunk);
+        if (longPrompt) {
+          reserveForChunk(cache, e, limit);
+          e = Math.min(to, s + prefillChunkSize(c, B, cache.capacity, chunk));
+        }
+        out = await run(s, e, steer);
+        s = e;
+      }
+    };
+    if (opts.noCache) {
+      out = await run(0, T0, answerSteer);
+    } else {
+      const answerFrom = split ? T0 - 1 : 0;
+      await prefill(0, answerFrom, promptSteer);
+      await prefill(answerFrom, T0, answerSteer);
+      if (longPrompt) cache.reserve(decodeCapacity);
     }
-    for (let slot = 0; slot < inBatch.length; slot++) {
-      const b = inBatch[slot];
-      if (done[b]) {
-        history[b].push(opts.padTokenId);
-        continue;
+    const V = c.vocabSize;
+    // Finished rows leave the batch once a quarter of it has finished (rows are independent, so the
+    // others' tokens do not change): the cache is compacted in place and the answer-phase steering
+    // restacked. Not with onResidual (its readings are per original row) or without a cache.
+    const dropFinished = () => {
+      if (opts.noCache || opts.onResidual) return;
+      const keep = inBatch.map((row, slot) => [row, slot] as const).filter(([row]) => !done[row]);
+      if (keep.length === 0 || keep.length > 0.75 * inBatch.length) return;
+      // The next forward call reads the kept rows only; the logits in hand are consumed already.
+      cache.keepRows(keep.map(([, slot]) => slot));
+      inBatch = keep.map(([row]) => row);
+      answerSteer = stackPhases(
+        inBatch.map((row) => requests[row].intervention?.response),
+        c,
+      );
+    };
+    let step = 0;
+    while (!done.every(Boolean)) {
+      if (opts.signal?.aborted) {
+        rows.forEach((r, b) => {
+          if (!done[b]) r.finishReason = 'aborted';
+        });
+        break;
       }
-      const s = requests[b].sampling ?? {};
-      let lp: { chosen: (id: number) => number; top: { id: number; logprob: number }[] } | undefined;
-      let tok: number;
-      const top = out!.top;
-      if (top) {
-        const k = rowK[b]!;
-        const ids = Int32Array.from(top.ids.subarray(slot * top.k, slot * top.k + k), Number);
-        tok = sampleAmongTop(ids, top.values.subarray(slot * top.k, slot * top.k + k), s, rands[b]);
-      } else {
-        // A view: nothing reads a row's logits after its sample, and the repetition penalty writes only this row's slots.
-        const rowLogits = out!.logits!.subarray(slot * V, (slot + 1) * V);
-        if (wantLogprobs) lp = logSoftmaxInfo(rowLogits, opts.logprobs ?? 0);
-        tok = sampleToken(rowLogits, s, rands[b], s.repetitionPenalty && s.repetitionPenalty !== 1 ? history[b].slice(pads[b]) : []);
+      for (let slot = 0; slot < inBatch.length; slot++) {
+        const b = inBatch[slot];
+        if (done[b]) {
+          history[b].push(opts.padTokenId);
+          continue;
+        }
+        const s = requests[b].sampling ?? {};
+        let lp: { chosen: (id: number) => number; top: { id: number; logprob: number }[] } | undefined;
+        let tok: number;
+        const top = out!.top;
+        if (top) {
+          const k = rowK[b]!;
+          const ids = Int32Array.from(top.ids.subarray(slot * top.k, slot * top.k + k), Number);
+          tok = sampleAmongTop(ids, top.values.subarray(slot * top.k, slot * top.k + k), s, rands[b]);
+        } else {
+          // A view: nothing reads a row's logits after its sample, and the repetition penalty writes only this row's slots.
+          const rowLogits = out!.logits!.subarray(slot * V, (slot + 1) * V);
+          if (wantLogprobs) lp = logSoftmaxInfo(rowLogits, opts.logprobs ?? 0);
+          tok = sampleToken(rowLogits, s, rands[b], s.repetitionPenalty && s.repetitionPenalty !== 1 ? history[b].slice(pads[b]) : []);
+        }
+        history[b].push(tok);
+        rows[b].tokens.push(tok);
+        const event: TokenEvent = { row: b, token: tok };
+        if (lp) {
+          event.logprob = lp.chosen(tok);
+          event.top = lp.top;
+          rows[b].logprobs!.push(event.logprob);
+          rows[b].topLogprobs!.push(lp.top);
+        }
+        const stopRow = opts.onToken?.(event) === true;
+        if (stop.has(tok)) {
+          done[b] = true;
+          rows[b].finishReason = 'eos';
+          rows[b].ended = true;
+        } else if (stopRow) {
+          done[b] = true;
+          rows[b].finishReason = 'stop';
+        } else if (rows[b].tokens.length >= maxNew[b]) {
+          done[b] = true;
+          rows[b].finishReason = 'length';
+        }
       }
-      history[b].push(tok);
-      rows[b].tokens.push(tok);
-      const event: TokenEvent = { row: b, token: tok };
-      if (lp) {
-        event.logprob = lp.chosen(tok);
-        event.top = lp.top;
-        rows[b].logprobs!.push(event.logprob);
-        rows[b].topLogprobs!.push(lp.top);
-      }
-      const stopRow = opts.onToken?.(event) === true;
-      if (stop.has(tok)) {
-        done[b] = true;
-        rows[b].finishReason = 'eos';
-        rows[b].ended = true;
-      } else if (stopRow) {
-        done[b] = true;
-        rows[b].finishReason = 'stop';
-      } else if (rows[b].tokens.length >= maxNew[b]) {
-        done[b] = true;
-        rows[b].finishReason = 'length';
-      }
+      for (const m of realMask) m.push(1);
+      step++;
+      if (done.every(Boolean)) break;
+      dropFinished();
+      const len = T0 + step;
+      out = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
     }
-    for (const m of realMask) m.push(1);
-    step++;
-    if (done.every(Boolean)) break;
-    dropFinished();
+    // The tokens chosen in the last step have not been fed back yet: one more call reads them.
     const len = T0 + step;
-    out = opts.noCache ? await run(0, len, answerSteer) : await run(len - 1, len, answerSteer);
+    if (opts.onResidual && step > 0 && !opts.signal?.aborted && len <= c.maxPositionEmbeddings) {
+      if (opts.noCache) await run(0, len, answerSteer);
+      else await run(len - 1, len, answerSteer);
+    }
+    return rows;
+  } finally {
+    cache.release();
   }
-  // The tokens chosen in the last step have not been fed back yet: one more call reads them.
-  const len = T0 + step;
-  if (opts.onResidual && step > 0 && !opts.signal?.aborted && len <= c.maxPositionEmbeddings) {
-    if (opts.noCache) await run(0, len, answerSteer);
-    else await run(len - 1, len, answerSteer);
-  }
-  return rows;
 }
 
 /** Largest candidate list a step fetches from the graph instead of the whole row of logits. */
