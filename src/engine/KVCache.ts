@@ -21,14 +21,14 @@ export class KVCache {
    */
   private store: { k: Float32Array[]; v: Float32Array[] } | null = null;
 
-  /**
-   * `maxCapacity` caps the doubling of `append` (the most positions the cache will hold, e.g. prompt +
-   * answer budget): a cache never holds more than it can be asked for.
-   */
   /** Buffers come from (and `release` returns them to) the cache buffer pool. */
   private readonly pooled: boolean;
   private released = false;
 
+  /**
+   * `maxCapacity` caps the doubling of `append` (the most positions the cache will hold, e.g. prompt +
+   * answer budget): a cache never holds more than it can be asked for.
+   */
   constructor(
     readonly numLayers: number,
     /** Rows held; `keepRows` lowers it. */
@@ -194,6 +194,7 @@ export class KVCache {
    * @example const perAnswer = promptCache.gather([0, 0, 1], promptLen + answerLen);
    */
   gather(rows: number[], capacity = this.capacity): KVCache {
+    this.checkLive();
     const out = new KVCache(this.numLayers, rows.length, this.kvHeads, this.headDim, Math.max(capacity, this.length), Infinity, { pooled: this.pooled });
     const D = this.headDim;
     const n = this.length * D;
