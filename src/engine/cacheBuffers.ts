@@ -23,14 +23,22 @@ function touch(): void {
 /**
  * A buffer of `n` floats: a view of the smallest released buffer that holds `n` (reused memory), or a
  * new one. Its first `zeroed` floats are zero (a reused buffer holds an earlier batch's keys and
- * values, NaN included; the cache zeroes the slots it grows into itself).
+ * values, NaN included; the cache zeroes the slots it grows into itself). When none holds `n`, the
+ * pool lets go of the buffers smaller than `n`, so growing batches under steady load never pile up
+ * buffers too small for them.
  *
  * @example const k = takeCacheBuffer(blocks * capacity * D);
  */
 export function takeCacheBuffer(n: number, zeroed = n): Float32Array {
   let best = -1;
   for (let i = 0; i < free.length; i++) if (free[i].length >= n && (best < 0 || free[i].length < free[best].length)) best = i;
-  if (best < 0) return new Float32Array(n);
+  if (best < 0) {
+    if (free.length) {
+      free.splice(0, free.length, ...free.filter((b) => b.length >= n));
+      touch();
+    }
+    return new Float32Array(n);
+  }
   const [buf] = free.splice(best, 1);
   touch();
   const view = buf.subarray(0, n);

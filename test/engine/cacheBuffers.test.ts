@@ -24,6 +24,14 @@ describe('the KV cache buffer pool', () => {
     expect(pooledCacheFloats()).toBe(0);
     giveCacheBuffers([a, b]);
     expect(pooledCacheFloats()).toBe(1100);
+    // A take the pool can meet leaves the rest; one it cannot meet lets every smaller buffer go.
+    giveCacheBuffers([new Float32Array(3000), new Float32Array(300)]);
+    expect(takeCacheBuffer(2000).length).toBe(2000);
+    expect(pooledCacheFloats()).toBe(1000 + 100 + 300);
+    takeCacheBuffer(4000);
+    expect(pooledCacheFloats()).toBe(0);
+    giveCacheBuffers([a, b]);
+    expect(pooledCacheFloats()).toBe(1100);
     await new Promise((r) => setTimeout(r, CACHE_POOL_IDLE_MS + 300));
     expect(pooledCacheFloats()).toBe(0);
   });
