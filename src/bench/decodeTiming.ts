@@ -1,7 +1,6 @@
 import type { DecoderSession } from '../engine/DecoderSession.js';
 import { generateBatch } from '../engine/generate/generateBatch.js';
 import { prefillChunkSize, reserveForChunk } from '../engine/generate/prefillChunks.js';
-import { KVCache } from '../engine/KVCache.js';
 import { median } from '../util/numerics.js';
 import { randomInt, seededRandom } from '../util/random.js';
 
@@ -50,7 +49,7 @@ export async function prefill(s: DecoderSession, T: number, B = 1, pool = false)
 export async function decoder(s: DecoderSession, ctx: number, B: number, steps: number, steer?: Float32Array): Promise<() => Promise<number>> {
   const c = s.config;
   const limit = ctx + steps + 1;
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, Math.min(ctx, 256), limit);
+  const cache = s.newCache(B, Math.min(ctx, 256), limit);
   const ids = randomIds(B * ctx, c.vocabSize, ctx * 7 + B);
   for (let s0 = 0; s0 < ctx;) {
     reserveForChunk(cache, Math.min(ctx, s0 + 256), limit);

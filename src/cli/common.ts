@@ -2,6 +2,7 @@ import { InvalidArgumentError as CommanderArgError, Option } from 'commander';
 import { parsePrecision } from '../engine/convert/Precision.js';
 import { DEFAULTS } from '../engine/defaults.js';
 import { loadModel, type LanguageModel } from '../engine/LanguageModel.js';
+import { KV_CACHE_KINDS, type KVCacheKind } from '../engine/KVCache.js';
 import { DEVICES, type Device, type ModelSpec } from '../engine/ModelSpec.js';
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import { parseLayerList } from '../steering/parseLayerList.js';
@@ -64,6 +65,7 @@ export interface ModelFlags {
   device: Device;
   threads?: number;
   revision?: string;
+  kvCache?: string;
 }
 
 /** The flags every model-using command shares. */
@@ -74,6 +76,9 @@ export function modelOptions(): Option[] {
     new Option('--device <d>', 'execution provider').choices(DEVICES as string[]).default(DEFAULTS.model.device),
     new Option('--threads <n>', 'CPU threads').argParser(intArg('--threads')),
     new Option('--revision <rev>', 'hub revision (branch, tag or commit)'),
+    new Option('--kv-cache <kind>', 'KV cache: f32 (exact) or int8 (a quarter of the bytes; faster at long contexts, logits within ~1%)').choices(
+      KV_CACHE_KINDS as string[],
+    ),
   ];
 }
 
@@ -87,6 +92,7 @@ export function modelSpecFromFlags(f: ModelFlags): ModelSpec {
   const spec: ModelSpec = { model: f.model, precision: parsePrecision(f.precision), device: f.device };
   if (f.threads !== undefined) spec.threads = f.threads;
   if (f.revision !== undefined) spec.revision = f.revision;
+  if (f.kvCache !== undefined) spec.kvCache = f.kvCache as KVCacheKind;
   return spec;
 }
 

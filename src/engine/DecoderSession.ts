@@ -9,7 +9,7 @@ import type { ConvertedWeights } from './convert/ConvertedWeights.js';
 import { buildDecoderGraph } from './graph/buildDecoderGraph.js';
 import type { SteerFeed } from './generate/batchFeeds.js';
 import { CLAMP_SLOTS, graphKey, type GraphOptions } from './graph/GraphOptions.js';
-import type { KVCache } from './KVCache.js';
+import { KVCache, type KVCacheKind } from './KVCache.js';
 import type { Device } from './ModelSpec.js';
 import { encodeModel } from './onnx/onnxProto.js';
 
@@ -79,7 +79,7 @@ const NEG = -1e30;
  * Naming the file by a digest of its bytes instead would cost a build per session open (~0.4 s on
  * Qwen3-0.6B's shape: the rope tables for 40,960 positions are 21 MB of the graph).
  */
-export const GRAPH_BUILDER_VERSION = 13;
+export const GRAPH_BUILDER_VERSION = 14;
 
 /**
  * An onnxruntime session over one variant of the decoder graph. It turns a `ForwardRequest`
@@ -111,6 +111,22 @@ export class DecoderSession {
     this.hasSlidingBias = session.inputNames.includes('attn_bias_sliding');
     this.inputs = new Set(session.inputNames);
     this.hasTopK = this.inputs.has('top_k');
+  }
+
+  /** What this session's cache inputs hold (`GraphOptions.kvCache`). */
+  get kvCache(): KVCacheKind {
+    return this.options.kvCache ?? 'f32';
+  }
+
+  /**
+   * A cache of the kind this session reads (`KVCache`'s arguments after the model's layer, head and
+   * head-size counts).
+   *
+   * @example const cache = session.newCache(B, promptLength + 64, promptLength + maxNew + 1, { pooled: true });
+   */
+  newCache(batch: number, capacity?: number, maxCapacity?: number, opts: { pooled?: boolean } = {}): KVCache {
+    const c = this.config;
+    return new KVCache(c.numHiddenLayers, batch, c.numKeyValueHeads, c.headDim, capacity, maxCapacity, { ...opts, kind: this.kvCache });
   }
 
   /** The request field that fetches no logits where the graph allows it (a call whose logits nothing reads). */
@@ -222,16 +238,32 @@ export class DecoderSession {
     for (let i = 0; i < pos.length; i++) pos[i] = BigInt(req.positions[i]);
     feeds.position_ids = new ort.Tensor('int64', pos, [B, T]);
 
-    // The cache is fed whole (capacity C); with nothing cached yet, an empty past.
-    const C = req.cache && P > 0 ? req.cache.capacity : 0;
+    // The cache is fed whole (capacity C); with nothing cached yet, an empty past — for an int8 cache
+    // one masked zero slot instead (onnxruntime's DynamicQuantizeMatMul leaves its output unwritten
+    // when the inner dimension is 0).
+    const cached = req.cache !== undefined && P > 0;
+    const int8 = this.kvCache === 'int8';
+    const C = cached ? req.cache!.capacity : int8 ? 1 : 0;
     feeds.attn_bias = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, null), [B, 1, G * T, C + T]);
     if (this.hasSlidingBias)
       feeds.attn_bias_sliding = new ort.Tensor('float32', attentionBias(req.keyMask, B, T, P, C, G, c.slidingWindow), [B, 1, G * T, C + T]);
 
-    const empty = new Float32Array(0);
-    for (let l = 0; l < L; l++) {
-      feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? req.cache!.k[l] : empty, [B, kvH, C, D]);
-      feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? req.cache!.v[l] : empty, [B, kvH, C, D]);
+    if (req.cache && req.cache.kind !== this.kvCache)
+      throw new InvalidArgumentError(`The cache holds ${req.cache.kind} keys and values; this session reads ${this.kvCache} (make it with session.newCache).`);
+    if (int8) {
+      const [noInts, noScales] = [new Int8Array(B * kvH * D), this.zeroInput(B * kvH)];
+      for (let l = 0; l < L; l++) {
+        feeds[`past_k_${l}`] = new ort.Tensor('int8', cached ? (req.cache!.k[l] as Int8Array) : noInts, [B, kvH, D, C]);
+        feeds[`past_k_scale_${l}`] = new ort.Tensor('float32', cached ? req.cache!.kScale[l] : noScales, [B, kvH, 1, C]);
+        feeds[`past_v_${l}`] = new ort.Tensor('int8', cached ? (req.cache!.v[l] as Int8Array) : noInts, [B, kvH, C, D]);
+        feeds[`past_v_scale_${l}`] = new ort.Tensor('float32', cached ? req.cache!.vScale[l] : noScales, [B, kvH, 1, C]);
+      }
+    } else {
+      const empty = new Float32Array(0);
+      for (let l = 0; l < L; l++) {
+        feeds[`past_k_${l}`] = new ort.Tensor('float32', C ? (req.cache!.k[l] as Float32Array) : empty, [B, kvH, C, D]);
+        feeds[`past_v_${l}`] = new ort.Tensor('float32', C ? (req.cache!.v[l] as Float32Array) : empty, [B, kvH, C, D]);
+      }
     }
     if (req.steer?.delta && !this.inputs.has('steer'))
       throw new InvalidArgumentError('This session was built without steering; it cannot add a persona vector.');

@@ -361,6 +361,7 @@ export async function loadModel(spec?: string | ModelSpec, opts: LoadModelOption
     threads: s.threads,
     onProgress: opts.onProgress,
     cacheRoot: s.cacheRoot,
+    kvCache: s.kvCache,
   });
   return new LanguageModel({ id: source.id, dir: source.dir, revision: source.revision ?? source.commit, config, tokenizer, session, precision, openSession });
 }

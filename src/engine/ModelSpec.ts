@@ -1,5 +1,6 @@
 import { DEFAULT_MODEL_DIR } from '../model/defaultModel.js';
 import type { Precision } from './convert/Precision.js';
+import type { KVCacheKind } from './KVCache.js';
 
 export type { Precision } from './convert/Precision.js';
 
@@ -27,10 +28,12 @@ export interface ModelSpec {
   threads?: number;
   /** Root of the conversion cache (default: the per-user cache folder). */
   cacheRoot?: string;
+  /** What the KV cache holds: f32 (default, exact) or int8 (a quarter of the attention's reads; see `KVCache`). */
+  kvCache?: KVCacheKind;
 }
 
 /** The fields of a `ModelSpec`, for picking them out of a wider options object. */
-const SPEC_KEYS = ['model', 'revision', 'precision', 'device', 'threads', 'cacheRoot'] as const satisfies readonly (keyof ModelSpec)[];
+const SPEC_KEYS = ['model', 'revision', 'precision', 'device', 'threads', 'cacheRoot', 'kvCache'] as const satisfies readonly (keyof ModelSpec)[];
 
 /**
  * A model spec from a folder or hub id (the embedded stylist when none) and optional settings, or

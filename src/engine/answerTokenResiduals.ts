@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { LanguageModel } from './LanguageModel.js';
-import { KVCache } from './KVCache.js';
 
 /**
  * The residual stream after each of `layers` at every answer token's position, from one unsteered
@@ -29,7 +28,7 @@ export async function answerTokenResiduals(
   const P = promptIds.length;
   const N = answerIds.length;
   const session = model.session;
-  const cache = new KVCache(L, 1, c.numKeyValueHeads, c.headDim, P + N);
+  const cache = session.newCache(1, P + N);
   const out: Float32Array[][] = [];
   // Positions [s0, s1) of prompt + answer; pools one-hot on the answer tokens among them (none while reading the prompt).
   for (let s0 = 0; s0 < P + N;) {

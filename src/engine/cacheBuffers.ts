@@ -47,12 +47,12 @@ export function takeCacheBuffer(n: number, zeroed = n): Float32Array {
 }
 
 /**
- * Hands buffers back (views are returned whole: their underlying buffer). A buffer must not be used
- * after it is handed back.
+ * Hands buffers back (views are returned whole: their underlying buffer, which an int8 view shares
+ * with the float buffer it was taken as). A buffer must not be used after it is handed back.
  *
  * @example giveCacheBuffers([...cache.k, ...cache.v]);
  */
-export function giveCacheBuffers(bufs: Float32Array[]): void {
+export function giveCacheBuffers(bufs: ReadonlyArray<Float32Array | Int8Array>): void {
   const seen = new Set(free.map((b) => b.buffer));
   for (const b of bufs) {
     if (b.buffer.byteLength === 0 || seen.has(b.buffer)) continue;

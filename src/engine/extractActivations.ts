@@ -2,7 +2,7 @@ import { PersonaError } from '../errors.js';
 import type { LanguageModel } from './LanguageModel.js';
 import type { DecoderSession } from './DecoderSession.js';
 import { logSumExp } from './generate/sampling.js';
-import { KVCache } from './KVCache.js';
+import type { KVCache } from './KVCache.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { DEFAULTS } from './defaults.js';
 
@@ -124,7 +124,7 @@ async function readBatch(model: LanguageModel, session: DecoderSession, batch: A
   const padsP = uniq.map((p) => P0 - p.length);
 
   // 1) The distinct prompts: pool the mean over the prompt's tokens (pool 0) and its last token (pool 1, slot P0−1 in every row).
-  const promptCache = new KVCache(L, U, c.numKeyValueHeads, c.headDim, P0, Infinity, { pooled: true });
+  const promptCache = session.newCache(U, P0, Infinity, { pooled: true });
   const lastPooled = new Float32Array(U * L * 2 * H);
   let lastLogits: Float32Array | undefined;
   let cache: KVCache;

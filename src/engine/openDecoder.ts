@@ -1,4 +1,5 @@
 import { loadConfig } from '../model/loadConfig.js';
+import type { KVCacheKind } from './KVCache.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import { ModelWeights } from '../model/safetensors/ModelWeights.js';
 import type { ProgressCallback } from '../util/progress.js';
@@ -11,6 +12,8 @@ import { GENERATION_GRAPH, type GraphOptions } from './graph/GraphOptions.js';
 export interface OpenDecoderOptions extends SessionOptions {
   precision?: Precision;
   graph?: GraphOptions;
+  /** What every session's KV cache holds (default f32; see `KVCache`). */
+  kvCache?: KVCacheKind;
   onProgress?: ProgressCallback;
   cacheRoot?: string;
 }
@@ -37,7 +40,9 @@ export async function openDecoder(dir: string, opts: OpenDecoderOptions = {}): P
   const weights = await ModelWeights.open(dir);
   const { folder, manifest } = await ensureConverted(dir, weights, config, opts.precision ?? 'f32', { onProgress: opts.onProgress, cacheRoot: opts.cacheRoot });
   const sessionOptions: SessionOptions = { device: opts.device, threads: opts.threads };
-  const openSession: SessionFactory = (graph) => DecoderSession.create(folder, manifest, config, graph, sessionOptions);
+  // Every graph variant of one model reads the same kind of cache.
+  const openSession: SessionFactory = (graph) =>
+    DecoderSession.create(folder, manifest, config, { ...graph, kvCache: opts.kvCache ?? graph.kvCache }, sessionOptions);
   const session = await openSession(opts.graph ?? GENERATION_GRAPH);
   return { config, session, folder, manifest, openSession };
 }

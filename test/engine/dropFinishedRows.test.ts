@@ -11,7 +11,7 @@ describe('finished rows leave the batch', () => {
       const cache = new KVCache(2, 4, 2, 3, 4, limit);
       const t = 3;
       cache.append([fill(4 * 2 * t * 3, 0), fill(4 * 2 * t * 3, 1000)], [fill(4 * 2 * t * 3, 2000), fill(4 * 2 * t * 3, 3000)], t);
-      const rowOf = (arr: Float32Array, row: number) =>
+      const rowOf = (arr: Float32Array | Int8Array, row: number) =>
         [0, 1].flatMap((h) => Array.from(arr.subarray((row * 2 + h) * cache.capacity * 3, (row * 2 + h) * cache.capacity * 3 + cache.length * 3)));
       const before = [1, 3].map((r) => rowOf(cache.k[1], r));
       const beforeV = [1, 3].map((r) => rowOf(cache.v[0], r));

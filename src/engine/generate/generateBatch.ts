@@ -1,6 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { DecoderSession, ForwardResult } from '../DecoderSession.js';
-import { KVCache } from '../KVCache.js';
 import { leftPad, stackPhases, type SteerFeed } from './batchFeeds.js';
 import { prefillChunkSize, reserveForChunk } from './prefillChunks.js';
 import { splitsAtAnswer, type Intervention } from './Intervention.js';
@@ -120,7 +119,7 @@ export async function generateBatch(session: DecoderSession, requests: Generatio
   const decodeCapacity = T0 + Math.min(Math.max(...maxNew), 64) + 1;
   const longPrompt = T0 > chunk && !opts.noCache;
   // Pooled: the buffers go back for the next batch when this one ends (a fresh cache is faulted in page by page).
-  const cache = new KVCache(c.numHiddenLayers, B, c.numKeyValueHeads, c.headDim, longPrompt ? chunk : decodeCapacity, limit, { pooled: true });
+  const cache = session.newCache(B, longPrompt ? chunk : decodeCapacity, limit, { pooled: true });
   try {
     // keyMask per position: 1 for real tokens.
     const realMask: number[][] = pads.map((p) => [...new Array(p).fill(0), ...new Array(T0 - p).fill(1)]);

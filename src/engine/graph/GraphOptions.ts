@@ -1,3 +1,5 @@
+import type { KVCacheKind } from '../KVCache.js';
+
 /** Ablate/cap directions the clamp graph applies per layer and row (applied in turn, then the delta). */
 export const CLAMP_SLOTS = 4;
 
@@ -18,6 +20,8 @@ export interface GraphOptions {
   projectionClamp: boolean;
   /** Build the per-block steering add (default true; false only to measure its cost). */
   steering?: boolean;
+  /** What the cache inputs hold (default f32; `int8`: see `KVCache`). */
+  kvCache?: KVCacheKind;
 }
 
 /**
@@ -33,5 +37,5 @@ export const SCORING_GRAPH: GraphOptions = GENERATION_GRAPH;
 export const DEBUG_GRAPH: GraphOptions = { logits: 'all', hiddenStates: true, pooling: true, projectionClamp: true };
 
 export function graphKey(o: GraphOptions): string {
-  return `${o.logits}-${o.hiddenStates ? 'h' : ''}${o.pooling ? 'p' : ''}${o.projectionClamp ? 'c' : ''}${o.steering === false ? '-nosteer' : ''}`;
+  return `${o.logits}-${o.hiddenStates ? 'h' : ''}${o.pooling ? 'p' : ''}${o.projectionClamp ? 'c' : ''}${o.steering === false ? '-nosteer' : ''}${o.kvCache === 'int8' ? '-kv8' : ''}`;
 }

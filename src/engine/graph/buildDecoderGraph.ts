@@ -12,7 +12,8 @@ import { CLAMP_SLOTS, type GraphOptions } from './GraphOptions.js';
  * Inputs (B batch, T new tokens, P cached tokens, S = P+T, G = heads per KV head, D head dim, L layers):
  *   input_ids [B,T] int64; position_ids [B,T] int64 (rope positions); attn_bias [B,1,G·T,S]
  *   (additive: 0 or −1e30, rows g-major, columns = C cache slots then T new; attn_bias_sliding likewise);
- *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity);
+ *   past_k_l/past_v_l [B,kvH,C,D] (the JS cache buffer, C = its capacity; an int8 cache's layout and
+ *   scales are described at `int8Past`);
  *   steer [L·B,1,H] layer-major, split into one [B,1,H] per block: resid_l += steer_l (summed with the
  *   block's MLP residual add in one Sum kernel, or added after the clamps in the clamp graph; a row's
  *   steering is on or off for a whole forward call, decided by the session);
@@ -76,8 +77,9 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
   // Steering: one input [L·B,1,H], split into the per-block [B,1,H] adds.
   const steer = opts.steering !== false ? g.opMulti('Split', [g.input('steer', DataType.FLOAT, ['steer_rows', 1, H])], L, { axis: 0, num_outputs: L }) : null;
   const resids: string[] = [];
-  // Every layer's cache has the same capacity C: one Shape for all.
-  const cacheLength = g.op('Shape', ['past_k_0'], { start: 2, end: 3 }); // [1]
+  // Every layer's cache has the same capacity C (dimension 2 of every layout's values): one Shape for all.
+  const int8Cache = opts.kvCache === 'int8';
+  const cacheLength = g.op('Shape', ['past_v_0'], { start: 2, end: 3 }); // [1]
   for (let l = 0; l < L; l++) {
     x = g.scoped(`blocks.${l}`, () => {
       const n = TENSOR_NAMES.block(l);
@@ -103,16 +105,14 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       const newV = v0;
       g.output(newK, `new_k_${l}`, DataType.FLOAT, ['batch', kvH, 'seq', D]);
       g.output(newV, `new_v_${l}`, DataType.FLOAT, ['batch', kvH, 'seq', D]);
-      // The cache buffer as it is in JS, [B,kvH,C,D] (C = its capacity; unused slots are masked).
-      const pastK = g.input(`past_k_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
-      const pastV = g.input(`past_v_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
-
       // Query head n = kv·G + g, so [B,qH,T,D] is already [B,kvH,G·T,D] in memory.
       const qg = g.reshape(q, [0, kvH, -1, D]);
       // Scores against the cache and against the new rows, side by side: [B,kvH,G·T,C+T]; the
       // attention scale rides on the MatMul (FusedMatMul alpha) and K is read transposed in place.
       const qk = (keys: string) => g.op('FusedMatMul', [qg, keys], { transA: 0, transB: 1, alpha: { float: c.attentionScale } }, undefined, 'com.microsoft');
-      let scores = g.concat([qk(pastK), qk(newK)], 3);
+      // The cache buffer as it is in JS (C = its capacity; unused slots are masked): see `KVCache`.
+      const past = int8Cache ? int8Past(g, l, kvH, D, c.attentionScale) : f32Past(g, l, kvH, D, qk);
+      let scores = g.concat([past.scores(qg), qk(newK)], 3);
       if (c.attnLogitSoftcapping) {
         const cap = g.f32([c.attnLogitSoftcapping]);
         scores = g.mul(g.op('Tanh', [g.div(scores, cap)]), cap);
@@ -121,7 +121,7 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
       const probs = g.op('Softmax', [scores], { axis: -1 });
       const pPast = g.op('Slice', [probs, g.i64([0]), cacheLength, g.i64([3])]);
       const pNew = g.op('Slice', [probs, cacheLength, g.i64([Number.MAX_SAFE_INTEGER]), g.i64([3])]);
-      const ctx = g.add(g.matmul(pPast, pastV), g.matmul(pNew, newV)); // [B,kvH,G·T,D]
+      const ctx = g.add(past.context(pPast, probs), g.matmul(pNew, newV)); // [B,kvH,G·T,D]
       const merged = g.reshape(g.transpose(g.reshape(ctx, [0, qH, -1, D]), [0, 2, 1, 3]), [0, 0, qH * D]); // [B,T,qH·D]
       let attnOut = linear(merged, n.o); // [B,T,H]
       if (c.sandwichNorms) attnOut = norm(attnOut, n.attnOutNorm);
@@ -201,6 +201,36 @@ export function buildDecoderGraph(c: ModelConfig, w: ConvertedWeights, weightsFi
     lastLogits();
   }
   return g;
+}
+
+/** Attention over the f32 cache: past_k_l / past_v_l [B,kvH,C,D]. */
+function f32Past(g: GraphBuilder, l: number, kvH: number, D: number, qk: (keys: string) => string) {
+  const k = g.input(`past_k_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
+  const v = g.input(`past_v_${l}`, DataType.FLOAT, ['batch', kvH, 'past', D]);
+  return { scores: (_qg: string) => qk(k), context: (pPast: string, _probs: string) => g.matmul(pPast, v) };
+}
+
+/**
+ * Attention over an int8 cache (`KVCache` kind `int8`): past_k_l int8 [B,kvH,D,C] with past_k_scale_l
+ * [B,kvH,1,C], past_v_l int8 [B,kvH,C,D] with past_v_scale_l [B,kvH,1,C]. onnxruntime's
+ * DynamicQuantizeMatMul quantizes its float input per tensor (uint8) and takes per-column scales for
+ * the int8 one: the scores are q·K with K's columns scaled per position; the context weighs V's rows
+ * by p × their scale, each query row divided by its largest probability first (so a row whose
+ * attention is spread thin is not rounded to zero against a peaked one) and multiplied back after.
+ */
+function int8Past(g: GraphBuilder, l: number, kvH: number, D: number, attentionScale: number) {
+  const k = g.input(`past_k_${l}`, DataType.INT8, ['batch', kvH, D, 'past']);
+  const kScale = g.input(`past_k_scale_${l}`, DataType.FLOAT, ['batch', kvH, 1, 'past']);
+  const v = g.input(`past_v_${l}`, DataType.INT8, ['batch', kvH, 'past', D]);
+  const vScale = g.input(`past_v_scale_${l}`, DataType.FLOAT, ['batch', kvH, 1, 'past']);
+  const dqmm = (a: string, b: string, scale: string) => g.op('DynamicQuantizeMatMul', [a, b, scale], {}, undefined, 'com.microsoft');
+  return {
+    scores: (qg: string) => dqmm(qg, k, g.mul(kScale, g.f32([attentionScale]))),
+    context: (pPast: string, probs: string) => {
+      const rowMax = g.op('ReduceMax', [probs, g.i64([-1])], { keepdims: 1 }); // [B,kvH,G·T,1], > 0
+      return g.mul(dqmm(g.mul(g.div(pPast, rowMax), vScale), v, g.f32([1], [1])), rowMax);
+    },
+  };
 }
 
 /** cos/sin tables [maxPositions, D/2] as initializers, computed in JS exactly as transformers does. */
