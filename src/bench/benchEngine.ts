@@ -3,6 +3,7 @@ import type { Precision } from '../engine/convert/Precision.js';
 import { DecoderSession } from '../engine/DecoderSession.js';
 import { generateBatch } from '../engine/generate/generateBatch.js';
 import { CLAMP_GRAPH, GENERATION_GRAPH, type GraphOptions } from '../engine/graph/GraphOptions.js';
+import type { KVCacheKind } from '../engine/KVCache.js';
 import { openDecoder } from '../engine/openDecoder.js';
 import type { ModelConfig } from '../model/config/ModelConfig.js';
 import type { ProgressCallback } from '../util/progress.js';
@@ -88,7 +89,9 @@ export interface ContextSweepPoint {
   rss_mib: number;
   /** The process's peak RSS so far (monotonic; includes the untimed conversion pass at the start, so it is an upper bound). */
   process_peak_rss_mib: number;
-  /** The f32 KV cache of the decode measurement. */
+  /** What the cache held in this point's measurements. */
+  kv_cache: KVCacheKind;
+  /** The KV cache of the decode measurement (int8: its values and their per-position scales). */
   kv_cache_mib: number;
   /** Bytes of the converted weights. */
   weights_mib: number;
@@ -98,6 +101,8 @@ export interface BenchOptions {
   threads: number;
   decodeSteps: number;
   reps: number;
+  /** Also measure decode through an int8 KV cache (`decode_tok_s.*_kv8`, in a session of its own). */
+  int8Cache?: boolean;
   /** Only load, RSS, prefill and decode (a later round of an interleaved comparison): no steering or train phases. */
   figuresOnly?: boolean;
   onProgress?: ProgressCallback;
@@ -180,6 +185,20 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
   ] as const) {
     decode_tok_s[name] = B / (await tracked(() => decode(session, fit(ctx), B, o.decodeSteps)));
     log(`${precision}: decode ${name}: ${decode_tok_s[name].toFixed(2)} tok/s`);
+  }
+
+  if (o.int8Cache) {
+    // The same decode measurements through an int8 KV cache, in a session of its own (released before the rest).
+    const int8 = await DecoderSession.create(folder, manifest, c, { ...GENERATION_GRAPH, kvCache: 'int8' }, { threads: o.threads });
+    for (const [name, ctx, B] of [
+      ['ctx128_b1_kv8', 128, 1],
+      ['ctx1024_b1_kv8', 1024, 1],
+      ['ctx128_b8_kv8', 128, 8],
+    ] as const) {
+      decode_tok_s[name] = B / (await decode(int8, fit(ctx), B, o.decodeSteps));
+      log(`${precision}: decode ${name}: ${decode_tok_s[name].toFixed(2)} tok/s`);
+    }
+    await int8.release();
   }
 
   const bpt = bytesPerToken(manifest);
@@ -299,10 +318,13 @@ export async function benchPrecision(dir: string, precision: Precision, bounds: 
 export async function benchContextSweep(
   dir: string,
   precision: Precision,
-  o: { threads: number; decodeSteps: number; reps: number; contexts: number[]; log?: (line: string) => void },
+  o: { threads: number; decodeSteps: number; reps: number; contexts: number[]; kvCache?: KVCacheKind; log?: (line: string) => void },
 ): Promise<ContextSweepPoint[]> {
   const log = o.log ?? (() => {});
-  const { session, config: c, manifest } = await openDecoder(dir, { precision, threads: o.threads });
+  const kv_cache = o.kvCache ?? 'f32';
+  const { session, config: c, manifest } = await openDecoder(dir, { precision, threads: o.threads, kvCache: kv_cache });
+  // Bytes per cached position and kv head: D values (4 bytes each in f32, 1 in int8 plus a 4-byte scale).
+  const perHeadPosition = kv_cache === 'int8' ? c.headDim + 4 : 4 * c.headDim;
   const fit = contextFit(c, o.decodeSteps);
   const context_sweep: ContextSweepPoint[] = [];
   const weights_mib = weightsMib(manifest);
@@ -310,7 +332,7 @@ export async function benchContextSweep(
   const engine512 = o.contexts.some((x) => x >= 4096) ? await enginePrefillRate(session, fit(512), o.reps) : NaN;
   for (const requested of o.contexts) {
     const ctx = fit(requested);
-    const kv_cache_mib = (2 * c.numHiddenLayers * c.numKeyValueHeads * c.headDim * 4 * (ctx + o.decodeSteps + 1)) / (1 << 20);
+    const kv_cache_mib = (2 * c.numHiddenLayers * c.numKeyValueHeads * perHeadPosition * (ctx + o.decodeSteps + 1)) / (1 << 20);
     let step: (() => Promise<number>) | undefined = await decoder(session, ctx, 1, o.decodeSteps);
     const decoded = await withPeakRss(async () => {
       const times: number[] = [];
@@ -326,6 +348,7 @@ export async function benchContextSweep(
       decode_peak_over_weights_and_cache: decoded.peakMib / (weights_mib + kv_cache_mib),
       rss_mib: 0,
       process_peak_rss_mib: 0,
+      kv_cache,
       kv_cache_mib,
       weights_mib,
     };
@@ -339,7 +362,7 @@ export async function benchContextSweep(
     point.process_peak_rss_mib = process.resourceUsage().maxRSS / 1024;
     context_sweep.push(point);
     log(
-      `${precision}: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s, peak RSS ${decoded.peakMib.toFixed(0)} MiB = ${point.decode_peak_over_weights_and_cache.toFixed(2)} × (weights ${weights_mib.toFixed(0)} + KV cache ${kv_cache_mib.toFixed(0)} MiB)` +
+      `${precision}, ${kv_cache} cache: context ${ctx}: decode ${point.decode_tok_s.toFixed(2)} tok/s, peak RSS ${decoded.peakMib.toFixed(0)} MiB = ${point.decode_peak_over_weights_and_cache.toFixed(2)} × (weights ${weights_mib.toFixed(0)} + KV cache ${kv_cache_mib.toFixed(0)} MiB)` +
         (point.prefill_tok_s
           ? `; prefill ${point.prefill_tok_s.toFixed(1)} tok/s = ${point.prefill_over_512!.toFixed(2)} × the 512-token rate (${engine512.toFixed(1)}), peak RSS ${point.prefill_peak_rss_mib!.toFixed(0)} MiB`
           : ''),

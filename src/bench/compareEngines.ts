@@ -40,20 +40,25 @@ export function compareEngines(ours: Partial<Record<Precision, PrecisionResult>>
   return out;
 }
 
-/** The figures an interleaved round compares (tok/s; higher is better). */
-export type EngineFigure = 'decode_ctx128' | 'decode_ctx1024' | 'prefill_128' | 'prefill_512';
+/**
+ * The figures an interleaved round compares (tok/s; higher is better). `_kv8`: our decode through the
+ * int8 KV cache against llama.cpp's same decode (its default cache, f16).
+ */
+export type EngineFigure = 'decode_ctx128' | 'decode_ctx1024' | 'prefill_128' | 'prefill_512' | 'decode_ctx128_kv8' | 'decode_ctx1024_kv8';
 
 /**
  * Our figures of one round, named as {@link llamaCppFigures} names theirs.
  *
  * @example interleaveRounds(async () => ourFigures(await oursOnce()), async () => llamaCppFigures(await theirsOnce()), 3);
  */
-export function ourFigures(r: PrecisionResult): Record<EngineFigure, number> {
+export function ourFigures(r: PrecisionResult): Partial<Record<EngineFigure, number>> {
   return {
     decode_ctx128: r.decode_tok_s.ctx128_b1,
     decode_ctx1024: r.decode_tok_s.ctx1024_b1,
     prefill_128: r.prefill_tok_s['128'],
     prefill_512: r.prefill_tok_s['512'],
+    // Measured only when the bench's cache kinds include int8.
+    ...(r.decode_tok_s.ctx128_b1_kv8 ? { decode_ctx128_kv8: r.decode_tok_s.ctx128_b1_kv8, decode_ctx1024_kv8: r.decode_tok_s.ctx1024_b1_kv8 } : {}),
   };
 }
 
@@ -63,5 +68,13 @@ export function ourFigures(r: PrecisionResult): Record<EngineFigure, number> {
  * @example llamaCppFigures(comparison.results.q4_0!).decode_ctx128;
  */
 export function llamaCppFigures(t: { decode_tok_s: Record<number, number>; prefill_tok_s: Record<number, number> }): Record<EngineFigure, number> {
-  return { decode_ctx128: t.decode_tok_s[128], decode_ctx1024: t.decode_tok_s[1024], prefill_128: t.prefill_tok_s[128], prefill_512: t.prefill_tok_s[512] };
+  const decode = { decode_ctx128: t.decode_tok_s[128], decode_ctx1024: t.decode_tok_s[1024] };
+  // Their one decode stands beside both of ours (f32 and int8 cache): ours over theirs per cache kind.
+  return {
+    ...decode,
+    prefill_128: t.prefill_tok_s[128],
+    prefill_512: t.prefill_tok_s[512],
+    decode_ctx128_kv8: decode.decode_ctx128,
+    decode_ctx1024_kv8: decode.decode_ctx1024,
+  };
 }

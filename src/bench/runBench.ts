@@ -10,6 +10,7 @@ import { benchEvaluation } from './benchEvaluation.js';
 import { benchTrain, type PhaseTimes } from './benchTrain.js';
 import { sizeSweepPoint, type SizeSweepPoint } from './benchSizes.js';
 import type { ConversionCost } from './convertForBench.js';
+import type { KVCacheKind } from '../engine/KVCache.js';
 import { LLAMA_CPP_TYPE, llamaCppFigures, ourFigures } from './compareEngines.js';
 import { interleaveRounds, spreadOf, type InterleavedResult } from './interleaveRounds.js';
 import { runLlamaCppComparison, type LlamaCppComparison } from './llamaCpp/runLlamaCppComparison.js';
@@ -38,6 +39,8 @@ export interface BenchChildOptions {
   decodeSteps: number;
   /** Repetitions of each prefill measurement (median). */
   reps: number;
+  /** Also decode through an int8 KV cache (`decode_tok_s.*_kv8`). */
+  int8Cache?: boolean;
   /** Only load, RSS, prefill and decode (a later round of an interleaved comparison). */
   figuresOnly?: boolean;
   /** Also time an evaluation (5 alphas × 32 questions, scored) against batched decode. */
@@ -64,6 +67,7 @@ export async function benchOnePrecision(dir: string, precision: Precision, bound
     decodeSteps: o.decodeSteps,
     reps: o.reps,
     figuresOnly: o.figuresOnly,
+    int8Cache: o.int8Cache,
     log,
     onProgress: o.onProgress,
   });
@@ -107,6 +111,8 @@ export interface RunBenchOptions {
   reps: number;
   /** Contexts of the decode sweep. */
   contexts: number[];
+  /** KV cache kinds: the context sweep runs once per kind, and with int8 the figures include decode through an int8 cache (default f32 only). */
+  kvCaches?: KVCacheKind[];
   /** Also time an evaluation in each precision's first measurement. */
   evaluation?: boolean;
   /** Also time one whole train in the first measurement of these precisions. */
@@ -167,7 +173,8 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
   const bounds: MachineBounds = await measureMachineBounds(o.threads);
   log(`read bandwidth ${(bounds.readBandwidth / 1e9).toFixed(1)} GB/s, f32 matmul ${(bounds.matmulFlops / 1e9).toFixed(0)} GFLOP/s`);
   // One process per precision and round, so RSS is that precision's own.
-  const child = <T>(configFile: string, p: Precision, mode: 'full' | 'figures' | 'contexts' | 'convert'): T => {
+  const kvCaches = o.kvCaches ?? ['f32'];
+  const child = <T>(configFile: string, p: Precision, mode: 'full' | 'figures' | 'contexts' | 'convert', kv = kvCaches): T => {
     const figuresOnly = mode === 'figures';
     const [program, ...lead] = o.childCommand;
     const args = [
@@ -184,6 +191,8 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       String(o.reps),
       '--contexts',
       o.contexts.join(','),
+      '--kv-cache',
+      kv.join(','),
     ];
     if (mode === 'full' && o.evaluation) args.push('--evaluation');
     if (mode === 'full' && o.train?.includes(p)) args.push('--train', ...(o.analyzeLayers ? ['--analyze-layers'] : []));
@@ -198,11 +207,11 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
     if (r.status !== 0) throw new Error(`bench of ${p} failed (exit ${r.status})`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   };
-  const ours = (p: Precision, mode: 'full' | 'figures' | 'contexts') => child<PrecisionResult>(o.configFile, p, mode);
-  // The first measurement of a precision, then its context sweep in a fresh process (its peak RSS is its own).
+  const ours = (p: Precision, mode: 'full' | 'figures' | 'contexts', kv?: KVCacheKind[]) => child<PrecisionResult>(o.configFile, p, mode, kv);
+  // The first measurement of a precision, then its context sweep in a fresh process per cache kind (its peak RSS is its own).
   const full = (p: Precision): PrecisionResult => {
     const r = ours(p, 'full');
-    if (o.contexts.length) r.context_sweep = ours(p, 'contexts').context_sweep;
+    if (o.contexts.length) r.context_sweep = kvCaches.flatMap((kv) => ours(p, 'contexts', [kv]).context_sweep!);
     return r;
   };
   const results: Partial<Record<Precision, PrecisionResult>> = {};
@@ -259,7 +268,7 @@ export async function runBench(o: RunBenchOptions): Promise<BenchReport> {
       log(`size sweep: ${path.basename(configFile)} at ${p}`);
       await writeRandomCheckpoint(benchCheckpointDir(config), config, { onProgress: o.progress?.() });
       const conversion = child<ConversionCost>(configFile, p, 'convert');
-      size_sweep.push(sizeSweepPoint(configFile, config, conversion, child<PrecisionResult>(configFile, p, 'figures')));
+      size_sweep.push(sizeSweepPoint(configFile, config, conversion, child<PrecisionResult>(configFile, p, 'figures', ['f32'])));
     }
   }
   return {

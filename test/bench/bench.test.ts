@@ -32,8 +32,22 @@ describe('persona bench', () => {
       expect(add.min).toBeLessThanOrEqual(add.median);
       expect(add.max).toBeGreaterThanOrEqual(add.median);
       expect(clamp.median).toBeGreaterThan(add.median);
-      // The context sweep, capped by the model's positions, with the process's peak RSS rising (never falling) along it.
-      expect(x.context_sweep.map((p: { requested: number }) => p.requested)).toEqual([128, 1024, 4096, 8192]);
+      // The context sweep, once per cache kind (each in its own process), capped by the model's positions,
+      // with the process's peak RSS rising (never falling) along it.
+      type Point = { requested: number; kv_cache: string; kv_cache_mib: number; process_peak_rss_mib: number; rss_mib: number };
+      const all: Point[] = x.context_sweep;
+      expect(all.map((p) => `${p.kv_cache} ${p.requested}`)).toEqual(['f32', 'int8'].flatMap((k) => [128, 1024, 4096, 8192].map((n) => `${k} ${n}`)));
+      // The int8 cache holds a byte per value and a 4-byte scale per position and head: (D + 4) / 4D of the f32 one.
+      const D = 32;
+      all.slice(4).forEach((p, i) => expect(p.kv_cache_mib / all[i].kv_cache_mib).toBeCloseTo((D + 4) / (4 * D), 6));
+      // Decode through an int8 cache beside the f32 figures.
+      for (const k of ['ctx128_b1_kv8', 'ctx1024_b1_kv8', 'ctx128_b8_kv8']) expect(x.decode_tok_s[k]).toBeGreaterThan(0);
+      for (const sweep of [all.slice(0, 4), all.slice(4)]) {
+        const peaks = sweep.map((p) => p.process_peak_rss_mib);
+        for (const p of sweep) expect(p.rss_mib).toBeLessThanOrEqual(p.process_peak_rss_mib + 1);
+        expect([...peaks].sort((a, b) => a - b)).toEqual(peaks);
+      }
+      x.context_sweep = all.slice(0, 4);
       for (const p of x.context_sweep) {
         expect(p.ctx).toBeLessThanOrEqual(Math.min(p.requested, config_max));
         expect(p.decode_tok_s).toBeGreaterThan(0);
@@ -46,9 +60,6 @@ describe('persona bench', () => {
       expect(x.context_sweep[3].prefill_over_512).toBeGreaterThan(0);
       expect(x.context_sweep[3].prefill_peak_rss_mib).toBeGreaterThan(0);
       expect(x.context_sweep[0].prefill_tok_s).toBeUndefined();
-      const peaks = x.context_sweep.map((p: { process_peak_rss_mib: number }) => p.process_peak_rss_mib);
-      for (const p of x.context_sweep) expect(p.rss_mib).toBeLessThanOrEqual(p.process_peak_rss_mib + 1);
-      expect([...peaks].sort((a, b) => a - b)).toEqual(peaks);
       expect(x.rss_mib).toBeGreaterThan(10);
     }
     // q4 reads fewer bytes per token than f32

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PrecisionResult } from '../../src/bench/benchEngine.js';
-import { compareEngines } from '../../src/bench/compareEngines.js';
+import { compareEngines, llamaCppFigures, ourFigures } from '../../src/bench/compareEngines.js';
+import { interleaveRounds } from '../../src/bench/interleaveRounds.js';
 import type { LlamaCppComparison } from '../../src/bench/llamaCpp/runLlamaCppComparison.js';
 
 const ours = (precision: 'f32' | 'q4', decode: number, prefill: number): PrecisionResult =>
@@ -42,5 +43,26 @@ describe('ours over llama.cpp', () => {
   it('leaves out a precision llama.cpp could not measure', () => {
     const rows = compareEngines({ f32: ours('f32', 11, 180), q4: ours('q4', 60, 320) }, theirs({ q4_0: { decode: 40, prefill: 260 } }));
     expect(rows.map((r) => r.ours)).toEqual(['q4']);
+  });
+
+  it('sets our int8-cache decode beside the same llama.cpp decode, only when it was measured', async () => {
+    const plain = ours('q4', 60, 320);
+    const withInt8 = { ...plain, decode_tok_s: { ...plain.decode_tok_s, ctx128_b1_kv8: 58, ctx1024_b1_kv8: 45 } } as PrecisionResult;
+    const t = theirs({ q4_0: { decode: 40, prefill: 260 } }).results.q4_0!;
+    expect(ourFigures(plain)).not.toHaveProperty('decode_ctx1024_kv8');
+    expect(ourFigures(withInt8)).toMatchObject({ decode_ctx128_kv8: 58, decode_ctx1024_kv8: 45 });
+    const r = await interleaveRounds(
+      async () => ourFigures(withInt8) as Record<string, number>,
+      async () => llamaCppFigures(t),
+      1,
+    );
+    expect(r.ratios.decode_ctx1024_kv8.median).toBeCloseTo(45 / 20, 10);
+    expect(r.ratios.decode_ctx1024.median).toBeCloseTo(30 / 20, 10);
+    const without = await interleaveRounds(
+      async () => ourFigures(plain) as Record<string, number>,
+      async () => llamaCppFigures(t),
+      1,
+    );
+    expect(without.ratios.decode_ctx1024_kv8).toBeUndefined();
   });
 });

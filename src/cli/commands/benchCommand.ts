@@ -4,6 +4,7 @@ import { benchCheckpointDir, benchOnePrecision, runBench } from '../../bench/run
 import { benchContextSweep } from '../../bench/benchEngine.js';
 import { convertForBench } from '../../bench/convertForBench.js';
 import { parsePrecision } from '../../engine/convert/Precision.js';
+import { KV_CACHE_KINDS, type KVCacheKind } from '../../engine/KVCache.js';
 import { defaultThreads } from '../../engine/DecoderSession.js';
 import { PACKAGE_ROOT } from '../../model/defaultModel.js';
 import { progressBar } from '../../util/progress.js';
@@ -19,6 +20,7 @@ interface BenchFlags {
   reps: number;
   rounds?: number;
   contexts: string;
+  kvCache: string;
   figuresOnly?: boolean;
   contextsOnly?: boolean;
   convertOnly?: boolean;
@@ -47,6 +49,11 @@ export function benchCommand(): Command {
       intArg('--rounds'),
     )
     .option('--contexts <list>', 'contexts of the decode sweep (capped by the model\'s positions; prefill too from 4096); "" for none', '128,1024,4096,8192')
+    .option(
+      '--kv-cache <list>',
+      'KV cache kinds, comma-separated (f32, int8): the context sweep runs once per kind, and int8 adds decode through an int8 cache to every measurement (and to the llama.cpp ratios)',
+      'f32,int8',
+    )
     .option(
       '--sizes <list>',
       'also the model-size sweep: comma-separated config files or shipped shapes (qwen3-0.6b, qwen3-1.7b, qwen3-4b, qwen3-8b), each converted and measured in fresh processes (load, RSS, decode against its bound)',
@@ -78,6 +85,10 @@ export function benchCommand(): Command {
           return n;
         });
       const precisions = o.precision.split(',').map((p) => parsePrecision(p.trim()));
+      const kvCaches = o.kvCache.split(',').map((k) => k.trim()) as KVCacheKind[];
+      const unknown = kvCaches.filter((k) => !KV_CACHE_KINDS.includes(k));
+      if (unknown.length || kvCaches.length === 0)
+        throw new InvalidArgumentError(`--kv-cache takes a comma-separated list of ${KV_CACHE_KINDS.join(', ')}; got "${o.kvCache}".`);
       if (o.child && o.convertOnly) {
         process.stdout.write(JSON.stringify(await convertForBench(benchCheckpointDir(raw), precisions[0], progressBar(process.stderr))) + '\n');
         return;
@@ -88,6 +99,7 @@ export function benchCommand(): Command {
           decodeSteps: o.steps,
           reps: o.reps,
           contexts,
+          kvCache: kvCaches[0],
           log,
         });
         process.stdout.write(JSON.stringify({ context_sweep }) + '\n');
@@ -99,6 +111,7 @@ export function benchCommand(): Command {
           decodeSteps: o.steps,
           reps: o.reps,
           figuresOnly: o.figuresOnly,
+          int8Cache: kvCaches.includes('int8'),
           evaluation: o.evaluation,
           train: o.train !== undefined,
           analyzeLayers: o.analyzeLayers,
@@ -137,6 +150,7 @@ export function benchCommand(): Command {
         decodeSteps: o.steps,
         reps: o.reps,
         contexts,
+        kvCaches,
         evaluation: o.evaluation,
         train: trainAt,
         analyzeLayers: o.analyzeLayers,
@@ -161,7 +175,7 @@ export function benchCommand(): Command {
             `batch8 ×${r.batch8_over_batch1.toFixed(2)}${r.batch8_over_batch1_spread ? ` [${r.batch8_over_batch1_spread.min.toFixed(2)}–${r.batch8_over_batch1_spread.max.toFixed(2)}]` : ''}  steering ${(r.steering_overhead * 100).toFixed(1)}% (rounds ${r.steering_overhead_rounds.map((x) => (x * 100).toFixed(1)).join(', ')}; profile: add ${(r.steering_profile_share.add.median * 100).toFixed(2)}%, clamp ${(r.steering_profile_share.clamp.median * 100).toFixed(1)}%)  RSS ${r.rss_mib.toFixed(0)} MiB\n` +
             `     train answers ${r.train_answer_tok_s.toFixed(1)} tok/s (${r.train_answer_over_decode_b8.toFixed(2)} × batch-8 decode), activations ${r.train_activation_tok_s.toFixed(1)} tok/s (${r.train_activation_over_prefill.toFixed(2)} × prefill)` +
             (r.context_sweep?.length
-              ? `\n     context ${r.context_sweep.map((x) => `${x.ctx}: ${x.decode_tok_s.toFixed(1)} tok/s, peak RSS ${x.decode_peak_rss_mib.toFixed(0)} MiB (${x.decode_peak_over_weights_and_cache.toFixed(2)} × weights + KV)${x.prefill_tok_s ? `, prefill ${x.prefill_tok_s.toFixed(0)} tok/s (${x.prefill_over_512!.toFixed(2)} × 512's, peak RSS ${x.prefill_peak_rss_mib!.toFixed(0)} MiB)` : ''}`).join('; ')}`
+              ? `\n     context ${r.context_sweep.map((x) => `${x.ctx} (${x.kv_cache} cache): ${x.decode_tok_s.toFixed(1)} tok/s, peak RSS ${x.decode_peak_rss_mib.toFixed(0)} MiB (${x.decode_peak_over_weights_and_cache.toFixed(2)} × weights + KV)${x.prefill_tok_s ? `, prefill ${x.prefill_tok_s.toFixed(0)} tok/s (${x.prefill_over_512!.toFixed(2)} × 512's, peak RSS ${x.prefill_peak_rss_mib!.toFixed(0)} MiB)` : ''}`).join('; ')}`
               : '') +
             (r.train
               ? `\n     train ${r.train.total_s.toFixed(1)} s (${r.train.phases.map((x) => `${x.phase} ${(x.share * 100).toFixed(0)}%`).join(', ')})`
@@ -175,7 +189,9 @@ export function benchCommand(): Command {
       for (const [p, x] of Object.entries(report.ours_over_llama_cpp ?? {})) {
         const f = (k: string) => `${x.ratios[k].median.toFixed(2)}× (${x.ratios[k].min.toFixed(2)}–${x.ratios[k].max.toFixed(2)})`;
         process.stdout.write(
-          `${p} vs llama.cpp ${x.theirs}, median of ${rounds} interleaved rounds (range): decode 128 ctx ${f('decode_ctx128')}  1024 ctx ${f('decode_ctx1024')}  prefill 128 ${f('prefill_128')}  512 ${f('prefill_512')}\n`,
+          `${p} vs llama.cpp ${x.theirs}, median of ${rounds} interleaved rounds (range): decode 128 ctx ${f('decode_ctx128')}  1024 ctx ${f('decode_ctx1024')}  prefill 128 ${f('prefill_128')}  512 ${f('prefill_512')}` +
+            (x.ratios.decode_ctx128_kv8 ? `  our int8 cache: decode 128 ctx ${f('decode_ctx128_kv8')}  1024 ctx ${f('decode_ctx1024_kv8')}` : '') +
+            '\n',
         );
       }
       for (const x of report.size_sweep ?? []) {
