@@ -17,7 +17,10 @@ describe('the KV cache buffer pool', () => {
     expect(a.length).toBe(80);
     expect(Array.from(a.subarray(0, 50)).every((x) => x === 0)).toBe(true);
     expect(a[60]).toBe(7); // beyond the zeroed part the old contents stay (a cache zeroes what it grows into)
-    const b = takeCacheBuffer(200);
+    // A take of fewer than half a buffer's floats does not pin it (a new buffer; the big one stays for a larger take).
+    expect(takeCacheBuffer(200).buffer).not.toBe(big.buffer);
+    expect(pooledCacheFloats()).toBe(1000);
+    const b = takeCacheBuffer(600);
     expect(b.buffer).toBe(big.buffer);
     expect(Array.from(b).every((x) => x === 0)).toBe(true);
     expect(takeCacheBuffer(5000).buffer).not.toBe(big.buffer); // nothing fits: a new buffer
@@ -63,7 +66,10 @@ describe('the KV cache buffer pool', () => {
     const fresh = await generateBatch(s, requests, opts);
     expect(pooledCacheFloats()).toBeGreaterThan(0); // released for the next batch
     dropCacheBuffers();
-    const poisoned = Array.from({ length: 4 * model.config.numHiddenLayers }, () => new Float32Array(1 << 20).fill(NaN));
+    // Buffers of exactly the batch's cache size (2 rows × kv heads × (prompt + 24 + 1) positions × head size): the ones it takes.
+    const c = model.config;
+    const size = 2 * c.numKeyValueHeads * (Math.max(...prompts.map((p) => p.length)) + 25) * c.headDim;
+    const poisoned = Array.from({ length: 4 * c.numHiddenLayers }, () => new Float32Array(size).fill(NaN));
     giveCacheBuffers(poisoned);
     const reused = await generateBatch(s, requests, opts);
     expect(reused.map((r) => r.tokens)).toEqual(fresh.map((r) => r.tokens));
