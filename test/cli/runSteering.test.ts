@@ -53,4 +53,24 @@ describe('persona run steering flags', () => {
     const both = runCli(['run', '--persona', 'formal', '--alpha', '1', '--layer', '1', '--layers', '2-3', '--prompt', 'Hi']);
     expect(both.err).toMatch(/--layer or --layers, not both/);
   });
+
+  it('--kv-cache int8 runs every graph of the model on an int8 cache; an unknown kind is refused with the choices', async () => {
+    const cache = await fs.mkdtemp(path.join(os.tmpdir(), 'run-kv8-'));
+    const env = { ...process.env, PERSONA_CACHE: cache };
+    const r = runCli(
+      ['run', '--kv-cache', 'int8', '--persona', 'formal', '--alpha', '8', '--prompt', 'Write a note to Sam.', '--json', '--max-new-tokens', '12'],
+      {
+        env,
+      },
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(json(r.out)[0].text.length).toBeGreaterThan(0);
+    // The session's graph was built for an int8 cache (its file name says so) and no f32-cache graph was.
+    const graphs = (await fs.readdir(cache, { recursive: true })).map(String).filter((f) => /graph-v\d+-.*\.onnx$/.test(f));
+    expect(graphs.length).toBeGreaterThan(0);
+    expect(graphs.every((f) => f.endsWith('-kv8.onnx'))).toBe(true);
+    const bad = runCli(['run', '--kv-cache', 'f16', '--prompt', 'Hi'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--kv-cache.*Allowed choices are f32, int8/);
+  });
 });
