@@ -151,10 +151,11 @@ export class KVCache {
       const rows = this.batch * p.rowsPerBatch;
       const n = this.length * w;
       const [from, to] = [this.capacity * w, cap * w];
+      const inPlace = p.full !== null && cap <= this.maxCapacity;
       for (let l = 0; l < this.numLayers; l++) {
-        if (p.full && cap <= this.maxCapacity) {
+        if (inPlace) {
           // In place, last row first (each moves to a higher offset than any row not yet moved).
-          const a = p.full[l];
+          const a = p.full![l];
           for (let i = rows - 1; i >= 0; i--) {
             if (i > 0) a.copyWithin(i * to, i * from, i * from + n);
             a.fill(0, i * to + n, (i + 1) * to);
@@ -163,12 +164,12 @@ export class KVCache {
         } else {
           const old = p.views[l];
           const next = this.alloc(rows * to, rows * to, p.int8);
-          for (let i = 0; i < rows; i++) next.set(old.subarray(i * from, i * from + n) as never, i * to);
+          for (let i = 0; i < rows; i++) next.set(old.subarray(i * from, i * from + n) as ArrayLike<number>, i * to);
           p.views[l] = next;
           if (this.pooled) giveCacheBuffers([old]);
         }
       }
-      if (!(p.full && cap <= this.maxCapacity)) p.full = null;
+      if (!inPlace) p.full = null;
     }
     this.capacity = cap;
   }
@@ -285,10 +286,10 @@ export class KVCache {
       for (let l = 0; l < this.numLayers; l++) {
         rows.forEach((src, b) => {
           // Same stride: the row group in one copy (an int8 key plane has kvH · D rows per batch row).
-          if (from === to) return q.views[l].set(p.views[l].subarray(src * R * from, (src + 1) * R * from) as never, b * R * to);
+          if (from === to) return q.views[l].set(p.views[l].subarray(src * R * from, (src + 1) * R * from) as ArrayLike<number>, b * R * to);
           for (let h = 0; h < R; h++) {
             const s = (src * R + h) * from;
-            q.views[l].set(p.views[l].subarray(s, s + n) as never, (b * R + h) * to);
+            q.views[l].set(p.views[l].subarray(s, s + n) as ArrayLike<number>, (b * R + h) * to);
           }
         });
       }
